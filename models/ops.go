@@ -1,0 +1,177 @@
+package models
+
+import "time"
+
+// Callback routes an Inbound arrives on.
+const (
+	RouteApp   = "app"   // self-built app: one-to-one messages and card clicks
+	RouteRobot = "robot" // group robot: @robot in a group
+	RouteAIBot = "aibot" // 智能机器人: @bot in a group or a single chat
+)
+
+// Inbound is one message received from WeCom, normalised across the three
+// routes, stored once per (Route, MsgID) before WeCom is answered. HandledAt is
+// set when the handler has finished with it; rows without it are handled again
+// at start, so a crash between answering WeCom and handling loses nothing.
+type Inbound struct {
+	ID         uint   `gorm:"primaryKey"`
+	Route      string `gorm:"size:16;not null;uniqueIndex:idx_inbound_route_msg,priority:1"`
+	MsgID      string `gorm:"column:msg_id;size:128;not null;uniqueIndex:idx_inbound_route_msg,priority:2"`
+	ChatID     string `gorm:"size:128"`
+	ChatType   string `gorm:"size:16"` // group or single
+	FromUserID string `gorm:"column:from_userid;size:64;index"`
+	FromName   string `gorm:"size:64"`
+	MsgType    string `gorm:"size:32"`
+	// Text is the message with the leading @robot mention removed.
+	Text string `gorm:"type:text"`
+	// ReplyURL is where a reply goes: the robot's WebhookUrl or the AI bot's
+	// response_url. It may carry a webhook key: never log it.
+	ReplyURL   string     `gorm:"size:1024"`
+	ReceivedAt time.Time  `gorm:"not null"`
+	HandledAt  *time.Time `gorm:"index"`
+	Attempts   int        `gorm:"not null"`
+	LastError  string     `gorm:"size:512"`
+}
+
+// TableName keeps the table name of DESIGN §4.
+func (Inbound) TableName() string { return "inbound_messages" }
+
+// Outbox channels: where an outgoing message goes.
+const (
+	ChannelRobot   = "robot"   // the group robot webhook; To is the webhook key, "" for the configured robot
+	ChannelApp     = "app"     // app message to members; To is "userid1|userid2"
+	ChannelAppChat = "appchat" // app group chat; To is the chatid
+	ChannelReply   = "reply"   // a callback's reply URL (robot WebhookUrl or AI-bot response_url); To is the URL
+)
+
+// Message kinds.
+const (
+	KindText     = "text"
+	KindMarkdown = "markdown"
+	KindTextCard = "textcard"
+	KindImage    = "image"
+)
+
+// Outbox statuses.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxMessage is a message waiting to be sent, or sent, or given up on. Rows
+// to one destination (Channel, To, ChatID) are sent in ID order.
+type OutboxMessage struct {
+	ID             uint   `gorm:"primaryKey"`
+	Channel        string `gorm:"size:16;not null;index:idx_outbox_dest_sent,priority:1"`
+	To             string `gorm:"column:to_target;size:1024;not null"`
+	ChatID         string `gorm:"size:128"`
+	Destination    string `gorm:"size:64;not null;index:idx_outbox_dest_sent,priority:2"` // a hash of (Channel, To, ChatID) for ordering and rate limits
+	Kind           string `gorm:"size:16;not null"`
+	Title          string `gorm:"size:255"`
+	Body           string `gorm:"type:mediumtext;not null"`
+	URL            string `gorm:"size:1024"`
+	Mentions       StringList
+	MentionMobiles StringList
+	DedupeKey      *string   `gorm:"size:191;uniqueIndex"`
+	Status         string    `gorm:"size:16;not null;index:idx_outbox_due,priority:1"`
+	NextAttemptAt  time.Time `gorm:"not null;index:idx_outbox_due,priority:2"`
+	Attempts       int       `gorm:"not null"`
+	ClaimedBy      string    `gorm:"size:64"`
+	ClaimedUntil   *time.Time
+	LastError      string     `gorm:"size:512"`
+	CreatedAt      time.Time  `gorm:"not null"`
+	SentAt         *time.Time `gorm:"index:idx_outbox_dest_sent,priority:3"`
+}
+
+// Outgoing is what handlers and jobs ask to send. Mentions are userids to
+// @-mention. A non-empty DedupeKey seen before enqueues nothing.
+type Outgoing struct {
+	Channel        string
+	To             string
+	ChatID         string
+	Kind           string
+	Title          string
+	Body           string
+	URL            string
+	Mentions       []string
+	MentionMobiles []string
+	DedupeKey      string
+}
+
+// JobRun statuses.
+const (
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+	JobSkipped = "skipped"
+)
+
+// JobRun claims one slot of a scheduled job (e.g. daily-report at
+// 2026-11-20T18:00): the unique (Job, Slot) key makes a slot run once across replicas.
+type JobRun struct {
+	ID         uint   `gorm:"primaryKey"`
+	Job        string `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:1"`
+	Slot       string `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:2"`
+	Status     string `gorm:"size:16;not null"`
+	Late       bool   `gorm:"not null"`
+	Owner      string `gorm:"size:128"`
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	LeaseUntil *time.Time
+	Attempts   int    `gorm:"not null"`
+	Error      string `gorm:"size:1024"`
+	Summary    string `gorm:"size:512"`
+}
+
+// Alert subjects.
+const (
+	SubjectTicket   = "ticket"
+	SubjectDispatch = "dispatch"
+)
+
+// Alert is one level of the escalation ladder fired for one subject (a ticket or
+// a dispatch): unique per (SubjectKind, SubjectID, Level), so each level fires once.
+// LastSentAt and Count track the repeats while the subject stays open;
+// AckedAt (签收) stops the repeats of this level.
+type Alert struct {
+	ID           uint   `gorm:"primaryKey"`
+	SubjectKind  string `gorm:"size:16;not null;uniqueIndex:idx_alerts_subject_level,priority:1"`
+	SubjectID    uint   `gorm:"not null;uniqueIndex:idx_alerts_subject_level,priority:2"`
+	Level        string `gorm:"size:16;not null;uniqueIndex:idx_alerts_subject_level,priority:3"`
+	DepartmentID *uint  `gorm:"index"`
+	FirstSentAt  time.Time
+	LastSentAt   time.Time
+	Count        int `gorm:"not null"`
+	AckedAt      *time.Time
+}
+
+// HolidayOverride is an admin's correction of the working-day calendar: a date
+// made a day off or a working day (e.g. next year's calendar, published each November).
+type HolidayOverride struct {
+	ID        uint   `gorm:"primaryKey"`
+	Date      string `gorm:"size:10;not null;uniqueIndex"`
+	Work      bool   `gorm:"not null"`
+	Name      string `gorm:"size:64"`
+	CreatedAt time.Time
+}
+
+// KV is a small shared value with an optional expiry, e.g. the WeCom access
+// token shared by replicas so that they do not each fetch one.
+type KV struct {
+	Key       string `gorm:"primaryKey;size:128"`
+	Value     string `gorm:"type:text"`
+	ExpiresAt *time.Time
+	UpdatedAt time.Time
+}
+
+// TableName names the table kv.
+func (KV) TableName() string { return "kv" }
+
+// allModels is every table, in migration order.
+var allModels = []any{
+	&Department{}, &Member{},
+	&Ticket{}, &TicketEvent{}, &ReturnRequest{},
+	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
+	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{},
+}

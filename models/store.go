@@ -1,0 +1,202 @@
+// Package models holds yanzhen's domain types and the Store that keeps them in
+// SQLite (the default, embedded) or MySQL/MariaDB (production), with migrations
+// and coded application errors. It depends on gorm and the standard library only.
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+	"gorm.io/gorm/schema"
+)
+
+// Drivers the Store opens.
+const (
+	DriverSQLite = "sqlite"
+	DriverMySQL  = "mysql"
+)
+
+// Options says which database to open and how to stamp time.
+type Options struct {
+	Driver string // DriverSQLite or DriverMySQL
+	// DSN is a file path for SQLite (created on first run) or a go-sql-driver DSN for MySQL.
+	DSN string
+	// Location is the configured time zone: every time is written and read in it.
+	Location *time.Location
+	// Now stamps CreatedAt and friends; time.Now when nil. Tests pin it.
+	Now func() time.Time
+	// TablePrefix prefixes every table name (tests sharing one database).
+	TablePrefix string
+	// Logger receives gorm's log lines; silent when nil.
+	Logger logger.Interface
+}
+
+// Store is the database. It is safe for concurrent use. A Store obtained inside
+// Tx is bound to that transaction: every method called on it joins it.
+type Store struct {
+	db     *gorm.DB
+	loc    *time.Location
+	now    func() time.Time
+	driver string
+}
+
+// Open connects to the database and checks it answers. It does not migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = logger.Discard
+	}
+	s := &Store{loc: opts.Location, now: opts.Now, driver: opts.Driver}
+	var dialector gorm.Dialector
+	switch opts.Driver {
+	case DriverSQLite:
+		dsn, err := sqliteDSN(opts.DSN)
+		if err != nil {
+			return nil, err
+		}
+		dialector = &sqlite.Dialector{DriverName: sqliteDriverName(opts.Location), DSN: dsn}
+	case DriverMySQL:
+		cfg, err := mysqldriver.ParseDSN(opts.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("models: mysql dsn: %w", err)
+		}
+		cfg.ParseTime = true
+		cfg.Loc = opts.Location
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params["charset"] = "utf8mb4"
+		cfg.Collation = "utf8mb4_unicode_ci"
+		precision := 6
+		dialector = mysql.New(mysql.Config{DSNConfig: cfg, DefaultStringSize: 191, DefaultDatetimePrecision: &precision})
+	default:
+		return nil, fmt.Errorf("models: unknown database driver %q", opts.Driver)
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		TranslateError:                           true,
+		NowFunc:                                  s.Now,
+		Logger:                                   opts.Logger,
+		NamingStrategy:                           schema.NamingStrategy{TablePrefix: opts.TablePrefix},
+		DisableForeignKeyConstraintWhenMigrating: false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", opts.Driver, err)
+	}
+	s.db = db
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", opts.Driver, err)
+	}
+	if opts.Driver == DriverMySQL {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	} else {
+		sqlDB.SetMaxOpenConns(8)
+	}
+	if err := s.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN turns a file path into the glebarez DSN with the pragmas the store
+// relies on, creating the file's folder. _txlock=immediate makes read-then-write
+// transactions take the write lock at BEGIN instead of failing with SQLITE_BUSY.
+func sqliteDSN(path string) (string, error) {
+	file, query, _ := strings.Cut(path, "?")
+	if file == "" {
+		return "", errors.New("models: sqlite dsn is empty")
+	}
+	if file != ":memory:" && !strings.HasPrefix(file, "file:") {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return "", fmt.Errorf("models: create database folder: %w", err)
+		}
+	}
+	params := []string{
+		"_pragma=journal_mode(WAL)",
+		"_pragma=busy_timeout(10000)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(NORMAL)",
+		"_txlock=immediate",
+	}
+	if query != "" {
+		params = append(params, query)
+	}
+	return file + "?" + strings.Join(params, "&"), nil
+}
+
+// Migrate creates or alters every table to match the domain types.
+func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.db.WithContext(ctx).AutoMigrate(allModels...); err != nil {
+		return fmt.Errorf("models: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("models: ping: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("models: ping %s: %w", s.driver, err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Driver returns DriverSQLite or DriverMySQL.
+func (s *Store) Driver() string { return s.driver }
+
+// Location returns the configured zone.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// Now returns the current time in the configured zone, to the microsecond,
+// which both databases keep exactly.
+func (s *Store) Now() time.Time { return s.now().In(s.loc).Truncate(time.Microsecond) }
+
+// Tx runs fn in a transaction. fn receives a Store bound to the transaction;
+// returning an error rolls everything back. Inside a transaction Tx nests as a savepoint.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		return fn(&Store{db: db, loc: s.loc, now: s.now, driver: s.driver})
+	})
+}
+
+// DB returns the gorm handle for ctx. It is for code inside models and for tests.
+func (s *Store) DB(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// Table returns the real name of a model's table, with any test prefix.
+func (s *Store) Table(model any) string {
+	stmt := &gorm.Statement{DB: s.db}
+	if err := stmt.Parse(model); err != nil {
+		panic(fmt.Sprintf("models: table of %T: %v", model, err))
+	}
+	return stmt.Schema.Table
+}

@@ -1,0 +1,96 @@
+package models
+
+import (
+	"fmt"
+	"time"
+)
+
+// DailyReport is a department's report of one working day (Day is "2006-01-02" in
+// the configured zone). A resubmission replaces Text and bumps Revision; a report
+// submitted after the report time is Late and goes out as its own 补报 message.
+// PostedAt is set once the report has been put in the outbox.
+type DailyReport struct {
+	ID            uint        `gorm:"primaryKey"`
+	DepartmentID  uint        `gorm:"not null;uniqueIndex:idx_daily_reports_dept_day,priority:1"`
+	Department    *Department `gorm:"constraint:OnDelete:CASCADE"`
+	Day           string      `gorm:"size:10;not null;index;uniqueIndex:idx_daily_reports_dept_day,priority:2"`
+	Text          string      `gorm:"type:text;not null"`
+	SubmittedBy   string      `gorm:"size:64;not null"`
+	SubmitterName string      `gorm:"size:64"`
+	SubmittedAt   time.Time   `gorm:"not null"`
+	Late          bool        `gorm:"not null"`
+	Revision      int         `gorm:"not null"`
+	Withdrawn     bool        `gorm:"not null"`
+	PostedAt      *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Dispatch statuses.
+const (
+	DispatchOpen      = "办理中"
+	DispatchClosed    = "已办结"
+	DispatchCancelled = "已撤销"
+)
+
+// Dispatch target statuses, in the order a target moves through them.
+const (
+	TargetPending  = "待签收"
+	TargetSigned   = "已签收"
+	TargetFeedback = "已反馈"
+	TargetDone     = "已办结"
+	TargetReturned = "已退回"
+)
+
+// Dispatch is a leader's point-to-point instruction (点对点调度): what is to be
+// done, by whom (Targets), about which tickets, by when.
+type Dispatch struct {
+	ID            uint    `gorm:"primaryKey"`
+	IssuerID      uint    `gorm:"not null;index"`
+	Issuer        *Member `gorm:"constraint:OnDelete:RESTRICT"`
+	Instruction   string  `gorm:"type:text;not null"`
+	Raw           string  `gorm:"type:text"`
+	TicketNumbers StringList
+	Deadline      *time.Time `gorm:"index"`
+	Status        string     `gorm:"size:16;not null;index"`
+	// Route and ChatID say where it was issued, so replies go back there.
+	Route     string `gorm:"size:16"`
+	ChatID    string `gorm:"size:128"`
+	IssuedAt  time.Time
+	ClosedAt  *time.Time
+	Targets   []DispatchTarget
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Code is the short id people type: D12.
+func (d *Dispatch) Code() string { return fmt.Sprintf("D%d", d.ID) }
+
+// DispatchTarget is one addressee of a dispatch: a department (answered by its
+// head) or a member, with its progress.
+type DispatchTarget struct {
+	ID           uint        `gorm:"primaryKey"`
+	DispatchID   uint        `gorm:"not null;index"`
+	DepartmentID *uint       `gorm:"index"`
+	Department   *Department `gorm:"constraint:OnDelete:RESTRICT"`
+	MemberID     *uint       `gorm:"index"`
+	Member       *Member     `gorm:"constraint:OnDelete:RESTRICT"`
+	Status       string      `gorm:"size:16;not null"`
+	SignedAt     *time.Time
+	SignedBy     string `gorm:"size:64"`
+	FeedbackAt   *time.Time
+	Feedback     string `gorm:"type:text"`
+	DoneAt       *time.Time
+	Result       string `gorm:"type:text"`
+}
+
+// DispatchEvent records one step of a dispatch: who did what, when, with what words.
+type DispatchEvent struct {
+	ID         uint      `gorm:"primaryKey"`
+	DispatchID uint      `gorm:"not null;index"`
+	TargetID   *uint     `gorm:"index"`
+	Kind       string    `gorm:"size:32;not null"`
+	Actor      string    `gorm:"size:64"`
+	Text       string    `gorm:"type:text"`
+	At         time.Time `gorm:"not null"`
+}
