@@ -175,3 +175,16 @@ var allModels = []any{
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{},
 }
+
+// Reply addresses a message back the way in came: a group robot message to the
+// same chat through its webhook, an AI-bot message to its response_url (which
+// takes markdown only), an app message to the sender. Mentions are userids.
+func (in *Inbound) Reply(body string, mentions ...string) Outgoing {
+	switch in.Route {
+	case RouteRobot:
+		return Outgoing{Channel: ChannelReply, To: in.ReplyURL, ChatID: in.ChatID, Kind: KindText, Body: body, Mentions: mentions}
+	case RouteAIBot:
+		return Outgoing{Channel: ChannelReply, To: in.ReplyURL, ChatID: in.ChatID, Kind: KindMarkdown, Body: body, Mentions: mentions}
+	}
+	return Outgoing{Channel: ChannelApp, To: in.FromUserID, Kind: KindText, Body: body}
+}

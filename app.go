@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	gormlogger "gorm.io/gorm/logger"
+
+	"yanzhen/calendar"
+	"yanzhen/config"
+	"yanzhen/models"
+)
+
+// shutdownBudget is how long a stopping service waits for requests and workers.
+const shutdownBudget = 8 * time.Second
+
+// Options are how the process wants Main built.
+type Options struct {
+	// LogFormat is the default log format when the config leaves it empty: json or console.
+	LogFormat string
+	// LogOutput receives the logs; stderr when nil.
+	LogOutput io.Writer
+	// Now is the clock; time.Now when nil. Tests pin it.
+	Now func() time.Time
+}
+
+// Main is the application: config, logger, store and calendar, plus the
+// HTTP service and background workers that Run starts. End-to-end tests start it whole.
+type Main struct {
+	Config   *config.Config
+	Log      *zap.Logger
+	Store    *models.Store
+	Calendar *calendar.Calendar
+	Registry *prometheus.Registry
+	Now      func() time.Time
+
+	closers []func() error
+}
+
+// Open builds Main: logger, store (migrated) and calendar. Close releases them.
+func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log, err := newLogger(cfg.Log, o)
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{Config: cfg, Log: log, Now: o.Now, Registry: prometheus.NewRegistry()}
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Store, err = models.Open(ctx, models.Options{
+		Driver:   cfg.Database.Driver,
+		DSN:      cfg.Database.DSN.Reveal(),
+		Location: cfg.Location(),
+		Now:      o.Now,
+		Logger:   gormLogger(log),
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.closers = append(m.closers, m.Store.Close)
+	if err := m.Store.Migrate(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Calendar = calendar.New(cfg.Location(), nil)
+	return m, nil
+}
+
+// Close stops what Open started, in reverse order.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	_ = m.Log.Sync()
+	return errors.Join(errs...)
+}
+
+// Handler returns every HTTP route of the service.
+func (m *Main) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// healthz answers 200 when the database answers, 503 with the reason otherwise.
+func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := m.Store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "database unavailable: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// Run serves HTTP on http.listen until ctx ends, then shuts down within the budget.
+func (m *Main) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", m.Config.HTTP.Listen, err)
+	}
+	return m.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened (tests pass port 0).
+func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           m.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(m.Log.Named("http")),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	m.Log.Info("yanzhen serving", zap.String("addr", ln.Addr().String()), zap.String("version", Version),
+		zap.String("database", m.Config.Database.Driver), zap.String("timezone", m.Config.Timezone))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	m.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+// newLogger builds the zap logger: JSON under serve, console under demo.
+func newLogger(c config.Log, o Options) (*zap.Logger, error) {
+	format := c.Format
+	if format == "" {
+		format = o.LogFormat
+	}
+	out := o.LogOutput
+	if out == nil {
+		out = os.Stderr
+	}
+	level, err := zapcore.ParseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("config: log.level: %w", err)
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	var encoder zapcore.Encoder
+	if format == "console" {
+		enc.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		enc.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05")
+		encoder = zapcore.NewConsoleEncoder(enc)
+	} else {
+		encoder = zapcore.NewJSONEncoder(enc)
+	}
+	return zap.New(zapcore.NewCore(encoder, zapcore.AddSync(out), level)), nil
+}
+
+// gormLogger sends gorm's slow queries and errors to zap, with the SQL's
+// parameters left out so no token or text from a message reaches the log.
+func gormLogger(log *zap.Logger) gormlogger.Interface {
+	return gormlogger.New(zapPrintf{log.Named("sql").Sugar()}, gormlogger.Config{
+		SlowThreshold:             time.Second,
+		LogLevel:                  gormlogger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true,
+	})
+}
+
+type zapPrintf struct{ s *zap.SugaredLogger }
+
+func (z zapPrintf) Printf(format string, args ...any) { z.s.Warnf(format, args...) }
+
+func errField(err error) zap.Field { return zap.String("error", err.Error()) }

@@ -1,0 +1,104 @@
+package orgimport_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+	"yanzhen/orgimport"
+)
+
+var ctx = context.Background()
+
+func importFile(t *testing.T, s *models.Store, path string) orgimport.Result {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	file, err := orgimport.ParseYAML(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := orgimport.Apply(ctx, s, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestImportGoodRowsLandBadRowsNamed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		res := importFile(t, s, "testdata/org.yaml")
+		if res.Created != 6 || res.Updated != 0 || res.Skipped != 6 {
+			t.Errorf("first import: %s", res.Summary())
+		}
+		want := []string{
+			"departments 第 5 行：名称或别名 住建 已被部门 zjj 使用",
+			"departments 第 6 行：类型 \"委员会\" 无效，应为 部门、镇街 或 社区",
+			"members 第 11 行：部门 nowhere 不存在",
+			"members 第 12 行：账号 \"bad id\" 格式不正确，只能含字母、数字和 _ . @ -",
+			"members 第 13 行：角色 \"boss\" 无效，应为 leader、head、reporter、handler、supervisor 或 admin",
+			"members 第 14 行：未知字段 mobil",
+		}
+		var got []string
+		for _, e := range res.Errors {
+			got = append(got, e.Error())
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		dir, err := s.Directory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sq := dir.FindDepartments("海景社区")
+		hh := dir.FindDepartments("环海")
+		if len(sq) != 1 || len(hh) != 1 || sq[0].ParentID == nil || *sq[0].ParentID != hh[0].ID {
+			t.Errorf("a parent defined later in the file was not linked: %+v", sq)
+		}
+		li := dir.MemberByUserID("lisi")
+		if li == nil || li.Role != models.RoleReporter || !li.Covers.Contains("zjj") {
+			t.Errorf("reporter = %+v", li)
+		}
+		if w := dir.MemberByUserID("wangwu"); w == nil || !w.Main || w.DepartmentID != nil {
+			t.Errorf("main leader = %+v", w)
+		}
+
+		again := importFile(t, s, "testdata/org.yaml")
+		if again.Created != 0 || again.Updated != 0 || again.Skipped != res.Skipped+res.Created {
+			t.Errorf("second import changed rows: %s", again.Summary())
+		}
+		var depts, members int64
+		s.DB(ctx).Model(&models.Department{}).Count(&depts)
+		s.DB(ctx).Model(&models.Member{}).Count(&members)
+		if depts != 3 || members != 3 {
+			t.Errorf("rows after two imports: %d departments, %d members", depts, members)
+		}
+	})
+}
+
+func TestRenameAndMoveAlias(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		first := &orgimport.File{Departments: []orgimport.Row[orgimport.Department]{
+			{Sheet: "部门", Num: 2, Value: orgimport.Department{Code: "zjj", Name: "住建局", Aliases: []string{"建委"}}},
+			{Sheet: "部门", Num: 3, Value: orgimport.Department{Code: "cgj", Name: "城管局"}},
+		}}
+		if _, err := orgimport.Apply(ctx, s, first); err != nil {
+			t.Fatal(err)
+		}
+		// The alias moves from zjj to cgj in one file: both rows change together.
+		second := &orgimport.File{Departments: []orgimport.Row[orgimport.Department]{
+			{Sheet: "部门", Num: 2, Value: orgimport.Department{Code: "zjj", Name: "住房和城乡建设局"}},
+			{Sheet: "部门", Num: 3, Value: orgimport.Department{Code: "cgj", Name: "城管局", Aliases: []string{"建委"}}},
+		}}
+		res, err := orgimport.Apply(ctx, s, second)
+		if err != nil || len(res.Errors) != 0 || res.Updated != 2 {
+			t.Fatalf("move alias: %s %v %v", res.Summary(), res.Errors, err)
+		}
+	})
+}
