@@ -22,6 +22,10 @@ import (
 // root@tcp(127.0.0.1:3306)/test.
 const EnvMySQL = "YANZHEN_TEST_MYSQL_DSN"
 
+// EnvRequireMySQL, when set (as CI sets it), turns a missing EnvMySQL from a
+// skip into a failure, so a MySQL run can never silently not happen.
+const EnvRequireMySQL = "YANZHEN_TEST_REQUIRE_MYSQL"
+
 // Shanghai is the zone tests run in, whatever the machine's zone.
 var Shanghai = mustZone("Asia/Shanghai")
 
@@ -37,15 +41,6 @@ func mustZone(name string) *time.Location {
 type Options struct {
 	// Now pins the store's clock; time.Now when nil.
 	Now func() time.Time
-}
-
-// Drivers returns the drivers this run tests on: sqlite always, mysql when
-// YANZHEN_TEST_MYSQL_DSN is set.
-func Drivers() []string {
-	if os.Getenv(EnvMySQL) != "" {
-		return []string{models.DriverSQLite, models.DriverMySQL}
-	}
-	return []string{models.DriverSQLite}
 }
 
 // Each runs f as a subtest on every database of Drivers, each with a new store.
@@ -101,6 +96,9 @@ func freshMySQL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvMySQL)
 	if base == "" {
+		if os.Getenv(EnvRequireMySQL) != "" {
+			t.Fatalf("storetest: %s is set but %s is not", EnvRequireMySQL, EnvMySQL)
+		}
 		t.Skipf("storetest: %s not set: MySQL run skipped", EnvMySQL)
 	}
 	cfg, err := mysqldriver.ParseDSN(base)
