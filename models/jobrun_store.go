@@ -1,0 +1,150 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// ErrLeaseLost is returned by FinishJob and FailJob when the run no longer holds
+// its slot: its lease ran out and another runner claimed the slot again. The
+// caller's transaction must roll back, so that the slot's messages are sent by
+// that other runner alone.
+var ErrLeaseLost = errors.New("models: job lease lost to another runner")
+
+// ClaimJob claims one slot of a job (e.g. "daily-report", "2026-11-20T18:00")
+// for owner, with a lease of the given length on the store's clock. The first
+// claim inserts the (job, slot) row; a later one takes it over only when the row
+// is running with a lease that has run out (its runner crashed) or failed with
+// its retry time passed. ClaimJob returns nil and no error when the slot is
+// done, skipped, or held by someone else. Late marks a run that is made up
+// after its time (补发).
+func (s *Store) ClaimJob(ctx context.Context, job, slot, owner string, late bool, lease time.Duration) (*JobRun, error) {
+	now := s.Now()
+	until := now.Add(lease)
+	run := JobRun{
+		Job: job, Slot: slot, Status: JobRunning, Late: late, Owner: owner,
+		StartedAt: now, LeaseUntil: &until, Attempts: 1,
+	}
+	err := s.db.WithContext(ctx).Create(&run).Error
+	if err == nil {
+		return &run, nil
+	}
+	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, fmt.Errorf("models: claim %s %s: %w", job, slot, err)
+	}
+	res := s.db.WithContext(ctx).Model(&JobRun{}).
+		Where("job = ? AND slot = ? AND status IN ? AND lease_until < ?", job, slot, []string{JobRunning, JobFailed}, now).
+		Updates(map[string]any{
+			"status": JobRunning, "owner": owner, "late": late, "started_at": now,
+			"lease_until": until, "attempts": gorm.Expr("attempts + 1"),
+		})
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: reclaim %s %s: %w", job, slot, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
+	if err := s.db.WithContext(ctx).Where("job = ? AND slot = ?", job, slot).Take(&run).Error; err != nil {
+		return nil, fmt.Errorf("models: reclaim %s %s: %w", job, slot, err)
+	}
+	if run.Owner != owner {
+		return nil, nil // taken over again between our update and our read
+	}
+	return &run, nil
+}
+
+// FinishJob marks a claimed run done with a one-line summary. Call it on the
+// Store of the transaction that enqueues the run's messages: it fails with
+// ErrLeaseLost when the run lost its slot, and the messages roll back with it.
+// A done slot is never claimed again.
+func (s *Store) FinishJob(ctx context.Context, run *JobRun, summary string) error {
+	now := s.Now()
+	return s.settleJob(ctx, run, map[string]any{
+		"status": JobDone, "finished_at": now, "lease_until": nil, "error": "", "summary": clip(summary, 512),
+	})
+}
+
+// FailJob records that a claimed run failed with cause; the slot may be claimed
+// again from retryAt on. It fails with ErrLeaseLost when the run lost its slot.
+func (s *Store) FailJob(ctx context.Context, run *JobRun, cause error, retryAt time.Time) error {
+	return s.settleJob(ctx, run, map[string]any{
+		"status": JobFailed, "finished_at": s.Now(), "lease_until": retryAt, "error": clip(cause.Error(), 1024),
+	})
+}
+
+// settleJob updates the run's row if it is still this run's claim.
+func (s *Store) settleJob(ctx context.Context, run *JobRun, fields map[string]any) error {
+	res := s.db.WithContext(ctx).Model(&JobRun{}).
+		Where("id = ? AND owner = ? AND attempts = ? AND status = ?", run.ID, run.Owner, run.Attempts, JobRunning).
+		Updates(fields)
+	if res.Error != nil {
+		return fmt.Errorf("models: settle %s %s: %w", run.Job, run.Slot, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%s %s: %w", run.Job, run.Slot, ErrLeaseLost)
+	}
+	return nil
+}
+
+// SkipJob records that a slot was missed and will not run, with the reason. It
+// reports whether this call recorded it, so that of several replicas only one
+// logs the skip; a slot already claimed or recorded is left as it is.
+func (s *Store) SkipJob(ctx context.Context, job, slot, reason string) (bool, error) {
+	now := s.Now()
+	run := JobRun{Job: job, Slot: slot, Status: JobSkipped, StartedAt: now, FinishedAt: &now, Summary: clip(reason, 512)}
+	return insertOnce(s.db.WithContext(ctx), &run, "skip "+job+" "+slot)
+}
+
+// JobRunOf returns the row of one slot of a job, or ENOTFOUND.
+func (s *Store) JobRunOf(ctx context.Context, job, slot string) (*JobRun, error) {
+	var run JobRun
+	err := s.db.WithContext(ctx).Where("job = ? AND slot = ?", job, slot).Take(&run).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "任务 %s 在 %s 没有运行记录", job, slot)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find job run %s %s: %w", job, slot, err)
+	}
+	return &run, nil
+}
+
+// Enqueued reports whether a message with the dedupe key was ever put in the
+// outbox: jobs ask it to learn whether a report already went out.
+func (s *Store) Enqueued(ctx context.Context, dedupeKey string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&OutboxMessage{}).Where("dedupe_key = ?", dedupeKey).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("models: look up dedupe key: %w", err)
+	}
+	return n > 0, nil
+}
+
+// insertOnce inserts row and reports false, writing nothing, when a row with
+// the same unique key exists. (ON CONFLICT DO NOTHING cannot tell: on MariaDB
+// gorm adds RETURNING, which returns the existing row as if inserted.) A
+// duplicate key fails the statement only, not a surrounding transaction.
+func insertOnce(db *gorm.DB, row any, what string) (bool, error) {
+	err := db.Create(row).Error
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return false, nil
+	}
+	return false, fmt.Errorf("models: %s: %w", what, err)
+}
+
+// clip shortens s to at most n bytes without cutting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

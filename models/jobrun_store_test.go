@@ -1,0 +1,128 @@
+package models_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+)
+
+// clock is a settable store clock.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time          { return c.t }
+func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func newClock(s string) *clock           { return &clock{t: mustTime(s)} }
+func mustTime(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, storetest.Shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestClaimJobOnce(t *testing.T) {
+	c := newClock("2026-11-20 18:00")
+	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
+		const job, slot = "daily-report", "2026-11-20T18:00"
+		a, err := s.ClaimJob(ctx, job, slot, "a", false, 10*time.Minute)
+		if err != nil || a == nil || a.Attempts != 1 {
+			t.Fatalf("first claim: %+v %v", a, err)
+		}
+		if b, err := s.ClaimJob(ctx, job, slot, "b", false, 10*time.Minute); err != nil || b != nil {
+			t.Fatalf("second claim while leased: %+v %v", b, err)
+		}
+		err = s.Tx(ctx, func(tx *models.Store) error {
+			if err := tx.Enqueue(ctx, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindMarkdown, Body: "日报", DedupeKey: "daily-report/2026-11-20"}); err != nil {
+				return err
+			}
+			return tx.FinishJob(ctx, a, "1 message")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(time.Hour)
+		if b, err := s.ClaimJob(ctx, job, slot, "b", true, 10*time.Minute); err != nil || b != nil {
+			t.Fatalf("claim of a done slot: %+v %v", b, err)
+		}
+		run, err := s.JobRunOf(ctx, job, slot)
+		if err != nil || run.Status != models.JobDone || run.Summary != "1 message" || run.LeaseUntil != nil {
+			t.Fatalf("done run: %+v %v", run, err)
+		}
+		if ok, err := s.Enqueued(ctx, "daily-report/2026-11-20"); !ok || err != nil {
+			t.Errorf("Enqueued = %v %v", ok, err)
+		}
+		if ok, _ := s.Enqueued(ctx, "daily-report/2026-11-21"); ok {
+			t.Error("Enqueued of an unknown key")
+		}
+		if _, err := s.JobRunOf(ctx, job, "2026-11-21T18:00"); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Errorf("missing run: %v", err)
+		}
+	})
+}
+
+func TestClaimJobAfterCrashAndFailure(t *testing.T) {
+	c := newClock("2026-11-20 18:00")
+	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
+		const job, slot = "remind", "2026-11-20T17:30"
+		a, _ := s.ClaimJob(ctx, job, slot, "a", false, 5*time.Minute)
+		c.Advance(6 * time.Minute) // a crashed or hangs: its lease runs out
+		b, err := s.ClaimJob(ctx, job, slot, "b", true, 5*time.Minute)
+		if err != nil || b == nil || b.Attempts != 2 || !b.Late {
+			t.Fatalf("reclaim after the lease: %+v %v", b, err)
+		}
+		// a wakes up and tries to commit: its messages must roll back.
+		err = s.Tx(ctx, func(tx *models.Store) error {
+			if err := tx.Enqueue(ctx, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: "a"}); err != nil {
+				return err
+			}
+			return tx.FinishJob(ctx, a, "")
+		})
+		if !errors.Is(err, models.ErrLeaseLost) {
+			t.Fatalf("finish after losing the lease: %v", err)
+		}
+		var n int64
+		s.DB(ctx).Model(&models.OutboxMessage{}).Count(&n)
+		if n != 0 {
+			t.Fatalf("%d messages of the lost run were kept", n)
+		}
+		if err := s.FailJob(ctx, b, errors.New("database went away"), c.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute); r != nil {
+			t.Fatal("failed run reclaimed before its retry time")
+		}
+		c.Advance(2 * time.Minute)
+		r, err := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute)
+		if err != nil || r == nil || r.Attempts != 3 || r.Owner != "c" {
+			t.Fatalf("retry of a failed run: %+v %v", r, err)
+		}
+		got, _ := s.JobRunOf(ctx, job, slot)
+		if got.Status != models.JobRunning || got.Error != "database went away" {
+			t.Errorf("row after retry claim: %+v", got)
+		}
+	})
+}
+
+func TestSkipJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ok, err := s.SkipJob(ctx, "daily-report", "2026-11-19T18:00", "missed by 14h")
+		if !ok || err != nil {
+			t.Fatalf("first skip: %v %v", ok, err)
+		}
+		if ok, _ := s.SkipJob(ctx, "daily-report", "2026-11-19T18:00", "again"); ok {
+			t.Error("second skip recorded")
+		}
+		if r, err := s.ClaimJob(ctx, "daily-report", "2026-11-19T18:00", "a", true, time.Minute); r != nil || err != nil {
+			t.Errorf("claim of a skipped slot: %+v %v", r, err)
+		}
+		if _, err := s.ClaimJob(ctx, "remind", "2026-11-19T17:30", "a", false, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.SkipJob(ctx, "remind", "2026-11-19T17:30", "late"); ok {
+			t.Error("skip overwrote a claimed slot")
+		}
+	})
+}
