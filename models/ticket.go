@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // Ticket sources.
 const (
@@ -46,24 +50,29 @@ type Ticket struct {
 	Title            string      `gorm:"size:255" json:"title,omitempty"`
 	Content          string      `gorm:"type:text" json:"content,omitempty"`
 	Address          string      `gorm:"size:255" json:"address,omitempty"`
-	DepartmentID     *uint       `gorm:"index:idx_tickets_dept_received,priority:1" json:"-"`
+	DepartmentID     *uint       `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_score,priority:4" json:"-"`
 	Department       *Department `json:"-"`
 	GridDepartmentID *uint       `gorm:"index" json:"-"`
 	GridDepartment   *Department `json:"-"`
 	ReceivedAt       time.Time   `gorm:"not null;index;index:idx_tickets_dept_received,priority:2" json:"received_at"`
-	Deadline         *time.Time  `gorm:"index" json:"deadline,omitempty"`
+	Deadline         *time.Time  `gorm:"index;index:idx_tickets_status_deadline,priority:2" json:"deadline,omitempty"`
 	DeadlineSource   string      `gorm:"size:16" json:"deadline_source,omitempty"`
 	SignedAt         *time.Time  `json:"signed_at,omitempty"`
 	ResolvedAt       *time.Time  `gorm:"index" json:"resolved_at,omitempty"`
-	Status           string      `gorm:"size:16;not null;index" json:"status"`
-	Contacted        *bool       `json:"contacted,omitempty"`
-	Resolved         *bool       `json:"resolved,omitempty"`
-	Satisfaction     string      `gorm:"size:8" json:"satisfaction,omitempty"`
-	ReopenCount      int         `gorm:"not null" json:"reopen_count"`
+	Status           string      `gorm:"size:16;not null;index:idx_tickets_status_deadline,priority:1" json:"status"`
+	Contacted        *bool       `gorm:"index:idx_tickets_score,priority:5" json:"contacted,omitempty"`
+	Resolved         *bool       `gorm:"index:idx_tickets_score,priority:6" json:"resolved,omitempty"`
+	Satisfaction     string      `gorm:"size:8;index:idx_tickets_score,priority:7" json:"satisfaction,omitempty"`
+	// VisitedAt is the return visit (回访) that gave Satisfaction; it places the
+	// ticket in an assessment period.
+	VisitedAt   *time.Time `gorm:"index;index:idx_tickets_score,priority:3" json:"visited_at,omitempty"`
+	ReopenCount int        `gorm:"not null" json:"reopen_count"`
+	// ReopenedAt is when ReopenCount last went up (重办).
+	ReopenedAt *time.Time `gorm:"index" json:"reopened_at,omitempty"`
 	// Assessed marks a ticket counted in 三率 (有效回访 / 纳入考评).
-	Assessed bool `gorm:"not null" json:"assessed"`
+	Assessed bool `gorm:"not null;index:idx_tickets_score,priority:1" json:"assessed"`
 	// Excluded marks a ticket taken out of assessment (剔除).
-	Excluded  bool      `gorm:"not null" json:"excluded"`
+	Excluded  bool      `gorm:"not null;index:idx_tickets_score,priority:2" json:"excluded"`
 	Priority  bool      `gorm:"not null" json:"priority,omitempty"`  // 重点
 	Difficult bool      `gorm:"not null" json:"difficult,omitempty"` // 疑难
 	CreatedAt time.Time `json:"-"`
@@ -75,17 +84,31 @@ func (t *Ticket) Open() bool {
 	return t.Status == StatusPending || t.Status == StatusInProgress
 }
 
+// Ticket event kinds: what a TicketEvent records.
+const (
+	EventCreated      = "created"      // first seen; To is the status
+	EventStatus       = "status"       // status changed
+	EventDeadline     = "deadline"     // deadline changed by the platform or the rules
+	EventDepartment   = "department"   // responsible department changed; From and To are names
+	EventSatisfaction = "satisfaction" // return-visit result changed
+	EventReopen       = "reopen"       // reopen count went up; From and To are the counts
+	EventExtension    = "extension"    // deadline moved by an extension (延期), with its reason
+)
+
+// EventTimeLayout is how times are written in TicketEvent.From and To.
+const EventTimeLayout = "2006-01-02 15:04"
+
 // TicketEvent records one change of a ticket: what changed, from what to what,
 // who did it and when. Imports, the API, chat commands and jobs all write them.
 type TicketEvent struct {
 	ID       uint      `gorm:"primaryKey" json:"-"`
-	TicketID uint      `gorm:"not null;index" json:"-"`
+	TicketID uint      `gorm:"not null;index:idx_ticket_events_ticket_at,priority:1" json:"-"`
 	Kind     string    `gorm:"size:32;not null" json:"kind"`
 	From     string    `gorm:"size:255" json:"from,omitempty"`
 	To       string    `gorm:"size:255" json:"to,omitempty"`
 	Reason   string    `gorm:"type:text" json:"reason,omitempty"`
 	Actor    string    `gorm:"size:64" json:"actor,omitempty"`
-	At       time.Time `gorm:"not null" json:"at"`
+	At       time.Time `gorm:"not null;index:idx_ticket_events_ticket_at,priority:2" json:"at"`
 }
 
 // Return request states of the 退办 chain.
@@ -112,4 +135,171 @@ type ReturnRequest struct {
 	LeaderBy    string `gorm:"size:64"`
 	LeaderAt    *time.Time
 	LeaderNote  string `gorm:"type:text"`
+}
+
+// PeriodKind says how long a Period is.
+type PeriodKind string
+
+// The kinds of period reports use.
+const (
+	PeriodDay   PeriodKind = "day"
+	PeriodWeek  PeriodKind = "week"  // ISO week, Monday to Sunday
+	PeriodMonth PeriodKind = "month" // calendar month, or from a start day to the day before it next month
+)
+
+// Period is a half-open span of time [Start, End) in the configured zone: a
+// day, an ISO week or an assessment month. Tickets fall into a period by the
+// time that matters for the question asked (see TicketSet and ScoreBoard).
+// The zero Period is no bound at all.
+type Period struct {
+	Kind       PeriodKind
+	Start, End time.Time
+}
+
+// DayOf returns the day of t in loc.
+func DayOf(t time.Time, loc *time.Location) Period {
+	y, m, d := t.In(loc).Date()
+	start := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return Period{Kind: PeriodDay, Start: start, End: start.AddDate(0, 0, 1)}
+}
+
+// WeekOf returns the ISO week (Monday 00:00 to the next Monday 00:00) of t in loc.
+func WeekOf(t time.Time, loc *time.Location) Period {
+	day := DayOf(t, loc).Start
+	back := (int(day.Weekday()) + 6) % 7 // days since Monday
+	start := day.AddDate(0, 0, -back)
+	return Period{Kind: PeriodWeek, Start: start, End: start.AddDate(0, 0, 7)}
+}
+
+// MonthOf returns the assessment month of t in loc. With startDay 1 it is the
+// calendar month; with startDay 26 the period containing 20 November runs from
+// 26 October to 25 November (inclusive) and is November's. startDay outside
+// 1–28 counts as 1.
+func MonthOf(t time.Time, loc *time.Location, startDay int) Period {
+	if startDay < 1 || startDay > 28 {
+		startDay = 1
+	}
+	y, m, d := t.In(loc).Date()
+	if d < startDay {
+		m--
+	}
+	start := time.Date(y, m, startDay, 0, 0, 0, 0, loc)
+	return Period{Kind: PeriodMonth, Start: start, End: start.AddDate(0, 1, 0)}
+}
+
+// IsZero reports whether p is the zero Period (no bound).
+func (p Period) IsZero() bool { return p.Start.IsZero() && p.End.IsZero() }
+
+// Contains reports whether t falls in p.
+func (p Period) Contains(t time.Time) bool { return !t.Before(p.Start) && t.Before(p.End) }
+
+// Prev returns the period of the same kind just before p.
+func (p Period) Prev() Period { return p.shift(-1) }
+
+// Next returns the period of the same kind just after p.
+func (p Period) Next() Period { return p.shift(1) }
+
+func (p Period) shift(n int) Period {
+	switch p.Kind {
+	case PeriodDay:
+		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, 0, n), End: p.End.AddDate(0, 0, n)}
+	case PeriodWeek:
+		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, 0, 7*n), End: p.End.AddDate(0, 0, 7*n)}
+	case PeriodMonth:
+		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, n, 0), End: p.End.AddDate(0, n, 0)}
+	}
+	d := p.End.Sub(p.Start)
+	return Period{Kind: p.Kind, Start: p.Start.Add(time.Duration(n) * d), End: p.End.Add(time.Duration(n) * d)}
+}
+
+// Label names the period for report titles: 2026年11月20日, 2026年第47周（11月16日至11月22日）,
+// 2026年11月, or 2026年11月（10月26日至11月25日） when a month does not start on the 1st.
+func (p Period) Label() string {
+	last := p.End.AddDate(0, 0, -1)
+	span := p.Start.Format("1月2日") + "至" + last.Format("1月2日")
+	switch p.Kind {
+	case PeriodDay:
+		return p.Start.Format("2006年1月2日")
+	case PeriodWeek:
+		y, w := p.Start.ISOWeek()
+		return fmt.Sprintf("%d年第%d周（%s）", y, w, span)
+	case PeriodMonth:
+		if p.Start.Day() == 1 {
+			return p.Start.Format("2006年1月")
+		}
+		return last.Format("2006年1月") + "（" + span + "）"
+	}
+	return p.Start.Format("2006年1月2日") + "至" + last.Format("2006年1月2日")
+}
+
+// Weights weigh 三率 into the 综合评分: Score = Response·响应率 + Resolution·解决率 +
+// Satisfaction·满意率, and a 基本满意 answer counts BasicSatisfied of a 满意 one in 满意率.
+// config.Rules.Scores carries the configured values (0.1, 0.5, 0.4 and 0.9 by default).
+type Weights struct {
+	Response, Resolution, Satisfaction float64
+	BasicSatisfied                     float64
+}
+
+// ScoreCounts are the counts 三率 are computed from, over the assessed
+// (有效回访), not excluded (剔除) tickets of one department and period.
+type ScoreCounts struct {
+	Valid          int // assessed tickets (有效回访)
+	Contacted      int // of which the citizen was contacted (响应)
+	Resolved       int // of which the demand was resolved (解决)
+	Satisfied      int // of which the answer was 满意
+	BasicSatisfied int // of which the answer was 基本满意
+}
+
+// Add returns the sum of c and o.
+func (c ScoreCounts) Add(o ScoreCounts) ScoreCounts {
+	return ScoreCounts{
+		Valid: c.Valid + o.Valid, Contacted: c.Contacted + o.Contacted, Resolved: c.Resolved + o.Resolved,
+		Satisfied: c.Satisfied + o.Satisfied, BasicSatisfied: c.BasicSatisfied + o.BasicSatisfied,
+	}
+}
+
+// Rates computes 三率 and the 综合评分 of DESIGN §5 as percentages (0–100):
+// 响应率 = Contacted/Valid, 解决率 = Resolved/Valid, 满意率 = (Satisfied +
+// w.BasicSatisfied·BasicSatisfied)/Valid, Score = the weighted sum. With no
+// valid ticket every figure is 0 and Rates.Empty is true: show "—", not 0%.
+func (c ScoreCounts) Rates(w Weights) Rates {
+	r := Rates{Valid: c.Valid}
+	if c.Valid <= 0 {
+		return r
+	}
+	v := float64(c.Valid)
+	r.Response = 100 * float64(c.Contacted) / v
+	r.Resolution = 100 * float64(c.Resolved) / v
+	r.Satisfaction = 100 * (float64(c.Satisfied) + w.BasicSatisfied*float64(c.BasicSatisfied)) / v
+	r.Score = w.Response*r.Response + w.Resolution*r.Resolution + w.Satisfaction*r.Satisfaction
+	return r
+}
+
+// Rates are 三率 and the 综合评分 of one department and period, as percentages.
+type Rates struct {
+	Valid                              int
+	Response, Resolution, Satisfaction float64
+	Score                              float64
+}
+
+// NoFigure is what reports show for a rate of a period without valid tickets.
+const NoFigure = "—"
+
+// Empty reports whether there was no valid ticket, so no rate at all.
+func (r Rates) Empty() bool { return r.Valid <= 0 }
+
+// Percent formats one of r's rates as "96.50%", or NoFigure when r is empty.
+func (r Rates) Percent(v float64) string {
+	if r.Empty() {
+		return NoFigure
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64) + "%"
+}
+
+// ScoreText formats the 综合评分 as "92.35", or NoFigure when r is empty.
+func (r Rates) ScoreText() string {
+	if r.Empty() {
+		return NoFigure
+	}
+	return strconv.FormatFloat(r.Score, 'f', 2, 64)
 }

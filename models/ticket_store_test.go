@@ -1,0 +1,513 @@
+package models_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+)
+
+// sh returns a wall-clock time in Shanghai, the zone every test store keeps.
+func sh(month time.Month, day, hour, minute int) time.Time {
+	return time.Date(2026, month, day, hour, minute, 0, 0, storetest.Shanghai)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func dept(t *testing.T, s *models.Store, code, name string, sort int) *models.Department {
+	t.Helper()
+	d := &models.Department{Code: code, Name: name, Sort: sort}
+	mustCreate(t, s, d)
+	return d
+}
+
+var defaultWeights = models.Weights{Response: 0.1, Resolution: 0.5, Satisfaction: 0.4, BasicSatisfied: 0.9}
+
+func TestRates(t *testing.T) {
+	for _, tc := range []struct {
+		name                        string
+		counts                      models.ScoreCounts
+		w                           models.Weights
+		response, resolution, satis string
+		score                       string
+	}{
+		{"empty period shows a dash", models.ScoreCounts{}, defaultWeights, "—", "—", "—", "—"},
+		{"all good", models.ScoreCounts{Valid: 4, Contacted: 4, Resolved: 4, Satisfied: 4}, defaultWeights, "100.00%", "100.00%", "100.00%", "100.00"},
+		// 满意率 = (1 + 0.9×1)/4 = 47.5%; 综合 = 0.1×75 + 0.5×50 + 0.4×47.5 = 51.5.
+		{"mixed", models.ScoreCounts{Valid: 4, Contacted: 3, Resolved: 2, Satisfied: 1, BasicSatisfied: 1}, defaultWeights, "75.00%", "50.00%", "47.50%", "51.50"},
+		// Only 基本满意: 满意率 = 0.9×10/10 = 90%; 综合 = 10 + 50 + 36 = 96.
+		{"basic satisfied counts 0.9", models.ScoreCounts{Valid: 10, Contacted: 10, Resolved: 10, BasicSatisfied: 10}, defaultWeights, "100.00%", "100.00%", "90.00%", "96.00"},
+		// Other places weigh differently: 0.2/0.4/0.4 and 基本满意 at 0.8.
+		// 响应 50, 解决 50, 满意 (0 + 0.8×2)/2 = 80 → 10 + 20 + 32 = 62.
+		{"configured weights", models.ScoreCounts{Valid: 2, Contacted: 1, Resolved: 1, BasicSatisfied: 2},
+			models.Weights{Response: 0.2, Resolution: 0.4, Satisfaction: 0.4, BasicSatisfied: 0.8}, "50.00%", "50.00%", "80.00%", "62.00"},
+		// 6/7, 5/7, (3 + 1.8)/7: rounded for display only.
+		{"sevenths", models.ScoreCounts{Valid: 7, Contacted: 6, Resolved: 5, Satisfied: 3, BasicSatisfied: 2}, defaultWeights, "85.71%", "71.43%", "68.57%", "71.71"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.counts.Rates(tc.w)
+			got := [4]string{r.Percent(r.Response), r.Percent(r.Resolution), r.Percent(r.Satisfaction), r.ScoreText()}
+			want := [4]string{tc.response, tc.resolution, tc.satis, tc.score}
+			if got != want {
+				t.Errorf("rates = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestPeriods(t *testing.T) {
+	t.Setenv("TZ", "UTC")
+	loc := storetest.Shanghai
+	// 23:30 UTC on the 20th is already the 21st in Shanghai.
+	day := models.DayOf(time.Date(2026, 11, 20, 23, 30, 0, 0, time.UTC), loc)
+	if !day.Start.Equal(sh(11, 21, 0, 0)) || !day.End.Equal(sh(11, 22, 0, 0)) || day.Label() != "2026年11月21日" {
+		t.Errorf("day = %v – %v %s", day.Start, day.End, day.Label())
+	}
+	for _, at := range []time.Time{sh(11, 16, 0, 0), sh(11, 20, 12, 0), sh(11, 22, 23, 59)} {
+		w := models.WeekOf(at, loc)
+		if !w.Start.Equal(sh(11, 16, 0, 0)) || !w.End.Equal(sh(11, 23, 0, 0)) {
+			t.Errorf("week of %v = %v – %v", at, w.Start, w.End)
+		}
+		if w.Label() != "2026年第47周（11月16日至11月22日）" {
+			t.Errorf("week label = %s", w.Label())
+		}
+	}
+	if w := models.WeekOf(time.Date(2027, 1, 1, 9, 0, 0, 0, loc), loc); w.Label() != "2026年第53周（12月28日至1月3日）" {
+		t.Errorf("new year's week = %s", w.Label())
+	}
+	if w := models.WeekOf(sh(11, 20, 0, 0), loc).Next(); !w.Start.Equal(sh(11, 23, 0, 0)) {
+		t.Errorf("next week starts %v", w.Start)
+	}
+	for _, tc := range []struct {
+		at       time.Time
+		startDay int
+		start    time.Time
+		label    string
+	}{
+		{sh(11, 20, 9, 0), 1, sh(11, 1, 0, 0), "2026年11月"},
+		{sh(11, 1, 0, 0), 1, sh(11, 1, 0, 0), "2026年11月"},
+		{sh(11, 20, 9, 0), 26, sh(10, 26, 0, 0), "2026年11月（10月26日至11月25日）"},
+		{sh(11, 26, 0, 0), 26, sh(11, 26, 0, 0), "2026年12月（11月26日至12月25日）"},
+		{time.Date(2027, 1, 5, 0, 0, 0, 0, loc), 26, sh(12, 26, 0, 0), "2027年1月（12月26日至1月25日）"},
+		{sh(11, 20, 9, 0), 0, sh(11, 1, 0, 0), "2026年11月"}, // out of range: calendar month
+	} {
+		p := models.MonthOf(tc.at, loc, tc.startDay)
+		if !p.Start.Equal(tc.start) || !p.End.Equal(tc.start.AddDate(0, 1, 0)) || p.Label() != tc.label {
+			t.Errorf("MonthOf(%v, %d) = %v – %v %q", tc.at, tc.startDay, p.Start, p.End, p.Label())
+		}
+	}
+	if p := models.MonthOf(sh(1, 10, 0, 0), loc, 1).Prev(); p.Label() != "2025年12月" || !p.Contains(time.Date(2025, 12, 31, 23, 59, 0, 0, loc)) {
+		t.Errorf("month before January = %s", p.Label())
+	}
+}
+
+func TestSaveTicketsEventsAndIdempotence(t *testing.T) {
+	var now time.Time
+	storetest.EachWith(t, storetest.Options{Now: func() time.Time { return now }}, func(t *testing.T, s *models.Store) {
+		now = sh(11, 20, 10, 0)
+		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
+		mk := func(number string) *models.Ticket {
+			return &models.Ticket{Number: number, Category: "投诉", DepartmentID: &zjj.ID, ReceivedAt: sh(11, 18, 9, 30),
+				Deadline: ptr(sh(11, 25, 9, 30)), DeadlineSource: models.DeadlineRule, Status: models.StatusInProgress}
+		}
+		res, err := s.SaveTickets(ctx, []models.TicketWrite{{New: mk("A1")}, {New: mk("A2")}}, "import")
+		if err != nil || res != (models.SaveResult{Created: 2}) {
+			t.Fatalf("create: %+v %v", res, err)
+		}
+		// The same state again writes nothing.
+		old, err := s.TicketsByNumber(ctx, []string{"A1", "A2", "missing"})
+		if err != nil || len(old) != 2 {
+			t.Fatalf("by number: %v %v", old, err)
+		}
+		res, err = s.SaveTickets(ctx, []models.TicketWrite{{Old: old["A1"], New: mk("A1")}, {Old: old["A2"], New: mk("A2")}}, "import")
+		if err != nil || res != (models.SaveResult{Unchanged: 2}) {
+			t.Fatalf("same again: %+v %v", res, err)
+		}
+		// A1 changes in every way that is recorded.
+		now = sh(11, 21, 8, 0)
+		a1 := mk("A1")
+		a1.Status, a1.DepartmentID, a1.Satisfaction, a1.ReopenCount = models.StatusResolved, &cgj.ID, models.Unsatisfied, 1
+		a1.Deadline, a1.DeadlineSource = ptr(sh(11, 24, 18, 0)), models.DeadlinePlatform
+		a1.VisitedAt, a1.ReopenedAt = ptr(now), ptr(now)
+		res, err = s.SaveTickets(ctx, []models.TicketWrite{{Old: old["A1"], New: a1}, {Old: old["A2"], New: mk("A2")}}, "api")
+		if err != nil || res != (models.SaveResult{Updated: 1, Unchanged: 1}) {
+			t.Fatalf("update: %+v %v", res, err)
+		}
+		got, events, err := s.TicketByNumber(ctx, "A1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != models.StatusResolved || got.Department == nil || got.Department.Name != "城管局" ||
+			!got.Deadline.Equal(sh(11, 24, 18, 0)) || !got.CreatedAt.Equal(sh(11, 20, 10, 0)) || !got.UpdatedAt.Equal(now) {
+			t.Errorf("stored = %+v", got)
+		}
+		var lines []string
+		for _, e := range events {
+			lines = append(lines, fmt.Sprintf("%s %s→%s %s %s %s", e.Kind, e.From, e.To, e.Reason, e.Actor, e.At.In(storetest.Shanghai).Format("01-02 15:04")))
+		}
+		want := []string{
+			"created →办理中  import 11-20 10:00",
+			"status 办理中→已办结  api 11-21 08:00",
+			"deadline 2026-11-25 09:30→2026-11-24 18:00 平台办理时限 api 11-21 08:00",
+			"department 住建局→城管局  api 11-21 08:00",
+			"satisfaction →不满意  api 11-21 08:00",
+			"reopen 0→1  api 11-21 08:00",
+		}
+		if !slices.Equal(lines, want) {
+			t.Errorf("events:\n%q\nwant\n%q", lines, want)
+		}
+		// A second creation of a stored number is a conflict the importer retries.
+		if _, err := s.SaveTickets(ctx, []models.TicketWrite{{New: mk("A2")}}, "import"); models.ErrorCode(err) != models.ECONFLICT {
+			t.Errorf("duplicate create: %v", err)
+		}
+		if _, _, err := s.TicketByNumber(ctx, "nope"); models.ErrorCode(err) != models.ENOTFOUND || models.UserText(err) != "未找到工单 nope" {
+			t.Errorf("unknown number: %v", err)
+		}
+	})
+}
+
+func TestSaveTicketsManyInBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		var writes []models.TicketWrite
+		for i := range 1234 {
+			writes = append(writes, models.TicketWrite{New: &models.Ticket{Number: fmt.Sprintf("N%05d", i), ReceivedAt: sh(11, 1, 0, 0), Status: models.StatusPending}})
+		}
+		if res, err := s.SaveTickets(ctx, writes, "import"); err != nil || res.Created != 1234 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		old, _ := s.TicketsByNumber(ctx, []string{"N00000", "N01233"})
+		writes = writes[:0]
+		for _, n := range []string{"N00000", "N01233"} {
+			tk := *old[n]
+			tk.Status = models.StatusInProgress
+			writes = append(writes, models.TicketWrite{Old: old[n], New: &tk})
+		}
+		if res, err := s.SaveTickets(ctx, writes, "import"); err != nil || res.Updated != 2 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		var n, events int64
+		s.DB(ctx).Model(&models.Ticket{}).Where("status = ?", models.StatusInProgress).Count(&n)
+		s.DB(ctx).Model(&models.TicketEvent{}).Count(&events)
+		if n != 2 || events != 1234+2 {
+			t.Errorf("in progress %d, events %d", n, events)
+		}
+	})
+}
+
+// TestSameTicketCoversEveryField guards SameTicket against a field added to
+// Ticket and forgotten there: a re-import would silently drop its changes.
+func TestSameTicketCoversEveryField(t *testing.T) {
+	skip := map[string]bool{"ID": true, "CreatedAt": true, "UpdatedAt": true, "Department": true, "GridDepartment": true}
+	base := models.Ticket{ReceivedAt: sh(11, 1, 0, 0)}
+	typ := reflect.TypeOf(base)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if skip[f.Name] {
+			continue
+		}
+		changed := base
+		v := reflect.ValueOf(&changed).Elem().Field(i)
+		switch v.Interface().(type) {
+		case string:
+			v.SetString("x")
+		case int:
+			v.SetInt(1)
+		case bool:
+			v.SetBool(true)
+		case *bool:
+			v.Set(reflect.ValueOf(ptr(true)))
+		case *uint:
+			v.Set(reflect.ValueOf(ptr(uint(1))))
+		case time.Time:
+			v.Set(reflect.ValueOf(sh(11, 2, 0, 0)))
+		case *time.Time:
+			v.Set(reflect.ValueOf(ptr(sh(11, 2, 0, 0))))
+		default:
+			t.Fatalf("field %s of type %s: teach this test and SameTicket about it", f.Name, f.Type)
+		}
+		if models.SameTicket(&base, &changed) {
+			t.Errorf("SameTicket ignores %s", f.Name)
+		}
+	}
+}
+
+func TestExtendTicket(t *testing.T) {
+	now := sh(11, 20, 10, 0)
+	storetest.EachWith(t, storetest.Options{Now: func() time.Time { return now }}, func(t *testing.T, s *models.Store) {
+		mustCreate(t, s, &models.Ticket{Number: "E1", ReceivedAt: sh(11, 18, 9, 0), Deadline: ptr(sh(11, 20, 18, 0)),
+			DeadlineSource: models.DeadlinePlatform, Status: models.StatusInProgress})
+		mustCreate(t, s, &models.Ticket{Number: "E2", ReceivedAt: sh(11, 18, 9, 0), Status: models.StatusResolved})
+		for _, tc := range []struct {
+			number string
+			to     time.Time
+			reason string
+			code   string
+			text   string
+		}{
+			{"E1", sh(11, 27, 18, 0), "", models.EINVALID, "请说明延期理由"},
+			{"E1", sh(11, 20, 18, 0), "需协调", models.EINVALID, "延期后的期限须晚于原期限 2026-11-20 18:00"},
+			{"E2", sh(11, 27, 18, 0), "需协调", models.EINVALID, "工单 E2 已办结，不能延期"},
+			{"E9", sh(11, 27, 18, 0), "需协调", models.ENOTFOUND, "未找到工单 E9"},
+		} {
+			if _, err := s.ExtendTicket(ctx, tc.number, tc.to, tc.reason, "lisi"); models.ErrorCode(err) != tc.code || models.UserText(err) != tc.text {
+				t.Errorf("extend %s: %v", tc.number, err)
+			}
+		}
+		tk, err := s.ExtendTicket(ctx, "E1", sh(11, 27, 18, 0), "涉及多部门协调", "lisi")
+		if err != nil || !tk.Deadline.Equal(sh(11, 27, 18, 0)) || tk.DeadlineSource != models.DeadlineExtension {
+			t.Fatalf("extend: %+v %v", tk, err)
+		}
+		_, events, _ := s.TicketByNumber(ctx, "E1")
+		if len(events) != 1 {
+			t.Fatalf("events = %+v", events)
+		}
+		if e := events[0]; e.Kind != models.EventExtension || e.From != "2026-11-20 18:00" || e.To != "2026-11-27 18:00" ||
+			e.Reason != "涉及多部门协调" || e.Actor != "lisi" || !e.At.Equal(now) {
+			t.Errorf("event = %+v", e)
+		}
+	})
+}
+
+func TestScoreBoard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
+		dept(t, s, "jyj", "教育局", 3) // no ticket at all: "—"
+		n := 0
+		add := func(d *models.Department, contacted, resolved bool, satisfaction string, visited time.Time, assessed, excluded bool) {
+			n++
+			tk := &models.Ticket{Number: fmt.Sprintf("S%03d", n), ReceivedAt: visited.AddDate(0, 0, -5), Status: models.StatusResolved,
+				Contacted: &contacted, Resolved: &resolved, Satisfaction: satisfaction, VisitedAt: &visited, Assessed: assessed, Excluded: excluded}
+			if d != nil {
+				tk.DepartmentID = &d.ID
+			}
+			mustCreate(t, s, tk)
+		}
+		// 住建局: four valid tickets in November.
+		add(zjj, true, true, models.Satisfied, sh(11, 1, 0, 0), true, false)
+		add(zjj, true, true, models.BasicSatisfied, sh(11, 10, 9, 0), true, false)
+		add(zjj, true, false, models.Unsatisfied, sh(11, 20, 9, 0), true, false)
+		add(zjj, false, false, models.Unsatisfied, time.Date(2026, 11, 30, 23, 59, 59, 0, storetest.Shanghai), true, false)
+		// Left out: excluded (剔除), not assessed, visited outside November.
+		add(zjj, false, false, models.Unsatisfied, sh(11, 5, 0, 0), true, true)
+		add(zjj, false, false, models.Unsatisfied, sh(11, 5, 0, 0), false, false)
+		add(zjj, false, false, models.Unsatisfied, time.Date(2026, 10, 31, 23, 59, 59, 0, storetest.Shanghai), true, false)
+		add(zjj, false, false, models.Unsatisfied, sh(12, 1, 0, 0), true, false)
+		// 城管局: two perfect tickets. One ticket without a department counts for the district.
+		add(cgj, true, true, models.Satisfied, sh(11, 3, 0, 0), true, false)
+		add(cgj, true, true, models.Satisfied, sh(11, 4, 0, 0), true, false)
+		add(nil, true, true, models.BasicSatisfied, sh(11, 4, 0, 0), true, false)
+
+		nov := models.MonthOf(sh(11, 20, 0, 0), storetest.Shanghai, 1)
+		b, err := s.ScoreBoard(ctx, nov, defaultWeights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type line struct {
+			name, resp, res, sat, score string
+			rank                        int
+		}
+		var got []line
+		for _, d := range append(b.Departments, b.District) {
+			r := d.Rates
+			got = append(got, line{d.Department.Name, r.Percent(r.Response), r.Percent(r.Resolution), r.Percent(r.Satisfaction), r.ScoreText(), d.Rank})
+		}
+		want := []line{
+			{"城管局", "100.00%", "100.00%", "100.00%", "100.00", 1},
+			{"住建局", "75.00%", "50.00%", "47.50%", "51.50", 2},
+			{"教育局", "—", "—", "—", "—", 0},
+			{"", "85.71%", "71.43%", "68.57%", "71.71", 0},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("board:\n%v\nwant\n%v", got, want)
+		}
+		if c := b.District.Counts; c != (models.ScoreCounts{Valid: 7, Contacted: 6, Resolved: 5, Satisfied: 3, BasicSatisfied: 2}) {
+			t.Errorf("district counts = %+v", c)
+		}
+		// A month without visits: every figure is a dash, nobody ranks.
+		empty, err := s.ScoreBoard(ctx, nov.Prev().Prev(), defaultWeights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range append(empty.Departments, empty.District) {
+			if d.Rank != 0 || d.Rates.ScoreText() != "—" || d.Rates.Percent(d.Rates.Satisfaction) != "—" {
+				t.Errorf("empty period: %+v", d)
+			}
+		}
+		// With the period starting on the 26th, the visit of 20 November belongs
+		// to November's period (26 Oct – 25 Nov), the one of 30 November to December's.
+		p26 := models.MonthOf(sh(11, 20, 0, 0), storetest.Shanghai, 26)
+		counts, err := s.ScoreCounts(ctx, p26)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := counts[zjj.ID]; c.Valid != 4 { // 10-31, 11-01, 11-10, 11-20
+			t.Errorf("住建局 valid in 26 Oct–25 Nov = %d, want 4", c.Valid)
+		}
+	})
+}
+
+func TestTicketSets(t *testing.T) {
+	now := sh(11, 20, 10, 0)
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
+		mk := func(number string, d *models.Department, status string, deadline time.Time, f func(*models.Ticket)) {
+			tk := &models.Ticket{Number: number, DepartmentID: &d.ID, ReceivedAt: sh(10, 1, 9, 0), Status: status, Deadline: &deadline}
+			if f != nil {
+				f(tk)
+			}
+			mustCreate(t, s, tk)
+		}
+		far := sh(12, 30, 0, 0)
+		mk("A", zjj, models.StatusInProgress, sh(11, 19, 18, 0), nil)      // overdue
+		mk("B", cgj, models.StatusPending, sh(11, 20, 18, 0), nil)         // due soon
+		mk("C", zjj, models.StatusResolved, sh(11, 18, 18, 0), nil)        // resolved: never overdue
+		mk("D", zjj, models.StatusInProgress, sh(11, 25, 18, 0), nil)      // later
+		mk("E", cgj, models.StatusInProgress, sh(10, 30, 18, 0), nil)      // overdue since October
+		mk("K", cgj, models.StatusReturned, sh(11, 1, 18, 0), nil)         // returned: not overdue
+		mk("F", zjj, models.StatusResolved, far, func(tk *models.Ticket) { // 双否
+			tk.Satisfaction, tk.Resolved, tk.VisitedAt = models.Unsatisfied, ptr(false), ptr(sh(11, 19, 9, 0))
+		})
+		mk("G", cgj, models.StatusResolved, far, func(tk *models.Ticket) { // unsatisfied, resolved
+			tk.Satisfaction, tk.Resolved, tk.VisitedAt = models.Unsatisfied, ptr(true), ptr(sh(11, 18, 9, 0))
+		})
+		mk("H", zjj, models.StatusResolved, far, func(tk *models.Ticket) { // excluded
+			tk.Satisfaction, tk.Resolved, tk.VisitedAt, tk.Excluded = models.Unsatisfied, ptr(false), ptr(sh(11, 18, 9, 0)), true
+		})
+		mk("I", zjj, models.StatusInProgress, far, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 1, ptr(sh(11, 17, 9, 0)) })
+		mk("J", cgj, models.StatusInProgress, far, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 2, ptr(sh(11, 9, 9, 0)) })
+
+		week := models.WeekOf(now, storetest.Shanghai)
+		month := models.MonthOf(now, storetest.Shanghai, 1)
+		for _, tc := range []struct {
+			name  string
+			q     models.TicketQuery
+			want  []string
+			count models.Counts
+		}{
+			{"overdue now", models.TicketQuery{Set: models.SetOverdue, Now: now}, []string{"E", "A"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
+			{"overdue this month", models.TicketQuery{Set: models.SetOverdue, Now: now, Period: month}, []string{"A"}, models.Counts{zjj.ID: 1}},
+			{"overdue of 城管局", models.TicketQuery{Set: models.SetOverdue, Now: now, DepartmentID: cgj.ID}, []string{"E"}, models.Counts{cgj.ID: 1}},
+			{"due within 24h", models.TicketQuery{Set: models.SetDueSoon, Now: now, Within: 24 * time.Hour}, []string{"B"}, models.Counts{cgj.ID: 1}},
+			{"unsatisfied this week", models.TicketQuery{Set: models.SetUnsatisfied, Period: week}, []string{"G", "F"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
+			{"双否 this week", models.TicketQuery{Set: models.SetDoubleNo, Period: week}, []string{"F"}, models.Counts{zjj.ID: 1}},
+			{"双否 today", models.TicketQuery{Set: models.SetDoubleNo, Period: models.DayOf(now, storetest.Shanghai)}, nil, models.Counts{}},
+			{"reopened this week", models.TicketQuery{Set: models.SetReopened, Period: week}, []string{"I"}, models.Counts{zjj.ID: 1}},
+			{"reopened this month", models.TicketQuery{Set: models.SetReopened, Period: month}, []string{"J", "I"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
+			{"reopened, first only", models.TicketQuery{Set: models.SetReopened, Period: month, Limit: 1}, []string{"J"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				list, err := s.ListTickets(ctx, tc.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, tk := range list {
+					got = append(got, tk.Number)
+					if tk.Department == nil {
+						t.Errorf("%s: department not loaded", tk.Number)
+					}
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("list = %v, want %v", got, tc.want)
+				}
+				counts, err := s.CountTickets(ctx, tc.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(counts, tc.count) {
+					t.Errorf("counts = %v, want %v", counts, tc.count)
+				}
+			})
+		}
+		if _, err := s.CountTickets(ctx, models.TicketQuery{Set: models.SetOverdue}); err == nil {
+			t.Error("overdue without Now: want an error")
+		}
+	})
+}
+
+func TestLedger(t *testing.T) {
+	now := sh(11, 20, 17, 0)
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
+		n := 0
+		add := func(d *models.Department, f func(*models.Ticket)) {
+			n++
+			tk := &models.Ticket{Number: fmt.Sprint("L", n), ReceivedAt: sh(11, 10, 9, 0), Status: models.StatusInProgress, Deadline: ptr(sh(11, 30, 18, 0))}
+			if d != nil {
+				tk.DepartmentID = &d.ID
+			}
+			f(tk)
+			mustCreate(t, s, tk)
+		}
+		add(zjj, func(tk *models.Ticket) { tk.ReceivedAt, tk.Deadline = sh(11, 20, 9, 0), ptr(sh(11, 21, 9, 0)) })     // received today, due soon
+		add(zjj, func(tk *models.Ticket) { tk.Status, tk.ResolvedAt = models.StatusResolved, ptr(sh(11, 20, 10, 0)) }) // resolved today
+		add(zjj, func(tk *models.Ticket) { tk.Deadline = ptr(sh(11, 20, 12, 0)) })                                     // overdue
+		add(zjj, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 1, ptr(sh(11, 20, 8, 0)) })                 // reopened today
+		add(zjj, func(tk *models.Ticket) {                                                                             // unsatisfied today
+			tk.Status, tk.Satisfaction, tk.VisitedAt = models.StatusResolved, models.Unsatisfied, ptr(sh(11, 20, 11, 0))
+		})
+		add(zjj, func(tk *models.Ticket) { // excluded: not counted
+			tk.Status, tk.Satisfaction, tk.VisitedAt, tk.Excluded = models.StatusResolved, models.Unsatisfied, ptr(sh(11, 20, 11, 0)), true
+		})
+		add(zjj, func(tk *models.Ticket) { tk.Status, tk.ResolvedAt = models.StatusResolved, ptr(sh(11, 19, 10, 0)) }) // yesterday
+		add(cgj, func(tk *models.Ticket) { tk.ReceivedAt, tk.Status = sh(11, 20, 8, 0), models.StatusReturned })
+		add(nil, func(tk *models.Ticket) { tk.Status, tk.Deadline = models.StatusPending, nil })
+
+		l, err := s.Ledger(ctx, models.DayOf(now, storetest.Shanghai), now, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := models.Ledger{
+			zjj.ID: {Received: 1, Resolved: 1, InProgress: 3, Overdue: 1, DueSoon: 1, Reopened: 1, Unsatisfied: 1},
+			cgj.ID: {Received: 1},
+			0:      {InProgress: 1},
+		}
+		if !reflect.DeepEqual(l, want) {
+			t.Errorf("ledger = %+v\nwant     %+v", l, want)
+		}
+		if tot := l.Total(); tot != (models.LedgerRow{Received: 2, Resolved: 1, InProgress: 4, Overdue: 1, DueSoon: 1, Reopened: 1, Unsatisfied: 1}) {
+			t.Errorf("total = %+v", tot)
+		}
+	})
+}
+
+func TestHolidayOverrides(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		for _, tc := range []struct {
+			date string
+			work bool
+			name string
+			want models.Change
+		}{
+			{"2027-02-06", false, "春节", models.Created},
+			{"2027-02-06", false, "春节", models.Unchanged},
+			{"2027-02-06", false, "春节假期", models.Updated},
+			{"2027-02-20", true, "春节调休", models.Created},
+			{"2026-12-31", false, "", models.Created},
+		} {
+			if ch, err := s.SetHolidayOverride(ctx, tc.date, tc.work, tc.name); err != nil || ch != tc.want {
+				t.Errorf("set %s: %v %v", tc.date, ch, err)
+			}
+		}
+		if _, err := s.SetHolidayOverride(ctx, "2027-2-30", false, ""); models.ErrorCode(err) != models.EINVALID {
+			t.Errorf("bad date: %v", err)
+		}
+		list, err := s.HolidayOverrides(ctx, 2027)
+		if err != nil || len(list) != 2 || list[0].Date != "2027-02-06" || list[0].Name != "春节假期" || !list[1].Work {
+			t.Errorf("2027 = %+v %v", list, err)
+		}
+		if all, _ := s.HolidayOverrides(ctx, 0); len(all) != 3 {
+			t.Errorf("all = %+v", all)
+		}
+		if err := s.DeleteHolidayOverride(ctx, "2026-12-31"); err != nil {
+			t.Error(err)
+		}
+		if err := s.DeleteHolidayOverride(ctx, "2026-12-31"); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Errorf("second delete: %v", err)
+		}
+	})
+}
