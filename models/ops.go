@@ -30,7 +30,10 @@ type Inbound struct {
 	ReceivedAt time.Time  `gorm:"not null"`
 	HandledAt  *time.Time `gorm:"index"`
 	Attempts   int        `gorm:"not null"`
-	LastError  string     `gorm:"size:512"`
+	// ClaimedUntil is the lease of the attempt under way or, after a failed
+	// attempt, the time before which the message is not tried again.
+	ClaimedUntil *time.Time
+	LastError    string `gorm:"size:512"`
 }
 
 // TableName keeps the table name of DESIGN §4.
@@ -81,7 +84,7 @@ type OutboxMessage struct {
 	ClaimedUntil   *time.Time
 	LastError      string     `gorm:"size:512"`
 	CreatedAt      time.Time  `gorm:"not null"`
-	SentAt         *time.Time `gorm:"index:idx_outbox_dest_sent,priority:3"`
+	SentAt         *time.Time `gorm:"index:idx_outbox_dest_sent,priority:3;index:idx_outbox_sent_at"` // rate budgets read the last hour's sends
 }
 
 // Outgoing is what handlers and jobs ask to send. Mentions are userids to

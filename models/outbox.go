@@ -26,8 +26,31 @@ func BodyLimit(channel, kind string) int {
 	return 2048
 }
 
-// DestinationOf returns the key that orders and rate-limits messages to one
-// place: a hash of channel, recipient and chat, so that no webhook key or URL
+// AIBotResponsePath is the path of an AI bot's response_url. Such a URL takes
+// one message only, of at most AIBotResponseLimit bytes.
+const (
+	AIBotResponsePath  = "/cgi-bin/aibot/response"
+	AIBotResponseLimit = 20480
+)
+
+// truncatedMark ends a reply that had to be cut to fit a one-use response URL.
+const truncatedMark = "\n……（内容过长，已截断）"
+
+// parts returns the bodies of the rows o becomes. A reply through an AI bot's
+// one-use response_url cannot be split, so a body over its limit is cut at a
+// line boundary and marked as cut.
+func (o Outgoing) parts() []string {
+	if o.Channel == ChannelReply && strings.Contains(o.To, AIBotResponsePath) {
+		if len(o.Body) <= AIBotResponseLimit {
+			return []string{o.Body}
+		}
+		return []string{SplitBody(o.Body, AIBotResponseLimit-len(truncatedMark))[0] + truncatedMark}
+	}
+	return SplitBody(o.Body, BodyLimit(o.Channel, o.Kind))
+}
+
+// DestinationOf returns the key that orders the messages to one place (rows
+// to one destination are sent in ID order): a hash of channel, recipient and chat, so that no webhook key or URL
 // needs to appear in an index or a log line.
 func DestinationOf(channel, to, chatID string) string {
 	sum := sha1.Sum([]byte(channel + "\x00" + to + "\x00" + chatID))
@@ -36,7 +59,9 @@ func DestinationOf(channel, to, chatID string) string {
 
 // Enqueue puts messages in the outbox, in order. A body longer than its limit
 // becomes several rows, split at line boundaries (never inside a character);
-// text mentions ride on the first part. A message whose DedupeKey was enqueued
+// text mentions ride on the first part. A reply through an AI bot's one-use
+// response_url is never split: over AIBotResponseLimit it is cut and marked
+// as cut. A message whose DedupeKey was enqueued
 // before is skipped, so a job or a retried callback never sends twice. Called on
 // a Store bound to a transaction, the messages commit or roll back with it.
 func (s *Store) Enqueue(ctx context.Context, msgs ...Outgoing) error {
@@ -58,7 +83,7 @@ func (s *Store) Enqueue(ctx context.Context, msgs ...Outgoing) error {
 					continue
 				}
 			}
-			parts := SplitBody(o.Body, BodyLimit(o.Channel, o.Kind))
+			parts := o.parts()
 			for i, body := range parts {
 				row := OutboxMessage{
 					Channel: o.Channel, To: o.To, ChatID: o.ChatID,

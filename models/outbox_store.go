@@ -1,0 +1,186 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// claimLockKey names the KV row that serialises claim passes across
+// replicas: every claim transaction writes it first, so one pass at a time
+// sees the rate budgets and takes its rows.
+const claimLockKey = "outbox/claim-lock"
+
+// RecentSend is one send that counts against a rate budget: a message sent
+// at At, or one claimed and in flight (At is then the claim pass's time).
+type RecentSend struct {
+	Channel string
+	To      string
+	ChatID  string
+	At      time.Time
+}
+
+// ClaimOptions drive one claim pass of ClaimOutbox.
+type ClaimOptions struct {
+	// Worker names the claimer; it is written to ClaimedBy.
+	Worker string
+	// Now is the pass's time; Lease how long the claimed rows stay reserved.
+	Now   time.Time
+	Lease time.Duration
+	// Since bounds the sends handed to Pick: those sent after it, plus the
+	// rows in flight under another claim.
+	Since time.Time
+	// Heads caps the destinations looked at in one pass.
+	Heads int
+	// Pick chooses the rows to claim among heads: the oldest pending row of
+	// each destination, whether due or not, claimed or not. It returns their
+	// IDs; rows that are not due or are claimed by another pass are never
+	// taken, whatever Pick says.
+	Pick func(heads []OutboxMessage, recent []RecentSend) []uint
+}
+
+// ClaimOutbox runs one claim pass and returns the rows it took, in ID order,
+// leased to o.Worker until o.Now+o.Lease. Rows to one destination are only
+// ever offered in ID order, one at a time, so no row is sent before the rows
+// enqueued before it to the same destination are sent or failed. Passes are
+// serialised across replicas, on MySQL by a row lock and on SQLite by its
+// write lock, so rate budgets computed in Pick hold for the whole service.
+func (s *Store) ClaimOutbox(ctx context.Context, o ClaimOptions) ([]OutboxMessage, error) {
+	var claimed []OutboxMessage
+	err := s.Tx(ctx, func(tx *Store) error {
+		if err := tx.PutKV(ctx, claimLockKey, o.Worker, nil); err != nil {
+			return err
+		}
+		heads, err := tx.outboxHeads(ctx, o.Heads)
+		if err != nil || len(heads) == 0 {
+			return err
+		}
+		recent, err := tx.recentSends(ctx, o.Since, o.Now)
+		if err != nil {
+			return err
+		}
+		ids := o.Pick(heads, recent)
+		if len(ids) == 0 {
+			return nil
+		}
+		until := o.Now.Add(o.Lease)
+		err = tx.db.Model(&OutboxMessage{}).
+			Where("id IN ? AND status = ? AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", ids, OutboxPending, o.Now, o.Now).
+			Updates(map[string]any{"claimed_by": o.Worker, "claimed_until": until}).Error
+		if err != nil {
+			return fmt.Errorf("models: claim outbox: %w", err)
+		}
+		err = tx.db.Where("id IN ? AND status = ? AND claimed_by = ? AND claimed_until = ?", ids, OutboxPending, o.Worker, until).
+			Order("id").Find(&claimed).Error
+		if err != nil {
+			return fmt.Errorf("models: read claimed outbox: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return claimed, nil
+}
+
+// outboxHeads returns the oldest pending row of up to limit destinations.
+func (s *Store) outboxHeads(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	table := s.Table(&OutboxMessage{})
+	first := s.db.WithContext(ctx).Table(table).Select("MIN(id) AS id").Where("status = ?", OutboxPending).Group("destination")
+	var heads []OutboxMessage
+	err := s.db.WithContext(ctx).Table(table+" AS o").Select("o.*").
+		Joins("JOIN (?) AS h ON h.id = o.id", first).
+		Order("o.id").Limit(limit).Find(&heads).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: list outbox heads: %w", err)
+	}
+	return heads, nil
+}
+
+// recentSends returns the sends after since and the rows in flight at now.
+func (s *Store) recentSends(ctx context.Context, since, now time.Time) ([]RecentSend, error) {
+	var sent, flying []RecentSend
+	err := s.db.WithContext(ctx).Model(&OutboxMessage{}).
+		Select("channel, to_target AS `to`, chat_id, sent_at AS at").
+		Where("sent_at > ? AND status = ?", since, OutboxSent).Scan(&sent).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: list recent sends: %w", err)
+	}
+	err = s.db.WithContext(ctx).Model(&OutboxMessage{}).
+		Select("channel, to_target AS `to`, chat_id").
+		Where("status = ? AND claimed_until >= ?", OutboxPending, now).Scan(&flying).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: list outbox in flight: %w", err)
+	}
+	for i := range flying {
+		flying[i].At = now
+	}
+	return append(sent, flying...), nil
+}
+
+// MarkOutboxSent records that row id, claimed by worker, was sent at at. It
+// reports false when the claim was lost (the lease ran out and another
+// worker took the row), in which case nothing is written.
+func (s *Store) MarkOutboxSent(ctx context.Context, id uint, worker string, at time.Time) (bool, error) {
+	return s.finishClaim(ctx, id, worker, map[string]any{
+		"status": OutboxSent, "sent_at": at, "last_error": "", "attempts": gorm.Expr("attempts + 1"),
+	})
+}
+
+// RetryOutbox records the failed attempt at row id, claimed by worker, and
+// holds the row until next. It reports false when the claim was lost.
+func (s *Store) RetryOutbox(ctx context.Context, id uint, worker string, next time.Time, errText string) (bool, error) {
+	return s.finishClaim(ctx, id, worker, map[string]any{
+		"next_attempt_at": next, "last_error": truncate(errText, 512), "attempts": gorm.Expr("attempts + 1"),
+	})
+}
+
+// FailOutbox gives up on row id, claimed by worker: its status becomes
+// failed and the rows after it to the same destination go ahead. It reports
+// false when the claim was lost.
+func (s *Store) FailOutbox(ctx context.Context, id uint, worker string, errText string) (bool, error) {
+	return s.finishClaim(ctx, id, worker, map[string]any{
+		"status": OutboxFailed, "last_error": truncate(errText, 512), "attempts": gorm.Expr("attempts + 1"),
+	})
+}
+
+// finishClaim applies set to a row still pending and claimed by worker, and
+// releases the claim.
+func (s *Store) finishClaim(ctx context.Context, id uint, worker string, set map[string]any) (bool, error) {
+	set["claimed_by"], set["claimed_until"] = "", nil
+	res := s.db.WithContext(ctx).Model(&OutboxMessage{}).
+		Where("id = ? AND status = ? AND claimed_by = ?", id, OutboxPending, worker).Updates(set)
+	if res.Error != nil {
+		return false, fmt.Errorf("models: update outbox %d: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// OutboxBacklog counts the pending rows by channel, and returns when the
+// oldest of them was enqueued (zero when none is pending).
+func (s *Store) OutboxBacklog(ctx context.Context) (byChannel map[string]int64, oldest time.Time, err error) {
+	var rows []struct {
+		Channel string
+		N       int64
+	}
+	err = s.db.WithContext(ctx).Model(&OutboxMessage{}).Select("channel, COUNT(*) AS n").
+		Where("status = ?", OutboxPending).Group("channel").Scan(&rows).Error
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("models: count outbox backlog: %w", err)
+	}
+	byChannel = make(map[string]int64, len(rows))
+	for _, r := range rows {
+		byChannel[r.Channel] = r.N
+	}
+	if len(rows) == 0 {
+		return byChannel, time.Time{}, nil
+	}
+	var first OutboxMessage
+	err = s.db.WithContext(ctx).Select("created_at").Where("status = ?", OutboxPending).Order("id").Take(&first).Error
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("models: oldest outbox row: %w", err)
+	}
+	return byChannel, first.CreatedAt, nil
+}
