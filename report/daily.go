@@ -1,0 +1,309 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"yanzhen/models"
+)
+
+// Daily is the 18:00 report of one day as built from the store: the district
+// summary, one unit per department in the configured order, and the ranking.
+// Render turns it into group messages.
+type Daily struct {
+	District string
+	// Day is the report's day; DayName the calendar's name for it when it is
+	// special (国庆节调休), else "".
+	Day     models.Period
+	DayName string
+	// Late marks a report made up after its time (补发).
+	Late bool
+	// Month is the assessment month to date whose 三率 each unit shows.
+	Month models.Period
+	// Total sums the ledger of the whole district.
+	Total models.LedgerRow
+	// Units holds every department in the configured order.
+	Units []Unit
+	// Ranking is the day's ranking by the month-to-date 综合评分, per kind of department.
+	Ranking []RankGroup
+	// RankTop is N of the top and bottom lists.
+	RankTop int
+}
+
+// Unit is one department in the daily report.
+type Unit struct {
+	Department models.Department
+	// Report is the department's standing report of the day, nil when none.
+	Report *models.DailyReport
+	// Responsible are the userids @-mentioned when a required report is missing.
+	Responsible []string
+	Figures     models.LedgerRow
+	Rates       models.Rates
+}
+
+// Missing reports whether the unit had to report and has not.
+func (u *Unit) Missing() bool { return u.Department.ReportRequired && u.Report == nil }
+
+// RankGroup is the top and bottom of one kind of department (区级部门, 镇街, …)
+// by 综合评分; departments without a valid ticket are not ranked.
+type RankGroup struct {
+	Kind        string
+	Top, Bottom []models.DepartmentScore
+	// Ranked is how many departments of the kind have a score.
+	Ranked int
+}
+
+// Daily builds the daily report of day (any time on it) as it stands at now:
+// the standing reports, the day's ledger (open figures as of now) and the
+// month-to-date 三率. It sends nothing: handlers preview it with it, and the
+// daily-report job posts it.
+func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error) {
+	d := &Daily{
+		District: b.cfg.District.Name,
+		Day:      models.DayOf(day, b.loc),
+		Month:    models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay),
+		RankTop:  b.cfg.Rules.RankTop,
+	}
+	if _, name := b.cal.DayInfo(d.Day.Start); name != "" {
+		d.DayName = name
+	}
+	dir, err := b.store.Directory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report: daily: %w", err)
+	}
+	reports, err := b.store.DailyReports(ctx, DayKey(d.Day.Start, b.loc))
+	if err != nil {
+		return nil, fmt.Errorf("report: daily: %w", err)
+	}
+	ledger, err := b.store.Ledger(ctx, d.Day, now, b.cfg.Rules.WarnWithin.D())
+	if err != nil {
+		return nil, fmt.Errorf("report: daily: %w", err)
+	}
+	board, err := b.store.ScoreBoard(ctx, d.Month, b.Weights())
+	if err != nil {
+		return nil, fmt.Errorf("report: daily: %w", err)
+	}
+	d.Total = ledger.Total()
+	rates := make(map[uint]models.Rates, len(board.Departments))
+	for _, s := range board.Departments {
+		rates[s.Department.ID] = s.Rates
+	}
+	for _, dep := range dir.Departments {
+		u := Unit{Department: dep, Figures: ledger[dep.ID], Rates: rates[dep.ID]}
+		if r, ok := reports[dep.ID]; ok {
+			u.Report = &r
+		} else if dep.ReportRequired {
+			for _, m := range dir.Responsible(dep.ID) {
+				u.Responsible = append(u.Responsible, m.UserID)
+			}
+		}
+		d.Units = append(d.Units, u)
+	}
+	d.Ranking = rankGroups(board, d.RankTop)
+	return d, nil
+}
+
+// ReportIDs returns the IDs of the reports the daily report carries, to mark them posted.
+func (d *Daily) ReportIDs() []uint {
+	var ids []uint
+	for _, u := range d.Units {
+		if u.Report != nil {
+			ids = append(ids, u.Report.ID)
+		}
+	}
+	return ids
+}
+
+// Title is the report's title: 高新区接诉即办工作日报.
+func (d *Daily) Title() string { return d.District + "接诉即办工作日报" }
+
+// Render renders the report as robot markdown messages of at most GroupLimit
+// bytes each, as few as fit: the title and district summary (non-reporters
+// @-mentioned), the departments that report, with their text or 未报, then the
+// other departments one line each (those without any figure named together),
+// then the ranking. A department is split
+// across messages only when its section alone is too long.
+func (d *Daily) Render() []string {
+	sections := []string{d.header()}
+	var others, idle []string
+	n := 0
+	for i := range d.Units {
+		u := &d.Units[i]
+		switch {
+		case u.Department.ReportRequired || u.Report != nil:
+			n++
+			sections = append(sections, u.section(n))
+		case u.Figures == (models.LedgerRow{}) && u.Rates.Empty():
+			idle = append(idle, u.Department.Name)
+		default:
+			others = append(others, unitLine(u.Department.Name, u))
+		}
+	}
+	if len(idle) > 0 {
+		others = append(others, comment("无工单数据（"+itoa(len(idle))+"个）：")+strings.Join(idle, "、"))
+	}
+	if len(others) > 0 {
+		others[0] = "**其他单位**\n" + others[0]
+	}
+	sections = append(append(sections, others...), d.ranking())
+	return pack(sections, GroupLimit, continued(d.Title()))
+}
+
+// header renders the title, the date and the district summary.
+func (d *Daily) header() string {
+	var b strings.Builder
+	b.WriteString("# " + d.Title() + "\n")
+	b.WriteString("**" + dateCN(d.Day.Start) + " " + weekdays[d.Day.Start.Weekday()] + "**")
+	if d.DayName != "" {
+		b.WriteString("（" + d.DayName + "）")
+	}
+	if d.Late {
+		b.WriteString(" " + warning("补发"))
+	}
+	t := d.Total
+	b.WriteString("\n\n**全区概况**\n")
+	fmt.Fprintf(&b, "今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 %s 件、24小时内到期 %d 件；今日重办 %d 件，不满意 %d 件。\n",
+		t.Received, t.Resolved, t.InProgress, count(t.Overdue), t.DueSoon, t.Reopened, t.Unsatisfied)
+	required, reported := 0, 0
+	var missing []string
+	for i := range d.Units {
+		u := &d.Units[i]
+		if !u.Department.ReportRequired {
+			continue
+		}
+		required++
+		if u.Report != nil {
+			reported++
+			continue
+		}
+		who := u.Department.Name
+		for _, id := range u.Responsible {
+			who += mention(id)
+		}
+		missing = append(missing, who)
+	}
+	fmt.Fprintf(&b, "日报已报 %s/%d", info(itoa(reported)), required)
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "，%s %d 个：%s", warning("未报"), len(missing), strings.Join(missing, "、"))
+	}
+	b.WriteString("\n" + comment("各单位数据：收/结为今日受理/办结，在办、超期、临期（24小时内到期）为当前数；三率为本月累计响应率/解决率/满意率（%）。"))
+	return b.String()
+}
+
+// count renders a count that is bad when positive, in the warning colour.
+func count(n int) string {
+	if n > 0 {
+		return warning(itoa(n))
+	}
+	return itoa(n)
+}
+
+// unitLine renders a department's figures on one line after its name.
+func unitLine(name string, u *Unit) string {
+	f, r := u.Figures, u.Rates
+	return fmt.Sprintf("%s　收%d 结%d 在办%d 超期%s 临期%d · 三率 %s/%s/%s 评分%s",
+		name, f.Received, f.Resolved, f.InProgress, count(f.Overdue), f.DueSoon,
+		pct(r, r.Response), pct(r, r.Resolution), pct(r, r.Satisfaction), pct(r, r.Score))
+}
+
+// section renders a reporting department: its figures and its text, or 未报.
+func (u *Unit) section(n int) string {
+	name := "**" + itoa(n) + ". " + u.Department.Name + "**"
+	if u.Report == nil {
+		return unitLine(name+" "+warning("未报"), u)
+	}
+	s := unitLine(name, u) + "\n" + quote(u.Report.Text)
+	if u.Report.Late {
+		s += "\n" + comment("（迟报 "+u.Report.SubmittedAt.Format("15:04")+"）")
+	}
+	return s
+}
+
+// ranking renders the day's ranking by month-to-date 综合评分.
+func (d *Daily) ranking() string {
+	var b strings.Builder
+	b.WriteString("**今日排名**（" + d.Month.Label() + "累计综合评分）")
+	if len(d.Ranking) == 0 {
+		b.WriteString("\n本月暂无有效回访工单，不排名。")
+		return b.String()
+	}
+	for _, g := range d.Ranking {
+		b.WriteString("\n" + rankLines(g, "前", "后"))
+	}
+	return b.String()
+}
+
+// rankLines renders one kind's top and bottom lists on two lines.
+func rankLines(g RankGroup, top, bottom string) string {
+	names := func(list []models.DepartmentScore) string {
+		parts := make([]string, len(list))
+		for i, s := range list {
+			parts[i] = s.Department.Name + " " + s.Rates.ScoreText()
+		}
+		return strings.Join(parts, "、")
+	}
+	s := kindName(g.Kind) + " " + info(top+itoa(len(g.Top))) + "：" + names(g.Top)
+	if len(g.Bottom) > 0 {
+		s += "\n" + kindName(g.Kind) + " " + warning(bottom+itoa(len(g.Bottom))) + "：" + names(g.Bottom)
+	}
+	return s
+}
+
+// byKind splits a score board's ranked departments by kind (区级部门, 镇街, 社区,
+// then other kinds as they appear), best first, ranked within their kind:
+// equal scores share a rank.
+func byKind(board *models.ScoreBoard) [][]models.DepartmentScore {
+	order := []string{models.KindDepartment, models.KindStreet, models.KindCommunity}
+	lists := map[string][]models.DepartmentScore{}
+	for _, s := range board.Departments {
+		if s.Rates.Empty() {
+			continue
+		}
+		k := s.Department.Kind
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+		l := lists[k]
+		switch {
+		case len(l) > 0 && l[len(l)-1].Rates.Score == s.Rates.Score:
+			s.Rank = l[len(l)-1].Rank
+		default:
+			s.Rank = len(l) + 1
+		}
+		lists[k] = append(l, s)
+	}
+	var out [][]models.DepartmentScore
+	for _, k := range order {
+		if len(lists[k]) > 0 {
+			out = append(out, lists[k])
+		}
+	}
+	return out
+}
+
+// rankGroups takes the top and bottom n of each kind of a score board. With
+// fewer than 2n ranked, the top takes the better half and the bottom the
+// rest, so that no department is on both lists.
+func rankGroups(board *models.ScoreBoard, n int) []RankGroup {
+	var out []RankGroup
+	for _, list := range byKind(board) {
+		k := list[0].Department.Kind
+		top := list[:min(n, (len(list)+1)/2)]
+		rest := list[len(top):]
+		bottom := make([]models.DepartmentScore, 0, n)
+		for i := len(rest) - 1; i >= 0 && len(bottom) < n; i-- {
+			bottom = append(bottom, rest[i])
+		}
+		out = append(out, RankGroup{Kind: k, Top: top, Bottom: bottom, Ranked: len(list)})
+	}
+	return out
+}
+
+// Messages returns the rendered report as group messages, keyed for the outbox
+// so that the day's report is enqueued once: DailyKey(day), then "/2", "/3" ….
+func (d *Daily) Messages() []models.Outgoing {
+	return groupMessages(d.Render(), DailyKey(DayKey(d.Day.Start, d.Day.Start.Location())))
+}

@@ -1,0 +1,236 @@
+package report_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"yanzhen/calendar"
+	"yanzhen/config"
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+	"yanzhen/report"
+)
+
+func wantMentions(t *testing.T, name string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s mentions %v, want %v", name, got, want)
+	}
+}
+
+func TestDailyGolden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		d, err := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.ReportIDs()) != 2 {
+			t.Errorf("report ids = %v", d.ReportIDs())
+		}
+		msgs := d.Messages()
+		if len(msgs) != 1 || msgs[0].DedupeKey != "daily-report/2026-11-20" {
+			t.Fatalf("daily: %d messages, key %q", len(msgs), msgs[0].DedupeKey)
+		}
+		// The non-reporters' heads (城管局, 教育局) are @-mentioned; 环海街道's reporter
+		// reported; the <@all> a department typed is neutralised.
+		wantMentions(t, "daily", golden(t, "daily", msgs), []string{"lisi", "zhouba"})
+		if strings.Contains(msgs[0].Body, "<@all>") {
+			t.Error("a report's text mentions @all")
+		}
+		d.Late = true
+		if !strings.Contains(d.Render()[0], "补发") {
+			t.Error("a late report is not marked 补发")
+		}
+	})
+}
+
+func TestRemindGolden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		r, err := f.builder.Remind(ctx, at("2026-11-20 17:30"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := r.Messages()
+		wantMentions(t, "remind", golden(t, "remind", msgs), []string{"lisi", "zhouba"})
+		var apps []string
+		for _, m := range msgs[1:] {
+			if m.Channel != models.ChannelApp {
+				t.Errorf("message %q is not an app message", m.Body)
+			}
+			apps = append(apps, m.To)
+		}
+		if !slices.Equal(apps, []string{"lisi", "zhouba"}) {
+			t.Errorf("app messages to %v", apps)
+		}
+		// Everyone reported: nothing at all.
+		for _, d := range []*models.Department{&f.cgj, &f.jyj} {
+			if _, err := s.SubmitReport(ctx, models.ReportSubmission{DepartmentID: d.ID, Day: "2026-11-20", Text: "已报", By: "x", At: at("2026-11-20 17:40")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r, _ = f.builder.Remind(ctx, at("2026-11-20 17:30")); len(r.Messages()) != 0 {
+			t.Errorf("reminder when all reported: %+v", r.Messages())
+		}
+	})
+}
+
+func TestLateGolden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		sub := models.ReportSubmission{DepartmentID: f.cgj.ID, Day: "2026-11-20", Text: "今日处置占道经营5起。", By: "lisi", ByName: "李四", At: at("2026-11-20 19:05"), Late: true}
+		if _, err := s.SubmitReport(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		// Before the daily report went out, the daily report carries it: no 补报.
+		if n, err := f.builder.PostLate(ctx, s, "2026-11-20"); n != 0 || err != nil {
+			t.Fatalf("PostLate before the report: %d %v", n, err)
+		}
+		d, _ := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
+		// Post the daily report without 城管局's report, as if it raced the 18:00 run.
+		var ids []uint
+		for _, u := range d.Units {
+			if u.Report != nil && u.Department.ID != f.cgj.ID {
+				ids = append(ids, u.Report.ID)
+			}
+		}
+		if err := s.Enqueue(ctx, d.Messages()...); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkReportsPosted(ctx, ids, at("2026-11-20 18:00")); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.builder.PostLate(ctx, s, "2026-11-20"); n != 1 || err != nil {
+			t.Fatalf("PostLate: %d %v", n, err)
+		}
+		if n, _ := f.builder.PostLate(ctx, s, "2026-11-20"); n != 0 {
+			t.Errorf("PostLate posted %d again", n)
+		}
+		var rows []models.OutboxMessage
+		s.DB(ctx).Where("dedupe_key LIKE ?", "daily-late/%").Find(&rows)
+		if len(rows) != 1 {
+			t.Fatalf("%d 补报 rows", len(rows))
+		}
+		msg := models.Outgoing{Channel: rows[0].Channel, Kind: rows[0].Kind, Body: rows[0].Body, DedupeKey: *rows[0].DedupeKey}
+		msg.DedupeKey = "daily-late/2026-11-20/ID/1" // IDs differ between databases
+		wantMentions(t, "late", golden(t, "late", []models.Outgoing{msg}), nil)
+	})
+}
+
+func TestNightlyGolden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		var leader models.Member
+		s.DB(ctx).Where("userid = ?", "wangwu").Take(&leader)
+		var handler models.Member
+		s.DB(ctx).Where("userid = ?", "xiaoli").Take(&handler)
+		create(t, s, &models.Dispatch{
+			IssuerID: leader.ID, Instruction: "请于今日内完成外墙脱落隐患排查并反馈", Status: models.DispatchOpen,
+			Deadline: ptr(at("2026-11-20 12:00")), IssuedAt: at("2026-11-19 09:00"),
+			Targets: []models.DispatchTarget{
+				{DepartmentID: &f.zjj.ID, Status: models.TargetSigned},
+				{MemberID: &handler.ID, Status: models.TargetPending},
+				{DepartmentID: &f.cgj.ID, Status: models.TargetFeedback},
+			},
+		})
+		// A ticket that became overdue today.
+		create(t, s, &models.Ticket{Number: "2026111900013", Title: "井盖缺失", DepartmentID: &f.cgj.ID,
+			ReceivedAt: at("2026-11-19 09:00"), Deadline: ptr(at("2026-11-20 09:00")), Status: models.StatusInProgress})
+		n, err := f.builder.Nightly(ctx, at("2026-11-20 23:00"), at("2026-11-20 23:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := n.Messages()
+		wantMentions(t, "nightly", golden(t, "nightly", msgs), nil)
+		if msgs[0].To != "wangwu|sunqi" || msgs[0].Channel != models.ChannelApp {
+			t.Errorf("nightly goes to %s %q", msgs[0].Channel, msgs[0].To)
+		}
+	})
+}
+
+func TestWeeklyGolden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		w, err := f.builder.Weekly(ctx, at("2026-11-20 17:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := w.Messages()
+		wantMentions(t, "weekly", golden(t, "weekly", msgs), nil)
+		if msgs[0].To != "wangwu" {
+			t.Errorf("weekly tickets go to %q, want the main leader", msgs[0].To)
+		}
+		if last := msgs[len(msgs)-1]; last.Channel != models.ChannelRobot {
+			t.Errorf("红黑榜 goes to %s", last.Channel)
+		}
+	})
+}
+
+func TestMonthlyGolden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		m, err := f.builder.Monthly(ctx, at("2026-12-01 09:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Month.Label() != "2026年11月" {
+			t.Errorf("monthly covers %s", m.Month.Label())
+		}
+		wantMentions(t, "monthly", golden(t, "monthly", m.Messages()), nil)
+	})
+}
+
+func TestOverdueScanGolden(t *testing.T) {
+	cfg := config.Default()
+	f := newFixtureCal()
+	ladder := cfg.Rules.Escalation
+	now := at("2026-11-20 10:00")
+	zhangsan := &models.Member{UserID: "zhangsan", Name: "张三"}
+	xiaoli := &models.Member{UserID: "xiaoli", Name: "小李"}
+	lisi := &models.Member{UserID: "lisi", Name: "李四"}
+	scan := report.Scan{
+		Slot: "2026-11-20T10:00", Now: now,
+		Leaders: []*models.Member{{UserID: "wangwu"}, {UserID: "sunqi"}},
+		Units: []report.ScanUnit{
+			{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Handlers: []*models.Member{xiaoli}, Items: []report.Item{
+				{Label: "工单2026111900021", Title: "小区绿化带破损", Deadline: at("2026-11-23 10:00"), Level: 0, Step: ladder[0], Count: 1},
+				{Label: "工单2026111000004", Title: "老旧小区外墙脱落", Deadline: at("2026-11-17 09:00"), Level: 2, Step: ladder[2], Count: 1},
+				{Label: "调度D3", Title: "请于今日内完成外墙脱落隐患排查并反馈", Deadline: at("2026-11-20 09:00"), Level: 1, Step: ladder[1], Count: 3, Also: []string{"wangwu"}},
+				{Label: "工单2026110200031", Title: "违建拆除", Deadline: at("2026-11-10 09:00"), Level: 3, Step: ladder[3], Count: 1},
+			}},
+			{Key: 2, Name: "城管局", Heads: []*models.Member{lisi}, Items: []report.Item{
+				{Label: "调度D4", Title: "占道经营整治", Deadline: at("2026-11-19 09:00"), Level: 2, Step: ladder[2], Count: 2, Also: []string{"zhaojiu"}},
+			}},
+		},
+	}
+	msgs := scan.Messages(f)
+	wantMentions(t, "overdue", golden(t, "overdue", msgs), []string{"zhangsan", "lisi"})
+	var to []string
+	for _, m := range msgs {
+		if m.Channel == models.ChannelApp {
+			to = append(to, m.To)
+		}
+	}
+	if !slices.Equal(to, []string{"xiaoli", "wangwu|sunqi|zhaojiu"}) {
+		t.Errorf("app messages to %v", to)
+	}
+}
+
+func TestLateness(t *testing.T) {
+	cal := newFixtureCal()
+	for _, c := range []struct{ deadline, now, want string }{
+		{"2026-11-21 10:00", "2026-11-20 10:00", "11月21日10:00到期"},
+		{"2026-11-20 10:00", "2026-11-20 10:30", "已到期"},
+		{"2026-11-20 10:00", "2026-11-20 15:10", "超期5小时"},
+		{"2026-11-20 10:00", "2026-11-23 09:00", "超期1个工作日"}, // over the weekend
+		{"2026-09-30 10:00", "2026-10-09 10:00", "超期2个工作日"}, // 国庆 is 10-01 to 10-07
+	} {
+		if got := report.Lateness(cal, at(c.deadline), at(c.now)); got != c.want {
+			t.Errorf("Lateness(%s, %s) = %s, want %s", c.deadline, c.now, got, c.want)
+		}
+	}
+}
+
+func newFixtureCal() *calendar.Calendar { return calendar.New(storetest.Shanghai, nil) }

@@ -1,0 +1,97 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"yanzhen/models"
+)
+
+// DailyKey returns the outbox dedupe key of the daily report of a day
+// ("daily-report/2026-11-20"): once it is in the outbox, the report went out.
+func DailyKey(day string) string { return "daily-report/" + day }
+
+// LateKey returns the outbox dedupe key of the 补报 message of one revision of a report.
+func LateKey(r *models.DailyReport) string {
+	return fmt.Sprintf("daily-late/%s/%d/%d", r.Day, r.ID, r.Revision)
+}
+
+// RenderLate renders a department's report that arrived after the day's report
+// was posted, as its own robot markdown message (补报): the department, the
+// day, the text, who sent it and when.
+func RenderLate(dept *models.Department, r *models.DailyReport, loc *time.Location) string {
+	day, _ := time.ParseInLocation("2006-01-02", r.Day, loc)
+	who := r.SubmitterName
+	if who == "" {
+		who = r.SubmittedBy
+	}
+	return "**【补报】" + dept.Name + " " + monthDayCN(day) + "工作日报**\n" + quote(r.Text) + "\n" +
+		comment(who+" "+r.SubmittedAt.In(loc).Format("15:04")+" 报送")
+}
+
+// DailyPosted reports whether the daily report of day ("2006-01-02") went out.
+func DailyPosted(ctx context.Context, st *models.Store, day string) (bool, error) {
+	ok, err := st.Enqueued(ctx, DailyKey(day))
+	if err != nil {
+		return false, fmt.Errorf("report: daily posted: %w", err)
+	}
+	return ok, nil
+}
+
+// PostLate posts the day's standing reports that are not posted yet as 补报
+// messages, one each, and marks them posted, all in one transaction on st (the
+// store, or a transaction of it). It does nothing before the day's daily report
+// went out, since that report carries them. It returns how many it posted.
+//
+// Handlers call it right after a department submits; the overdue scan calls it
+// too, to catch a submission that raced the daily report.
+func (b *Builder) PostLate(ctx context.Context, st *models.Store, day string) (int, error) {
+	posted, err := DailyPosted(ctx, st, day)
+	if err != nil || !posted {
+		return 0, err
+	}
+	reports, err := st.DailyReports(ctx, day)
+	if err != nil {
+		return 0, fmt.Errorf("report: late reports: %w", err)
+	}
+	var pending []models.DailyReport
+	for _, r := range reports {
+		if r.PostedAt == nil {
+			pending = append(pending, r)
+		}
+	}
+	if len(pending) == 0 {
+		return 0, nil
+	}
+	dir, err := st.Directory(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("report: late reports: %w", err)
+	}
+	// In the configured order, as the daily report lists them.
+	var msgs []models.Outgoing
+	var ids []uint
+	for _, dep := range dir.Departments {
+		for i := range pending {
+			r := &pending[i]
+			if r.DepartmentID != dep.ID {
+				continue
+			}
+			msgs = append(msgs, models.Outgoing{
+				Channel: models.ChannelRobot, Kind: models.KindMarkdown,
+				Body: RenderLate(&dep, r, b.loc), DedupeKey: LateKey(r),
+			})
+			ids = append(ids, r.ID)
+		}
+	}
+	err = st.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.Enqueue(ctx, msgs...); err != nil {
+			return err
+		}
+		return tx.MarkReportsPosted(ctx, ids, tx.Now())
+	})
+	if err != nil {
+		return 0, fmt.Errorf("report: post late reports: %w", err)
+	}
+	return len(msgs), nil
+}

@@ -1,0 +1,131 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"yanzhen/models"
+)
+
+// Nightly is the leaders' digest of a day: the totals, the day's 双否件, the
+// tickets that became overdue that day, and the dispatches past their deadline.
+type Nightly struct {
+	Day        models.Period
+	Now        time.Time
+	Total      models.LedgerRow
+	DoubleNo   []models.Ticket
+	NewOverdue []models.Ticket
+	Dispatches []DispatchLine
+	Leaders    []*models.Member
+}
+
+// DispatchLine is an open dispatch past its deadline, with the names of the
+// targets that have not answered.
+type DispatchLine struct {
+	Code, Instruction, Targets string
+	Deadline                   time.Time
+}
+
+// Nightly builds the digest of day as it stands at now.
+func (b *Builder) Nightly(ctx context.Context, day, now time.Time) (*Nightly, error) {
+	n := &Nightly{Day: models.DayOf(day, b.loc), Now: now}
+	dir, err := b.store.Directory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report: nightly: %w", err)
+	}
+	n.Leaders = dir.WithRole(models.RoleLeader)
+	ledger, err := b.store.Ledger(ctx, n.Day, now, b.cfg.Rules.WarnWithin.D())
+	if err != nil {
+		return nil, fmt.Errorf("report: nightly: %w", err)
+	}
+	n.Total = ledger.Total()
+	if n.DoubleNo, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetDoubleNo, Period: n.Day}); err != nil {
+		return nil, fmt.Errorf("report: nightly: %w", err)
+	}
+	if n.NewOverdue, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Period: n.Day, Now: now}); err != nil {
+		return nil, fmt.Errorf("report: nightly: %w", err)
+	}
+	ds, err := b.store.OpenDispatchesDue(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("report: nightly: %w", err)
+	}
+	for _, d := range ds {
+		if d.Deadline.Before(now) {
+			n.Dispatches = append(n.Dispatches, DispatchLine{
+				Code: d.Code(), Instruction: d.Instruction, Targets: strings.Join(PendingTargets(dir, &d), "、"), Deadline: *d.Deadline,
+			})
+		}
+	}
+	return n, nil
+}
+
+// Answered reports whether a dispatch target has done its part: it gave
+// feedback (反馈), finished, or sent the dispatch back. Such a target no
+// longer counts as overdue.
+func Answered(t *models.DispatchTarget) bool {
+	switch t.Status {
+	case models.TargetFeedback, models.TargetDone, models.TargetReturned:
+		return true
+	}
+	return false
+}
+
+// PendingTargets names the targets of a dispatch that have not answered:
+// departments by name, members by name.
+func PendingTargets(dir *models.Directory, d *models.Dispatch) []string {
+	var names []string
+	for i := range d.Targets {
+		t := &d.Targets[i]
+		if Answered(t) {
+			continue
+		}
+		switch {
+		case t.DepartmentID != nil && dir.Department(*t.DepartmentID) != nil:
+			names = append(names, dir.Department(*t.DepartmentID).Name)
+		case t.MemberID != nil && dir.Member(*t.MemberID) != nil:
+			names = append(names, dir.Member(*t.MemberID).Name)
+		}
+	}
+	return names
+}
+
+// Render renders the digest as app markdown of at most AppLimit bytes each.
+func (n *Nightly) Render() []string {
+	t := n.Total
+	head := "**【今日工作简报】" + monthDayCN(n.Day.Start) + " " + weekdays[n.Day.Start.Weekday()] + "**\n" +
+		fmt.Sprintf("全区今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 %s 件；今日重办 %d 件，不满意 %d 件。",
+			t.Received, t.Resolved, t.InProgress, count(t.Overdue), t.Reopened, t.Unsatisfied)
+	lines := []string{head}
+	ticket := func(tk models.Ticket) string {
+		s := "· " + tk.Number
+		if tk.Department != nil {
+			s += " " + tk.Department.Name
+		}
+		return s + " " + oneLine(tk.Title, 24)
+	}
+	lines = append(lines, "**双否件** "+count(len(n.DoubleNo))+" 件")
+	if len(n.DoubleNo) > 0 {
+		lines = append(lines, capped(n.DoubleNo, ticket, "件"))
+	}
+	lines = append(lines, "**今日新增超期** "+count(len(n.NewOverdue))+" 件")
+	if len(n.NewOverdue) > 0 {
+		lines = append(lines, capped(n.NewOverdue, func(tk models.Ticket) string {
+			return ticket(tk) + "（" + tk.Deadline.In(n.Day.Start.Location()).Format("15:04") + "到期）"
+		}, "件"))
+	}
+	lines = append(lines, "**逾期未办结的调度** "+count(len(n.Dispatches))+" 项")
+	if len(n.Dispatches) > 0 {
+		lines = append(lines, capped(n.Dispatches, func(d DispatchLine) string {
+			return "· " + d.Code + " " + d.Targets + "：" + oneLine(d.Instruction, 24) + "｜截止" + whenCN(d.Deadline.In(n.Day.Start.Location()))
+		}, "项"))
+	}
+	return packLines(lines, AppLimit, continued("今日工作简报"))
+}
+
+// Messages returns the digest as app messages to the leaders; nil without leaders.
+func (n *Nightly) Messages() []models.Outgoing {
+	_, ids := mentions(n.Leaders)
+	return appMessages(ids, models.KindMarkdown, n.Render(), "nightly-digest/"+DayKey(n.Day.Start, n.Day.Start.Location()))
+}

@@ -1,0 +1,182 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"yanzhen/calendar"
+	"yanzhen/config"
+	"yanzhen/models"
+)
+
+// Item is one subject of an overdue scan, a ticket or a dispatch, at one level
+// of the escalation ladder.
+type Item struct {
+	// Label names the subject: 工单2024112700123, 调度D12.
+	Label string
+	// Title is the ticket's title or the dispatch's instruction.
+	Title    string
+	Deadline time.Time
+	// Level is the index of Step in the ladder: higher is more severe.
+	Level int
+	Step  config.Step
+	// Count is how many times this level has been sent, this time included:
+	// 1 for the first sending, 2 for the first repeat (第2次提醒) ….
+	Count int
+	// Also are userids told at the leader level besides the leaders: the
+	// dispatch's issuer.
+	Also []string
+}
+
+// ScanUnit is one department's share of a scan: its items and who hears of them.
+type ScanUnit struct {
+	Key  uint   // the department's ID; it keys the unit's messages
+	Name string // the department's name
+	// Heads are @-mentioned in the group digest; Handlers get the warnings.
+	Heads, Handlers []*models.Member
+	Items           []Item
+}
+
+// Scan is what one overdue scan sends, per department in the configured order.
+type Scan struct {
+	// Slot names the run; it keys the scan's messages.
+	Slot    string
+	Now     time.Time
+	Units   []ScanUnit
+	Leaders []*models.Member
+}
+
+// Messages renders the scan. Per department: items whose level notifies the
+// head, the leaders or the group go into one group digest @-mentioning its
+// head; items that notify the handler go to its handlers by app message.
+// Items at a leader level also go, for all departments together, to the
+// leaders (and a dispatch's issuer) by app message.
+func (s *Scan) Messages(cal *calendar.Calendar) []models.Outgoing {
+	var out []models.Outgoing
+	var urged []ScanUnit
+	leaders := map[string]bool{}
+	var to []string
+	addTo := func(id string) {
+		if !leaders[id] {
+			leaders[id] = true
+			to = append(to, id)
+		}
+	}
+	for _, m := range s.Leaders {
+		addTo(m.UserID)
+	}
+	for _, u := range s.Units {
+		sortItems(u.Items)
+		var group, warn, urge []Item
+		for _, it := range u.Items {
+			switch it.Step.Notify {
+			case config.NotifyHandler:
+				warn = append(warn, it)
+			case config.NotifyLeader:
+				urge = append(urge, it)
+				group = append(group, it)
+				for _, id := range it.Also {
+					addTo(id)
+				}
+			default:
+				group = append(group, it)
+			}
+		}
+		key := fmt.Sprintf("overdue/%s/%d", s.Slot, u.Key)
+		if len(group) > 0 {
+			out = append(out, groupMessages([]string{s.groupDigest(u, group, cal)}, key+"/group")...)
+		}
+		if len(warn) > 0 {
+			recipients := u.Handlers
+			if len(recipients) == 0 {
+				recipients = u.Heads
+			}
+			_, ids := mentions(recipients)
+			body := "【到期预警】" + u.Name + "以下事项即将到期，请抓紧办理：\n" + capped(warn, func(it Item) string { return s.itemLine(it, cal) }, "项")
+			out = append(out, appMessages(ids, models.KindText, []string{body}, key+"/warn")...)
+		}
+		if len(urge) > 0 {
+			urged = append(urged, ScanUnit{Name: u.Name, Items: urge})
+		}
+	}
+	if len(urged) > 0 {
+		lines := []string{"**【催办】以下事项超期未办结，请督促**"}
+		for _, u := range urged {
+			lines = append(lines, "**"+u.Name+"** "+itoa(len(u.Items))+"项\n"+
+				capped(u.Items, func(it Item) string { return s.itemLine(it, cal) }, "项"))
+		}
+		bodies := packLines(lines, AppLimit, continued("催办"))
+		out = append(out, appMessages(to, models.KindMarkdown, bodies, "overdue/"+s.Slot+"/leaders")...)
+	}
+	return out
+}
+
+// sortItems orders items the most severe first, then by deadline.
+func sortItems(items []Item) {
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].Level != items[j].Level {
+			return items[i].Level > items[j].Level
+		}
+		return items[i].Deadline.Before(items[j].Deadline)
+	})
+}
+
+// groupDigest renders one department's digest for the group, by level.
+func (s *Scan) groupDigest(u ScanUnit, items []Item, cal *calendar.Calendar) string {
+	title := "【超期督办】"
+	if items[0].Step.Level == config.LevelWarn {
+		title = "【到期预警】"
+	}
+	var b strings.Builder
+	b.WriteString("**" + title + u.Name + "**\n")
+	if who, _ := mentions(u.Heads); who != "" {
+		b.WriteString(who + " ")
+	}
+	b.WriteString("以下事项请抓紧办理并及时反馈：")
+	for start := 0; start < len(items); {
+		end := start
+		for end < len(items) && items[end].Level == items[start].Level {
+			end++
+		}
+		step := items[start].Step
+		name := "**" + step.Name + "**"
+		if step.Level != config.LevelWarn {
+			name = warning(step.Name)
+		}
+		b.WriteString("\n" + name + " " + itoa(end-start) + "项")
+		if step.Notify == config.NotifyLeader {
+			b.WriteString("（已报区领导）")
+		}
+		b.WriteString("\n" + capped(items[start:end], func(it Item) string { return s.itemLine(it, cal) }, "项"))
+		start = end
+	}
+	return b.String()
+}
+
+// itemLine renders one item: · 工单2024112700123 路灯不亮｜超期2小时（第2次提醒）.
+func (s *Scan) itemLine(it Item, cal *calendar.Calendar) string {
+	line := "· " + it.Label + " " + oneLine(it.Title, 24) + "｜" + Lateness(cal, it.Deadline, s.Now)
+	if it.Count > 1 {
+		line += "（第" + itoa(it.Count) + "次提醒）"
+	}
+	return line
+}
+
+// Lateness says how a deadline stands at now: "11月21日10:00到期" before it,
+// "已到期" within the first hour after it, then "超期3小时", and from the first
+// working day after the deadline's date "超期2个工作日".
+func Lateness(cal *calendar.Calendar, deadline, now time.Time) string {
+	deadline = deadline.In(cal.Location())
+	if now.Before(deadline) {
+		return whenCN(deadline) + "到期"
+	}
+	if n := cal.WorkdaysBetween(deadline, now); n >= 1 {
+		return "超期" + itoa(n) + "个工作日"
+	}
+	if h := int(now.Sub(deadline).Hours()); h >= 1 {
+		return "超期" + itoa(h) + "小时"
+	}
+	return "已到期"
+}
