@@ -122,19 +122,22 @@ const (
 // ReturnRequest is a handler's request to return (退办) a ticket: the department
 // head reviews it, then a leader approves it; only then is the ticket returned.
 type ReturnRequest struct {
-	ID          uint      `gorm:"primaryKey"`
-	TicketID    uint      `gorm:"not null;index"`
-	Ticket      *Ticket   `gorm:"constraint:OnDelete:CASCADE"`
-	RequestedBy string    `gorm:"size:64;not null"`
-	Reason      string    `gorm:"type:text"`
-	RequestedAt time.Time `gorm:"not null"`
-	State       string    `gorm:"size:16;not null;index"`
-	HeadBy      string    `gorm:"size:64"`
-	HeadAt      *time.Time
-	HeadNote    string `gorm:"type:text"`
-	LeaderBy    string `gorm:"size:64"`
-	LeaderAt    *time.Time
-	LeaderNote  string `gorm:"type:text"`
+	ID       uint    `gorm:"primaryKey"`
+	TicketID uint    `gorm:"not null;index"`
+	Ticket   *Ticket `gorm:"constraint:OnDelete:CASCADE"`
+	// DepartmentID is the applicant's department (the ticket's, or its grid's
+	// under 双派单): its head reviews the request.
+	DepartmentID uint      `gorm:"not null;default:0;index"`
+	RequestedBy  string    `gorm:"size:64;not null"`
+	Reason       string    `gorm:"type:text"`
+	RequestedAt  time.Time `gorm:"not null"`
+	State        string    `gorm:"size:16;not null;index"`
+	HeadBy       string    `gorm:"size:64"`
+	HeadAt       *time.Time
+	HeadNote     string `gorm:"type:text"`
+	LeaderBy     string `gorm:"size:64"`
+	LeaderAt     *time.Time
+	LeaderNote   string `gorm:"type:text"`
 }
 
 // PeriodKind says how long a Period is.

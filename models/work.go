@@ -54,8 +54,11 @@ type Dispatch struct {
 	Deadline      *time.Time `gorm:"index"`
 	Status        string     `gorm:"size:16;not null;index"`
 	// Route and ChatID say where it was issued, so replies go back there.
-	Route     string `gorm:"size:16"`
-	ChatID    string `gorm:"size:128"`
+	Route  string `gorm:"size:16"`
+	ChatID string `gorm:"size:128"`
+	// Source is the callback message that issued it ("route:msgid"): a message
+	// handled twice finds its dispatch instead of issuing a second one.
+	Source    *string `gorm:"size:191;uniqueIndex"`
 	IssuedAt  time.Time
 	ClosedAt  *time.Time
 	Targets   []DispatchTarget

@@ -1,0 +1,126 @@
+package models_test
+
+import (
+	"testing"
+	"time"
+
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+)
+
+func TestReturnChain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		zjj := models.Department{Code: "zjj", Name: "住建局"}
+		hh := models.Department{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet}
+		cgj := models.Department{Code: "cgj", Name: "城管局"}
+		for _, d := range []*models.Department{&zjj, &hh, &cgj} {
+			mustCreate(t, s, d)
+		}
+		at := mustTime("2026-11-20 10:00")
+		ticket := models.Ticket{Number: "2024112700123", Status: models.StatusInProgress, ReceivedAt: at,
+			DepartmentID: &zjj.ID, GridDepartmentID: &hh.ID}
+		closed := models.Ticket{Number: "2024112700999", Status: models.StatusResolved, ReceivedAt: at, DepartmentID: &zjj.ID}
+		mustCreate(t, s, &ticket)
+		mustCreate(t, s, &closed)
+
+		apply := models.ReturnApplication{Number: ticket.Number, DepartmentIDs: []uint{hh.ID}, By: "lisi", Reason: " 不属于本街道职责 ", At: at}
+		refusals := []struct {
+			name string
+			a    func(a models.ReturnApplication) models.ReturnApplication
+			want string
+		}{
+			{"no reason", func(a models.ReturnApplication) models.ReturnApplication { a.Reason = " "; return a }, "请说明退办理由"},
+			{"unknown ticket", func(a models.ReturnApplication) models.ReturnApplication { a.Number = "1"; return a }, "未找到工单 1"},
+			{"closed ticket", func(a models.ReturnApplication) models.ReturnApplication {
+				a.Number = closed.Number
+				a.DepartmentIDs = []uint{zjj.ID}
+				return a
+			},
+				"工单 2024112700999 已办结，不能申请退办"},
+			{"other department", func(a models.ReturnApplication) models.ReturnApplication { a.DepartmentIDs = []uint{cgj.ID}; return a },
+				"工单 2024112700123 不是本单位承办的工单，不能申请退办"},
+		}
+		for _, c := range refusals {
+			if _, err := s.RequestReturn(ctx, c.a(apply)); models.UserText(err) != c.want {
+				t.Errorf("%s: %v, want %s", c.name, err, c.want)
+			}
+		}
+
+		// The grid's handler applies; the grid's head reviews.
+		req, err := s.RequestReturn(ctx, apply)
+		if err != nil || req.State != models.ReturnPendingHead || req.DepartmentID != hh.ID || req.Reason != "不属于本街道职责" || req.Ticket.Number != ticket.Number {
+			t.Fatalf("request: %+v %v", req, err)
+		}
+		if _, err := s.RequestReturn(ctx, apply); models.ErrorCode(err) != models.ECONFLICT {
+			t.Errorf("second request: %v", err)
+		}
+		if got, err := s.PendingReturn(ctx, ticket.Number); err != nil || got.ID != req.ID || got.Ticket.Number != ticket.Number {
+			t.Errorf("PendingReturn = %+v %v", got, err)
+		}
+		if got, _ := s.PendingReturns(ctx, models.ReturnPendingHead, zjj.ID); len(got) != 0 {
+			t.Errorf("pending for another department: %+v", got)
+		}
+		if got, _ := s.PendingReturns(ctx, models.ReturnPendingHead, hh.ID); len(got) != 1 {
+			t.Errorf("pending for the grid: %+v", got)
+		}
+		// A leader cannot decide before the head.
+		if _, err := s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, Approve: true, By: "wangwu", At: at}); models.ErrorCode(err) != models.ECONFLICT {
+			t.Errorf("leader before head: %v", err)
+		}
+		got, err := s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingHead, Approve: true, By: "zhaoliu", Note: "属实", At: at.Add(time.Hour)})
+		if err != nil || got.State != models.ReturnPendingLeader || got.HeadBy != "zhaoliu" || got.HeadAt == nil {
+			t.Fatalf("head approval: %+v %v", got, err)
+		}
+		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.StatusInProgress {
+			t.Errorf("ticket returned before the leader approved: %s", tk.Status)
+		}
+		got, err = s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, Approve: true, By: "wangwu", At: at.Add(2 * time.Hour)})
+		if err != nil || got.State != models.ReturnApproved || got.LeaderBy != "wangwu" {
+			t.Fatalf("leader approval: %+v %v", got, err)
+		}
+		tk, events, err := s.TicketByNumber(ctx, ticket.Number)
+		if err != nil || tk.Status != models.StatusReturned {
+			t.Fatalf("ticket after approval: %+v %v", tk, err)
+		}
+		var kinds []string
+		for _, e := range events {
+			kinds = append(kinds, e.Kind)
+		}
+		want := []string{models.EventReturnRequested, models.EventReturnReviewed, models.EventStatus}
+		if len(kinds) != 3 || kinds[0] != want[0] || kinds[1] != want[1] || kinds[2] != want[2] {
+			t.Fatalf("events %v, want %v", kinds, want)
+		}
+		if e := events[2]; e.From != models.StatusInProgress || e.To != models.StatusReturned || e.Actor != "wangwu" || e.Reason != "退办：不属于本街道职责" {
+			t.Errorf("status event %+v", e)
+		}
+		if _, err := s.PendingReturn(ctx, ticket.Number); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Errorf("pending after approval: %v", err)
+		}
+	})
+}
+
+func TestReturnRejectedAndHeadApplies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		zjj := models.Department{Code: "zjj", Name: "住建局"}
+		mustCreate(t, s, &zjj)
+		at := mustTime("2026-11-20 10:00")
+		ticket := models.Ticket{Number: "BJ2024112700123", Status: models.StatusPending, ReceivedAt: at, DepartmentID: &zjj.ID}
+		mustCreate(t, s, &ticket)
+		apply := models.ReturnApplication{Number: ticket.Number, DepartmentIDs: []uint{zjj.ID}, By: "zhangsan", Reason: "非本部门职责", At: at, Heads: []uint{zjj.ID}}
+		req, err := s.RequestReturn(ctx, apply)
+		if err != nil || req.State != models.ReturnPendingLeader || req.HeadBy != "zhangsan" {
+			t.Fatalf("head's own request: %+v %v", req, err)
+		}
+		got, err := s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, By: "wangwu", Note: "请继续办理", At: at})
+		if err != nil || got.State != models.ReturnRejected || got.LeaderNote != "请继续办理" {
+			t.Fatalf("rejection: %+v %v", got, err)
+		}
+		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.StatusPending {
+			t.Errorf("rejected request changed the ticket: %s", tk.Status)
+		}
+		// Rejected, the ticket may be asked for again.
+		if _, err := s.RequestReturn(ctx, apply); err != nil {
+			t.Errorf("request after rejection: %v", err)
+		}
+	})
+}
