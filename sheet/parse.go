@@ -196,3 +196,17 @@ func NumberText(s string) string {
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
+
+// DateOnly reports whether a text that ParseTime reads gives no time of day:
+// 2026-11-20, 2026年11月20日, 20261120 or a whole Excel serial number. A
+// deadline written so means the end of the working day, not midnight.
+func DateOnly(s string) bool {
+	s = strings.TrimSpace(foldWidth(s))
+	if allDigits(s) {
+		return len(s) != 12 && len(s) != 14
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return v == math.Trunc(v)
+	}
+	return !strings.Contains(normaliseTime(s), " ")
+}

@@ -300,3 +300,15 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestDateOnly(t *testing.T) {
+	for in, want := range map[string]bool{
+		"2026-11-20": true, "2026年11月20日": true, "20261120": true, "46346": true, "46346.0": true, "2026/11/20": true,
+		"2026-11-20 00:00": false, "2026-11-20 18:00:00": false, "202611201800": false, "46346.75": false,
+		"2026-11-20T18:00:00+08:00": false, "2026年11月20日18时": false,
+	} {
+		if got := sheet.DateOnly(in); got != want {
+			t.Errorf("DateOnly(%q) = %v", in, got)
+		}
+	}
+}
