@@ -44,6 +44,9 @@ type Main struct {
 	Calendar *calendar.Calendar
 	Registry *prometheus.Registry
 	Now      func() time.Time
+	// Extra serves every path the service's own routes do not, when set
+	// before Serve: `yanzhen demo` mounts its page and fake WeCom there.
+	Extra http.Handler
 
 	closers []func() error
 }
@@ -94,6 +97,9 @@ func (m *Main) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	if m.Extra != nil {
+		mux.Handle("/", m.Extra)
+	}
 	return mux
 }
 

@@ -58,6 +58,7 @@ type command struct {
 // commands is the command table; `yanzhen help` prints it.
 func commands() []command {
 	return []command{
+		{"demo", demoUsage, "本机演示：内置企业微信模拟器、网页群聊与演示数据", cmdDemo},
 		{"serve", "serve -c FILE", "运行服务：回调、发送队列、定时任务", cmdServe},
 		{"migrate", "migrate -c FILE", "创建或升级数据库表", cmdMigrate},
 		{"import", "import org|tickets FILE -c FILE", "导入组织架构（YAML/xlsx）或工单（xlsx/csv）", cmdImport},

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"yanzhen/demo"
+)
+
+const demoUsage = "demo [--addr 127.0.0.1:8080] [--db FILE]"
+
+// cmdDemo runs `yanzhen demo`: the service exactly as `serve` runs it — store,
+// callback routes, outbox worker, scheduler — on the embedded defaults, with
+// SQLite at --db, the fake WeCom and the group-chat page served on the same
+// listener, and the demo district seeded. Nothing to configure, no network.
+func cmdDemo(ctx context.Context, c *cli, args []string) int {
+	fs := newFlags(c, "demo", demoUsage)
+	addr := fs.String("addr", "127.0.0.1:8080", "address of the page and the service")
+	db := fs.String("db", demo.DefaultDB, "SQLite file of the demo, created on first run")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		c.errorf("usage: yanzhen %s", demoUsage)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		c.errorf("demo: %v", err)
+		return exitFail
+	}
+	defer ln.Close()
+	bound := ln.Addr().String()
+	cfg, err := demo.Config(bound, *db)
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	defer m.Close()
+	seeded, err := demo.Seed(ctx, m.Store, cfg, m.Now())
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	sim, err := demo.New(ctx, demo.Options{Config: cfg, Store: m.Store, Log: m.Log.Named("demo")})
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	m.Extra = sim.Handler()
+	steps, err := demo.FirstSteps(ctx, m.Store, m.Now())
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	printDemoIntro(c, bound, *db, seeded, steps)
+	if err := m.Serve(ctx, ln); err != nil {
+		m.Log.Error("demo stopped", errField(err))
+		return exitFail
+	}
+	return exitOK
+}
+
+// printDemoIntro tells the visitor where the page is and what to try first.
+func printDemoIntro(c *cli, addr, db string, seeded demo.Seeded, st demo.Steps) {
+	c.printf("\n雁阵演示已启动：%s/\n", demo.BaseURL(addr))
+	if seeded.Org.Created+seeded.Reports > 0 {
+		c.printf("演示数据已写入 %s：组织与人员 %d 条，今日日报 %d 份。再次运行不会重复写入。\n",
+			db, seeded.Org.Created+seeded.Org.Updated, seeded.Reports)
+	} else {
+		c.printf("沿用 %s 中已有的演示数据。\n", db)
+	}
+	if !demo.Loopback(addr) {
+		c.printf("注意：演示服务监听在 %s，能访问该地址的人都能以群成员身份发言，请仅在可信网络中使用。\n", addr)
+	}
+	c.printf("\n先试试：\n")
+	n := 0
+	step := func(format string, args ...any) {
+		n++
+		c.printf("  %d. "+format+"\n", append([]any{n}, args...)...)
+	}
+	if st.Reporter != nil {
+		step("以「%s（%s）」身份发送：日报 今日受理工单6件，办结5件", st.Reporter.Name, st.ReporterUnit)
+		step("点右侧「日报汇总」立即生成日报，在群里找到%s一节", st.ReporterUnit)
+	}
+	if st.Leader != nil && st.Target != "" {
+		line := fmt.Sprintf("以「%s（区领导）」身份发送：调度 @%s 明天下班前报送整改方案", st.Leader.Name, st.Target)
+		if st.TargetHead != nil {
+			line += fmt.Sprintf("，再点左侧「%s」看其收到的应用消息", st.TargetHead.Name)
+		}
+		step("%s", line)
+	}
+	step("以「%s（陌生人）」身份随便说一句，看未登记提示", demo.StrangerName)
+	c.printf("\n按 Ctrl+C 退出。\n\n")
+}

@@ -1,0 +1,160 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"time"
+
+	"yanzhen/config"
+	"yanzhen/models"
+	"yanzhen/orgimport"
+)
+
+// orgYAML is the demo district in the org file format of `yanzhen import org`.
+//
+//go:embed org.yaml
+var orgYAML []byte
+
+// Seeded says what Seed wrote. On a second run over the same database every
+// count is zero.
+type Seeded struct {
+	Org     orgimport.Result
+	Reports int
+}
+
+// Seed fills the store with the demo district as of now: its units and
+// members through the real org import (an upsert), and today's daily reports
+// of about half the units where they have none. It is idempotent.
+func Seed(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (Seeded, error) {
+	var out Seeded
+	file, err := orgimport.ParseYAML(bytes.NewReader(orgYAML))
+	if err != nil {
+		return out, fmt.Errorf("demo: seed org: %w", err)
+	}
+	out.Org, err = orgimport.Apply(ctx, store, file)
+	if err != nil {
+		return out, fmt.Errorf("demo: seed org: %w", err)
+	}
+	if len(out.Org.Errors) > 0 {
+		return out, fmt.Errorf("demo: seed org: %w", out.Org.Errors[0])
+	}
+	out.Reports, err = seedReports(ctx, store, cfg, now)
+	return out, err
+}
+
+// seedReport is one department's report of the day, as its head or reporter
+// would write it in the group.
+type seedReport struct {
+	dept, by, text string
+}
+
+// demoReports are the reports of about half the units that must report; the
+// others are left for the visitor and for the 17:30 reminder.
+var demoReports = []seedReport{
+	{"zjj", "lina", "今日受理工单9件，办结7件，2件涉及物业维修资金使用，正协调街道和物业公司处理。百日攻坚：海景花园3栋外立面整治完工，加装电梯新签约2部。"},
+	{"cgj", "liuguoqiang", "今日受理工单12件，办结10件，主要为占道经营和夜间施工噪音。滨江路沿线市容专项整治清理乱堆物料15处。百日攻坚：背街小巷环境提升完成2条。"},
+	{"jyj", "yangfan", "今日受理工单5件，全部办结，均为学位咨询和课后服务收费问题，已逐一电话回复。百日攻坚：新增课后托管点1处。"},
+	{"mzj", "zhengxiuying", "今日受理工单4件，办结3件；1件为高龄津贴发放延迟，已核实并安排补发。百日攻坚：科创街道社区养老服务驿站完成验收。"},
+	{"scjgj", "hejun", "今日受理工单7件，办结6件，主要为预付卡退费和食品安全投诉，1件已立案调查。"},
+	{"hhjd", "luoxiaoyan", "今日受理工单11件，办结9件，网格员现场核查6件，双派单件均已签收。百日攻坚：海景社区新划停车位40个。"},
+}
+
+// seedReports submits demoReports for today where the department has none,
+// stamped through the working day and never after now or the report time.
+func seedReports(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (int, error) {
+	now = now.In(cfg.Location())
+	day := now.Format(time.DateOnly)
+	have, err := store.DailyReports(ctx, day)
+	if err != nil {
+		return 0, fmt.Errorf("demo: seed reports: %w", err)
+	}
+	dir, err := store.Directory(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("demo: seed reports: %w", err)
+	}
+	latest := cfg.Schedule.ReportAt.On(now).Add(-10 * time.Minute)
+	if now.Before(latest) {
+		latest = now
+	}
+	first := config.MustClock("09:10").On(now)
+	step := 47 * time.Minute
+	if span := latest.Sub(first); span < step*time.Duration(len(demoReports)) {
+		first, step = latest.Add(-3*time.Minute*time.Duration(len(demoReports))), 3*time.Minute
+	}
+	n := 0
+	for i, r := range demoReports {
+		dept, by := deptByCode(dir, r.dept), dir.MemberByUserID(r.by)
+		if dept == nil || by == nil {
+			return n, fmt.Errorf("demo: seed reports: department %s or member %s is missing", r.dept, r.by)
+		}
+		if _, ok := have[dept.ID]; ok {
+			continue
+		}
+		_, err := store.SubmitReport(ctx, models.ReportSubmission{
+			DepartmentID: dept.ID, Day: day, Text: r.text, By: by.UserID, ByName: by.Name,
+			At: first.Add(step * time.Duration(i)),
+		})
+		if err != nil {
+			return n, fmt.Errorf("demo: seed report of %s: %w", r.dept, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// deptByCode returns the department with a code, or nil.
+func deptByCode(dir *models.Directory, code string) *models.Department {
+	for i := range dir.Departments {
+		if dir.Departments[i].Code == code {
+			return &dir.Departments[i]
+		}
+	}
+	return nil
+}
+
+// Steps are what a visitor should try first, drawn from the data as it stands.
+type Steps struct {
+	// Reporter is the head of the first unit that has not reported today.
+	Reporter *models.Member
+	// ReporterUnit is that unit's name.
+	ReporterUnit string
+	// Leader is the main leader.
+	Leader *models.Member
+	// Target is the department of the example dispatch, TargetHead its head.
+	Target     string
+	TargetHead *models.Member
+}
+
+// FirstSteps picks the members of the first things to try. A field is nil
+// when the data has no such member (an org edited by hand).
+func FirstSteps(ctx context.Context, store *models.Store, now time.Time) (Steps, error) {
+	var st Steps
+	dir, err := store.Directory(ctx)
+	if err != nil {
+		return st, fmt.Errorf("demo: first steps: %w", err)
+	}
+	reports, err := store.DailyReports(ctx, now.In(store.Location()).Format(time.DateOnly))
+	if err != nil {
+		return st, fmt.Errorf("demo: first steps: %w", err)
+	}
+	for _, d := range models.Unreported(dir.Departments, reports) {
+		if heads := dir.MembersOf(d.ID, models.RoleHead); len(heads) > 0 {
+			st.Reporter, st.ReporterUnit = heads[0], d.Name
+			break
+		}
+	}
+	for _, m := range dir.WithRole(models.RoleLeader) {
+		if st.Leader == nil || m.Main {
+			st.Leader = m
+		}
+	}
+	if d := deptByCode(dir, "zjj"); d != nil {
+		st.Target = d.Name
+		if heads := dir.MembersOf(d.ID, models.RoleHead); len(heads) > 0 {
+			st.TargetHead = heads[0]
+		}
+	}
+	return st, nil
+}

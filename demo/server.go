@@ -1,0 +1,524 @@
+package demo
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"yanzhen/bot/wecomtest"
+	"yanzhen/config"
+	"yanzhen/models"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// The stranger: a colleague in the group whom nobody registered in yanzhen.
+const (
+	StrangerID   = "liuyang"
+	StrangerName = "刘洋"
+)
+
+// timelineCapacity is how many events a demo process remembers for the page.
+const timelineCapacity = 2000
+
+// maxSay is the longest message the page may send, in bytes (WeCom's text limit).
+const maxSay = 2048
+
+// JobRunner runs one scheduled job as if at a time, as `yanzhen run JOB --at`
+// does; its messages go to the outbox. It returns a one-line summary.
+type JobRunner interface {
+	RunJob(ctx context.Context, job string, at time.Time) (summary string, err error)
+}
+
+// Options are what a Server is built from.
+type Options struct {
+	Config *config.Config // the demo's configuration (see Config)
+	Store  *models.Store
+	// Jobs runs the job buttons of the page.
+	Jobs JobRunner
+	Log  *zap.Logger
+}
+
+// Server is the demo's web surface: the page, its endpoints under /demo/, and
+// the fake WeCom under SimPrefix, all on the listener of the service itself.
+type Server struct {
+	cfg    *config.Config
+	store  *models.Store
+	jobs   JobRunner
+	log    *zap.Logger
+	fake   *wecomtest.Server
+	signer *wecomtest.CallbackSigner
+	client *http.Client
+	events *timeline
+	epoch  string
+	ctx    context.Context
+}
+
+// New builds the Server and starts copying what the fake WeCom receives into
+// the page's timeline until ctx ends; event streams end with ctx too.
+func New(ctx context.Context, o Options) (*Server, error) {
+	cfg := o.Config
+	signer, err := wecomtest.NewCallbackSigner(cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), "")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Server{
+		cfg: cfg, store: o.Store, jobs: o.Jobs, log: log,
+		fake: wecomtest.New(
+			wecomtest.WithURL(cfg.WeCom.APIBase),
+			wecomtest.WithCorp(cfg.WeCom.CorpID, cfg.WeCom.Secret.Reveal(), int(cfg.WeCom.AgentID)),
+			wecomtest.WithWebhookKeys(cfg.WeCom.Robot.WebhookKey.Reveal()),
+		),
+		signer: signer,
+		client: &http.Client{Timeout: 10 * time.Second},
+		events: newTimeline(timelineCapacity),
+		epoch:  strconv.FormatInt(time.Now().UnixNano(), 36),
+		ctx:    ctx,
+	}
+	received, stop := s.fake.Subscribe()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	go func() {
+		for r := range received {
+			if e, ok := fromFake(r, cfg.WeCom.BotName); ok {
+				s.events.add(e)
+			}
+		}
+	}()
+	return s, nil
+}
+
+// Handler serves the page at /, its endpoints under /demo/ and the fake WeCom
+// under SimPrefix.
+func (s *Server) Handler() http.Handler {
+	static, _ := fs.Sub(webFiles, "web")
+	files := http.FileServerFS(static)
+	mux := http.NewServeMux()
+	mux.Handle(SimPrefix+"/", http.StripPrefix(SimPrefix, s.fake.Handler()))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy",
+			"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'")
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, static, "index.html")
+	})
+	mux.Handle("GET /static/", http.StripPrefix("/static", noCache(files)))
+	mux.HandleFunc("GET /demo/info", s.info)
+	mux.HandleFunc("GET /demo/status", s.status)
+	mux.HandleFunc("GET /demo/events", s.stream)
+	mux.HandleFunc("POST /demo/say", jsonOnly(s.say))
+	mux.HandleFunc("POST /demo/run", jsonOnly(s.run))
+	return mux
+}
+
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// jsonOnly refuses a POST that is not JSON. Another site's page cannot send
+// JSON to the demo without the browser asking first, so it cannot speak or
+// run jobs through a visitor's browser.
+func jsonOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			writeError(w, http.StatusUnsupportedMediaType, "请求须为 JSON")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// Say posts text to the bot's /wecom/robot route as a signed, encrypted robot
+// callback from the member userid (or the stranger) @-mentioning the robot in
+// the demo group, exactly as WeCom sends it. The message is put in the
+// timeline first, as the group shows it before the bot answers.
+func (s *Server) Say(ctx context.Context, userid, text string) error {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return badRequest("请输入消息内容")
+	case len(text) > maxSay:
+		return badRequest("消息过长，请控制在 %d 字节以内", maxSay)
+	}
+	name := StrangerName
+	if userid != StrangerID {
+		m, err := s.store.MemberByUserID(ctx, userid)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			return badRequest("群里没有成员 %s", userid)
+		}
+		if err != nil {
+			return err
+		}
+		name = m.Name
+	}
+	cb, err := s.signer.RobotText(wecomtest.RobotMessage{
+		WebhookURL: s.fake.WebhookURL(s.cfg.WeCom.Robot.WebhookKey.Reveal()),
+		ChatID:     ChatID,
+		UserID:     userid,
+		Name:       name,
+		BotName:    s.cfg.WeCom.BotName,
+		Content:    text,
+	})
+	if err != nil {
+		return fmt.Errorf("demo: say: %w", err)
+	}
+	req, err := cb.Request(BaseURL(s.cfg.HTTP.Listen) + "/wecom/robot")
+	if err != nil {
+		return fmt.Errorf("demo: say: %w", err)
+	}
+	s.events.add(Event{Kind: EventSay, Time: time.Now(), From: userid, Name: name, MsgType: "text",
+		Content: "@" + s.cfg.WeCom.BotName + " " + text})
+	resp, err := s.client.Do(req.WithContext(ctx))
+	if err != nil {
+		s.notice("机器人回调未送达：连接失败")
+		return fmt.Errorf("demo: say: post the robot callback: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.notice(fmt.Sprintf("机器人回调未被接收：HTTP %d", resp.StatusCode))
+		return fmt.Errorf("demo: say: the robot callback was answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func (s *Server) notice(text string) {
+	s.events.add(Event{Kind: EventNotice, Time: time.Now(), Content: text})
+}
+
+// requestError is a mistake of the page's request, shown to the user as is.
+type requestError struct{ msg string }
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &requestError{msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) say(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		UserID string `json:"userid"`
+		Text   string `json:"text"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if err := s.Say(r.Context(), in.UserID, in.Text); err != nil {
+		s.fail(w, "say", err)
+		return
+	}
+	writeJSON(w, map[string]bool{"ok": true})
+}
+
+// fail answers an endpoint's error: a request mistake as 400 with its text,
+// anything else as 502 with a generic line, logged in full.
+func (s *Server) fail(w http.ResponseWriter, what string, err error) {
+	var re *requestError
+	if errors.As(err, &re) {
+		writeError(w, http.StatusBadRequest, re.msg)
+		return
+	}
+	s.log.Warn("demo "+what+" failed", zap.String("error", err.Error()))
+	writeError(w, http.StatusBadGateway, models.UserText(err))
+}
+
+// job is one job of the page's buttons.
+type job struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	When  string `json:"when"`
+}
+
+// jobList lists the jobs of DESIGN §4 with their schedule in this config.
+func (s *Server) jobList() []job {
+	sc := s.cfg.Schedule
+	weekday := []string{"", "一", "二", "三", "四", "五", "六", "日"}[sc.WeeklyDay]
+	return []job{
+		{"remind", "未报提醒", "工作日 " + sc.RemindAt.String()},
+		{"daily-report", "日报汇总", "工作日 " + sc.ReportAt.String()},
+		{"overdue-scan", "超期扫描", "每 " + strconv.Itoa(int(sc.OverdueEvery.D().Minutes())) + " 分钟"},
+		{"nightly-digest", "夜间摘要", "每日 " + sc.DigestAt.String()},
+		{"weekly-report", "周报", "每周" + weekday + " " + sc.WeeklyAt.String()},
+		{"monthly-report", "月度通报", fmt.Sprintf("每月 %d 日 %s", sc.MonthlyDay, sc.MonthlyAt)},
+	}
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Job string `json:"job"`
+		At  string `json:"at"` // "2006-01-02T15:04" in the configured zone, as a datetime-local field gives it; empty means now
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	jobs := s.jobList()
+	i := slices.IndexFunc(jobs, func(j job) bool { return j.Name == in.Job })
+	if i < 0 {
+		writeError(w, http.StatusBadRequest, "没有任务 "+in.Job)
+		return
+	}
+	label := jobs[i].Label
+	at := time.Now().In(s.cfg.Location())
+	if in.At != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", in.At, s.cfg.Location())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "时间格式应为 2006-01-02T15:04")
+			return
+		}
+		at = t
+	}
+	if s.jobs == nil {
+		writeError(w, http.StatusServiceUnavailable, "定时任务尚未接入")
+		return
+	}
+	summary, err := s.jobs.RunJob(r.Context(), in.Job, at)
+	if err != nil {
+		s.notice(fmt.Sprintf("按 %s 执行「%s」失败：%s", at.Format("2006-01-02 15:04"), label, models.UserText(err)))
+		s.fail(w, "run "+in.Job, err)
+		return
+	}
+	line := fmt.Sprintf("已按 %s 执行「%s」", at.Format("2006-01-02 15:04"), label)
+	if summary != "" {
+		line += "：" + summary
+	}
+	s.notice(line)
+	writeJSON(w, map[string]string{"summary": line})
+}
+
+// memberView is a member as the page lists them.
+type memberView struct {
+	UserID string `json:"userid"`
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Title  string `json:"title"`
+}
+
+func (s *Server) info(w http.ResponseWriter, r *http.Request) {
+	dir, err := s.store.Directory(r.Context())
+	if err != nil {
+		s.fail(w, "info", err)
+		return
+	}
+	steps, err := FirstSteps(r.Context(), s.store, time.Now())
+	if err != nil {
+		s.fail(w, "info", err)
+		return
+	}
+	first := ""
+	if steps.Reporter != nil {
+		first = steps.Reporter.UserID
+	}
+	writeJSON(w, map[string]any{
+		"district": s.cfg.District.Name,
+		"group":    s.cfg.District.GroupName,
+		"bot":      s.cfg.WeCom.BotName,
+		"timezone": s.cfg.Timezone,
+		"members":  memberViews(dir),
+		"stranger": memberView{UserID: StrangerID, Name: StrangerName, Role: "stranger", Title: "未登记"},
+		"names":    mentionNames(dir),
+		"first":    first,
+		"jobs":     s.jobList(),
+	})
+}
+
+// mentionNames lists the names people @-mention: units and members, with aliases.
+func mentionNames(dir *models.Directory) []string {
+	var out []string
+	for _, d := range dir.Departments {
+		out = append(append(out, d.Name), d.Aliases...)
+	}
+	for _, m := range dir.Members {
+		out = append(append(out, m.Name), m.Aliases...)
+	}
+	return out
+}
+
+// memberViews lists the members in the order of the group's roster: leaders
+// (the main leader first), then each unit in its configured order with its
+// head, reporters and handlers, then everyone else.
+func memberViews(dir *models.Directory) []memberView {
+	rank := map[models.Role]int{models.RoleHead: 0, models.RoleReporter: 1, models.RoleHandler: 2, models.RoleAdmin: 3}
+	deptRank := map[uint]int{}
+	for i, d := range dir.Departments {
+		deptRank[d.ID] = i
+	}
+	key := func(m *models.Member) (int, int, int) {
+		switch {
+		case m.Role == models.RoleLeader && m.Main:
+			return 0, 0, 0
+		case m.Role == models.RoleLeader:
+			return 1, 0, 0
+		case m.Role == models.RoleSupervisor:
+			return 2, 0, 0
+		case m.DepartmentID != nil:
+			return 3, deptRank[*m.DepartmentID], rank[m.Role]
+		}
+		return 4, 0, 0
+	}
+	members := make([]*models.Member, len(dir.Members))
+	for i := range dir.Members {
+		members[i] = &dir.Members[i]
+	}
+	slices.SortStableFunc(members, func(a, b *models.Member) int {
+		a1, a2, a3 := key(a)
+		b1, b2, b3 := key(b)
+		if a1 != b1 {
+			return a1 - b1
+		}
+		if a2 != b2 {
+			return a2 - b2
+		}
+		return a3 - b3
+	})
+	out := make([]memberView, 0, len(members))
+	for _, m := range members {
+		title := m.Role.Chinese()
+		if m.Main {
+			title += "（主要领导）"
+		}
+		if m.DepartmentID != nil {
+			if d := dir.Department(*m.DepartmentID); d != nil {
+				title = d.Name + " · " + title
+			}
+		}
+		out = append(out, memberView{UserID: m.UserID, Name: m.Name, Role: string(m.Role), Title: title})
+	}
+	return out
+}
+
+// jobRun is a job's latest run as the status strip shows it.
+type jobRun struct {
+	Job     string     `json:"job"`
+	Slot    string     `json:"slot"`
+	Status  string     `json:"status"`
+	Late    bool       `json:"late"`
+	Summary string     `json:"summary,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	db := s.store.DB(ctx)
+	var out struct {
+		Pending int64    `json:"pending"`
+		Failed  int64    `json:"failed"`
+		Runs    []jobRun `json:"runs"`
+	}
+	backlog, _, err := s.store.OutboxBacklog(ctx)
+	if err != nil {
+		s.fail(w, "status", err)
+		return
+	}
+	for _, n := range backlog {
+		out.Pending += n
+	}
+	if err := db.Model(&models.OutboxMessage{}).Where("status = ?", models.OutboxFailed).Count(&out.Failed).Error; err != nil {
+		s.fail(w, "status", fmt.Errorf("count failed outbox rows: %w", err))
+		return
+	}
+	var runs []models.JobRun
+	if err := db.Order("id DESC").Limit(50).Find(&runs).Error; err != nil {
+		s.fail(w, "status", fmt.Errorf("list job runs: %w", err))
+		return
+	}
+	seen := map[string]bool{}
+	out.Runs = []jobRun{}
+	for _, run := range runs {
+		if seen[run.Job] {
+			continue
+		}
+		seen[run.Job] = true
+		at := run.FinishedAt
+		if at == nil {
+			at = &run.StartedAt
+		}
+		out.Runs = append(out.Runs, jobRun{Job: run.Job, Slot: run.Slot, Status: run.Status, Late: run.Late, Summary: run.Summary, At: at})
+	}
+	writeJSON(w, out)
+}
+
+// stream serves the timeline as server-sent events: a hello naming this
+// process, then every event after the client's Last-Event-ID (all of them on
+// a first connection or after a restart), then each new one as it happens.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	after := 0
+	if epoch, n, ok := strings.Cut(r.Header.Get("Last-Event-ID"), "-"); ok && epoch == s.epoch {
+		after, _ = strconv.Atoi(n)
+	}
+	hello, _ := json.Marshal(map[string]any{"epoch": s.epoch, "last": s.events.last()})
+	fmt.Fprintf(w, "retry: 2000\nevent: hello\ndata: %s\n\n", hello)
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		evs, changed := s.events.since(after)
+		for _, e := range evs {
+			b, err := json.Marshal(e)
+			if err != nil {
+				s.log.Error("demo: encode event", zap.Error(err))
+				return
+			}
+			fmt.Fprintf(w, "id: %s-%d\ndata: %s\n\n", s.epoch, e.ID, b)
+			after = e.ID
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-changed:
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+		case <-r.Context().Done():
+			return
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "请求格式错误")
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

@@ -1,0 +1,138 @@
+package demo
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"yanzhen/bot/wecomtest"
+)
+
+// Event kinds: what the page shows.
+const (
+	EventSay    = "say"    // a person spoke in the group (@机器人 …)
+	EventGroup  = "group"  // the bot posted in the group (robot webhook)
+	EventApp    = "app"    // the app sent members a message (message/send)
+	EventNotice = "notice" // a line from the simulator itself: a job run, a refused send
+)
+
+// Event is one entry of the page's timeline, sent to the browser as JSON.
+type Event struct {
+	ID       int       `json:"id"`
+	Kind     string    `json:"kind"`
+	Time     time.Time `json:"time"`
+	From     string    `json:"from,omitempty"` // say: the speaker's userid
+	Name     string    `json:"name,omitempty"` // say: the speaker's name; group and app: the bot's
+	To       []string  `json:"to,omitempty"`   // app: the members who received it
+	MsgType  string    `json:"msgtype,omitempty"`
+	Content  string    `json:"content"`
+	Mentions []string  `json:"mentions,omitempty"`
+}
+
+// timeline is the in-memory log of one demo process, with a broadcast of
+// every append. It keeps the latest capacity events.
+type timeline struct {
+	capacity int
+
+	mu      sync.Mutex
+	nextID  int
+	events  []Event
+	changed chan struct{} // closed and replaced on every append
+}
+
+func newTimeline(capacity int) *timeline {
+	return &timeline{capacity: capacity, nextID: 1, changed: make(chan struct{})}
+}
+
+// add stamps e with the next ID and appends it.
+func (t *timeline) add(e Event) Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e.ID = t.nextID
+	t.nextID++
+	t.events = append(t.events, e)
+	if over := len(t.events) - t.capacity; over > 0 {
+		t.events = slices.Delete(t.events, 0, over)
+	}
+	close(t.changed)
+	t.changed = make(chan struct{})
+	return e
+}
+
+// since returns the events after ID after, and a channel closed at the next append.
+func (t *timeline) since(after int) ([]Event, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(t.events, after+1, func(e Event, id int) int { return e.ID - id })
+	return slices.Clone(t.events[i:]), t.changed
+}
+
+// last returns the ID of the latest event, 0 when there is none.
+func (t *timeline) last() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nextID - 1
+}
+
+// fromFake turns a call the fake WeCom received into the event the page shows:
+// a delivered robot or response-URL message is a group message, a delivered
+// app message goes to the members who received it, and a refused message a
+// notice. Token fetches show nothing.
+func fromFake(r wecomtest.Request, botName string) (Event, bool) {
+	if r.Route == wecomtest.RouteToken {
+		return Event{}, false
+	}
+	if !r.Delivered() {
+		return Event{Kind: EventNotice, Time: r.Time, Content: refusal(r)}, true
+	}
+	e := Event{Time: r.Time, Name: botName, MsgType: r.MsgType, Content: r.Content, Mentions: r.Mentions}
+	switch r.Route {
+	case wecomtest.RouteMessage:
+		e.Kind = EventApp
+		for _, u := range r.ToUser {
+			if !slices.Contains(r.Invalid, strings.ToLower(u)) && !slices.Contains(r.Dropped, strings.ToLower(u)) {
+				e.To = append(e.To, u)
+			}
+		}
+		if len(e.To) == 0 {
+			return Event{}, false
+		}
+	default:
+		e.Kind = EventGroup
+	}
+	return e, true
+}
+
+// errcodeText names the WeCom errcodes a demo is likely to meet.
+var errcodeText = map[int]string{
+	-1:    "系统繁忙",
+	40014: "access_token 无效",
+	42001: "access_token 已过期",
+	45009: "接口调用超过频率限制",
+	40058: "参数不合法",
+	81013: "收件人均无效",
+	93000: "机器人 webhook 地址无效",
+}
+
+// refusal explains a message the fake did not deliver.
+func refusal(r wecomtest.Request) string {
+	what := "机器人消息"
+	if r.Route == wecomtest.RouteMessage {
+		what = "应用消息"
+	}
+	var why string
+	switch {
+	case r.Status == 0:
+		why = "连接中断"
+	case r.Status != 200:
+		why = "HTTP " + strconv.Itoa(r.Status)
+	default:
+		why = "errcode " + strconv.Itoa(r.Errcode)
+		if t := errcodeText[r.Errcode]; t != "" {
+			why += "（" + t + "）"
+		}
+	}
+	return "模拟企业微信未接收一条" + what + "：" + why + "，发送队列将按规则处理"
+}

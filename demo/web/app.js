@@ -1,0 +1,644 @@
+// 雁阵 demo page: a WeCom group chat played in the browser.
+//
+// What a person says goes to POST /demo/say, which turns it into a signed,
+// encrypted robot callback to the bot's real /wecom/robot route. What the bot
+// sends reaches the built-in fake WeCom and comes back here over server-sent
+// events (/demo/events). Nothing from a message is ever parsed as HTML: the
+// renderer below builds DOM nodes and text nodes only.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    info: null,
+    members: new Map(), // userid → {userid, name, role, title}
+    names: [], // department and member names and aliases, longest first: for @mentions
+    speaker: '',
+    epoch: '',
+    lastID: 0,
+    chat: [], // say, group and notice events, kept to re-render on a change of speaker
+    inbox: new Map(), // userid → app events received
+    unread: new Map(), // userid → app events not yet seen
+    selected: '', // the member whose app messages the side panel shows
+    fmtTime: null,
+    fmtDay: null,
+  };
+
+  // ---------------------------------------------------------------- helpers
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  const AVATAR_COLORS = ['#4e83fd', '#35b8b3', '#f0a035', '#7f6ef5', '#e8685a', '#4cb87a', '#d86ea8', '#5a9bd6', '#c0904a', '#6d7fa6'];
+
+  function hash(s) {
+    let h = 0;
+    for (const c of s) h = (h * 31 + c.codePointAt(0)) >>> 0;
+    return h;
+  }
+
+  function avatar(userid, name, extra) {
+    const a = el('div', 'avatar' + (extra ? ' ' + extra : ''));
+    const chars = Array.from(name || userid || '?');
+    a.textContent = chars.slice(-2).join('');
+    if (!/\bbot\b|\bstranger\b/.test(extra || '')) {
+      a.style.background = AVATAR_COLORS[hash(userid || name || '') % AVATAR_COLORS.length];
+    }
+    a.setAttribute('aria-hidden', 'true');
+    return a;
+  }
+
+  function botAvatar(small) {
+    const a = el('div', 'avatar bot' + (small ? ' sm' : ''), '雁');
+    a.setAttribute('aria-hidden', 'true');
+    return a;
+  }
+
+  function toast(text, isError) {
+    const t = $('toast');
+    t.textContent = text;
+    t.classList.toggle('error', !!isError);
+    t.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { t.hidden = true; }, isError ? 6000 : 3500);
+  }
+
+  async function api(method, path, body) {
+    const opts = { method, headers: {} };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    const resp = await fetch(path, opts);
+    let data = null;
+    try { data = await resp.json(); } catch (_) { /* not JSON */ }
+    if (!resp.ok) throw new Error((data && data.error) || ('请求失败：HTTP ' + resp.status));
+    return data;
+  }
+
+  function timeOf(iso) {
+    const d = new Date(iso);
+    return { date: d, day: state.fmtDay.format(d), hm: state.fmtTime.format(d) };
+  }
+
+  function shortTime(iso) {
+    const t = timeOf(iso);
+    const today = state.fmtDay.format(new Date());
+    return t.day === today ? t.hm : t.day + ' ' + t.hm;
+  }
+
+  function memberName(userid) {
+    if (userid === '@all') return '所有人';
+    const m = state.members.get(userid);
+    return m ? m.name : userid;
+  }
+
+  // -------------------------------------------- the WeCom markdown subset
+  //
+  // Supported: # headings, > quotes, **bold**, `code`, [text](http…) links,
+  // <font color="info|comment|warning">…</font> (also across lines),
+  // <@userid> mentions and typed @name mentions. Anything else is text.
+
+  const FONT_OPEN = /<font\s+color\s*=\s*(["']?)(info|comment|warning)\1\s*>/iy;
+  const FONT_CLOSE = /<\/font\s*>/iy;
+  const USER_MENTION = /<@([^<>\s]{1,64})>/y;
+  const LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^)\s]{1,500})\)/y;
+  const CODE = /`([^`\n]{1,500})`/y;
+  const WORD = /[\p{L}\p{N}_]/u;
+
+  function styleNode(s) {
+    return s.type === 'font' ? el('span', 'font-' + s.color) : el('strong', 'md-b');
+  }
+
+  function mentionNode(text) {
+    return el('span', 'mention', text);
+  }
+
+  // typedMention returns the length of the @name that starts at i, preferring
+  // the longest known name, else running to the next space or punctuation.
+  function typedMention(line, i) {
+    const rest = line.slice(i + 1);
+    for (const n of state.names) {
+      if (rest.startsWith(n)) return n.length + 1;
+    }
+    const m = /^[\p{L}\p{N}_.\-·]{1,32}/u.exec(rest);
+    return m ? m[0].length + 1 : 0;
+  }
+
+  function sticky(re, line, i) {
+    re.lastIndex = i;
+    return re.exec(line);
+  }
+
+  // render appends the rendered content to root. markdown false renders text
+  // messages: only mentions are highlighted.
+  function render(root, src, markdown) {
+    const lines = String(src).replace(/\r\n?/g, '\n').split('\n');
+    let carried = []; // inline styles still open at the end of the previous line
+    for (let line of lines) {
+      const block = el('div', 'md-line');
+      if (markdown) {
+        let m;
+        if ((m = /^(#{1,6})\s+(.*)$/.exec(line))) {
+          block.classList.add('md-h', 'md-h' + m[1].length);
+          line = m[2];
+        } else if ((m = /^>\s?(.*)$/.exec(line))) {
+          block.classList.add('md-quote');
+          line = m[1];
+        }
+      }
+      const stack = []; // [{s, node}]
+      let cur = block;
+      for (const s of carried) {
+        const node = styleNode(s);
+        cur.appendChild(node);
+        stack.push({ s, node });
+        cur = node;
+      }
+      let text = '';
+      const flush = () => {
+        if (text) cur.appendChild(document.createTextNode(text));
+        text = '';
+      };
+      const push = (s) => {
+        flush();
+        const node = styleNode(s);
+        cur.appendChild(node);
+        stack.push({ s, node });
+        cur = node;
+      };
+      const popTo = (type) => {
+        let k = stack.length - 1;
+        while (k >= 0 && stack[k].s.type !== type) k--;
+        if (k < 0) return false;
+        flush();
+        stack.length = k;
+        cur = k > 0 ? stack[k - 1].node : block;
+        return true;
+      };
+      let i = 0;
+      while (i < line.length) {
+        const c = line[i];
+        let m;
+        if (markdown && c === '<' && (m = sticky(FONT_OPEN, line, i))) {
+          push({ type: 'font', color: m[2].toLowerCase() });
+          i += m[0].length;
+        } else if (markdown && c === '<' && (m = sticky(FONT_CLOSE, line, i)) && stack.some((x) => x.s.type === 'font')) {
+          popTo('font');
+          i += m[0].length;
+        } else if (markdown && c === '*' && line[i + 1] === '*') {
+          if (!popTo('bold')) push({ type: 'bold' });
+          i += 2;
+        } else if (c === '<' && (m = sticky(USER_MENTION, line, i))) {
+          flush();
+          cur.appendChild(mentionNode('@' + memberName(m[1])));
+          i += m[0].length;
+        } else if (markdown && c === '[' && (m = sticky(LINK, line, i))) {
+          flush();
+          const a = el('a', 'md-a', m[1]);
+          a.href = m[2];
+          a.target = '_blank';
+          a.rel = 'noopener noreferrer';
+          cur.appendChild(a);
+          i += m[0].length;
+        } else if (markdown && c === '`' && (m = sticky(CODE, line, i))) {
+          flush();
+          cur.appendChild(el('code', 'md-code', m[1]));
+          i += m[0].length;
+        } else if (c === '@' && (i === 0 || !WORD.test(line[i - 1])) && typedMention(line, i) > 0) {
+          const n = typedMention(line, i);
+          flush();
+          cur.appendChild(mentionNode(line.slice(i, i + n)));
+          i += n;
+        } else {
+          text += c;
+          i++;
+        }
+      }
+      flush();
+      carried = stack.map((x) => x.s);
+      root.appendChild(block);
+    }
+  }
+
+  // content renders an event's message body the way WeCom shows its type.
+  function content(ev) {
+    const box = el('div', 'content');
+    switch (ev.msgtype) {
+      case 'markdown':
+      case 'markdown_v2':
+        render(box, ev.content, true);
+        break;
+      case 'textcard': {
+        const [title, ...rest] = String(ev.content).split('\n');
+        box.appendChild(el('div', 'md-line md-h md-h3', title));
+        render(box, rest.join('\n'), false);
+        break;
+      }
+      default:
+        render(box, ev.content, false);
+    }
+    if (ev.msgtype === 'text' && ev.mentions && ev.mentions.length) {
+      const shown = box.textContent;
+      const extra = ev.mentions.filter((u) => !shown.includes('@' + memberName(u)));
+      if (extra.length) {
+        const line = el('div', 'mentions');
+        for (const u of extra) line.appendChild(mentionNode('@' + memberName(u)));
+        box.appendChild(line);
+      }
+    }
+    return box;
+  }
+
+  // ------------------------------------------------------------------ chat
+
+  function nearBottom(list) {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+  }
+
+  function chatNode(ev) {
+    if (ev.kind === 'notice') {
+      const li = el('li', 'notice');
+      li.dataset.kind = 'notice';
+      li.appendChild(el('span', null, ev.content));
+      return li;
+    }
+    const li = el('li', 'msg');
+    li.dataset.id = String(ev.id);
+    li.dataset.kind = ev.kind;
+    const meta = el('div', 'meta');
+    let av;
+    if (ev.kind === 'say') {
+      const m = state.members.get(ev.from);
+      li.dataset.from = ev.from;
+      if (ev.from === state.speaker) li.classList.add('own');
+      av = avatar(ev.from, ev.name, m ? '' : 'stranger');
+      meta.appendChild(el('span', 'name', ev.name));
+      meta.appendChild(el('span', 'tag grey', m ? m.title : '未登记'));
+    } else {
+      li.classList.add('bot');
+      av = botAvatar();
+      meta.appendChild(el('span', 'name', ev.name || state.info.bot));
+      meta.appendChild(el('span', 'tag', '机器人'));
+    }
+    meta.appendChild(el('span', 'time', timeOf(ev.time).hm));
+    const body = el('div', 'body');
+    body.appendChild(meta);
+    const bubble = el('div', 'bubble');
+    bubble.appendChild(content(ev));
+    body.appendChild(bubble);
+    li.appendChild(av);
+    li.appendChild(body);
+    return li;
+  }
+
+  function separator(ev, prev) {
+    const t = timeOf(ev.time);
+    if (prev && t.date - new Date(prev.time) < 5 * 60 * 1000 && timeOf(prev.time).day === t.day) return null;
+    const li = el('li', 'sep');
+    li.appendChild(el('span', null, shortTime(ev.time)));
+    return li;
+  }
+
+  function appendChat(ev, prev) {
+    const list = $('messages');
+    const empty = list.querySelector('.empty');
+    if (empty) empty.remove();
+    const sep = separator(ev, prev);
+    if (sep) list.appendChild(sep);
+    list.appendChild(chatNode(ev));
+  }
+
+  function renderChat() {
+    const list = $('messages');
+    list.textContent = '';
+    if (!state.chat.length) {
+      list.appendChild(el('li', 'empty', '暂无消息。在下方选择身份，输入指令后发送，机器人的回复会出现在这里。'));
+      return;
+    }
+    state.chat.forEach((ev, i) => appendChat(ev, state.chat[i - 1]));
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function onEvent(ev) {
+    if (ev.id <= state.lastID) return;
+    state.lastID = ev.id;
+    if (ev.kind === 'app') {
+      for (const u of ev.to || []) receiveApp(u, ev);
+      return;
+    }
+    const list = $('messages');
+    const stick = nearBottom(list) || (ev.kind === 'say' && ev.from === state.speaker);
+    appendChat(ev, state.chat[state.chat.length - 1]);
+    state.chat.push(ev);
+    if (stick) list.scrollTop = list.scrollHeight;
+  }
+
+  // ------------------------------------------------- members and app messages
+
+  function receiveApp(userid, ev) {
+    if (!state.inbox.has(userid)) state.inbox.set(userid, []);
+    state.inbox.get(userid).push(ev);
+    if (userid === state.selected) {
+      const list = $('app-messages');
+      const empty = list.querySelector('.empty');
+      if (empty) empty.remove();
+      list.appendChild(appNode(ev));
+      list.scrollTop = list.scrollHeight;
+    } else {
+      state.unread.set(userid, (state.unread.get(userid) || 0) + 1);
+      updateBadge(userid);
+    }
+  }
+
+  function appNode(ev) {
+    const li = el('li', 'app-msg');
+    li.dataset.id = String(ev.id);
+    const meta = el('div', 'meta');
+    meta.appendChild(el('span', null, (state.info.bot || '雁阵') + '（应用消息）'));
+    meta.appendChild(el('span', null, shortTime(ev.time)));
+    li.appendChild(meta);
+    li.appendChild(content(ev));
+    return li;
+  }
+
+  function updateBadge(userid) {
+    const li = document.querySelector('.members li[data-userid="' + CSS.escape(userid) + '"]');
+    if (!li) return;
+    const badge = li.querySelector('.badge');
+    const n = state.unread.get(userid) || 0;
+    badge.textContent = n > 99 ? '99+' : String(n);
+    badge.hidden = n === 0;
+  }
+
+  function selectMember(userid) {
+    state.selected = userid;
+    state.unread.set(userid, 0);
+    for (const li of document.querySelectorAll('.members li')) {
+      li.classList.toggle('selected', li.dataset.userid === userid);
+    }
+    updateBadge(userid);
+    const m = state.members.get(userid) || state.info.stranger;
+    $('inbox-who').textContent = '· ' + m.name + '（' + m.title + '）';
+    $('inbox-actions').hidden = false;
+    const list = $('app-messages');
+    list.textContent = '';
+    const got = state.inbox.get(userid) || [];
+    if (!got.length) list.appendChild(el('li', 'empty', '尚未收到应用消息'));
+    for (const ev of got) list.appendChild(appNode(ev));
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function renderMembers() {
+    const list = $('members');
+    list.textContent = '';
+    const all = [...state.info.members, state.info.stranger];
+    for (const m of all) {
+      const li = el('li');
+      li.dataset.userid = m.userid;
+      li.dataset.search = m.name + ' ' + m.title;
+      li.title = '查看 ' + m.name + ' 收到的应用消息';
+      li.appendChild(avatar(m.userid, m.name, 'sm' + (m.role === 'stranger' ? ' stranger' : '')));
+      const who = el('div', 'who');
+      const name = el('div', 'name', m.name);
+      if (m.userid === state.speaker) {
+        name.appendChild(document.createTextNode(' '));
+        name.appendChild(el('span', 'speaking', '发言中'));
+      }
+      who.appendChild(name);
+      who.appendChild(el('div', 'title', m.title));
+      li.appendChild(who);
+      const badge = el('span', 'badge');
+      badge.hidden = true;
+      li.appendChild(badge);
+      li.addEventListener('click', () => selectMember(m.userid));
+      list.appendChild(li);
+      updateBadge(m.userid);
+      if (m.userid === state.selected) li.classList.add('selected');
+    }
+    $('member-count').textContent = '（' + all.length + '）';
+    filterMembers();
+  }
+
+  function filterMembers() {
+    const q = $('member-search').value.trim();
+    for (const li of document.querySelectorAll('.members li')) {
+      li.hidden = q !== '' && !li.dataset.search.includes(q);
+    }
+  }
+
+  // ---------------------------------------------------------------- composer
+
+  function renderSpeakers() {
+    const sel = $('speaker');
+    sel.textContent = '';
+    const groups = new Map();
+    for (const m of state.info.members) {
+      const g = m.role === 'leader' ? '区领导' : m.title.includes(' · ') ? m.title.split(' · ')[0] : '其他';
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(m);
+    }
+    for (const [label, ms] of groups) {
+      const og = el('optgroup');
+      og.label = label;
+      for (const m of ms) {
+        const o = el('option', null, m.name + '（' + m.title.replace(label + ' · ', '') + '）');
+        o.value = m.userid;
+        og.appendChild(o);
+      }
+      sel.appendChild(og);
+    }
+    const og = el('optgroup');
+    og.label = '未登记';
+    const s = state.info.stranger;
+    const o = el('option', null, s.name + '（陌生人，未登记）');
+    o.value = s.userid;
+    og.appendChild(o);
+    sel.appendChild(og);
+    sel.value = state.speaker;
+  }
+
+  // Suggestions by role: they fill the input, the user edits and sends.
+  function quickFor(role) {
+    const common = ['帮助'];
+    switch (role) {
+      case 'leader':
+        return ['调度 @住建局 明天下班前报送整改方案', '未报', '排名 今日', '超期', ...common];
+      case 'head':
+      case 'reporter':
+        return ['日报 今日受理工单12件，办结10件，2件正在协调处理。', '补充日报 ', '预览日报', '未报', ...common];
+      case 'stranger':
+        return ['你好'];
+      default:
+        return ['未报', '超期', ...common];
+    }
+  }
+
+  function setSpeaker(userid) {
+    state.speaker = userid;
+    $('speaker').value = userid;
+    const m = state.members.get(userid) || state.info.stranger;
+    const quick = $('quick');
+    quick.textContent = '';
+    for (const q of quickFor(m.role)) {
+      const b = el('button', null, q.length > 14 ? q.slice(0, 14) + '…' : q);
+      b.type = 'button';
+      b.title = q;
+      b.addEventListener('click', () => {
+        const input = $('input');
+        input.value = q;
+        input.focus();
+      });
+      quick.appendChild(b);
+    }
+    renderMembers();
+    renderChat();
+  }
+
+  async function send(e) {
+    e.preventDefault();
+    const input = $('input');
+    const text = input.value.trim();
+    if (!text) return;
+    const btn = $('send');
+    btn.disabled = true;
+    try {
+      await api('POST', '/demo/say', { userid: state.speaker, text });
+      input.value = '';
+    } catch (err) {
+      toast(err.message, true);
+    } finally {
+      btn.disabled = false;
+      input.focus();
+    }
+  }
+
+  // -------------------------------------------------------------------- jobs
+
+  function renderJobs() {
+    const box = $('jobs');
+    box.textContent = '';
+    for (const j of state.info.jobs) {
+      const b = el('button');
+      b.type = 'button';
+      b.dataset.job = j.name;
+      b.appendChild(el('b', null, j.label));
+      b.appendChild(el('span', null, j.when));
+      b.addEventListener('click', () => runJob(j));
+      box.appendChild(b);
+    }
+  }
+
+  async function runJob(j) {
+    const buttons = document.querySelectorAll('#jobs button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const res = await api('POST', '/demo/run', { job: j.name, at: $('job-at').value });
+      toast(res.summary);
+      pollStatus();
+    } catch (err) {
+      toast(err.message, true);
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  // ------------------------------------------------------------ status strip
+
+  const RUN_STATUS = { running: '执行中', done: '已完成', failed: '失败', skipped: '已跳过' };
+
+  async function pollStatus() {
+    try {
+      const st = await api('GET', '/demo/status');
+      const outbox = $('status-outbox');
+      outbox.textContent = '发送队列 待发 ' + st.pending + (st.failed ? ' · 失败 ' + st.failed : '');
+      outbox.className = 'chip ' + (st.pending || st.failed ? 'warn' : 'ok');
+      const runs = $('status-runs');
+      runs.textContent = '';
+      const labels = new Map(state.info.jobs.map((j) => [j.name, j.label]));
+      for (const r of st.runs.slice(0, 4)) {
+        const span = el('span', 'run');
+        span.title = [r.slot, r.summary].filter(Boolean).join('：');
+        span.appendChild(el('b', null, labels.get(r.job) || r.job));
+        span.appendChild(document.createTextNode(' ' + (RUN_STATUS[r.status] || r.status) + (r.late ? '（补发）' : '') + (r.at ? ' ' + shortTime(r.at) : '')));
+        runs.appendChild(span);
+      }
+    } catch (_) {
+      $('status-outbox').textContent = '发送队列 —';
+    }
+  }
+
+  // ------------------------------------------------------------------ stream
+
+  function connect() {
+    const conn = $('status-conn');
+    const es = new EventSource('/demo/events');
+    es.addEventListener('hello', (e) => {
+      const hello = JSON.parse(e.data);
+      if (state.epoch && hello.epoch !== state.epoch) {
+        // The demo restarted: its timeline starts over.
+        state.chat = [];
+        state.inbox.clear();
+        state.unread.clear();
+        state.lastID = 0;
+        renderChat();
+        renderMembers();
+        if (state.selected) selectMember(state.selected);
+      }
+      state.epoch = hello.epoch;
+      conn.textContent = '已连接';
+      conn.className = 'chip ok';
+    });
+    es.onmessage = (e) => onEvent(JSON.parse(e.data));
+    es.onerror = () => {
+      conn.textContent = '连接中断，正在重连…';
+      conn.className = 'chip warn';
+    };
+  }
+
+  // -------------------------------------------------------------------- start
+
+  async function start() {
+    let info;
+    try {
+      info = await api('GET', '/demo/info');
+    } catch (err) {
+      toast('无法加载演示数据：' + err.message, true);
+      return;
+    }
+    state.info = info;
+    state.fmtTime = new Intl.DateTimeFormat('zh-CN', { timeZone: info.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    state.fmtDay = new Intl.DateTimeFormat('zh-CN', { timeZone: info.timezone, month: 'numeric', day: 'numeric' });
+    for (const m of info.members) state.members.set(m.userid, m);
+    state.names = [...new Set([info.bot, ...info.names])].sort((a, b) => b.length - a.length);
+    document.title = info.group + ' · 雁阵演示';
+    $('group-name').textContent = info.group + '（' + (info.members.length + 2) + '）';
+    $('at-bot').textContent = '@' + info.bot;
+    renderSpeakers();
+    renderJobs();
+    setSpeaker(info.first || info.members[0].userid);
+    $('speaker').addEventListener('change', (e) => setSpeaker(e.target.value));
+    $('member-search').addEventListener('input', filterMembers);
+    $('composer').addEventListener('submit', send);
+    $('input').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        $('composer').requestSubmit();
+      }
+    });
+    $('inbox-speak').addEventListener('click', () => {
+      if (state.selected) setSpeaker(state.selected);
+      $('input').focus();
+    });
+    connect();
+    pollStatus();
+    setInterval(pollStatus, 2000);
+  }
+
+  start();
+})();
