@@ -1,0 +1,186 @@
+// Package jobs is the bot's scheduled work: the 17:30 reminder, the 18:00
+// daily report, the overdue scan with its escalation ladder, the nightly digest
+// and the weekly and monthly reports.
+//
+// Every run claims its (job, slot) in the store first, so that with several
+// replicas on one database exactly one runs a slot; its messages are enqueued
+// in one transaction with the claim marked done, so that a slot's messages are
+// sent entirely or not at all, and never twice. Jobs take the time as an
+// argument: tests call them at pinned times and never through cron. The
+// Scheduler decides which slot is due with a pure function (Due) and leaves to
+// robfig/cron only the minute tick.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"yanzhen/calendar"
+	"yanzhen/config"
+	"yanzhen/models"
+	"yanzhen/report"
+)
+
+// Names of the jobs, as `yanzhen run JOB` takes them.
+const (
+	Remind        = "remind"
+	DailyReport   = "daily-report"
+	OverdueScan   = "overdue-scan"
+	NightlyDigest = "nightly-digest"
+	WeeklyReport  = "weekly-report"
+	MonthlyReport = "monthly-report"
+)
+
+// Env is what jobs work with.
+type Env struct {
+	Store    *models.Store
+	Config   *config.Config
+	Calendar *calendar.Calendar
+	Reports  *report.Builder
+	Log      *zap.Logger
+}
+
+// NewEnv returns the Env of a store, config and calendar, with a report
+// builder on them; log may be nil.
+func NewEnv(store *models.Store, cfg *config.Config, cal *calendar.Calendar, log *zap.Logger) Env {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return Env{Store: store, Config: cfg, Calendar: cal, Reports: report.New(store, cfg, cal), Log: log}
+}
+
+// Run is one run of a job: its slot (the scheduled time it stands for), the
+// key of the slot in the store, the time it runs at, and whether it is made
+// up after its time (补发).
+type Run struct {
+	Slot    time.Time
+	SlotKey string
+	Now     time.Time
+	Late    bool
+}
+
+// Plan is a prepared run. Commit writes in the run's transaction and returns
+// the messages to enqueue with it and a one-line summary; Then, when set, runs
+// after the transaction committed (work that is safe to repeat).
+type Plan struct {
+	Commit func(ctx context.Context, tx *models.Store) ([]models.Outgoing, string, error)
+	Then   func(ctx context.Context) error
+}
+
+// Job is one kind of scheduled work.
+type Job struct {
+	Name string
+	// Summary describes the job for `yanzhen help`.
+	Summary string
+	// Workdays limits the scheduler to working days; `yanzhen run` ignores it.
+	Workdays bool
+	// Spec returns the cron spec of the job's slots under the config.
+	Spec func(s config.Schedule) string
+	// Grace returns how late a missed slot may still run; nil means schedule.grace.
+	Grace func(s config.Schedule) time.Duration
+	// Prepare reads what the run needs, outside any transaction.
+	Prepare func(ctx context.Context, e *Env, r Run) (Plan, error)
+}
+
+// All returns every job, in the order `yanzhen help` lists them.
+func All() []*Job {
+	return []*Job{
+		{
+			Name: Remind, Summary: "提醒未报日报的单位", Workdays: true,
+			Spec:    func(s config.Schedule) string { return daily(s.RemindAt) },
+			Grace:   remindGrace,
+			Prepare: prepareRemind,
+		},
+		{
+			Name: DailyReport, Summary: "发布工作日报", Workdays: true,
+			Spec:    func(s config.Schedule) string { return daily(s.ReportAt) },
+			Prepare: prepareDaily,
+		},
+		{
+			Name: OverdueScan, Summary: "扫描临期、超期工单和调度并逐级提醒", Workdays: true,
+			Spec:    func(s config.Schedule) string { return "@every " + s.OverdueEvery.D().String() },
+			Prepare: prepareOverdue,
+		},
+		{
+			Name: NightlyDigest, Summary: "向区领导发送今日工作简报", Workdays: true,
+			Spec:    func(s config.Schedule) string { return daily(s.DigestAt) },
+			Prepare: prepareNightly,
+		},
+		{
+			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜",
+			Spec: func(s config.Schedule) string {
+				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
+			},
+			Prepare: prepareWeekly,
+		},
+		{
+			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名",
+			Spec: func(s config.Schedule) string {
+				return fmt.Sprintf("%d %d %d * *", s.MonthlyAt.Minute, s.MonthlyAt.Hour, s.MonthlyDay)
+			},
+			Prepare: prepareMonthly,
+		},
+	}
+}
+
+// Find returns the job with a name, or nil.
+func Find(name string) *Job {
+	for _, j := range All() {
+		if j.Name == name {
+			return j
+		}
+	}
+	return nil
+}
+
+// daily is the cron spec of a job at a clock time every day.
+func daily(c config.Clock) string { return fmt.Sprintf("%d %d * * *", c.Minute, c.Hour) }
+
+// remindGrace lets a missed reminder run late only until the report time:
+// after it, the report itself names who did not report.
+func remindGrace(s config.Schedule) time.Duration {
+	gap := time.Duration(s.ReportAt.Minutes()-s.RemindAt.Minutes()) * time.Minute
+	return max(0, min(s.Grace.D(), gap))
+}
+
+// ScheduleOf returns the job's schedule in loc: its cron spec parsed with the
+// standard parser, or for "@every D" slots every D from midnight in loc, so
+// that 15m means :00, :15, :30 and :45 whatever the server's zone.
+func (j *Job) ScheduleOf(s config.Schedule, loc *time.Location) (cron.Schedule, error) {
+	spec := j.Spec(s)
+	if every, ok := strings.CutPrefix(spec, "@every "); ok {
+		d, err := time.ParseDuration(every)
+		if err != nil || d < time.Minute {
+			return nil, fmt.Errorf("jobs: %s: bad interval %q", j.Name, spec)
+		}
+		return Every{D: d, Loc: loc}, nil
+	}
+	sched, err := cron.ParseStandard("CRON_TZ=" + loc.String() + " " + spec)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %s: spec %q: %w", j.Name, spec, err)
+	}
+	return sched, nil
+}
+
+// Every is a cron.Schedule of slots every D counted from midnight in Loc.
+type Every struct {
+	D   time.Duration
+	Loc *time.Location
+}
+
+// Next returns the first slot after t.
+func (e Every) Next(t time.Time) time.Time {
+	t = t.In(e.Loc)
+	y, m, d := t.Date()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, e.Loc)
+	next := midnight.Add((t.Sub(midnight)/e.D + 1) * e.D)
+	if tomorrow := midnight.AddDate(0, 0, 1); !next.Before(tomorrow) {
+		return tomorrow
+	}
+	return next
+}

@@ -1,0 +1,92 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"yanzhen/models"
+	"yanzhen/report"
+)
+
+// send is a Plan that enqueues msgs with a summary and writes nothing else.
+func send(msgs []models.Outgoing, summary string) Plan {
+	return Plan{Commit: func(context.Context, *models.Store) ([]models.Outgoing, string, error) {
+		return msgs, summary, nil
+	}}
+}
+
+// prepareRemind reminds the departments that have not reported on the slot's day.
+func prepareRemind(ctx context.Context, e *Env, r Run) (Plan, error) {
+	rem, err := e.Reports.Remind(ctx, r.Slot)
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(rem.Missing) == 0 {
+		return send(nil, "各单位均已报送日报，无需提醒"), nil
+	}
+	return send(rem.Messages(), fmt.Sprintf("提醒%d个未报单位", len(rem.Missing))), nil
+}
+
+// prepareDaily posts the daily report of the slot's day, marked 补发 when late,
+// and marks the reports it carries posted in the same transaction. A report
+// that raced it is posted right after as 补报.
+func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
+	day := report.DayKey(r.Slot, e.Config.Location())
+	posted, err := report.DailyPosted(ctx, e.Store, day)
+	if err != nil {
+		return Plan{}, err
+	}
+	if posted {
+		return send(nil, day+"日报此前已发布，未重复发布"), nil
+	}
+	d, err := e.Reports.Daily(ctx, r.Slot, r.Now)
+	if err != nil {
+		return Plan{}, err
+	}
+	d.Late = r.Late
+	msgs, ids := d.Messages(), d.ReportIDs()
+	return Plan{
+		Commit: func(ctx context.Context, tx *models.Store) ([]models.Outgoing, string, error) {
+			if err := tx.MarkReportsPosted(ctx, ids, tx.Now()); err != nil {
+				return nil, "", err
+			}
+			return msgs, fmt.Sprintf("发布%s日报%d条，已报%d个单位", day, len(msgs), len(ids)), nil
+		},
+		Then: func(ctx context.Context) error {
+			_, err := e.Reports.PostLate(ctx, e.Store, day)
+			return err
+		},
+	}, nil
+}
+
+// prepareNightly sends the leaders the digest of the slot's day.
+func prepareNightly(ctx context.Context, e *Env, r Run) (Plan, error) {
+	n, err := e.Reports.Nightly(ctx, r.Slot, r.Now)
+	if err != nil {
+		return Plan{}, err
+	}
+	msgs := n.Messages()
+	if len(msgs) == 0 {
+		return send(nil, "未登记区领导，未发送简报"), nil
+	}
+	return send(msgs, fmt.Sprintf("向%d位区领导发送今日简报", len(n.Leaders))), nil
+}
+
+// prepareWeekly sends the week's tickets to the main leader and the 红黑榜 to the group.
+func prepareWeekly(ctx context.Context, e *Env, r Run) (Plan, error) {
+	w, err := e.Reports.Weekly(ctx, r.Slot)
+	if err != nil {
+		return Plan{}, err
+	}
+	return send(w.Messages(), fmt.Sprintf("%s：不满意%d件、重办%d件报主要领导，发布红黑榜",
+		w.Week.Label(), len(w.Unsatisfied), len(w.Reopened))), nil
+}
+
+// prepareMonthly posts the ranking of the last complete assessment month.
+func prepareMonthly(ctx context.Context, e *Env, r Run) (Plan, error) {
+	m, err := e.Reports.Monthly(ctx, r.Slot)
+	if err != nil {
+		return Plan{}, err
+	}
+	return send(m.Messages(), "发布"+m.Month.Label()+"三率及综合评分排名"), nil
+}

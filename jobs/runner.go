@@ -1,0 +1,160 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+
+	"yanzhen/models"
+)
+
+// SlotLayout formats a slot's key in the configured zone: 2026-11-20T18:00.
+const SlotLayout = "2006-01-02T15:04"
+
+// DefaultLease is how long a run holds its slot before another runner may take
+// it over; a run is cancelled a little before its lease ends.
+const DefaultLease = 10 * time.Minute
+
+// maxBackoff caps the wait before a failed slot is retried.
+const maxBackoff = 15 * time.Minute
+
+// Runner runs jobs with exactly-once claims. It is safe for concurrent use.
+type Runner struct {
+	Env
+	// Owner names this runner in the claims: host, process and a random tag.
+	Owner string
+	// Lease is how long a claim holds; DefaultLease when zero.
+	Lease time.Duration
+}
+
+// NewRunner returns a runner on env with a fresh owner name.
+func NewRunner(env Env) *Runner {
+	host, _ := os.Hostname()
+	var tag [3]byte
+	_, _ = rand.Read(tag[:])
+	return &Runner{Env: env, Owner: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(tag[:])), Lease: DefaultLease}
+}
+
+// Result is what a Run did.
+type Result struct {
+	// Ran is false when the slot was not claimed: done, skipped or held elsewhere.
+	Ran bool
+	// Messages counts the messages enqueued; Repeated those already sent before.
+	Messages, Repeated int
+	Summary            string
+}
+
+// Run claims the run's slot of job and runs it: Prepare, then Commit, the
+// messages and the claim's completion in one transaction, then Then. When the
+// slot is not free it returns a Result with Ran false. A failure is recorded on
+// the claim, which may be retried after a backoff, and returned.
+func (r *Runner) Run(ctx context.Context, job *Job, run Run) (Result, error) {
+	log := r.Log.With(zap.String("job", job.Name), zap.String("slot", run.SlotKey))
+	claim, err := r.Store.ClaimJob(ctx, job.Name, run.SlotKey, r.Owner, run.Late, r.lease())
+	if err != nil {
+		log.Error("job claim failed", zap.Error(err))
+		return Result{}, err
+	}
+	if claim == nil {
+		return Result{}, nil
+	}
+	res, err := r.execute(ctx, job, run, claim)
+	if err != nil {
+		if errors.Is(err, models.ErrLeaseLost) {
+			log.Warn("job lost its slot to another runner; its messages were dropped", zap.Error(err))
+			return Result{}, err
+		}
+		retry := r.Store.Now().Add(backoff(claim.Attempts))
+		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), claim, err, retry); ferr != nil {
+			log.Error("job failure not recorded", zap.Error(ferr))
+		}
+		log.Error("job failed; retried at the next check", zap.Int("attempt", claim.Attempts), zap.Time("retry_after", retry), zap.Error(err))
+		return Result{}, err
+	}
+	log.Info("job done", zap.Bool("late", run.Late), zap.Int("messages", res.Messages), zap.String("summary", res.Summary))
+	return res, nil
+}
+
+func (r *Runner) lease() time.Duration {
+	if r.Lease <= 0 {
+		return DefaultLease
+	}
+	return r.Lease
+}
+
+// execute prepares and commits a claimed run, within its lease.
+func (r *Runner) execute(ctx context.Context, job *Job, run Run, claim *models.JobRun) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.lease()*9/10)
+	defer cancel()
+	plan, err := job.Prepare(ctx, &r.Env, run)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Ran: true}
+	err = r.Store.Tx(ctx, func(tx *models.Store) error {
+		msgs, summary, err := plan.Commit(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var fresh []models.Outgoing
+		for _, m := range msgs {
+			seen := false
+			if m.DedupeKey != "" {
+				if seen, err = tx.Enqueued(ctx, m.DedupeKey); err != nil {
+					return err
+				}
+			}
+			if seen {
+				res.Repeated++
+				continue
+			}
+			fresh = append(fresh, m)
+		}
+		if err := tx.Enqueue(ctx, fresh...); err != nil {
+			return err
+		}
+		res.Messages = len(fresh)
+		res.Summary = summary
+		if res.Repeated > 0 {
+			res.Summary += fmt.Sprintf("；%d条此前已发送，未重复发送", res.Repeated)
+		}
+		return tx.FinishJob(ctx, claim, res.Summary)
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("jobs: %s %s: %w", job.Name, run.SlotKey, err)
+	}
+	if plan.Then != nil {
+		if err := plan.Then(ctx); err != nil {
+			r.Log.Warn("job follow-up failed", zap.String("job", job.Name), zap.String("slot", run.SlotKey), zap.Error(err))
+		}
+	}
+	return res, nil
+}
+
+// backoff is the wait before the next attempt after the n-th failed one: 1, 2, 4 … 15 minutes.
+func backoff(attempts int) time.Duration {
+	d := time.Minute << min(max(attempts-1, 0), 4)
+	return min(d, maxBackoff)
+}
+
+// RunAt runs a job by name now, as if it were at: for `yanzhen run`. It runs
+// whether or not at is a working day, on a slot of its own, so that it is never
+// refused because the scheduler ran or skipped that time; the messages' dedupe
+// keys still keep a report from going out twice.
+func (r *Runner) RunAt(ctx context.Context, name string, at time.Time) (Result, error) {
+	job := Find(name)
+	if job == nil {
+		return Result{}, models.Errorf(models.EINVALID, "没有名为 %s 的任务", name)
+	}
+	var tag [2]byte
+	_, _ = rand.Read(tag[:])
+	at = at.In(r.Config.Location())
+	run := Run{Slot: at, SlotKey: at.Format(SlotLayout) + "/m" + hex.EncodeToString(tag[:]), Now: at}
+	return r.Run(ctx, job, run)
+}
