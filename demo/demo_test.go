@@ -60,15 +60,28 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Org.Created != 45 || first.Reports != len(demoReports) {
-		t.Errorf("first seed: %+v", first)
+	if first.Org.Created != 45 || first.Tickets.Created != ticketCount || first.Reports != len(demoReports) {
+		t.Errorf("first seed: %+v, tickets %v", first, first.Tickets)
 	}
 	second, err := Seed(ctx, store, cfg, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Org.Created != 0 || second.Org.Updated != 0 || second.Reports != 0 {
-		t.Errorf("second seed wrote again: %+v", second)
+	if second.Org.Created != 0 || second.Org.Updated != 0 || second.Tickets.String() != "新增 0, 更新 0, 未变 300, 错误 0" || second.Reports != 0 {
+		t.Errorf("second seed wrote again: %+v, tickets %v", second, second.Tickets)
+	}
+	// The next day has reports of its own; the ledger stays as generated.
+	if next, err := Seed(ctx, store, cfg, now.Add(24*time.Hour)); err != nil || next.Reports != len(demoReports) || next.Tickets.Unchanged != ticketCount {
+		t.Errorf("next day: %+v, tickets %v, %v", next, next.Tickets, err)
+	}
+	for _, set := range []models.TicketSet{models.SetOverdue, models.SetDueSoon, models.SetUnsatisfied, models.SetReopened} {
+		counts, err := store.CountTickets(ctx, models.TicketQuery{Set: set, Now: now, Within: cfg.Rules.WarnWithin.D()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts.Total() == 0 {
+			t.Errorf("no %s tickets in the demo ledger", set)
+		}
 	}
 	dir, err := store.Directory(ctx)
 	if err != nil {
@@ -493,5 +506,24 @@ func TestTimelineKeepsTheLatest(t *testing.T) {
 	case <-changed:
 	default:
 		t.Error("append did not signal")
+	}
+}
+
+func TestLeadersIssueTheDemoDispatchesOnce(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	n, err := r.srv.IssueDispatches(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	first, second := <-r.heard, <-r.heard
+	if first.From.UserID != "zhoujianguo" || !strings.HasPrefix(first.Content, "@雁阵 调度 @") || !strings.Contains(first.Content, "明天下班前") {
+		t.Errorf("first dispatch %+v", first)
+	}
+	if second.From.UserID == "zhoujianguo" || !strings.HasPrefix(second.Content, "@雁阵 交办 @交通局 @科创街道 ") {
+		t.Errorf("second dispatch %+v", second)
+	}
+	if n, err := r.srv.IssueDispatches(ctx); err != nil || n != 0 {
+		t.Errorf("issued again: %d %v", n, err)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"time"
 
 	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/orgimport"
+	"yanzhen/tickets"
 )
 
 // orgYAML is the demo district in the org file format of `yanzhen import org`.
@@ -17,16 +19,19 @@ import (
 //go:embed org.yaml
 var orgYAML []byte
 
-// Seeded says what Seed wrote. On a second run over the same database every
-// count is zero.
+// Seeded says what Seed wrote. On a second run over the same database
+// nothing is created or updated.
 type Seeded struct {
 	Org     orgimport.Result
+	Tickets *tickets.Summary
 	Reports int
 }
 
 // Seed fills the store with the demo district as of now: its units and
-// members through the real org import (an upsert), and today's daily reports
-// of about half the units where they have none. It is idempotent.
+// members through the real org import (an upsert), a month of hotline tickets
+// written by the tickets package's generator and read back through the real
+// import (an upsert by number), and today's daily reports of about half the
+// units where they have none. It is idempotent.
 func Seed(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (Seeded, error) {
 	var out Seeded
 	file, err := orgimport.ParseYAML(bytes.NewReader(orgYAML))
@@ -40,8 +45,82 @@ func Seed(ctx context.Context, store *models.Store, cfg *config.Config, now time
 	if len(out.Org.Errors) > 0 {
 		return out, fmt.Errorf("demo: seed org: %w", out.Org.Errors[0])
 	}
+	if out.Tickets, err = seedTickets(ctx, store, cfg, now); err != nil {
+		return out, err
+	}
 	out.Reports, err = seedReports(ctx, store, cfg, now)
 	return out, err
+}
+
+// ticketCount is the size of the demo's ticket ledger.
+const ticketCount = 300
+
+// anchorKey holds the time the demo's tickets were generated as of, so that
+// a later run generates the very same export and the import changes nothing.
+const anchorKey = "demo.tickets_anchor"
+
+// seedTickets generates a 12345 export of ticketCount tickets received over
+// the 30 days before the anchor, for the units that must report (the units
+// that handle tickets; the streets are also the grids of 双派单), and imports it.
+func seedTickets(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (*tickets.Summary, error) {
+	anchor, err := ticketAnchor(ctx, store, now.In(cfg.Location()))
+	if err != nil {
+		return nil, err
+	}
+	dir, err := store.Directory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	var units, grids []string
+	for _, d := range dir.Departments {
+		if d.ReportRequired {
+			units = append(units, d.Name)
+		}
+		if d.Kind == models.KindStreet {
+			grids = append(grids, d.Name)
+		}
+	}
+	cal, err := tickets.LoadCalendar(ctx, store)
+	if err != nil {
+		return nil, fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	var export bytes.Buffer
+	err = tickets.Generate(&export, tickets.GenOptions{
+		N: ticketCount, Departments: units, Grids: grids, Now: anchor, Days: 30, Seed: 12345,
+		Calendar: cal, Rules: &cfg.Rules,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	svc := &tickets.Service{Store: store, Calendar: cal, Rules: cfg.Rules}
+	sum, err := svc.ImportFile(ctx, &export, cfg.District.Name+"12345工单明细.xlsx", "demo")
+	if err != nil {
+		return nil, fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	if sum.Failed > 0 {
+		return sum, fmt.Errorf("demo: seed tickets: %d rows refused, first: %v", sum.Failed, sum.Errors[0])
+	}
+	return sum, nil
+}
+
+// ticketAnchor returns the stored anchor, or stores now (to the minute) as it.
+func ticketAnchor(ctx context.Context, store *models.Store, now time.Time) (time.Time, error) {
+	kv, err := store.GetKV(ctx, anchorKey)
+	switch {
+	case err == nil:
+		t, err := time.Parse(time.RFC3339, kv.Value)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("demo: stored %s %q: %w", anchorKey, kv.Value, err)
+		}
+		return t.In(now.Location()), nil
+	case models.ErrorCode(err) != models.ENOTFOUND:
+		return time.Time{}, fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	anchor := now.Truncate(time.Minute)
+	if err := store.PutKV(ctx, anchorKey, anchor.Format(time.RFC3339), nil); err != nil {
+		return time.Time{}, fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	return anchor, nil
 }
 
 // seedReport is one department's report of the day, as its head or reporter
@@ -157,4 +236,73 @@ func FirstSteps(ctx context.Context, store *models.Store, now time.Time) (Steps,
 		}
 	}
 	return st, nil
+}
+
+// dispatchesKey marks a database whose demo dispatches were issued, so that a
+// restart before the bot handled them does not issue them twice.
+const dispatchesKey = "demo.dispatches_issued"
+
+// IssueDispatches has two leaders issue the demo's open dispatches in the
+// group, typed as leaders type them and sent through Say, so that the real
+// handler records and announces them: one about the most overdue ticket, to
+// its department and its street (双派单), one with no ticket. It does nothing
+// on a database where it has run before, and returns how many it sent.
+func (s *Server) IssueDispatches(ctx context.Context) (int, error) {
+	if _, err := s.store.GetKV(ctx, dispatchesKey); err == nil {
+		return 0, nil
+	} else if models.ErrorCode(err) != models.ENOTFOUND {
+		return 0, fmt.Errorf("demo: issue dispatches: %w", err)
+	}
+	msgs, err := s.dispatchMessages(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.store.PutKV(ctx, dispatchesKey, time.Now().Format(time.RFC3339), nil); err != nil {
+		return 0, fmt.Errorf("demo: issue dispatches: %w", err)
+	}
+	for i, m := range msgs {
+		if err := s.Say(ctx, m.by, m.text); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+// spoken is a message of the demo's script: who says what.
+type spoken struct{ by, text string }
+
+// dispatchMessages writes the leaders' dispatch messages from the data.
+func (s *Server) dispatchMessages(ctx context.Context) ([]spoken, error) {
+	dir, err := s.store.Directory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("demo: issue dispatches: %w", err)
+	}
+	var leaders []*models.Member
+	for _, m := range dir.WithRole(models.RoleLeader) {
+		if m.Main {
+			leaders = append([]*models.Member{m}, leaders...)
+		} else {
+			leaders = append(leaders, m)
+		}
+	}
+	if len(leaders) < 2 {
+		return nil, errors.New("demo: issue dispatches: the demo org needs two leaders")
+	}
+	var out []spoken
+	overdue, err := s.store.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: time.Now(), Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("demo: issue dispatches: %w", err)
+	}
+	if len(overdue) == 1 && overdue[0].Department != nil {
+		t := overdue[0]
+		to := "@" + t.Department.Name
+		if t.GridDepartment != nil && t.GridDepartment.ID != t.Department.ID {
+			to += " @" + t.GridDepartment.Name
+		}
+		out = append(out, spoken{leaders[0].UserID,
+			fmt.Sprintf("调度 %s 工单%s 已超期，明天下班前办结并回复群众", to, t.Number)})
+	}
+	out = append(out, spoken{leaders[1].UserID,
+		"交办 @交通局 @科创街道 学府路学校周边上下学时段交通拥堵投诉集中，3个工作日内拿出疏导方案并报送"})
+	return out, nil
 }
