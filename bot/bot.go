@@ -1,0 +1,253 @@
+// Package bot is the only package that knows WeCom (企业微信). It serves the
+// three callback routes (self-built app, group robot, AI bot), stores each
+// message once and hands it to a Handler after WeCom has been answered; and
+// it sends the outbox through the WeCom API with rate limits, retries and
+// persistence, on one replica or several sharing a database.
+//
+// Subpackages: wxcrypt is the callback crypto, wecomtest a fake WeCom for
+// tests and the demo.
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"yanzhen/bot/wxcrypt"
+	"yanzhen/config"
+	"yanzhen/models"
+)
+
+// Handler handles one message received from WeCom. It is called after WeCom
+// has been answered, from the stored row, at most once at a time per message
+// across all replicas, with a context that ends after 30 s or when the
+// service stops. A message is handled once when Handle returns nil. An error
+// means "try again later": it is recorded on the row (Attempts, LastError)
+// and the message is handled again after 10 s, 40 s, 160 s and 640 s, five
+// attempts in all, so Handle must return an error only for a failure that
+// may pass (a database down), having replied to the sender itself for
+// everything else (an unknown command, a refused permission). Replies go
+// through the outbox (in.Reply and models.Store.Enqueue).
+type Handler interface {
+	Handle(ctx context.Context, in *models.Inbound) error
+}
+
+// Options configure a Bot.
+type Options struct {
+	WeCom  config.WeCom
+	Outbox config.Outbox
+	// Log receives the bot's log lines; none ever carries a credential.
+	Log *zap.Logger
+	// Registerer receives the metrics (see metrics.go for their names); nil
+	// leaves them unregistered.
+	Registerer prometheus.Registerer
+	// Now is the clock of replay checks, claims, rate budgets and backoff;
+	// time.Now when nil.
+	Now func() time.Time
+	// Sleep waits for the next due message in Flush and in the workers;
+	// nil means a real timer. Tests pass one that moves their clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// HTTPClient calls WeCom; nil means one with a 15 s timeout. Redirects
+	// are never followed, whatever the client says.
+	HTTPClient *http.Client
+	// WorkerID names this process in outbox claims; nil means host-pid-random.
+	WorkerID string
+}
+
+// Bot is the WeCom side of yanzhen. Create it with New, mount its routes
+// with Register, start the handling of callbacks and the outbox with Start,
+// stop them with Shutdown and release it with Close.
+type Bot struct {
+	log          *zap.Logger
+	now          func() time.Time
+	replayWindow time.Duration
+	botName      string
+	metrics      *metrics
+	routes       []*route
+	writer       *writer
+	dispatcher   *dispatcher
+	worker       *worker
+
+	mu         sync.Mutex
+	started    bool
+	stop, kill context.CancelFunc
+	running    sync.WaitGroup
+}
+
+// New builds a bot on store. It starts the writer that stores callbacks
+// (Close stops it) but sends and handles nothing until Start.
+func New(store *models.Store, o Options) (*Bot, error) {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepContext
+	}
+	if o.WorkerID == "" {
+		o.WorkerID = workerID()
+	}
+	base, err := url.Parse(strings.TrimSuffix(o.WeCom.APIBase, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, errors.New("bot: wecom.api_base must be an http(s) URL")
+	}
+	log := o.Log.Named("bot")
+	b := &Bot{
+		log: log, now: o.Now, replayWindow: o.WeCom.ReplayWindow.D(), botName: o.WeCom.BotName,
+		metrics: newMetrics(),
+	}
+	if b.routes, err = routes(o.WeCom); err != nil {
+		return nil, err
+	}
+	if o.Registerer != nil {
+		if err := b.metrics.register(o.Registerer, newBacklogCollector(store, o.Now, maxAttempts, log)); err != nil {
+			return nil, fmt.Errorf("bot: register metrics: %w", err)
+		}
+	}
+	c := &client{
+		base: base, corpID: o.WeCom.CorpID, secret: o.WeCom.Secret.Reveal(), agentID: o.WeCom.AgentID,
+		http: newHTTPClient(o.HTTPClient), calls: b.metrics.apiCalls,
+	}
+	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID)
+	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal()}
+	b.worker = &worker{
+		store: store, sender: &wecomSender{resolver: res, client: c, log: log}, resolver: res,
+		now: o.Now, sleep: o.Sleep, log: log.Named("outbox"), metrics: b.metrics, id: o.WorkerID,
+		limits: limits{robotPerMinute: o.Outbox.RobotPerMinute, userPerMinute: o.Outbox.UserPerMinute},
+		giveUp: o.Outbox.GiveUpAfter.D(), poll: o.Outbox.PollEvery.D(),
+	}
+	b.dispatcher = &dispatcher{
+		store: store, now: o.Now, log: log.Named("inbound"), metrics: b.metrics, poll: o.Outbox.PollEvery.D(),
+		queue: make(chan *models.Inbound, queueSize),
+	}
+	b.writer = newWriter(store, log.Named("inbound"))
+	return b, nil
+}
+
+// routes builds the configured callback routes; a route without token and
+// key is not served.
+func routes(c config.WeCom) ([]*route, error) {
+	var out []*route
+	for _, r := range []struct {
+		name          string
+		token, aesKey config.Secret
+		receiveID     string
+		parse         func([]byte, string) (*models.Inbound, error)
+		configKey     string
+	}{
+		{models.RouteApp, c.AppCallback.Token, c.AppCallback.AESKey, c.CorpID, parseApp, "wecom.app_callback"},
+		{models.RouteRobot, c.Robot.Token, c.Robot.AESKey, "", parseRobot, "wecom.robot"},
+		{models.RouteAIBot, c.AIBot.Token, c.AIBot.AESKey, "", parseAIBot, "wecom.aibot"},
+	} {
+		if !r.token.IsSet() {
+			continue
+		}
+		cr, err := wxcrypt.New(r.token.Reveal(), r.aesKey.Reveal(), r.receiveID)
+		if err != nil {
+			return nil, fmt.Errorf("bot: %s: %w", r.configKey, err)
+		}
+		out = append(out, &route{name: r.name, crypter: cr, parse: r.parse})
+	}
+	return out, nil
+}
+
+// workerID names this process: host, pid and a random suffix.
+func workerID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	id := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	if len(id) > 64 {
+		id = id[len(id)-64:]
+	}
+	return id
+}
+
+// Register mounts GET and POST /wecom/app, /wecom/robot and /wecom/aibot on
+// mux, each if its crypto is configured.
+func (b *Bot) Register(mux *http.ServeMux) {
+	for _, rt := range b.routes {
+		h := b.serve(rt)
+		mux.Handle("GET /wecom/"+rt.name, h)
+		mux.Handle("POST /wecom/"+rt.name, h)
+	}
+}
+
+// Start begins handling callbacks with h, stored ones first, and sending the
+// outbox. A nil h marks each stored callback handled without handling it (a
+// service whose handlers are not wired). Start may be called once.
+func (b *Bot) Start(h Handler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started {
+		panic("bot: Start called twice")
+	}
+	b.started = true
+	stop, cancelStop := context.WithCancel(context.Background())
+	work, cancelWork := context.WithCancel(context.Background())
+	b.stop, b.kill = cancelStop, cancelWork
+	b.running.Add(2)
+	go func() {
+		defer b.running.Done()
+		b.dispatcher.run(stop, work, h)
+	}()
+	go func() {
+		defer b.running.Done()
+		b.worker.run(stop, work)
+	}()
+	b.log.Info("bot started", zap.Int("callback_routes", len(b.routes)), zap.Bool("handler", h != nil), zap.String("worker", b.worker.id))
+}
+
+// Shutdown stops taking new work and waits for the handling and sending
+// under way to finish, until ctx ends; then it cancels them and returns
+// ctx's error once they have stopped. Callbacks keep being stored until
+// Close, so stop the HTTP server first.
+func (b *Bot) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	stop, kill := b.stop, b.kill
+	b.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	stop()
+	done := make(chan struct{})
+	go func() { b.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		kill()
+		return nil
+	case <-ctx.Done():
+		kill()
+		<-done
+		return fmt.Errorf("bot shutdown: %w", ctx.Err())
+	}
+}
+
+// Flush sends every pending message that is due and returns nil when the
+// outbox is empty. It waits through backoffs and rate windows while the next
+// send falls before ctx's deadline (or, without a deadline, within two
+// minutes), and otherwise returns a *PendingError saying how many messages
+// remain for the service to send. `yanzhen run JOB` calls it before exiting.
+func (b *Bot) Flush(ctx context.Context) error {
+	return b.worker.flush(ctx)
+}
+
+// Close stops storing callbacks; a callback arriving afterwards is answered
+// 500, and WeCom sends it again. Call Shutdown first.
+func (b *Bot) Close() error {
+	b.writer.close()
+	return nil
+}

@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"yanzhen/models"
+)
+
+// errMalformed marks a callback whose decrypted message cannot be read.
+var errMalformed = errors.New("malformed message")
+
+// Normalisation of the three routes into models.Inbound:
+//   - MsgID is WeCom's message id; an event without one gets "sha256:" and
+//     a hash of the whole message, which WeCom's retries repeat exactly.
+//   - MsgType is WeCom's msgtype; an event is "event/" and its event type,
+//     e.g. "event/click", with the event key as Text.
+//   - Text is the text content (for a mixed message, its text parts joined
+//     by newlines) with every "@BotName" mention removed and spaces trimmed.
+//   - ChatType is "group" or "single"; app messages are "single".
+//   - ReplyURL is the robot's WebhookUrl or the AI bot's response_url.
+
+// appXML is the plaintext of a self-built app callback.
+type appXML struct {
+	FromUserName string `xml:"FromUserName"`
+	MsgType      string `xml:"MsgType"`
+	Content      string `xml:"Content"`
+	Recognition  string `xml:"Recognition"` // voice, when speech recognition is on
+	MsgID        string `xml:"MsgId"`
+	Event        string `xml:"Event"`
+	EventKey     string `xml:"EventKey"`
+}
+
+// parseApp reads an app callback (XML).
+func parseApp(plain []byte, _ string) (*models.Inbound, error) {
+	var m appXML
+	if err := xml.Unmarshal(plain, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	if m.FromUserName == "" || m.MsgType == "" {
+		return nil, fmt.Errorf("%w: no FromUserName or MsgType", errMalformed)
+	}
+	in := &models.Inbound{MsgID: m.MsgID, ChatType: "single", FromUserID: m.FromUserName, MsgType: m.MsgType, Text: m.Content}
+	switch m.MsgType {
+	case "event":
+		in.MsgType, in.Text = "event/"+m.Event, m.EventKey
+	case "voice":
+		in.Text = m.Recognition
+	}
+	in.Text = strings.TrimSpace(in.Text)
+	return withMsgID(in, plain), nil
+}
+
+// robotXML is the plaintext of a group robot callback in its XML form.
+type robotXML struct {
+	WebhookURL string `xml:"WebhookUrl"`
+	MsgID      string `xml:"MsgId"`
+	ChatID     string `xml:"ChatId"`
+	ChatType   string `xml:"ChatType"`
+	From       struct {
+		UserID string `xml:"UserId"`
+		Name   string `xml:"Name"`
+	} `xml:"From"`
+	MsgType string `xml:"MsgType"`
+	Text    struct {
+		Content string `xml:"Content"`
+	} `xml:"Text"`
+	Event struct {
+		EventType string `xml:"EventType"`
+	} `xml:"Event"`
+	MixedMessage struct {
+		Items []struct {
+			MsgType string `xml:"MsgType"`
+			Text    struct {
+				Content string `xml:"Content"`
+			} `xml:"Text"`
+		} `xml:"MsgItem"`
+	} `xml:"MixedMessage"`
+}
+
+// robotJSON is the plaintext of a group robot callback in its JSON form
+// (robot_callback_format=json) and of an AI bot callback.
+type robotJSON struct {
+	WebhookURL  string   `json:"webhook_url"`
+	ResponseURL string   `json:"response_url"`
+	MsgID       string   `json:"msgid"`
+	ChatID      string   `json:"chatid"`
+	ChatType    string   `json:"chattype"`
+	From        jsonFrom `json:"from"`
+	MsgType     string   `json:"msgtype"`
+	Text        struct {
+		Content string `json:"content"`
+	} `json:"text"`
+	Voice struct {
+		Content string `json:"content"`
+	} `json:"voice"`
+	Mixed struct {
+		Items []struct {
+			MsgType string `json:"msgtype"`
+			Text    struct {
+				Content string `json:"content"`
+			} `json:"text"`
+		} `json:"msg_item"`
+	} `json:"mixed"`
+	Event struct {
+		EventType string `json:"eventtype"`
+	} `json:"event"`
+}
+
+type jsonFrom struct {
+	UserID string `json:"userid"`
+	Name   string `json:"name"`
+}
+
+// parseRobot reads a group robot callback, XML or JSON as it comes.
+func parseRobot(plain []byte, botName string) (*models.Inbound, error) {
+	if isJSON(plain) {
+		return parseJSONMessage(plain, botName)
+	}
+	var m robotXML
+	if err := xml.Unmarshal(plain, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	if m.MsgType == "" {
+		return nil, fmt.Errorf("%w: no MsgType", errMalformed)
+	}
+	in := &models.Inbound{
+		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: m.ChatType, FromUserID: m.From.UserID, FromName: m.From.Name,
+		MsgType: m.MsgType, Text: m.Text.Content, ReplyURL: m.WebhookURL,
+	}
+	switch m.MsgType {
+	case "event":
+		in.MsgType = "event/" + m.Event.EventType
+	case "mixed":
+		var parts []string
+		for _, it := range m.MixedMessage.Items {
+			if it.MsgType == "text" {
+				parts = append(parts, it.Text.Content)
+			}
+		}
+		in.Text = strings.Join(parts, "\n")
+	}
+	in.Text = stripMention(in.Text, botName)
+	return withMsgID(in, plain), nil
+}
+
+// parseAIBot reads an AI bot callback (JSON).
+func parseAIBot(plain []byte, botName string) (*models.Inbound, error) {
+	return parseJSONMessage(plain, botName)
+}
+
+// parseJSONMessage reads the JSON form shared by the robot and the AI bot.
+func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
+	var m robotJSON
+	if err := json.Unmarshal(plain, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	if m.MsgType == "" {
+		return nil, fmt.Errorf("%w: no msgtype", errMalformed)
+	}
+	in := &models.Inbound{
+		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: m.ChatType, FromUserID: m.From.UserID, FromName: m.From.Name,
+		MsgType: m.MsgType, Text: m.Text.Content, ReplyURL: m.WebhookURL,
+	}
+	if m.ResponseURL != "" {
+		in.ReplyURL = m.ResponseURL
+	}
+	if in.ChatType == "" {
+		in.ChatType = "single"
+	}
+	switch m.MsgType {
+	case "event":
+		in.MsgType = "event/" + m.Event.EventType
+	case "voice":
+		in.Text = m.Voice.Content
+	case "mixed":
+		var parts []string
+		for _, it := range m.Mixed.Items {
+			if it.MsgType == "text" {
+				parts = append(parts, it.Text.Content)
+			}
+		}
+		in.Text = strings.Join(parts, "\n")
+	}
+	in.Text = stripMention(in.Text, botName)
+	return withMsgID(in, plain), nil
+}
+
+// withMsgID gives a message without an id the hash of its plaintext.
+func withMsgID(in *models.Inbound, plain []byte) *models.Inbound {
+	if in.MsgID == "" {
+		sum := sha256.Sum256(plain)
+		in.MsgID = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return in
+}
+
+// isJSON reports whether b, after leading spaces, starts a JSON object.
+func isJSON(b []byte) bool {
+	b = bytes.TrimLeftFunc(b, unicode.IsSpace)
+	return len(b) > 0 && b[0] == '{'
+}
+
+// stripMention removes every "@name" mention of the bot from text, a
+// mention being "@name" followed by a space (WeCom puts U+2005 after one) or
+// the end, and trims the spaces left over.
+func stripMention(text, name string) string {
+	if name != "" {
+		tag := "@" + name
+		var b strings.Builder
+		for rest := text; ; {
+			i := strings.Index(rest, tag)
+			if i < 0 {
+				b.WriteString(rest)
+				break
+			}
+			after := rest[i+len(tag):]
+			trimmed := strings.TrimLeftFunc(after, unicode.IsSpace)
+			if after != "" && len(trimmed) == len(after) { // "@雁阵办" is someone else
+				b.WriteString(rest[:i+len(tag)])
+				rest = after
+				continue
+			}
+			b.WriteString(strings.TrimRightFunc(rest[:i], unicode.IsSpace))
+			if s := b.String(); s != "" && trimmed != "" && !strings.HasSuffix(s, " ") {
+				b.WriteByte(' ')
+			}
+			rest = trimmed
+		}
+		text = b.String()
+	}
+	return strings.TrimFunc(text, unicode.IsSpace)
+}
