@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	gormlogger "gorm.io/gorm/logger"
 
+	"yanzhen/bot"
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
@@ -44,6 +45,12 @@ type Main struct {
 	Calendar *calendar.Calendar
 	Registry *prometheus.Registry
 	Now      func() time.Time
+	// Bot serves the WeCom callbacks and sends the outbox; `yanzhen run`
+	// calls Bot.Flush before it exits.
+	Bot *bot.Bot
+	// Handlers handles the callbacks once Serve starts; set it after Open.
+	// Without it callbacks are stored and marked handled, nothing more.
+	Handlers bot.Handler
 	// Extra serves every path the service's own routes do not, when set
 	// before Serve: `yanzhen demo` mounts its page and fake WeCom there.
 	Extra http.Handler
@@ -51,7 +58,7 @@ type Main struct {
 	closers []func() error
 }
 
-// Open builds Main: logger, store (migrated) and calendar. Close releases them.
+// Open builds Main: logger, store (migrated), calendar and bot. Close releases them.
 func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -78,6 +85,14 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		return nil, err
 	}
 	m.Calendar = calendar.New(cfg.Location(), nil)
+	m.Bot, err = bot.New(m.Store, bot.Options{
+		WeCom: cfg.WeCom, Outbox: cfg.Outbox, Log: log, Registerer: m.Registry, Now: o.Now,
+	})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.closers = append(m.closers, m.Bot.Close)
 	return m, nil
 }
 
@@ -97,6 +112,7 @@ func (m *Main) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	m.Bot.Register(mux)
 	if m.Extra != nil {
 		mux.Handle("/", m.Extra)
 	}
@@ -135,22 +151,26 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          zap.NewStdLog(m.Log.Named("http")),
 	}
+	m.Bot.Start(m.Handlers)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	m.Log.Info("yanzhen serving", zap.String("addr", ln.Addr().String()), zap.String("version", Version),
 		zap.String("database", m.Config.Database.Driver), zap.String("timezone", m.Config.Timezone))
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("http: %w", err)
+		serveErr = fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
 	m.Log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("http shutdown: %w", err)
+		serveErr = errors.Join(serveErr, fmt.Errorf("http shutdown: %w", err))
 	}
-	return nil
+	// The callbacks have stopped arriving; let the handling and sending
+	// under way finish within what is left of the budget.
+	return errors.Join(serveErr, m.Bot.Shutdown(sctx))
 }
 
 // newLogger builds the zap logger: JSON under serve, console under demo.

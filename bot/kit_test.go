@@ -104,9 +104,9 @@ func newKit(t testing.TB, driver string, o kitOptions) *kit {
 	}
 	k.wire = &recorder{next: http.DefaultTransport, broken: o.broken}
 	opts := bot.Options{
-		WeCom:  k.config(o.window),
-		Outbox: config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(24 * time.Hour), PollEvery: config.Duration(o.poll)},
-		Log: zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(k.logs), zap.DebugLevel)),
+		WeCom:      k.config(o.window),
+		Outbox:     config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(24 * time.Hour), PollEvery: config.Duration(o.poll)},
+		Log:        zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(k.logs), zap.DebugLevel)),
 		Registerer: k.reg, Now: k.clock.Now, WorkerID: o.worker,
 		HTTPClient: &http.Client{Transport: k.wire, Timeout: 5 * time.Second},
 	}
