@@ -151,6 +151,14 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          zap.NewStdLog(m.Log.Named("http")),
 	}
+	stopJobs := func() {}
+	if m.Config.Schedule.Enabled {
+		stop, err := m.startScheduler(ctx)
+		if err != nil {
+			return err
+		}
+		stopJobs = stop
+	}
 	m.Bot.Start(m.Handlers)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -163,6 +171,7 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	m.Log.Info("shutting down")
+	stopJobs()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

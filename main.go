@@ -62,6 +62,8 @@ func commands() []command {
 		{"serve", "serve -c FILE", "运行服务：回调、发送队列、定时任务", cmdServe},
 		{"migrate", "migrate -c FILE", "创建或升级数据库表", cmdMigrate},
 		{"import", "import org|tickets FILE -c FILE", "导入组织架构（YAML/xlsx）或工单（xlsx/csv）", cmdImport},
+		{"run", `run JOB [--at "2006-01-02 15:04"] -c FILE`, "立即（或按指定时间）运行一个定时任务：" + jobNames(), cmdRun},
+		{"report", "report daily [--date 2006-01-02] -c FILE", "打印某日工作日报，不发送", cmdReport},
 		{"version", "version", "显示版本", cmdVersion},
 	}
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"yanzhen/jobs"
+	"yanzhen/report"
+)
+
+// atLayout is how --at and --date are written, in the configured zone.
+const (
+	atLayout   = "2006-01-02 15:04"
+	dateLayout = "2006-01-02"
+)
+
+// jobRunner returns a runner of the scheduled jobs on Main's store, config and calendar.
+func (m *Main) jobRunner() *jobs.Runner {
+	return jobs.NewRunner(jobs.NewEnv(m.Store, m.Config, m.Calendar, m.Log.Named("jobs")))
+}
+
+// startScheduler starts the scheduled jobs; the returned stop waits for a
+// running check to end. Serve calls it when schedule.enabled is set.
+func (m *Main) startScheduler(ctx context.Context) (stop func(), err error) {
+	s, err := jobs.NewScheduler(m.jobRunner(), m.Now)
+	if err != nil {
+		return nil, err
+	}
+	s.Start(ctx)
+	return s.Stop, nil
+}
+
+// jobNames lists the jobs for usage lines.
+func jobNames() string {
+	var names []string
+	for _, j := range jobs.All() {
+		names = append(names, j.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// cmdRun is `yanzhen run JOB [--at TIME] -c FILE`: run one job now, or as if it
+// were that time, even on a day off; flush the outbox before exiting.
+func cmdRun(ctx context.Context, c *cli, args []string) int {
+	const use = `run JOB [--at "2006-01-02 15:04"] -c FILE`
+	var atText string
+	pos, cfg, code := configCommand(c, "run", use, 1, args, func(f *flags) {
+		f.StringVar(&atText, "at", "", "run as if it were this time (2006-01-02 15:04, in the configured zone)")
+	})
+	if code != exitOK {
+		return code
+	}
+	job := jobs.Find(pos[0])
+	if job == nil {
+		c.errorf("unknown job %q; jobs: %s", pos[0], jobNames())
+		return exitUsage
+	}
+	var at time.Time
+	if atText != "" {
+		var err error
+		if at, err = time.ParseInLocation(atLayout, atText, cfg.Location()); err != nil {
+			c.errorf("--at %q: want %q", atText, atLayout)
+			return exitUsage
+		}
+	}
+	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	defer m.Close()
+	if at.IsZero() {
+		at = m.Now().In(cfg.Location())
+	}
+	res, err := m.jobRunner().RunAt(ctx, job.Name, at)
+	if err != nil {
+		c.errorf("%s: %v", job.Name, err)
+		return exitFail
+	}
+	if err := m.Bot.Flush(ctx); err != nil {
+		c.errorf("%s: messages queued but not all sent: %v", job.Name, err)
+		return exitFail
+	}
+	c.printf("%s（%s）：%s；入队%d条消息\n", job.Name, at.Format(atLayout), res.Summary, res.Messages)
+	return exitOK
+}
+
+// cmdReport is `yanzhen report daily [--date DATE] -c FILE`: print the daily
+// report of a day as it stands, sending nothing. Today's shows the figures as
+// of now; another day's as of its report time.
+func cmdReport(ctx context.Context, c *cli, args []string) int {
+	const use = "report daily [--date 2006-01-02] -c FILE"
+	var dateText string
+	pos, cfg, code := configCommand(c, "report", use, 1, args, func(f *flags) {
+		f.StringVar(&dateText, "date", "", "the day (2006-01-02); today when empty")
+	})
+	if code != exitOK {
+		return code
+	}
+	if pos[0] != "daily" {
+		c.errorf("usage: yanzhen %s", use)
+		return exitUsage
+	}
+	var day time.Time
+	if dateText != "" {
+		var err error
+		if day, err = time.ParseInLocation(dateLayout, dateText, cfg.Location()); err != nil {
+			c.errorf("--date %q: want %q", dateText, dateLayout)
+			return exitUsage
+		}
+	}
+	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	defer m.Close()
+	now := m.Now().In(cfg.Location())
+	switch {
+	case day.IsZero():
+		day = now
+	case day.Format(dateLayout) != now.Format(dateLayout):
+		now = cfg.Schedule.ReportAt.On(day)
+	}
+	d, err := report.New(m.Store, cfg, m.Calendar).Daily(ctx, day, now)
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	msgs := d.Render()
+	for i, body := range msgs {
+		if len(msgs) > 1 {
+			c.printf("----- %d/%d（%d字节）-----\n", i+1, len(msgs), len(body))
+		}
+		c.printf("%s\n", body)
+	}
+	return exitOK
+}
