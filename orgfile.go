@@ -21,6 +21,8 @@ func importOrgFile(ctx context.Context, s *models.Store, path string) (orgimport
 	switch lowerExt(path) {
 	case "yaml", "yml":
 		file, err = orgimport.ParseYAML(f)
+	case "xlsx":
+		file, err = orgimport.ParseXLSX(f)
 	default:
 		return orgimport.Result{}, fmt.Errorf("不支持的组织架构文件格式 %s：请使用 .yaml 或 .xlsx", path)
 	}

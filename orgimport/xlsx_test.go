@@ -1,0 +1,101 @@
+package orgimport_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+	"yanzhen/orgimport"
+)
+
+// workbook builds an org workbook the way an office would fill it in.
+func workbook(t *testing.T, depts, members [][]any) *bytes.Buffer {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	write := func(sheet string, rows [][]any) {
+		if _, err := f.NewSheet(sheet); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow(sheet, cell, &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(orgimport.SheetDepartments, depts)
+	write(orgimport.SheetMembers, members)
+	f.DeleteSheet("Sheet1")
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
+}
+
+func TestImportXLSX(t *testing.T) {
+	buf := workbook(t,
+		[][]any{
+			{"编码", "名称", "别名", "类型", "上级", "领域", "需报日报", "排序"},
+			{"zjj", "住建局", "住建、区住建局", "部门", "", "老旧小区改造", "是", 10},
+			{"hhjd", "环海街道", "环海", "镇街", "", "", "是", 50},
+			{"sq1", "海景社区", "", "社区", "hhjd", "", "否", 60},
+			{"x", "某局", "", "部门", "", "", "也许", 1},
+		},
+		[][]any{
+			{"账号", "姓名", "手机", "部门", "角色", "主要领导"},
+			{"zhangsan", "张三", 13800000001, "住建局", "一把手", ""},
+			{"wangwu", "王五", "", "", "区领导", "是"},
+			{"", "无名", "", "住建局", "经办人", ""},
+		},
+	)
+	file, err := orgimport.ParseXLSX(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		res, err := orgimport.Apply(ctx, s, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs []string
+		for _, e := range res.Errors {
+			errs = append(errs, e.Error())
+		}
+		want := "部门 第 5 行：需报日报：应为 是 或 否\n人员 第 4 行：缺少账号（企业微信 userid）"
+		if strings.Join(errs, "\n") != want {
+			t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), want)
+		}
+		if res.Created != 5 {
+			t.Errorf("summary %s", res.Summary())
+		}
+		m, err := s.MemberByUserID(ctx, "zhangsan")
+		if err != nil || m.Mobile != "13800000001" || m.Role != models.RoleHead || m.Department.Code != "zjj" {
+			t.Errorf("member from a numeric mobile cell: %+v %v", m, err)
+		}
+		dir, _ := s.Directory(ctx)
+		if d := dir.FindDepartments("区住建局"); len(d) != 1 || !d[0].ReportRequired || d[0].Domain != "老旧小区改造" {
+			t.Errorf("aliases from one cell: %+v", d)
+		}
+		if w := dir.MemberByUserID("wangwu"); w == nil || !w.Main {
+			t.Errorf("main leader flag lost: %+v", w)
+		}
+	})
+}
+
+func TestXLSXWithoutMemberSheet(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetName("Sheet1", orgimport.SheetDepartments)
+	f.SetSheetRow(orgimport.SheetDepartments, "A1", &[]any{"编码", "名称"})
+	var buf bytes.Buffer
+	f.Write(&buf)
+	_, err := orgimport.ParseXLSX(&buf)
+	if err == nil || !strings.Contains(err.Error(), "人员") {
+		t.Errorf("missing sheet: %v", err)
+	}
+}
