@@ -33,7 +33,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	}
 	defer ln.Close()
 	bound := ln.Addr().String()
-	cfg, err := demo.Config(bound, *db)
+	cfg, err := demo.Config(bound, *db, c.environ)
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFail

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"yanzhen/bot/wecomtest"
 	"yanzhen/config"
@@ -42,12 +43,22 @@ const (
 // Config returns the configuration of a demo whose listener is bound to addr
 // (host:port as bound) with its SQLite database at dbPath: the embedded
 // defaults with console logs, and every WeCom address and credential pointed
-// at the fake WeCom served under SimPrefix on the same listener.
-func Config(addr, dbPath string) (*config.Config, error) {
-	c := config.Default()
+// at the fake WeCom served under SimPrefix on the same listener. The YANZHEN_*
+// variables of environ override the rest, as for `serve` (for example
+// YANZHEN_SCHEDULE_ENABLED=false, YANZHEN_LOG_LEVEL=debug).
+func Config(addr, dbPath string, environ []string) (*config.Config, error) {
+	c, err := config.Parse(nil, environ)
+	if err != nil {
+		return nil, err
+	}
 	c.Database = config.Database{Driver: "sqlite", DSN: config.Secret(dbPath)}
 	c.HTTP.Listen = addr
-	c.Log.Format = "console"
+	if c.Log.Format == "" {
+		c.Log.Format = "console"
+	}
+	// The page shows replies as they are sent: poll the outbox more often
+	// than the service's default.
+	c.Outbox.PollEvery = config.Duration(250 * time.Millisecond)
 	c.WeCom.APIBase = BaseURL(addr) + SimPrefix
 	c.WeCom.CorpID = wecomtest.DefaultCorpID
 	c.WeCom.AgentID = wecomtest.DefaultAgentID

@@ -18,20 +18,24 @@ import (
 	"yanzhen/bot/wecomtest"
 	"yanzhen/bot/wxcrypt"
 	"yanzhen/config"
+	"yanzhen/jobs"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
 )
 
 func TestConfigPointsEverythingAtTheSimulator(t *testing.T) {
-	cfg, err := Config("0.0.0.0:18080", "/tmp/x.db")
+	cfg, err := Config("0.0.0.0:18080", "/tmp/x.db", []string{"YANZHEN_SCHEDULE_ENABLED=false", "YANZHEN_DATABASE_DRIVER=mysql"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.WeCom.APIBase != "http://127.0.0.1:18080/wecom-sim" {
 		t.Errorf("api_base %q", cfg.WeCom.APIBase)
 	}
-	if cfg.Database.Driver != "sqlite" || cfg.Database.DSN.Reveal() != "/tmp/x.db" || cfg.Log.Format != "console" {
-		t.Errorf("database or log: %+v %+v", cfg.Database, cfg.Log)
+	if cfg.Database.Driver != "sqlite" || cfg.Database.DSN.Reveal() != "/tmp/x.db" || cfg.Log.Format != "console" || cfg.Schedule.Enabled {
+		t.Errorf("database, log or schedule: %+v %+v %+v", cfg.Database, cfg.Log, cfg.Schedule)
+	}
+	if _, err := Config("127.0.0.1:1", "x.db", []string{"YANZHEN_TIMEZONE=Mars/Olympus"}); err == nil || err.Error() != "config: timezone must be an IANA zone such as Asia/Shanghai" {
+		t.Errorf("bad override: %v", err)
 	}
 	for _, c := range []struct{ addr, url string }{
 		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
@@ -170,9 +174,12 @@ type stubJobs struct {
 	err error
 }
 
-func (j *stubJobs) RunJob(_ context.Context, job string, at time.Time) (string, error) {
+func (j *stubJobs) RunAt(_ context.Context, job string, at time.Time) (jobs.Result, error) {
 	j.job, j.at = job, at
-	return "已发送 2 条消息", j.err
+	if j.err != nil {
+		return jobs.Result{}, j.err
+	}
+	return jobs.Result{Ran: true, Messages: 2, Summary: "已发布日报"}, nil
 }
 
 func newRig(t *testing.T) *rig {
@@ -181,7 +188,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Config(ln.Addr().String(), "unused.db")
+	cfg, err := Config(ln.Addr().String(), "unused.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +392,7 @@ func TestStrangerAndBadRequests(t *testing.T) {
 func TestRunJobAsIfAtATime(t *testing.T) {
 	r := newRig(t)
 	code, out := r.post(t, "/demo/run", "application/json", `{"job":"daily-report","at":"2026-11-20T18:00"}`)
-	if code != http.StatusOK || out["summary"] != "已按 2026-11-20 18:00 执行「日报汇总」：已发送 2 条消息" {
+	if code != http.StatusOK || out["summary"] != "已按 2026-11-20 18:00 执行「日报汇总」：已发布日报（新发消息 2 条）" {
 		t.Fatalf("run: %d %v", code, out)
 	}
 	want := time.Date(2026, 11, 20, 18, 0, 0, 0, storetest.Shanghai)

@@ -18,6 +18,7 @@ import (
 
 	"yanzhen/bot/wecomtest"
 	"yanzhen/config"
+	"yanzhen/jobs"
 	"yanzhen/models"
 )
 
@@ -36,10 +37,10 @@ const timelineCapacity = 2000
 // maxSay is the longest message the page may send, in bytes (WeCom's text limit).
 const maxSay = 2048
 
-// JobRunner runs one scheduled job as if at a time, as `yanzhen run JOB --at`
-// does; its messages go to the outbox. It returns a one-line summary.
+// JobRunner runs one scheduled job by name as if at a time, as `yanzhen run
+// JOB --at` does; its messages go to the outbox (*jobs.Runner).
 type JobRunner interface {
-	RunJob(ctx context.Context, job string, at time.Time) (summary string, err error)
+	RunAt(ctx context.Context, job string, at time.Time) (jobs.Result, error)
 }
 
 // Options are what a Server is built from.
@@ -291,15 +292,20 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "定时任务尚未接入")
 		return
 	}
-	summary, err := s.jobs.RunJob(r.Context(), in.Job, at)
+	res, err := s.jobs.RunAt(r.Context(), in.Job, at)
 	if err != nil {
 		s.notice(fmt.Sprintf("按 %s 执行「%s」失败：%s", at.Format("2006-01-02 15:04"), label, models.UserText(err)))
 		s.fail(w, "run "+in.Job, err)
 		return
 	}
 	line := fmt.Sprintf("已按 %s 执行「%s」", at.Format("2006-01-02 15:04"), label)
-	if summary != "" {
-		line += "：" + summary
+	switch {
+	case !res.Ran:
+		line += "：该时段已在运行或已完成，未重复执行"
+	case res.Summary != "":
+		line += fmt.Sprintf("：%s（新发消息 %d 条）", res.Summary, res.Messages)
+	default:
+		line += fmt.Sprintf("（新发消息 %d 条）", res.Messages)
 	}
 	s.notice(line)
 	writeJSON(w, map[string]string{"summary": line})

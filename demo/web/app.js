@@ -94,6 +94,7 @@
 
   function memberName(userid) {
     if (userid === '@all') return '所有人';
+    if (userid === state.info.stranger.userid) return state.info.stranger.name;
     const m = state.members.get(userid);
     return m ? m.name : userid;
   }
