@@ -12,7 +12,6 @@ import (
 
 	"yanzhen/bot/wecomtest"
 	"yanzhen/models"
-	"yanzhen/models/storetest"
 )
 
 // The sample POST of developer.work.weixin.qq.com/document/path/90968, signed
@@ -25,8 +24,9 @@ const (
 )
 
 func TestAppRouteOfficialSample(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		k := newKit(t, "", kitOptions{store: s, clock: wecomtest.NewClock(time.Unix(sampleTimestamp+60, 0))})
+	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
+		clock.Set(time.Unix(sampleTimestamp+60, 0))
+		k := newKit(t, "", kitOptions{store: s, clock: clock})
 		// URL verification with the sample echostr, whose + and / survive the query.
 		req, _ := http.NewRequest(http.MethodGet, k.url+"/wecom/app?msg_signature=5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3&timestamp=1409659589&nonce=263014780&echostr=P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D", nil)
 		if status, body := do(t, req); status != 200 || body != "1616140317555161061" {
@@ -138,8 +138,8 @@ func TestReplayWindowOff(t *testing.T) {
 }
 
 func TestRobotAndAIBotRoutes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		k := newKit(t, "", kitOptions{store: s})
+	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
+		k := newKit(t, "", kitOptions{store: s, clock: clock})
 		webhook := k.wecom.WebhookURL(robotKey)
 		msg := wecomtest.RobotMessage{
 			WebhookURL: webhook, MsgID: "CIGABBCOgP", ChatID: "wrkSFfCgAAtMQKg", UserID: "zhangsan", Name: "张三",
@@ -226,8 +226,8 @@ func (h *recordingHandler) count(msgID string) int {
 }
 
 func TestSameMsgIDHandledOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		k := newKit(t, "", kitOptions{store: s})
+	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
+		k := newKit(t, "", kitOptions{store: s, clock: clock})
 		h := &recordingHandler{}
 		k.bot.Start(h)
 		cb, err := k.robot.RobotText(wecomtest.RobotMessage{MsgID: "dup-1", ChatID: "c", UserID: "u", Content: "日报"})
@@ -288,8 +288,8 @@ func TestAnsweredWhileHandlerIsSlow(t *testing.T) {
 }
 
 func TestHandlerErrorsAreRetried(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		k := newKit(t, "", kitOptions{store: s})
+	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
+		k := newKit(t, "", kitOptions{store: s, clock: clock})
 		var failures atomic.Int32
 		h := &recordingHandler{fail: func(in *models.Inbound) error {
 			if in.MsgID == "always" || failures.Add(1) <= 2 {
@@ -340,16 +340,16 @@ func TestHandlerErrorsAreRetried(t *testing.T) {
 }
 
 func TestStoredCallbacksAreHandledAfterARestart(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		// The first process stores callbacks and dies before handling them.
-		first := newKit(t, "", kitOptions{store: s})
+		first := newKit(t, "", kitOptions{store: s, clock: clock})
 		for _, id := range []string{"r1", "r2", "r3"} {
 			if status, _ := first.to("robot")(first.robot.RobotText(wecomtest.RobotMessage{MsgID: id, Content: "日报"})); status != 200 {
 				t.Fatal(status)
 			}
 		}
 		first.clock.Advance(time.Minute)
-		second := newKit(t, "", kitOptions{store: s, clock: first.clock, wecom: first.wecom})
+		second := newKit(t, "", kitOptions{store: s, clock: clock, wecom: first.wecom})
 		h := &recordingHandler{}
 		second.bot.Start(h)
 		eventually(t, "stored callbacks handled", func() bool { return h.count("r1")+h.count("r2")+h.count("r3") == 3 })

@@ -159,6 +159,18 @@ func (k *kit) signer(token, key, receiveID string) *wecomtest.CallbackSigner {
 	return s
 }
 
+// eachStore runs f on every test database, each with a store of its own on
+// a fresh fake clock at t0 that the store and the kits built with it share.
+func eachStore(t *testing.T, f func(t *testing.T, s *models.Store, clock *wecomtest.Clock)) {
+	t.Helper()
+	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+		t.Run(driver, func(t *testing.T) {
+			clock := wecomtest.NewClock(t0)
+			f(t, storetest.Open(t, driver, storetest.Options{Now: clock.Now}), clock)
+		})
+	}
+}
+
 // to returns a function that delivers a callback, as a signer builds it, to
 // the bot's route and returns the status and body:
 // k.to("robot")(k.robot.RobotText(msg)).

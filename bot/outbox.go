@@ -102,11 +102,13 @@ func (w *worker) flush(ctx context.Context) error {
 		case wake.IsZero():
 			return nil
 		}
-		deadline, ok := ctx.Deadline()
-		if !ok {
-			deadline = w.now().Add(flushWait)
+		// The deadline is wall time and wake is on the bot's clock: compare
+		// what is left of each.
+		left := flushWait
+		if deadline, ok := ctx.Deadline(); ok {
+			left = time.Until(deadline)
 		}
-		if wake.After(deadline) {
+		if wake.Sub(w.now()) > left {
 			backlog, _, err := w.store.OutboxBacklog(ctx)
 			if err != nil {
 				return err
