@@ -28,7 +28,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		c.errorf("demo: %v", err)
+		c.errorf("demo: 无法监听 %s（%v），可用 --addr 指定其他地址", *addr, err)
 		return exitFail
 	}
 	defer ln.Close()
@@ -49,7 +49,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 		c.errorf("%v", err)
 		return exitFail
 	}
-	sim, err := demo.New(ctx, demo.Options{Config: cfg, Store: m.Store, Log: m.Log.Named("demo")})
+	sim, err := demo.New(ctx, demo.Options{Config: cfg, Store: m.Store, Jobs: m.jobRunner(), Log: m.Log.Named("demo")})
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFail
@@ -68,15 +68,14 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	return exitOK
 }
 
-// printDemoIntro tells the visitor where the page is and what to try first.
+// printDemoIntro tells the visitor where the page is, what the seed wrote
+// (the import summaries: nothing new on a second run) and what to try first.
 func printDemoIntro(c *cli, addr, db string, seeded demo.Seeded, st demo.Steps) {
 	c.printf("\n雁阵演示已启动：%s/\n", demo.BaseURL(addr))
-	if seeded.Org.Created+seeded.Reports > 0 {
-		c.printf("演示数据已写入 %s：组织与人员 %d 条，今日日报 %d 份。再次运行不会重复写入。\n",
-			db, seeded.Org.Created+seeded.Org.Updated, seeded.Reports)
-	} else {
-		c.printf("沿用 %s 中已有的演示数据。\n", db)
-	}
+	c.printf("演示数据（%s，删除该文件即可重新生成）：\n", db)
+	c.printf("  组织架构  %s\n", seeded.Org.Summary())
+	c.printf("  工单      %s\n", seeded.Tickets)
+	c.printf("  今日日报  新增 %d\n", seeded.Reports)
 	if !demo.Loopback(addr) {
 		c.printf("注意：演示服务监听在 %s，能访问该地址的人都能以群成员身份发言，请仅在可信网络中使用。\n", addr)
 	}

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -25,6 +26,15 @@ import (
 //go:embed web
 var webFiles embed.FS
 
+// static holds the page's files: index.html, app.js, app.css, icon.svg.
+var static = func() fs.FS {
+	f, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
+
 // The stranger: a colleague in the group whom nobody registered in yanzhen.
 const (
 	StrangerID   = "liuyang"
@@ -43,7 +53,7 @@ type JobRunner interface {
 	RunAt(ctx context.Context, job string, at time.Time) (jobs.Result, error)
 }
 
-// Options are what a Server is built from.
+// Options are what a Server is built from; all but Log are required.
 type Options struct {
 	Config *config.Config // the demo's configuration (see Config)
 	Store  *models.Store
@@ -70,6 +80,9 @@ type Server struct {
 // New builds the Server and starts copying what the fake WeCom receives into
 // the page's timeline until ctx ends; event streams end with ctx too.
 func New(ctx context.Context, o Options) (*Server, error) {
+	if o.Config == nil || o.Store == nil || o.Jobs == nil {
+		return nil, errors.New("demo: Config, Store and Jobs are required")
+	}
 	cfg := o.Config
 	signer, err := wecomtest.NewCallbackSigner(cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), "")
 	if err != nil {
@@ -110,8 +123,6 @@ func New(ctx context.Context, o Options) (*Server, error) {
 // Handler serves the page at /, its endpoints under /demo/ and the fake WeCom
 // under SimPrefix.
 func (s *Server) Handler() http.Handler {
-	static, _ := fs.Sub(webFiles, "web")
-	files := http.FileServerFS(static)
 	mux := http.NewServeMux()
 	mux.Handle(SimPrefix+"/", http.StripPrefix(SimPrefix, s.fake.Handler()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +131,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeFileFS(w, r, static, "index.html")
 	})
-	mux.Handle("GET /static/", http.StripPrefix("/static", noCache(files)))
+	mux.Handle("GET /static/", http.StripPrefix("/static", noCache(http.FileServerFS(static))))
 	mux.HandleFunc("GET /demo/info", s.info)
 	mux.HandleFunc("GET /demo/status", s.status)
 	mux.HandleFunc("GET /demo/events", s.stream)
@@ -255,12 +266,12 @@ func (s *Server) jobList() []job {
 	sc := s.cfg.Schedule
 	weekday := []string{"", "一", "二", "三", "四", "五", "六", "日"}[sc.WeeklyDay]
 	return []job{
-		{"remind", "未报提醒", "工作日 " + sc.RemindAt.String()},
-		{"daily-report", "日报汇总", "工作日 " + sc.ReportAt.String()},
-		{"overdue-scan", "超期扫描", "每 " + strconv.Itoa(int(sc.OverdueEvery.D().Minutes())) + " 分钟"},
-		{"nightly-digest", "夜间摘要", "每日 " + sc.DigestAt.String()},
-		{"weekly-report", "周报", "每周" + weekday + " " + sc.WeeklyAt.String()},
-		{"monthly-report", "月度通报", fmt.Sprintf("每月 %d 日 %s", sc.MonthlyDay, sc.MonthlyAt)},
+		{jobs.Remind, "未报提醒", "工作日 " + sc.RemindAt.String()},
+		{jobs.DailyReport, "日报汇总", "工作日 " + sc.ReportAt.String()},
+		{jobs.OverdueScan, "超期扫描", "每 " + strconv.Itoa(int(sc.OverdueEvery.D().Minutes())) + " 分钟"},
+		{jobs.NightlyDigest, "夜间摘要", "每日 " + sc.DigestAt.String()},
+		{jobs.WeeklyReport, "周报", "每周" + weekday + " " + sc.WeeklyAt.String()},
+		{jobs.MonthlyReport, "月度通报", fmt.Sprintf("每月 %d 日 %s", sc.MonthlyDay, sc.MonthlyAt)},
 	}
 }
 
@@ -272,13 +283,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &in) {
 		return
 	}
-	jobs := s.jobList()
-	i := slices.IndexFunc(jobs, func(j job) bool { return j.Name == in.Job })
+	list := s.jobList()
+	i := slices.IndexFunc(list, func(j job) bool { return j.Name == in.Job })
 	if i < 0 {
 		writeError(w, http.StatusBadRequest, "没有任务 "+in.Job)
 		return
 	}
-	label := jobs[i].Label
+	label := list[i].Label
 	at := time.Now().In(s.cfg.Location())
 	if in.At != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", in.At, s.cfg.Location())
@@ -287,10 +298,6 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		at = t
-	}
-	if s.jobs == nil {
-		writeError(w, http.StatusServiceUnavailable, "定时任务尚未接入")
-		return
 	}
 	res, err := s.jobs.RunAt(r.Context(), in.Job, at)
 	if err != nil {
@@ -388,13 +395,7 @@ func memberViews(dir *models.Directory) []memberView {
 	slices.SortStableFunc(members, func(a, b *models.Member) int {
 		a1, a2, a3 := key(a)
 		b1, b2, b3 := key(b)
-		if a1 != b1 {
-			return a1 - b1
-		}
-		if a2 != b2 {
-			return a2 - b2
-		}
-		return a3 - b3
+		return cmp.Or(cmp.Compare(a1, b1), cmp.Compare(a2, b2), cmp.Compare(a3, b3))
 	})
 	out := make([]memberView, 0, len(members))
 	for _, m := range members {
@@ -477,7 +478,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	if epoch, n, ok := strings.Cut(r.Header.Get("Last-Event-ID"), "-"); ok && epoch == s.epoch {
 		after, _ = strconv.Atoi(n)
 	}
-	hello, _ := json.Marshal(map[string]any{"epoch": s.epoch, "last": s.events.last()})
+	hello, _ := json.Marshal(map[string]string{"epoch": s.epoch})
 	fmt.Fprintf(w, "retry: 2000\nevent: hello\ndata: %s\n\n", hello)
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()

@@ -69,13 +69,6 @@ func (t *timeline) since(after int) ([]Event, <-chan struct{}) {
 	return slices.Clone(t.events[i:]), t.changed
 }
 
-// last returns the ID of the latest event, 0 when there is none.
-func (t *timeline) last() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.nextID - 1
-}
-
 // fromFake turns a call the fake WeCom received into the event the page shows:
 // a delivered robot or response-URL message is a group message, a delivered
 // app message goes to the members who received it, and a refused message a
