@@ -1,0 +1,178 @@
+package handlers
+
+import (
+	"slices"
+	"strings"
+
+	"yanzhen/models"
+)
+
+// spec is one command of the table: what people type, who may, and what runs.
+type spec struct {
+	Name    string
+	Aliases []string
+	// Usage is the usage line 帮助 shows and a malformed command gets back:
+	// <…> must be given, […] may be left out.
+	Usage   string
+	Summary string
+	Group   string
+	// Roles may use the command; nil means every registered member. Finer
+	// checks (the issuer of a dispatch, a target, a department's head) are the
+	// handler's.
+	Roles []models.Role
+	// Action completes the refusal 仅<roles>可以<Action>.
+	Action string
+	args   shape
+	run    func(h *Handler, r *request) error
+}
+
+// Groups of 帮助, in order.
+const (
+	groupReport   = "日报"
+	groupDispatch = "调度"
+	groupQuery    = "查询"
+	groupReturn   = "退办审批"
+	groupOther    = "其他"
+)
+
+var (
+	reportRoles = []models.Role{models.RoleHead, models.RoleReporter}
+	leaderOnly  = []models.Role{models.RoleLeader}
+)
+
+// commands is the command table: the one place that says what people may
+// type. 帮助 is generated from it.
+var commands = []*spec{
+	{Name: "日报", Aliases: []string{"报日报", "报送日报", "提交日报"}, Group: groupReport,
+		Usage: "日报 [部门] <正文>", Summary: "报送或更新本部门今日日报；联络员代报时写明部门",
+		Roles: reportRoles, Action: "报送日报",
+		args: shape{tail: tailBody, tailNeed: required}, run: (*Handler).report},
+	{Name: "补充日报", Aliases: []string{"追加日报", "日报补充"}, Group: groupReport,
+		Usage: "补充日报 [部门] <正文>", Summary: "在今日日报后追加内容",
+		Roles: reportRoles, Action: "补充日报",
+		args: shape{tail: tailBody, tailNeed: required}, run: (*Handler).appendReport},
+	{Name: "撤回日报", Aliases: []string{"撤销日报", "删除日报"}, Group: groupReport,
+		Usage: "撤回日报 [部门]", Summary: "撤回今日日报",
+		Roles: reportRoles, Action: "撤回日报",
+		args: shape{tail: tailWord}, run: (*Handler).withdrawReport},
+	{Name: "预览日报", Aliases: []string{"日报预览", "查看日报"}, Group: groupReport,
+		Usage: "预览日报", Summary: "查看今日日报汇总的当前内容",
+		run: (*Handler).previewReport},
+	{Name: "未报", Aliases: []string{"未报送", "谁没报", "未报日报", "未交日报"}, Group: groupReport,
+		Usage: "未报", Summary: "列出今日尚未报送日报的单位",
+		run: (*Handler).unreported},
+
+	{Name: "调度", Aliases: []string{"交办", "派单", "督办"}, Group: groupDispatch,
+		Usage:   "调度 @部门或人员… [工单号] [时限] <要求>",
+		Summary: "点对点调度，如：调度 @住建局 @环海街道 工单2024112700123 明天中午前办结并回复群众",
+		Roles:   leaderOnly, Action: "调度",
+		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).dispatch},
+	{Name: "签收", Aliases: []string{"收到", "确认收到"}, Group: groupDispatch,
+		Usage: "签收 [D12]", Summary: "签收调度；只有一件待办时可省略编号",
+		args: shape{code: optional}, run: (*Handler).sign},
+	{Name: "反馈", Aliases: []string{"汇报", "进展"}, Group: groupDispatch,
+		Usage: "反馈 [D12] <进展>", Summary: "反馈调度办理进展",
+		args: shape{code: optional, tail: tailBody, tailNeed: required}, run: (*Handler).feedback},
+	{Name: "办结", Aliases: []string{"已办结", "完成", "已完成"}, Group: groupDispatch,
+		Usage: "办结 [D12] <结果>", Summary: "报告调度办结结果",
+		args: shape{code: optional, tail: tailBody, tailNeed: required}, run: (*Handler).finish},
+	{Name: "确认", Aliases: []string{"确认办结", "销号"}, Group: groupDispatch,
+		Usage: "确认 D12", Summary: "发起人核查后确认办结、销号",
+		Roles: leaderOnly, Action: "确认办结",
+		args: shape{code: required}, run: (*Handler).confirm},
+	{Name: "退回", Aliases: []string{"打回"}, Group: groupDispatch,
+		Usage: "退回 D12 [单位] <理由>", Summary: "发起人退回已报办结的单位，要求重新办理",
+		Roles: leaderOnly, Action: "退回调度",
+		args: shape{code: required, tail: tailBody, tailNeed: required}, run: (*Handler).sendBack},
+	{Name: "撤销", Aliases: []string{"撤回调度", "取消"}, Group: groupDispatch,
+		Usage: "撤销 D12 [理由]", Summary: "发起人撤销调度",
+		Roles: leaderOnly, Action: "撤销调度",
+		args: shape{code: required, tail: tailBody}, run: (*Handler).cancel},
+
+	{Name: "查", Aliases: []string{"查询", "查看"}, Group: groupQuery,
+		Usage: "查 <工单号|D12>", Summary: "查询工单或调度的详情和进展",
+		args: shape{code: optional, ticket: optional, either: true}, run: (*Handler).lookup},
+	{Name: "进度", Aliases: []string{"办理进度"}, Group: groupQuery,
+		Usage: "进度 <部门>", Summary: "查看部门今日工单办理进度和本月三率",
+		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).progress},
+	{Name: "超期", Aliases: []string{"超时", "逾期"}, Group: groupQuery,
+		Usage: "超期 [部门]", Summary: "列出超期未办结的工单",
+		args: shape{tail: tailWord}, run: (*Handler).overdue},
+	{Name: "排名", Aliases: []string{"排行", "排行榜"}, Group: groupQuery,
+		Usage: "排名 [今日|本周|本月]", Summary: "查看各部门三率综合评分排名",
+		args: shape{tail: tailPeriod}, run: (*Handler).ranking},
+	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,
+		Usage: "待办", Summary: "查看需要我处理的调度和退办审批",
+		run: (*Handler).todo},
+
+	{Name: "申请退办", Aliases: []string{"退办", "退办申请"}, Group: groupReturn,
+		Usage: "申请退办 <工单号> <理由>", Summary: "申请退办，经部门主要负责人审核、区领导批准后退办",
+		Roles: []models.Role{models.RoleHandler, models.RoleReporter, models.RoleHead}, Action: "申请退办",
+		args: shape{ticket: required, tail: tailBody, tailNeed: required}, run: (*Handler).requestReturn},
+	{Name: "同意退办", Group: groupReturn,
+		Usage: "同意退办 [工单号] [意见]", Summary: "部门主要负责人审核同意，报区领导批准",
+		Roles: []models.Role{models.RoleHead}, Action: "审核退办",
+		args: shape{ticket: optional, tail: tailBody}, run: (*Handler).agreeReturn},
+	{Name: "驳回退办", Aliases: []string{"不同意退办"}, Group: groupReturn,
+		Usage: "驳回退办 [工单号] <理由>", Summary: "驳回退办申请",
+		Roles: []models.Role{models.RoleHead, models.RoleLeader}, Action: "驳回退办",
+		args: shape{ticket: optional, tail: tailBody, tailNeed: required}, run: (*Handler).rejectReturn},
+	{Name: "批准退办", Group: groupReturn,
+		Usage: "批准退办 [工单号] [意见]", Summary: "区领导批准退办，工单即标记为已退办",
+		Roles: leaderOnly, Action: "批准退办",
+		args: shape{ticket: optional, tail: tailBody}, run: (*Handler).approveReturn},
+
+	{Name: "帮助", Aliases: []string{"help", "?", "菜单", "功能", "命令"}, Group: groupOther,
+		Usage: "帮助 [命令]", Summary: "查看可用命令，或某个命令的用法",
+		args: shape{tail: tailWord}, run: (*Handler).help},
+}
+
+// allows reports whether m may use the command.
+func (s *spec) allows(m *models.Member) bool {
+	return s.Roles == nil || slices.Contains(s.Roles, m.Role)
+}
+
+// refusal is the reply to a member the command is not for: 仅区领导可以调度.
+func (s *spec) refusal() error {
+	names := make([]string, len(s.Roles))
+	for i, r := range s.Roles {
+		names[i] = r.Chinese()
+	}
+	return models.Errorf(models.EFORBIDDEN, "仅%s可以%s", strings.Join(names, "、"), s.Action)
+}
+
+// help lists the commands the sender may use, by group, or one command's usage.
+func (h *Handler) help(r *request) error {
+	if r.cmd.Word != "" {
+		sp, _ := h.grammar.lookup(r.cmd.Word)
+		if sp == nil {
+			return models.Errorf(models.ENOTFOUND, "没有“%s”命令，发送“帮助”查看可用命令", r.cmd.Word)
+		}
+		var b strings.Builder
+		b.WriteString("用法：" + sp.Usage + "\n" + sp.Summary)
+		if len(sp.Aliases) > 0 {
+			b.WriteString("\n也可以说：" + strings.Join(sp.Aliases, "、"))
+		}
+		if sp.Roles != nil {
+			b.WriteString("\n" + models.UserText(sp.refusal()))
+		}
+		r.reply(b.String())
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("可用命令（<>为必填，[]可省略）：")
+	group := ""
+	for _, sp := range h.grammar.specs {
+		if !sp.allows(r.me) {
+			continue
+		}
+		if sp.Group != group {
+			group = sp.Group
+			b.WriteString("\n【" + group + "】")
+		}
+		b.WriteString("\n" + sp.Usage + " — " + sp.Summary)
+	}
+	b.WriteString("\n发送“帮助 命令”查看某个命令的详细用法。")
+	r.reply(b.String())
+	return nil
+}

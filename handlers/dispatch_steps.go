@@ -1,0 +1,382 @@
+package handlers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"yanzhen/models"
+)
+
+// dispatch issues a leader's point-to-point dispatch: each target hears of it
+// by app message, the group by one message @-mentioning them all.
+func (h *Handler) dispatch(r *request) error {
+	dr, err := h.draftDispatch(r.dir, r.cmd.Word, r.now)
+	if err != nil {
+		return err
+	}
+	d := &models.Dispatch{
+		IssuerID: r.me.ID, Instruction: r.cmd.original(dr.instruction), Raw: r.in.Text, TicketNumbers: dr.tickets,
+		Deadline: dr.deadline, Route: r.in.Route, ChatID: r.in.ChatID, Source: source(r.in), IssuedAt: r.now,
+	}
+	for _, t := range dr.targets {
+		var dt models.DispatchTarget
+		if t.dept != nil {
+			dt.DepartmentID = &t.dept.ID
+		} else {
+			dt.MemberID = &t.member.ID
+		}
+		d.Targets = append(d.Targets, dt)
+	}
+	created, err := r.tx.CreateDispatch(r.ctx, d)
+	if err != nil || !created {
+		return err // not created: this message was handled before
+	}
+	issuer := memberText(r.dir, r.me)
+	details := dispatchDetails(d, r)
+	var notified, missing, labels []string
+	var everyone []*models.Member
+	for _, t := range dr.targets {
+		to := recipients(r.dir, t)
+		labels = append(labels, t.label())
+		if len(to) == 0 {
+			missing = append(missing, t.label())
+			continue
+		}
+		everyone = append(everyone, to...)
+		notified = append(notified, t.label()+"（"+names(to)+"）")
+		r.notify(fmt.Sprintf("【点对点调度 %s】\n%s交办%s：%s\n%s请回复“签收 %s”；办理中回复“反馈 %s 进展”，完成后回复“办结 %s 结果”。",
+			d.Code(), issuer, t.label(), d.Instruction, details, d.Code(), d.Code(), d.Code()), to...)
+	}
+	r.announce(fmt.Sprintf("【点对点调度 %s】\n%s交办：%s\n要求：%s\n%s请以上单位及时签收办理。",
+		d.Code(), issuer, strings.Join(labels, "、"), d.Instruction, details), everyone)
+
+	reply := "已下达调度 " + d.Code()
+	if len(notified) > 0 {
+		reply += "，已点对点通知：" + strings.Join(notified, "、")
+	}
+	reply += "。"
+	if d.Deadline != nil {
+		reply += "\n时限：" + deadlineText(*d.Deadline, r.now) + "前"
+		if dr.offDay {
+			reply += "（该日为休息日）"
+		}
+	} else {
+		reply += "\n未写明时限，如需限时请在要求中写明，如“明天下班前”。"
+	}
+	if len(missing) > 0 {
+		reply += "\n" + strings.Join(missing, "、") + "未登记负责人，未能点对点通知，请在群内督促。"
+	}
+	r.reply(reply)
+	return nil
+}
+
+// dispatchDetails writes the ticket and deadline lines of a dispatch, each
+// ending with a line break; empty when it has neither.
+func dispatchDetails(d *models.Dispatch, r *request) string {
+	var b strings.Builder
+	if len(d.TicketNumbers) > 0 {
+		b.WriteString("工单：" + strings.Join(d.TicketNumbers, "、") + "\n")
+	}
+	if d.Deadline != nil {
+		b.WriteString("时限：" + deadlineText(*d.Deadline, r.now) + "前\n")
+	}
+	return b.String()
+}
+
+// label names a target as people know it.
+func (t target) label() string {
+	if t.dept != nil {
+		return t.dept.Name
+	}
+	return t.member.Name
+}
+
+// recipients returns who hears of a dispatch for a target: a department's
+// heads (or, without one, its reporters), or the member.
+func recipients(dir *models.Directory, t target) []*models.Member {
+	if t.dept != nil {
+		return dir.Responsible(t.dept.ID)
+	}
+	return []*models.Member{t.member}
+}
+
+// targetOf returns the department or member of a recorded target, as the
+// directory knows them now (a member who left is nil).
+func targetOf(dir *models.Directory, t models.DispatchTarget) target {
+	switch {
+	case t.DepartmentID != nil:
+		if d := dir.Department(*t.DepartmentID); d != nil {
+			return target{dept: d}
+		}
+	case t.MemberID != nil:
+		if m := dir.Member(*t.MemberID); m != nil {
+			return target{member: m}
+		}
+	}
+	return target{}
+}
+
+// recipientsOf returns who hears of a dispatch for recorded targets.
+func recipientsOf(dir *models.Directory, ts []models.DispatchTarget) []*models.Member {
+	var out []*models.Member
+	for _, t := range ts {
+		if tt := targetOf(dir, t); tt.dept != nil || tt.member != nil {
+			out = append(out, recipients(dir, tt)...)
+		}
+	}
+	return out
+}
+
+// answers reports whether a member answers for a target: it is the member,
+// or a department the member belongs to or covers.
+func answers(t models.DispatchTarget, me *models.Member, deptIDs []uint) bool {
+	if t.MemberID != nil {
+		return *t.MemberID == me.ID
+	}
+	return t.DepartmentID != nil && slices.Contains(deptIDs, *t.DepartmentID)
+}
+
+// canTake reports whether a target can take a target step now.
+func canTake(t models.DispatchTarget, kind string) bool {
+	if kind == models.StepSign {
+		return t.Status == models.TargetPending || t.Status == models.TargetReturned
+	}
+	return !t.Finished()
+}
+
+// myDispatch finds the dispatch a target step is for, and the targets of it
+// the sender answers for. Without a code it is the sender's only dispatch
+// that can take the step.
+func (h *Handler) myDispatch(r *request, kind string) (*models.Dispatch, []uint, error) {
+	deptIDs := departmentIDs(reportDepartments(r.dir, r.me))
+	mine := func(d *models.Dispatch, usable bool) []uint {
+		var ids []uint
+		for _, t := range d.Targets {
+			if answers(t, r.me, deptIDs) && (!usable || canTake(t, kind)) {
+				ids = append(ids, t.ID)
+			}
+		}
+		return ids
+	}
+	if r.cmd.Code != 0 {
+		d, err := r.tx.Dispatch(r.ctx, r.cmd.Code)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids := mine(d, false)
+		if len(ids) == 0 {
+			return nil, nil, models.Errorf(models.EFORBIDDEN, "您不是调度 %s 的办理对象", d.Code())
+		}
+		return d, ids, nil
+	}
+	open, err := r.tx.DispatchesFor(r.ctx, r.me.ID, deptIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fit []*models.Dispatch
+	for i := range open {
+		if len(mine(&open[i], true)) > 0 {
+			fit = append(fit, &open[i])
+		}
+	}
+	switch len(fit) {
+	case 0:
+		if kind == models.StepSign {
+			return nil, nil, models.Errorf(models.ENOTFOUND, "您没有待签收的调度")
+		}
+		return nil, nil, models.Errorf(models.ENOTFOUND, "您没有办理中的调度")
+	case 1:
+		return fit[0], mine(fit[0], false), nil
+	}
+	codes := make([]string, len(fit))
+	for i, d := range fit {
+		codes[i] = d.Code()
+	}
+	return nil, nil, models.Errorf(models.EINVALID, "您有%d件调度待办：%s。请写明编号，如：%s %s",
+		len(fit), strings.Join(codes, "、"), r.cmd.Name, codes[0])
+}
+
+func (h *Handler) sign(r *request) error     { return h.targetStep(r, models.StepSign) }
+func (h *Handler) feedback(r *request) error { return h.targetStep(r, models.StepFeedback) }
+func (h *Handler) finish(r *request) error   { return h.targetStep(r, models.StepDone) }
+
+// targetStep signs, feeds back on or finishes a dispatch for the targets the
+// sender answers for, and tells the issuer.
+func (h *Handler) targetStep(r *request, kind string) error {
+	d, ids, err := h.myDispatch(r, kind)
+	if err != nil {
+		return err
+	}
+	d, changed, err := r.tx.StepDispatch(r.ctx, models.DispatchStep{
+		DispatchID: d.ID, Kind: kind, TargetIDs: ids, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now,
+	})
+	if err != nil {
+		return err
+	}
+	who := actorText(changed, r.me)
+	code := d.Code()
+	var notice string
+	switch kind {
+	case models.StepSign:
+		if _, err := r.tx.AckAlerts(r.ctx, models.SubjectDispatch, d.ID, r.now); err != nil {
+			return err
+		}
+		reply := fmt.Sprintf("已签收调度 %s。", code)
+		if d.Deadline != nil {
+			reply += "请于" + deadlineText(*d.Deadline, r.now) + "前办结，办结后回复“办结 " + code + " 结果”。"
+		}
+		r.reply(reply)
+		notice = fmt.Sprintf("【调度 %s】%s已签收。\n签收进度：%s", code, who, progress(d, models.StepSign))
+	case models.StepFeedback:
+		r.reply(fmt.Sprintf("已反馈调度 %s 的办理进展。", code))
+		notice = fmt.Sprintf("【调度 %s】%s反馈：\n%s", code, who, r.cmd.Body)
+	case models.StepDone:
+		r.reply(fmt.Sprintf("已报办结调度 %s，待发起人确认。", code))
+		notice = fmt.Sprintf("【调度 %s】%s报办结：\n%s\n", code, who, r.cmd.Body)
+		if progressDone(d) {
+			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“确认 %s”销号，或“退回 %s 理由”。", code, code)
+		} else {
+			notice += "办结进度：" + progress(d, models.StepDone)
+		}
+	}
+	r.notify(notice, r.dir.Member(d.IssuerID))
+	return nil
+}
+
+// actorText names who took a step: the targets changed, and the sender
+// when the targets are departments: 住建局（张三）.
+func actorText(changed []models.DispatchTarget, me *models.Member) string {
+	var labels []string
+	for _, t := range changed {
+		labels = append(labels, t.Label())
+	}
+	s := strings.Join(labels, "、")
+	if !slices.Contains(labels, me.Name) {
+		s += "（" + me.Name + "）"
+	}
+	return s
+}
+
+// progress counts the targets that have signed (StepSign) or finished: 1/2.
+func progress(d *models.Dispatch, kind string) string {
+	n := 0
+	for _, t := range d.Targets {
+		if (kind == models.StepSign && t.Status != models.TargetPending) || t.Finished() {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d/%d", n, len(d.Targets))
+}
+
+// progressDone reports whether every target has finished.
+func progressDone(d *models.Dispatch) bool {
+	return !slices.ContainsFunc(d.Targets, func(t models.DispatchTarget) bool { return !t.Finished() })
+}
+
+// issuerDispatch returns the dispatch of the command's code if the sender issued it.
+func (h *Handler) issuerDispatch(r *request, action string) (*models.Dispatch, error) {
+	d, err := r.tx.Dispatch(r.ctx, r.cmd.Code)
+	if err != nil {
+		return nil, err
+	}
+	if d.IssuerID != r.me.ID {
+		name := "发起人"
+		if d.Issuer != nil {
+			name += d.Issuer.Name
+		}
+		return nil, models.Errorf(models.EFORBIDDEN, "仅调度%s可以%s %s", name, action, d.Code())
+	}
+	return d, nil
+}
+
+// confirm closes a dispatch whose targets have all finished (销号).
+func (h *Handler) confirm(r *request) error {
+	d, err := h.issuerDispatch(r, "确认")
+	if err != nil {
+		return err
+	}
+	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Kind: models.StepConfirm, Actor: r.me.UserID, At: r.now}); err != nil {
+		return err
+	}
+	r.reply(fmt.Sprintf("调度 %s 已确认办结、销号。", d.Code()))
+	r.notify(fmt.Sprintf("【调度 %s】%s已确认办结、销号。", d.Code(), memberText(r.dir, r.me)), recipientsOf(r.dir, d.Targets)...)
+	return nil
+}
+
+// sendBack returns the finished targets (or those named first) to work.
+func (h *Handler) sendBack(r *request) error {
+	d, err := h.issuerDispatch(r, "退回")
+	if err != nil {
+		return err
+	}
+	ids, reason := pickTargets(d, r.cmd.Body)
+	if reason == "" {
+		return models.Errorf(models.EINVALID, "请写明退回理由。用法：%s", r.cmd.Usage())
+	}
+	d, changed, err := r.tx.StepDispatch(r.ctx, models.DispatchStep{
+		DispatchID: d.ID, Kind: models.StepReturn, TargetIDs: ids, Actor: r.me.UserID, Text: reason, At: r.now,
+	})
+	if err != nil {
+		return err
+	}
+	var labels []string
+	for _, t := range changed {
+		labels = append(labels, t.Label())
+		r.notify(fmt.Sprintf("【调度 %s】%s退回%s的办结结果，请重新办理。\n理由：%s\n办结后回复“办结 %s 结果”。",
+			d.Code(), memberText(r.dir, r.me), t.Label(), reason, d.Code()), recipientsOf(r.dir, []models.DispatchTarget{t})...)
+	}
+	r.reply(fmt.Sprintf("已退回调度 %s：%s。", d.Code(), strings.Join(labels, "、")))
+	return nil
+}
+
+// pickTargets reads the names of targets at the start of text (退回 D12
+// 住建局 理由): their IDs, and the rest of the text.
+func pickTargets(d *models.Dispatch, text string) ([]uint, string) {
+	var ids []uint
+	for {
+		text = strings.TrimLeftFunc(text, isSep)
+		rest := strings.TrimPrefix(strings.TrimPrefix(text, "@"), "＠")
+		id, n := uint(0), 0
+		for _, t := range d.Targets {
+			for _, name := range targetNames(t) {
+				if len(name) > n && strings.HasPrefix(rest, name) {
+					id, n = t.ID, len(name)
+				}
+			}
+		}
+		if n == 0 {
+			return ids, strings.TrimSpace(text)
+		}
+		ids, text = append(ids, id), rest[n:]
+	}
+}
+
+// targetNames returns the names a recorded target goes by.
+func targetNames(t models.DispatchTarget) []string {
+	switch {
+	case t.Department != nil:
+		return append([]string{t.Department.Name}, t.Department.Aliases...)
+	case t.Member != nil:
+		return append([]string{t.Member.Name}, t.Member.Aliases...)
+	}
+	return nil
+}
+
+// cancel withdraws a dispatch (撤销) and tells its targets.
+func (h *Handler) cancel(r *request) error {
+	d, err := h.issuerDispatch(r, "撤销")
+	if err != nil {
+		return err
+	}
+	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Kind: models.StepCancel, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now}); err != nil {
+		return err
+	}
+	notice := fmt.Sprintf("【调度 %s】%s已撤销该调度，无需继续办理。", d.Code(), memberText(r.dir, r.me))
+	if r.cmd.Body != "" {
+		notice += "\n理由：" + r.cmd.Body
+	}
+	r.reply(fmt.Sprintf("已撤销调度 %s。", d.Code()))
+	r.notify(notice, recipientsOf(r.dir, d.Targets)...)
+	return nil
+}

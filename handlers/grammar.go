@@ -1,0 +1,274 @@
+package handlers
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"yanzhen/models"
+)
+
+// Command is one parsed chat message: which command of the table it names and
+// its arguments. Parsing looks at the text only; names of people and
+// departments are resolved later against the directory.
+type Command struct {
+	// Name is the canonical name of the command ("签收" for 收到 too); empty
+	// when the text names no command.
+	Name string
+	// Text is the whole message, normalised: full-width forms folded, blanks
+	// collapsed, the leading @bot mention dropped.
+	Text string
+	// Args is the normalised text after the command word.
+	Args string
+	// Code is the dispatch number of a "D12" argument; 0 when absent.
+	Code uint
+	// Ticket is a ticket-number argument.
+	Ticket string
+	// Word is the trailing argument in normalised form: a department name, a
+	// period, or the whole instruction of a dispatch.
+	Word string
+	// Body is the trailing free text as the sender wrote it, with its own
+	// punctuation and line breaks: a report, a feedback, a reason.
+	Body string
+	// Period is the period of 排名: models.PeriodDay, PeriodWeek or PeriodMonth.
+	Period models.PeriodKind
+	// Malformed reports arguments that do not fit the usage line.
+	Malformed bool
+
+	spec *spec
+	src  normalized // the message, for the way back to the sender's writing
+	at   int        // where the arguments start in src.text
+}
+
+// Usage returns the usage line of the command, or "" when Name is empty.
+func (c Command) Usage() string {
+	if c.spec == nil {
+		return ""
+	}
+	return c.spec.Usage
+}
+
+// original returns the sender's own writing of s, a text made of the
+// normalised arguments by cutting words out and collapsing blanks (what is
+// left of a dispatch once its targets, tickets and deadline are cut out):
+// 牵头，会同 rather than 牵头,会同. Each character of s is matched, in order, to
+// the next equal one of the arguments and replaced by what the sender wrote
+// there. It returns s when s is not made so.
+func (c Command) original(s string) string {
+	var b strings.Builder
+	t, i := c.src.text, c.at
+	for _, r := range s {
+		if r == ' ' {
+			b.WriteByte(' ')
+			continue
+		}
+		j := strings.IndexRune(t[i:], r)
+		if j < 0 {
+			return s
+		}
+		start, end := i+j, i+j+utf8.RuneLen(r)
+		b.WriteString(c.src.orig[c.src.off[start]:c.src.off[end]])
+		i = end
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Grammar parses messages against the command table. It is immutable and safe
+// for concurrent use.
+type Grammar struct {
+	botName string
+	ticket  *regexp.Regexp // a ticket number at the start of the arguments
+	tickets *regexp.Regexp // ticket numbers anywhere
+	specs   []*spec
+	words   map[rune][]entry // command words by first rune, longest first
+}
+
+type entry struct {
+	word string
+	spec *spec
+}
+
+// NewGrammar returns the grammar of the command table. botName is the robot's
+// display name (config wecom.bot_name); ticketPattern the regular expression of
+// a ticket number (config rules.ticket_number).
+func NewGrammar(botName, ticketPattern string) (*Grammar, error) {
+	return newGrammar(botName, ticketPattern, commands)
+}
+
+func newGrammar(botName, ticketPattern string, specs []*spec) (*Grammar, error) {
+	anywhere, err := regexp.Compile(`(?:` + ticketPattern + `)`)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: ticket number pattern: %w", err)
+	}
+	g := &Grammar{
+		botName: botName,
+		ticket:  regexp.MustCompile(`^(?:工单号|工单|单号)?[:#]? ?(` + anywhere.String() + `)`),
+		tickets: anywhere,
+		specs:   specs,
+		words:   map[rune][]entry{},
+	}
+	seen := map[string]string{}
+	for _, sp := range specs {
+		for _, w := range append([]string{sp.Name}, sp.Aliases...) {
+			if prev, dup := seen[w]; dup {
+				return nil, fmt.Errorf("handlers: command word %q of %s is taken by %s", w, sp.Name, prev)
+			}
+			seen[w] = sp.Name
+			r, _ := utf8.DecodeRuneInString(w)
+			g.words[r] = append(g.words[r], entry{w, sp})
+		}
+	}
+	for _, es := range g.words {
+		sort.SliceStable(es, func(i, j int) bool { return len(es[i].word) > len(es[j].word) })
+	}
+	return g, nil
+}
+
+// Parse parses a message. It never fails: a text that names no command has an
+// empty Name, and arguments that do not fit the usage line set Malformed.
+func (g *Grammar) Parse(text string) Command {
+	n := normalize(text, g.botName)
+	c := Command{Text: n.text}
+	sp, end := g.lookup(n.text)
+	if sp == nil {
+		return c
+	}
+	c.Name, c.spec = sp.Name, sp
+	i := skipSeps(n.text, end)
+	c.Args, c.src, c.at = n.text[i:], n, i
+	c.Malformed = !sp.args.parse(g, n, i, &c)
+	return c
+}
+
+// lookup finds the longest command word at the start of text. A word written
+// in ASCII letters must not run into further letters (help, not helpful).
+func (g *Grammar) lookup(text string) (*spec, int) {
+	r, _ := utf8.DecodeRuneInString(text)
+	if 'A' <= r && r <= 'Z' {
+		r += 'a' - 'A'
+	}
+	for _, e := range g.words[r] {
+		n := len(e.word)
+		if len(text) < n || !equalFoldASCII(text[:n], e.word) {
+			continue
+		}
+		if n < len(text) && isWordByte(text[n-1]) && isWordByte(text[n]) {
+			continue
+		}
+		return e.spec, n
+	}
+	return nil, 0
+}
+
+// equalFoldASCII compares s and t ignoring the case of ASCII letters.
+func equalFoldASCII(s, t string) bool {
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// TicketNumbers returns the ticket numbers written anywhere in a normalised
+// text, with their byte spans.
+func (g *Grammar) TicketNumbers(text string) [][]int {
+	return g.tickets.FindAllStringIndex(text, -1)
+}
+
+// need says whether an argument may, must or must not be given.
+type need uint8
+
+const (
+	none need = iota
+	optional
+	required
+)
+
+// tail is what follows the leading arguments.
+type tail uint8
+
+const (
+	tailIgnored tail = iota // anything after the leading arguments is ignored
+	tailWord                // normalised text: Word
+	tailBody                // the sender's own writing: Body
+	tailPeriod              // 今日, 本周 or 本月: Period
+)
+
+// shape is the argument pattern of a command: an optional or required dispatch
+// code or ticket number (either one for 查), then the tail.
+type shape struct {
+	code, ticket need
+	either       bool // a code or a ticket is required
+	tail         tail
+	tailNeed     need
+}
+
+// parse reads the arguments of c from n.text[i:] and reports whether they fit.
+func (s shape) parse(g *Grammar, n normalized, i int, c *Command) bool {
+	t := n.text
+	if s.ticket != none {
+		if m := g.ticket.FindStringSubmatchIndex(t[i:]); m != nil && (i+m[1] == len(t) || !isWordByte(t[i+m[1]])) {
+			c.Ticket = t[i+m[2] : i+m[3]]
+			i = skipSeps(t, i+m[1])
+		}
+	}
+	if s.code != none && c.Ticket == "" {
+		if id, j, ok := dispatchCode(t, i); ok {
+			c.Code = id
+			i = skipSeps(t, j)
+		}
+	}
+	switch {
+	case s.code == required && c.Code == 0, s.ticket == required && c.Ticket == "":
+		return false
+	case s.either && c.Code == 0 && c.Ticket == "":
+		return false
+	case s.tailNeed == required && i == len(t):
+		return false
+	}
+	switch s.tail {
+	case tailWord:
+		c.Word = t[i:]
+	case tailBody:
+		c.Body = n.original(i)
+	case tailPeriod:
+		p, ok := periods[t[i:]]
+		c.Period = p
+		return ok
+	}
+	return true
+}
+
+// periods are the words of 排名; none means today.
+var periods = map[string]models.PeriodKind{
+	"": models.PeriodDay, "今日": models.PeriodDay, "今天": models.PeriodDay, "当日": models.PeriodDay, "日": models.PeriodDay,
+	"本周": models.PeriodWeek, "这周": models.PeriodWeek, "周": models.PeriodWeek,
+	"本月": models.PeriodMonth, "这个月": models.PeriodMonth, "当月": models.PeriodMonth, "月": models.PeriodMonth,
+}
+
+// dispatchCode reads "D12" (or d12) at t[i:]: the dispatch ID and the index after it.
+func dispatchCode(t string, i int) (uint, int, bool) {
+	if i >= len(t) || (t[i] != 'D' && t[i] != 'd') {
+		return 0, 0, false
+	}
+	j := i + 1
+	for j < len(t) && t[j] >= '0' && t[j] <= '9' {
+		j++
+	}
+	if j == i+1 || (j < len(t) && isWordByte(t[j])) {
+		return 0, 0, false
+	}
+	id, err := strconv.ParseUint(t[i+1:j], 10, 32)
+	if err != nil || id == 0 {
+		return 0, 0, false
+	}
+	return uint(id), j, true
+}

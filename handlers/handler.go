@@ -1,0 +1,261 @@
+// Package handlers answers what people type to the bot: daily reports,
+// point-to-point dispatch, ticket queries and the 退办 approval chain. The
+// grammar is one table (commands.go); parsing is a pure function (Grammar.Parse);
+// Handler resolves the sender, checks the command is theirs to use, acts on the
+// store and puts every reply and notification in the outbox in the same
+// transaction as the change it reports. It never calls WeCom.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"yanzhen/config"
+	"yanzhen/handlers/timephrase"
+	"yanzhen/models"
+)
+
+// Options are what a Handler needs. Store, Config and Calendar are required.
+type Options struct {
+	Store  *models.Store
+	Config *config.Config
+	// Calendar tells working days from days off (*calendar.Calendar).
+	Calendar timephrase.Workdays
+	// Reports renders the daily report for 预览日报 and 补报; nil turns both off.
+	Reports Reports
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Handler handles inbound chat messages. It is safe for concurrent use.
+type Handler struct {
+	// Now is the clock every command reads once per message; tests pin it.
+	Now func() time.Time
+
+	store   *models.Store
+	cfg     *config.Config
+	cal     timephrase.Workdays
+	grammar *Grammar
+	phrases timephrase.Parser
+	reports Reports
+}
+
+// New returns a Handler, or an error when the options are incomplete or the
+// configured ticket-number pattern does not compile.
+func New(o Options) (*Handler, error) {
+	if o.Store == nil || o.Config == nil || o.Calendar == nil {
+		return nil, errors.New("handlers: Store, Config and Calendar are required")
+	}
+	g, err := NewGrammar(o.Config.WeCom.BotName, o.Config.Rules.TicketNumber)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	off := o.Config.Rules.OffWork
+	return &Handler{
+		Now:     o.Now,
+		store:   o.Store,
+		cfg:     o.Config,
+		cal:     o.Calendar,
+		grammar: g,
+		phrases: timephrase.Parser{
+			Loc:     o.Config.Location(),
+			Cal:     o.Calendar,
+			OffWork: time.Duration(off.Hour)*time.Hour + time.Duration(off.Minute)*time.Minute,
+		},
+		reports: o.Reports,
+	}, nil
+}
+
+// Grammar returns the grammar the handler parses with.
+func (h *Handler) Grammar() *Grammar { return h.grammar }
+
+// request is one message being handled: the parsed command, the sender, and
+// what will be sent when the transaction commits.
+type request struct {
+	ctx context.Context
+	in  *models.Inbound
+	cmd Command
+	now time.Time
+	tx  *models.Store
+	me  *models.Member
+	dir *models.Directory
+
+	replies  []string
+	notes    []models.Outgoing
+	mentions []string // of the reply
+}
+
+// Handle answers one inbound message the way it came. The command's
+// changes, its reply and its notifications commit together; a refused or
+// malformed command changes nothing and gets a reply saying why. Handle
+// returns an error only for a failure of the system (the database), so that
+// the caller tries again; from the second attempt on the sender is told, once,
+// that the system is busy. A message handled again sends nothing twice and
+// issues no second dispatch.
+func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
+	if in.MsgType != "" && in.MsgType != "text" && strings.TrimSpace(in.Text) == "" {
+		return nil // events and media carry no command
+	}
+	r := &request{ctx: ctx, in: in, cmd: h.grammar.Parse(in.Text), now: h.Now().In(h.cfg.Location())}
+	err := h.store.Tx(ctx, func(tx *models.Store) error {
+		r.tx, r.replies, r.notes, r.mentions = tx, nil, nil, nil
+		if err := h.prepare(r); err != nil {
+			return err
+		}
+		if err := r.cmd.spec.run(h, r); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, r.outgoing()...)
+	})
+	if err == nil {
+		return nil
+	}
+	internal := models.ErrorCode(err) == models.EINTERNAL
+	if internal && in.Attempts < busyAfter {
+		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
+	}
+	reply := in.Reply(models.UserText(err), r.senderMention()...)
+	reply.DedupeKey = dedupeKey(in, "error")
+	if qerr := h.store.Enqueue(ctx, reply); qerr != nil {
+		return fmt.Errorf("handlers: %s: %w (and the reply: %w)", r.cmd.Name, err, qerr)
+	}
+	if internal {
+		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
+	}
+	return nil
+}
+
+// busyAfter is the attempt from which a failure of the system is told to the
+// sender (once): the first is retried silently, since a sender told to try
+// again would send a second dispatch while the first is retried.
+const busyAfter = 2
+
+// prepare resolves the sender and checks the command is well formed and theirs to use.
+func (h *Handler) prepare(r *request) error {
+	me, err := r.tx.MemberByUserID(r.ctx, r.in.FromUserID)
+	if err != nil {
+		return err
+	}
+	r.me = me
+	switch {
+	case r.cmd.Name == "" && r.cmd.Text == "":
+		return models.Errorf(models.EINVALID, "请发送“帮助”查看可用命令")
+	case r.cmd.Name == "":
+		return models.Errorf(models.EINVALID, "未能识别“%s”。发送“帮助”查看可用命令", clip(firstWord(r.cmd.Text), 12))
+	case r.cmd.Malformed:
+		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
+	case !r.cmd.spec.allows(me):
+		return r.cmd.spec.refusal()
+	}
+	r.dir, err = r.tx.Directory(r.ctx)
+	return err
+}
+
+// reply adds a paragraph to the one reply the sender gets.
+func (r *request) reply(body string) { r.replies = append(r.replies, body) }
+
+// replyMarkdown replies with markdown bodies instead of the text reply: one
+// message each, or one in all through an AI bot's one-use response URL.
+func (r *request) replyMarkdown(bodies ...string) {
+	if r.in.Route == models.RouteAIBot {
+		bodies = []string{strings.Join(bodies, "\n\n")}
+	}
+	for _, b := range bodies {
+		o := r.in.Reply(b)
+		o.Kind = models.KindMarkdown
+		r.notes = append(r.notes, o)
+	}
+}
+
+// notify sends an app message to members, once each, leaving out the sender,
+// who reads the reply instead.
+func (r *request) notify(body string, to ...*models.Member) {
+	ids := userIDs(to, r.me.UserID)
+	if len(ids) == 0 {
+		return
+	}
+	r.notes = append(r.notes, models.Outgoing{Channel: models.ChannelApp, To: strings.Join(ids, "|"), Kind: models.KindText, Body: body})
+}
+
+// announce posts a message to the work group through the configured robot,
+// @-mentioning members.
+func (r *request) announce(body string, mention []*models.Member) {
+	r.notes = append(r.notes, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: body, Mentions: userIDs(mention, "")})
+}
+
+// outgoing returns the reply and the notifications, keyed by the inbound
+// message so that a message handled twice sends nothing twice.
+func (r *request) outgoing() []models.Outgoing {
+	var out []models.Outgoing
+	if len(r.replies) > 0 {
+		out = append(out, r.in.Reply(strings.Join(r.replies, "\n"), r.senderMention()...))
+	}
+	out = append(out, r.notes...)
+	for i := range out {
+		out[i].DedupeKey = dedupeKey(r.in, fmt.Sprint(i))
+	}
+	return out
+}
+
+// senderMention @-mentions the sender in a group reply through the robot, so
+// that the answer is seen to be theirs.
+func (r *request) senderMention() []string {
+	if r.in.Route == models.RouteRobot && r.in.ChatType != "single" && r.in.FromUserID != "" {
+		return []string{r.in.FromUserID}
+	}
+	return nil
+}
+
+// dedupeKey keys the n-th message sent for an inbound message; "" (no
+// deduplication) when the message has no MsgID.
+func dedupeKey(in *models.Inbound, n string) string {
+	if in.MsgID == "" {
+		return ""
+	}
+	return "in:" + in.Route + ":" + in.MsgID + ":" + n
+}
+
+// source names the inbound message that created a record, for idempotence.
+func source(in *models.Inbound) *string {
+	if in.MsgID == "" {
+		return nil
+	}
+	s := in.Route + ":" + in.MsgID
+	return &s
+}
+
+// userIDs returns the userids of members, without duplicates, blanks and skip.
+func userIDs(ms []*models.Member, skip string) []string {
+	var out []string
+	seen := map[string]bool{skip: true, "": true}
+	for _, m := range ms {
+		if m != nil && !seen[m.UserID] {
+			seen[m.UserID] = true
+			out = append(out, m.UserID)
+		}
+	}
+	return out
+}
+
+// firstWord returns s up to its first blank.
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// clip shortens s to at most n characters, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

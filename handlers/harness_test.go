@@ -1,0 +1,252 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"yanzhen/calendar"
+	"yanzhen/config"
+	"yanzhen/handlers"
+	"yanzhen/models"
+	"yanzhen/models/storetest"
+	"yanzhen/report"
+)
+
+var ctx = context.Background()
+
+func TestMain(m *testing.M) {
+	// Days and deadlines must be read in Asia/Shanghai whatever the machine's zone.
+	os.Setenv("TZ", "America/New_York")
+	os.Exit(m.Run())
+}
+
+// at parses a Shanghai time "2006-01-02 15:04".
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, storetest.Shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// friday is the reference now: Friday 2026-11-20 10:00, a working day.
+const friday = "2026-11-20 10:00"
+
+// harness is a district on a store, the handler on it, and a clock.
+type harness struct {
+	t     *testing.T
+	store *models.Store
+	cfg   *config.Config
+	cal   *calendar.Calendar
+	h     *handlers.Handler
+	now   time.Time
+	dept  map[string]*models.Department // by code
+	seen  uint                          // the last outbox row a test has looked at
+	seq   int
+}
+
+// The district: 住建局 and 城管局 (departments), 环海街道 (a street), 教育局
+// (no head: its reporter answers), and the people below.
+var people = []struct {
+	userid, name, dept string
+	role               models.Role
+	covers             []string
+}{
+	{"wangwu", "王五", "", models.RoleLeader, nil},
+	{"zhaosi", "赵四", "", models.RoleLeader, nil},
+	{"zhangsan", "张三", "zjj", models.RoleHead, nil},
+	{"lisi", "李四", "hhjd", models.RoleHead, nil},
+	{"chenyi", "陈一", "cgj", models.RoleHead, nil},
+	{"zhaoliu", "赵六", "hhjd", models.RoleHandler, nil},
+	{"sunba", "孙八", "zjj", models.RoleHandler, nil},
+	{"qianqi", "钱七", "cgj", models.RoleReporter, []string{"jyj"}},
+	{"zhangwei1", "张伟", "zjj", models.RoleHandler, nil},
+	{"zhangwei2", "张伟", "cgj", models.RoleHandler, nil},
+	{"zhoujiu", "周九", "", models.RoleSupervisor, nil},
+}
+
+func newHarness(t *testing.T, driver string) *harness {
+	t.Helper()
+	x := &harness{t: t, cfg: config.Default(), now: at(friday), dept: map[string]*models.Department{}}
+	x.store = storetest.Open(t, driver, storetest.Options{Now: func() time.Time { return x.now }})
+	x.cal = calendar.New(x.cfg.Location(), nil)
+	depts := []models.Department{
+		{Code: "zjj", Name: "住建局", Aliases: models.StringList{"住建", "区住建局"}, Kind: models.KindDepartment, ReportRequired: true, Sort: 10},
+		{Code: "cgj", Name: "城管局", Aliases: models.StringList{"城管"}, Kind: models.KindDepartment, ReportRequired: true, Sort: 20},
+		{Code: "jyj", Name: "教育局", Kind: models.KindDepartment, ReportRequired: true, Sort: 30},
+		{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet, ReportRequired: true, Sort: 40},
+	}
+	for i := range depts {
+		if _, err := x.store.UpsertDepartment(ctx, &depts[i]); err != nil {
+			t.Fatal(err)
+		}
+		x.dept[depts[i].Code] = &depts[i]
+	}
+	for _, p := range people {
+		m := models.Member{UserID: p.userid, Name: p.name, Role: p.role, Covers: p.covers, Active: true}
+		if p.dept != "" {
+			m.DepartmentID = &x.dept[p.dept].ID
+		}
+		if _, err := x.store.UpsertMember(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	x.h, err = handlers.New(handlers.Options{
+		Store: x.store, Config: x.cfg, Calendar: x.cal,
+		Reports: report.New(x.store, x.cfg, x.cal), Now: func() time.Time { return x.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// each runs f on a fresh harness on every database.
+func each(t *testing.T, f func(t *testing.T, x *harness)) {
+	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+		t.Run(driver, func(t *testing.T) { f(t, newHarness(t, driver)) })
+	}
+}
+
+// sent is what one message made the handler enqueue.
+type sent struct {
+	t    *testing.T
+	rows []models.OutboxMessage
+}
+
+// say sends text from a member in the work group (robot route) and returns
+// what was enqueued.
+func (x *harness) say(from, text string) sent {
+	x.t.Helper()
+	x.seq++
+	return x.handle(&models.Inbound{
+		Route: models.RouteRobot, MsgID: fmt.Sprintf("msg%d", x.seq), ChatID: "wrkgroup", ChatType: "group",
+		FromUserID: from, MsgType: "text", Text: text, ReplyURL: "http://wecom.test/cgi-bin/webhook/send?key=k1",
+		ReceivedAt: x.now,
+	})
+}
+
+// handle hands one inbound message to the handler and returns the new outbox rows.
+func (x *harness) handle(in *models.Inbound) sent {
+	x.t.Helper()
+	if err := x.h.Handle(ctx, in); err != nil {
+		x.t.Fatalf("Handle(%q): %v", in.Text, err)
+	}
+	var rows []models.OutboxMessage
+	if err := x.store.DB(ctx).Where("id > ?", x.seen).Order("id").Find(&rows).Error; err != nil {
+		x.t.Fatal(err)
+	}
+	if len(rows) > 0 {
+		x.seen = rows[len(rows)-1].ID
+	}
+	return sent{x.t, rows}
+}
+
+// drain marks every outbox row so far as looked at.
+func (x *harness) drain() {
+	x.t.Helper()
+	var last models.OutboxMessage
+	if err := x.store.DB(ctx).Order("id DESC").Limit(1).Find(&last).Error; err != nil {
+		x.t.Fatal(err)
+	}
+	x.seen = last.ID
+}
+
+// reply returns the one reply to the sender.
+func (s sent) reply() string {
+	s.t.Helper()
+	var out []string
+	for _, r := range s.rows {
+		if r.Channel == models.ChannelReply {
+			out = append(out, r.Body)
+		}
+	}
+	if len(out) != 1 {
+		s.t.Fatalf("%d replies, want 1: %+v", len(out), s.rows)
+	}
+	return out[0]
+}
+
+// only checks that nothing but the reply was sent and returns it.
+func (s sent) only() string {
+	s.t.Helper()
+	if len(s.rows) != 1 {
+		s.t.Fatalf("%d messages, want the reply only: %+v", len(s.rows), s.rows)
+	}
+	return s.reply()
+}
+
+// app returns the app messages by recipient list ("a|b").
+func (s sent) app() map[string]string {
+	out := map[string]string{}
+	for _, r := range s.rows {
+		if r.Channel == models.ChannelApp {
+			if _, dup := out[r.To]; dup {
+				s.t.Fatalf("two app messages to %s", r.To)
+			}
+			out[r.To] = r.Body
+		}
+	}
+	return out
+}
+
+// group returns the messages to the work group through the configured robot.
+func (s sent) group() []models.OutboxMessage {
+	var out []models.OutboxMessage
+	for _, r := range s.rows {
+		if r.Channel == models.ChannelRobot {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// contains fails unless s contains every part.
+func contains(t *testing.T, what, s string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			t.Errorf("%s lacks %q:\n%s", what, p, s)
+		}
+	}
+}
+
+// count returns the number of rows of a model.
+func (x *harness) count(model any) int64 {
+	x.t.Helper()
+	var n int64
+	if err := x.store.DB(ctx).Model(model).Count(&n).Error; err != nil {
+		x.t.Fatal(err)
+	}
+	return n
+}
+
+// keys returns the sorted keys of a map.
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// addTicket records an open ticket of a department, with a grid.
+func (x *harness) addTicket(number, dept, grid string, deadline time.Time) *models.Ticket {
+	x.t.Helper()
+	tk := &models.Ticket{Number: number, Title: "小区路灯不亮", Category: "求助", Source: models.SourceCity,
+		Status: models.StatusInProgress, ReceivedAt: x.now.Add(-48 * time.Hour), Deadline: &deadline, DepartmentID: &x.dept[dept].ID}
+	if grid != "" {
+		tk.GridDepartmentID = &x.dept[grid].ID
+	}
+	if err := x.store.DB(ctx).Create(tk).Error; err != nil {
+		x.t.Fatal(err)
+	}
+	return tk
+}

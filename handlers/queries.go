@@ -1,0 +1,423 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+
+	"yanzhen/models"
+)
+
+// listCap is how many tickets a list in a reply shows.
+const listCap = 20
+
+// lookup shows a dispatch (查 D12) or a ticket (查 2024112700123).
+func (h *Handler) lookup(r *request) error {
+	if r.cmd.Code != 0 {
+		return h.lookupDispatch(r)
+	}
+	return h.lookupTicket(r)
+}
+
+// lookupDispatch shows a dispatch with the progress of each target.
+func (h *Handler) lookupDispatch(r *request) error {
+	d, err := r.tx.Dispatch(r.ctx, r.cmd.Code)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "【调度 %s】%s\n", d.Code(), d.Status)
+	issuer := "—"
+	if d.Issuer != nil {
+		issuer = d.Issuer.Name
+	}
+	fmt.Fprintf(&b, "发起：%s %s\n要求：%s\n", issuer, timeText(d.IssuedAt, r.now), d.Instruction)
+	if len(d.TicketNumbers) > 0 {
+		b.WriteString("工单：" + strings.Join(d.TicketNumbers, "、") + "\n")
+	}
+	if d.Deadline != nil {
+		b.WriteString("时限：" + deadlineText(*d.Deadline, r.now) + "前")
+		if d.Status == models.DispatchOpen && r.now.After(*d.Deadline) {
+			b.WriteString("（" + overdueText(*d.Deadline, r.now) + "）")
+		}
+		b.WriteString("\n")
+	}
+	for _, t := range d.Targets {
+		b.WriteString("· " + t.Label() + "：" + t.Status)
+		switch {
+		case t.Finished():
+			b.WriteString("（" + timeText(*t.DoneAt, r.now) + "）" + clip(oneLine(t.Result), 40))
+		case t.Status == models.TargetFeedback:
+			b.WriteString("（" + timeText(*t.FeedbackAt, r.now) + "）" + clip(oneLine(t.Feedback), 40))
+		case t.SignedAt != nil:
+			b.WriteString("（" + timeText(*t.SignedAt, r.now) + "签收）")
+		}
+		b.WriteString("\n")
+	}
+	if d.ClosedAt != nil {
+		b.WriteString(d.Status + "：" + timeText(*d.ClosedAt, r.now))
+	}
+	r.reply(strings.TrimSuffix(b.String(), "\n"))
+	return nil
+}
+
+// eventNames are what the kinds of ticket events are called in a reply.
+var eventNames = map[string]string{
+	models.EventCreated: "受理", models.EventStatus: "状态", models.EventDeadline: "期限",
+	models.EventDepartment: "承办单位", models.EventSatisfaction: "回访", models.EventReopen: "重办",
+	models.EventExtension: "延期", models.EventReturnRequested: "申请退办",
+	models.EventReturnReviewed: "部门同意退办", models.EventReturnRejected: "驳回退办",
+}
+
+// recentEvents is how many of a ticket's events 查 shows.
+const recentEvents = 5
+
+// lookupTicket shows a ticket: where it stands, its deadline, its last events
+// and any return request.
+func (h *Handler) lookupTicket(r *request) error {
+	t, events, err := r.tx.TicketByNumber(r.ctx, r.cmd.Ticket)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "【工单 %s】%s\n", t.Number, t.Status)
+	if title := t.Title; title != "" || t.Content != "" {
+		if title == "" {
+			title = t.Content
+		}
+		b.WriteString("诉求：" + clip(oneLine(title), 60) + "\n")
+	}
+	var facts []string
+	for _, f := range [][2]string{{"类别", t.Category}, {"来源", t.Source}} {
+		if f[1] != "" {
+			facts = append(facts, f[0]+"："+f[1])
+		}
+	}
+	if len(facts) > 0 {
+		b.WriteString(strings.Join(facts, "｜") + "\n")
+	}
+	if t.Department != nil {
+		b.WriteString("承办：" + t.Department.Name)
+		if t.GridDepartment != nil {
+			b.WriteString("；网格：" + t.GridDepartment.Name)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("受理：" + timeText(t.ReceivedAt, r.now) + "\n")
+	if t.Deadline != nil {
+		b.WriteString("期限：" + deadlineText(*t.Deadline, r.now))
+		if t.Open() && r.now.After(*t.Deadline) {
+			b.WriteString("（" + overdueText(*t.Deadline, r.now) + "）")
+		}
+		b.WriteString("\n")
+	}
+	if t.Satisfaction != "" {
+		b.WriteString("回访：" + t.Satisfaction + "\n")
+	}
+	if t.ReopenCount > 0 {
+		fmt.Fprintf(&b, "重办：%d次\n", t.ReopenCount)
+	}
+	req, err := r.tx.PendingReturn(r.ctx, t.Number)
+	switch {
+	case err == nil:
+		fmt.Fprintf(&b, "退办申请：%s（%s申请）\n", req.State, personText(r.dir, req.RequestedBy))
+	case models.ErrorCode(err) != models.ENOTFOUND:
+		return err
+	}
+	if len(events) > recentEvents {
+		events = events[len(events)-recentEvents:]
+	}
+	if len(events) > 0 {
+		b.WriteString("最近记录：")
+		for _, e := range events {
+			b.WriteString("\n" + timeText(e.At, r.now) + " " + eventText(e))
+		}
+	}
+	r.reply(strings.TrimSuffix(b.String(), "\n"))
+	return nil
+}
+
+// eventText writes one ticket event: 状态 待签收→办理中（理由）.
+func eventText(e models.TicketEvent) string {
+	s := eventNames[e.Kind]
+	if s == "" {
+		s = e.Kind
+	}
+	switch {
+	case e.From != "" && e.To != "":
+		s += " " + e.From + "→" + e.To
+	case e.To != "":
+		s += " " + e.To
+	}
+	if e.Reason != "" {
+		s += "（" + clip(oneLine(e.Reason), 30) + "）"
+	}
+	return s
+}
+
+// department resolves a department named in a command.
+func department(r *request, name string) (*models.Department, error) {
+	found := r.dir.FindDepartments(name)
+	switch len(found) {
+	case 0:
+		return nil, models.Errorf(models.ENOTFOUND, "未找到单位“%s”", name)
+	case 1:
+		return found[0], nil
+	}
+	cands := make([]target, len(found))
+	for i, d := range found {
+		cands[i] = target{dept: d}
+	}
+	return nil, ambiguity(r.dir, name, cands)
+}
+
+// progress shows a department's day: tickets received and resolved, open and
+// overdue, the month's 三率, its daily report and its open dispatches.
+func (h *Handler) progress(r *request) error {
+	dept, err := department(r, r.cmd.Word)
+	if err != nil {
+		return err
+	}
+	loc := h.cfg.Location()
+	ledger, err := r.tx.Ledger(r.ctx, models.DayOf(r.now, loc), r.now, h.cfg.Rules.WarnWithin.D())
+	if err != nil {
+		return err
+	}
+	month := models.MonthOf(r.now, loc, h.cfg.Rules.Scores.PeriodStartDay)
+	board, err := r.tx.ScoreBoard(r.ctx, month, h.weights())
+	if err != nil {
+		return err
+	}
+	day, _ := h.reportDay(r.now)
+	reports, err := r.tx.DailyReports(r.ctx, day)
+	if err != nil {
+		return err
+	}
+	open, err := r.tx.DispatchesFor(r.ctx, 0, []uint{dept.ID})
+	if err != nil {
+		return err
+	}
+	f := ledger[dept.ID]
+	var b strings.Builder
+	fmt.Fprintf(&b, "【%s】%s办理进度\n", dept.Name, dayText(day))
+	fmt.Fprintf(&b, "今日受理 %d 件，办结 %d 件\n在办 %d 件，其中超期 %d 件、即将到期 %d 件\n", f.Received, f.Resolved, f.InProgress, f.Overdue, f.DueSoon)
+	for _, s := range board.Departments {
+		if s.Department.ID != dept.ID {
+			continue
+		}
+		if s.Rates.Empty() {
+			b.WriteString("本月三率：暂无有效回访\n")
+		} else {
+			fmt.Fprintf(&b, "本月三率：响应 %s，解决 %s，满意 %s，综合评分 %s（第%d名）\n",
+				s.Rates.Percent(s.Rates.Response), s.Rates.Percent(s.Rates.Resolution), s.Rates.Percent(s.Rates.Satisfaction), s.Rates.ScoreText(), s.Rank)
+		}
+	}
+	if rep, ok := reports[dept.ID]; ok {
+		b.WriteString("今日日报：已报送（" + rep.SubmittedAt.In(loc).Format("15:04") + "）")
+	} else if dept.ReportRequired {
+		b.WriteString("今日日报：未报送")
+	}
+	if len(open) > 0 {
+		var codes []string
+		for _, d := range open {
+			for _, t := range d.Targets {
+				if t.DepartmentID != nil && *t.DepartmentID == dept.ID {
+					codes = append(codes, d.Code()+"（"+t.Status+"）")
+				}
+			}
+		}
+		b.WriteString("\n办理中的调度：" + strings.Join(codes, "、"))
+	}
+	r.reply(strings.TrimSuffix(b.String(), "\n"))
+	return nil
+}
+
+// weights returns the configured 三率 weights.
+func (h *Handler) weights() models.Weights {
+	s := h.cfg.Rules.Scores
+	return models.Weights{Response: s.Response, Resolution: s.Resolution, Satisfaction: s.Satisfaction, BasicSatisfied: s.BasicSatisfied}
+}
+
+// overdue lists the open tickets past their deadline, district-wide or of a department.
+func (h *Handler) overdue(r *request) error {
+	q := models.TicketQuery{Set: models.SetOverdue, Now: r.now}
+	scope := "全区"
+	if r.cmd.Word != "" {
+		dept, err := department(r, r.cmd.Word)
+		if err != nil {
+			return err
+		}
+		q.DepartmentID, scope = dept.ID, dept.Name
+	}
+	counts, err := r.tx.CountTickets(r.ctx, q)
+	if err != nil {
+		return err
+	}
+	total := counts.Total()
+	if total == 0 {
+		r.reply(scope + "目前没有超期未办结的工单。")
+		return nil
+	}
+	q.Limit = listCap
+	list, err := r.tx.ListTickets(r.ctx, q)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s超期未办结工单 %d 件", scope, total)
+	if q.DepartmentID == 0 {
+		var parts []string
+		for _, d := range r.dir.Departments {
+			if n := counts[d.ID]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", d.Name, n))
+			}
+		}
+		if n := counts[0]; n > 0 {
+			parts = append(parts, fmt.Sprintf("未分派 %d", n))
+		}
+		b.WriteString("：" + strings.Join(parts, "、"))
+	}
+	for _, t := range list {
+		b.WriteString("\n" + t.Number)
+		if q.DepartmentID == 0 && t.Department != nil {
+			b.WriteString(" " + t.Department.Name)
+		}
+		b.WriteString(" " + overdueText(*t.Deadline, r.now))
+	}
+	if total > len(list) {
+		fmt.Fprintf(&b, "\n（仅列出超期最久的%d件）", len(list))
+	}
+	r.reply(b.String())
+	return nil
+}
+
+// rankShown bounds the ranking in a reply: all of it up to rankAll lines,
+// else the first rankHead and the last rankTail.
+const (
+	rankAll  = 20
+	rankHead = 10
+	rankTail = 5
+)
+
+// ranking shows the 三率 ranking of today, this week or this month.
+func (h *Handler) ranking(r *request) error {
+	loc := h.cfg.Location()
+	var p models.Period
+	switch r.cmd.Period {
+	case models.PeriodWeek:
+		p = models.WeekOf(r.now, loc)
+	case models.PeriodMonth:
+		p = models.MonthOf(r.now, loc, h.cfg.Rules.Scores.PeriodStartDay)
+	default:
+		p = models.DayOf(r.now, loc)
+	}
+	board, err := r.tx.ScoreBoard(r.ctx, p, h.weights())
+	if err != nil {
+		return err
+	}
+	var ranked []models.DepartmentScore
+	var empty []string
+	for _, s := range board.Departments {
+		if s.Rates.Empty() {
+			empty = append(empty, s.Department.Name)
+		} else {
+			ranked = append(ranked, s)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "【三率排名】%s", p.Label())
+	if len(ranked) == 0 {
+		b.WriteString("\n暂无有效回访，无法排名。")
+		r.reply(b.String())
+		return nil
+	}
+	for i, s := range ranked {
+		if len(ranked) > rankAll && i == rankHead {
+			fmt.Fprintf(&b, "\n……（中间%d个单位略）", len(ranked)-rankHead-rankTail)
+		}
+		if len(ranked) > rankAll && i >= rankHead && i < len(ranked)-rankTail {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%d. %s %s（响应%s 解决%s 满意%s，有效%d件）", s.Rank, s.Department.Name, s.Rates.ScoreText(),
+			s.Rates.Percent(s.Rates.Response), s.Rates.Percent(s.Rates.Resolution), s.Rates.Percent(s.Rates.Satisfaction), s.Rates.Valid)
+	}
+	fmt.Fprintf(&b, "\n全区综合评分 %s（有效%d件）", board.District.Rates.ScoreText(), board.District.Rates.Valid)
+	if len(empty) > 0 {
+		fmt.Fprintf(&b, "\n暂无有效回访（%d个）：%s", len(empty), clip(strings.Join(empty, "、"), 100))
+	}
+	r.reply(b.String())
+	return nil
+}
+
+// todo lists what awaits the sender: dispatches to work on, dispatches they
+// issued, and return requests to decide.
+func (h *Handler) todo(r *request) error {
+	depts := departmentIDs(reportDepartments(r.dir, r.me))
+	var sections []string
+	mine, err := r.tx.DispatchesFor(r.ctx, r.me.ID, depts)
+	if err != nil {
+		return err
+	}
+	if lines := targetLines(r, mine, depts); len(lines) > 0 {
+		sections = append(sections, "【待办调度】\n"+strings.Join(lines, "\n"))
+	}
+	issued, err := r.tx.DispatchesBy(r.ctx, r.me.ID)
+	if err != nil {
+		return err
+	}
+	if len(issued) > 0 {
+		lines := make([]string, len(issued))
+		for i := range issued {
+			d := &issued[i]
+			lines[i] = fmt.Sprintf("%s %s：办结 %s", d.Code(), clip(oneLine(d.Instruction), 20), progress(d, models.StepDone))
+			if progressDone(d) {
+				lines[i] += "，待您确认"
+			}
+		}
+		sections = append(sections, "【我发起的调度】\n"+strings.Join(lines, "\n"))
+	}
+	var reviews []models.ReturnRequest
+	if heads := headOf(r.dir, r.me, depts); len(heads) > 0 {
+		if reviews, err = r.tx.PendingReturns(r.ctx, models.ReturnPendingHead, heads...); err != nil {
+			return err
+		}
+	}
+	if r.me.Role == models.RoleLeader {
+		if reviews, err = r.tx.PendingReturns(r.ctx, models.ReturnPendingLeader); err != nil {
+			return err
+		}
+	}
+	if len(reviews) > 0 {
+		lines := make([]string, len(reviews))
+		for i, q := range reviews {
+			lines[i] = fmt.Sprintf("工单 %s（%s申请）：%s", q.Ticket.Number, personText(r.dir, q.RequestedBy), clip(oneLine(q.Reason), 30))
+		}
+		sections = append(sections, "【待审批退办】\n"+strings.Join(lines, "\n"))
+	}
+	if len(sections) == 0 {
+		r.reply("您目前没有待办事项。")
+		return nil
+	}
+	r.reply(strings.Join(sections, "\n"))
+	return nil
+}
+
+// targetLines writes one line per open dispatch target the sender answers for.
+func targetLines(r *request, ds []models.Dispatch, depts []uint) []string {
+	var lines []string
+	for _, d := range ds {
+		for _, t := range d.Targets {
+			if !answers(t, r.me, depts) || t.Finished() {
+				continue
+			}
+			line := fmt.Sprintf("%s %s：%s（%s", d.Code(), d.Issuer.Name, clip(oneLine(d.Instruction), 20), t.Status)
+			if d.Deadline != nil {
+				line += "，时限" + deadlineText(*d.Deadline, r.now)
+			}
+			lines = append(lines, line+"）")
+		}
+	}
+	return lines
+}
+
+// oneLine collapses the blanks and line breaks of s.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,189 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"yanzhen/models"
+	"yanzhen/report"
+)
+
+// Reports is the daily report as the report commands need it;
+// *report.Builder provides it.
+type Reports interface {
+	// Daily builds the day's report as it stands at now, sending nothing.
+	Daily(ctx context.Context, day, now time.Time) (*report.Daily, error)
+	// PostLate posts on st, as 补报, the day's reports not yet posted, once
+	// the day's report has gone out; it returns how many it posted.
+	PostLate(ctx context.Context, st *models.Store, day string) (int, error)
+}
+
+// reportDay returns the report day of now ("2006-01-02" in the configured
+// zone) and whether now is past the report time (迟报).
+func (h *Handler) reportDay(now time.Time) (string, bool) {
+	return now.Format(time.DateOnly), !now.Before(h.cfg.Schedule.ReportAt.On(now))
+}
+
+func (h *Handler) report(r *request) error       { return h.submit(r, false) }
+func (h *Handler) appendReport(r *request) error { return h.submit(r, true) }
+
+// submit records the sender's department's report for today, replacing it or
+// appending to it; a late one also goes to the group at once as 补报.
+func (h *Handler) submit(r *request, appendText bool) error {
+	word, rest := splitWord(r.cmd.Body)
+	dept, named, err := reportDepartment(r, word)
+	if err != nil {
+		return err
+	}
+	body := r.cmd.Body
+	if named {
+		body = rest
+	}
+	day, late := h.reportDay(r.now)
+	rep, err := r.tx.SubmitReport(r.ctx, models.ReportSubmission{
+		DepartmentID: dept.ID, Day: day, Text: body, By: r.me.UserID, ByName: r.me.Name,
+		At: r.now, Late: late, Append: appendText,
+	})
+	if err != nil {
+		return err
+	}
+	verb := "已收到"
+	if rep.Revision > 1 {
+		verb = "已更新"
+	}
+	reply := fmt.Sprintf("%s%s%s日报（第%d版，%d字）。", verb, dept.Name, dayText(day), rep.Revision, len([]rune(rep.Text)))
+	posted, err := h.reports.PostLate(r.ctx, r.tx, day)
+	if err != nil {
+		return err
+	}
+	switch {
+	case rep.PostedAt != nil:
+		reply += "今日日报已发布，本次更新不再另行推送。"
+	case posted > 0 && late:
+		reply += fmt.Sprintf("已过%s报送时间，记为迟报，已作为补报发至工作群。", h.cfg.Schedule.ReportAt)
+	case posted > 0:
+		reply += "今日日报已发布，本报告已作为补报发至工作群。"
+	case late:
+		reply += fmt.Sprintf("已过%s报送时间，记为迟报，将随今日日报一并发布。", h.cfg.Schedule.ReportAt)
+	}
+	r.reply(reply)
+	return nil
+}
+
+// withdrawReport withdraws today's report of the sender's department.
+func (h *Handler) withdrawReport(r *request) error {
+	dept, named, err := reportDepartment(r, r.cmd.Word)
+	if err != nil {
+		return err
+	}
+	if r.cmd.Word != "" && !named {
+		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
+	}
+	day, _ := h.reportDay(r.now)
+	if err := r.tx.WithdrawReport(r.ctx, dept.ID, day, r.me.UserID); err != nil {
+		return err
+	}
+	r.reply(fmt.Sprintf("已撤回%s%s日报。如需重新报送，请发送“日报 正文”。", dept.Name, dayText(day)))
+	return nil
+}
+
+// reportDepartment returns the department the sender reports for: the one
+// named by word when word is one they may report for (named true), else their
+// only one. A sender who reports for several must name it.
+func reportDepartment(r *request, word string) (*models.Department, bool, error) {
+	mine := reportDepartments(r.dir, r.me)
+	if word != "" {
+		found := r.dir.FindDepartments(foldString(word))
+		if len(found) == 1 {
+			for _, d := range mine {
+				if d.ID == found[0].ID {
+					return d, true, nil
+				}
+			}
+			if len(mine) > 0 {
+				return nil, false, models.Errorf(models.EFORBIDDEN, "您不能代%s报送日报，请联系管理员", found[0].Name)
+			}
+		}
+	}
+	switch len(mine) {
+	case 0:
+		return nil, false, models.Errorf(models.EINVALID, "您的账号未关联部门，请联系管理员")
+	case 1:
+		return mine[0], false, nil
+	}
+	list := make([]string, len(mine))
+	for i, d := range mine {
+		list[i] = d.Name
+	}
+	return nil, false, models.Errorf(models.EINVALID, "您负责%s的日报，请写明部门，如：%s %s …",
+		strings.Join(list, "、"), r.cmd.Name, list[0])
+}
+
+// reportDepartments returns the departments a member answers for: their own
+// and those they cover, in the configured order.
+func reportDepartments(dir *models.Directory, m *models.Member) []*models.Department {
+	var out []*models.Department
+	for i := range dir.Departments {
+		d := &dir.Departments[i]
+		if (m.DepartmentID != nil && *m.DepartmentID == d.ID) || m.Covers.Contains(d.Code) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// departmentIDs returns the IDs of departments.
+func departmentIDs(ds []*models.Department) []uint {
+	out := make([]uint, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+// previewReport shows today's report as it would go out now.
+func (h *Handler) previewReport(r *request) error {
+	d, err := h.reports.Daily(r.ctx, r.now, r.now)
+	if err != nil {
+		return err
+	}
+	r.replyMarkdown(d.Render()...)
+	return nil
+}
+
+// unreported lists the departments that have not reported today.
+func (h *Handler) unreported(r *request) error {
+	day, _ := h.reportDay(r.now)
+	reports, err := r.tx.DailyReports(r.ctx, day)
+	if err != nil {
+		return err
+	}
+	missing := models.Unreported(r.dir.Departments, reports)
+	note := ""
+	if !h.cal.IsWorkday(r.now) {
+		note = "（今日为休息日）"
+	}
+	if len(missing) == 0 {
+		r.reply(fmt.Sprintf("%s日报已全部报送%s。", dayText(day), note))
+		return nil
+	}
+	list := make([]string, len(missing))
+	for i, d := range missing {
+		list[i] = d.Name
+	}
+	r.reply(fmt.Sprintf("%s尚未报送日报的单位（%d个）%s：%s", dayText(day), len(missing), note, strings.Join(list, "、")))
+	return nil
+}
+
+// splitWord splits s at its first separator (a blank, colon or comma) into
+// the first word and the rest, trimmed.
+func splitWord(s string) (string, string) {
+	for i, r := range s {
+		if isSep(r) {
+			return s[:i], strings.TrimLeftFunc(s[i:], isSep)
+		}
+	}
+	return s, ""
+}
