@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"yanzhen/config"
@@ -244,8 +245,9 @@ const dispatchesKey = "demo.dispatches_issued"
 
 // IssueDispatches has two leaders issue the demo's open dispatches in the
 // group, typed as leaders type them and sent through Say, so that the real
-// handler records and announces them: one about the most overdue ticket, to
-// its department and its street (双派单), one with no ticket. It does nothing
+// handler records and announces them: one about the most overdue ticket of a
+// department, to the department and the ticket's street (双派单), one with
+// no ticket. It does nothing
 // on a database where it has run before, and returns how many it sent.
 func (s *Server) IssueDispatches(ctx context.Context) (int, error) {
 	if _, err := s.store.GetKV(ctx, dispatchesKey); err == nil {
@@ -289,18 +291,20 @@ func (s *Server) dispatchMessages(ctx context.Context) ([]spoken, error) {
 		return nil, errors.New("demo: issue dispatches: the demo org needs two leaders")
 	}
 	var out []spoken
-	overdue, err := s.store.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: time.Now(), Limit: 1})
+	overdue, err := s.store.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: time.Now()})
 	if err != nil {
 		return nil, fmt.Errorf("demo: issue dispatches: %w", err)
 	}
-	if len(overdue) == 1 && overdue[0].Department != nil {
-		t := overdue[0]
+	// The most overdue ticket of a department (not a street), with its street.
+	if i := slices.IndexFunc(overdue, func(t models.Ticket) bool {
+		return t.Department != nil && t.Department.Kind == models.KindDepartment
+	}); i >= 0 {
+		t := overdue[i]
 		to := "@" + t.Department.Name
-		if t.GridDepartment != nil && t.GridDepartment.ID != t.Department.ID {
+		if t.GridDepartment != nil {
 			to += " @" + t.GridDepartment.Name
 		}
-		out = append(out, spoken{leaders[0].UserID,
-			fmt.Sprintf("调度 %s 工单%s 已超期，明天下班前办结并回复群众", to, t.Number)})
+		out = append(out, spoken{leaders[0].UserID, fmt.Sprintf("调度 %s 工单%s 明天下班前办结并回复群众", to, t.Number)})
 	}
 	out = append(out, spoken{leaders[1].UserID,
 		"交办 @交通局 @科创街道 学府路学校周边上下学时段交通拥堵投诉集中，3个工作日内拿出疏导方案并报送"})

@@ -468,8 +468,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 // process, then every event after the client's Last-Event-ID (all of them on
 // a first connection or after a restart), then each new one as it happens.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	// A stream outlives the server's read and write timeouts.
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
