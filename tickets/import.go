@@ -197,13 +197,12 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 	keep := cmpOr(s.MaxErrors, DefaultMaxErrors)
 	sum := &Summary{}
 	var batch []pending
-	seen := map[string]bool{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		err := s.writeBatch(ctx, batch, actor, sum, keep)
-		batch, seen = batch[:0], map[string]bool{}
+		batch = batch[:0]
 		return err
 	}
 	for {
@@ -224,13 +223,6 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 			sum.refuse(rerr, keep)
 			continue
 		}
-		// A number twice in one file: the later row applies to the earlier one.
-		if seen[in.number] {
-			if err := flush(); err != nil {
-				return sum, err
-			}
-		}
-		seen[in.number] = true
 		batch = append(batch, pending{num, in})
 		if len(batch) >= batchSize {
 			if err := flush(); err != nil {
@@ -243,13 +235,15 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 
 // writeBatch merges a batch onto the stored tickets and saves it in one
 // transaction, retrying when a concurrent import created one of its numbers.
+// A number on several rows is saved once: each later row applies over the
+// earlier ones and counts as updated or unchanged against them.
 func (s *Service) writeBatch(ctx context.Context, batch []pending, actor string, sum *Summary, keep int) error {
 	numbers := make([]string, len(batch))
 	for i, p := range batch {
 		numbers[i] = p.in.number
 	}
 	for attempt := 1; ; attempt++ {
-		var res models.SaveResult
+		var res, repeats models.SaveResult
 		var refused []*sheet.Error
 		err := s.Store.Tx(ctx, func(tx *models.Store) error {
 			old, err := tx.TicketsByNumber(ctx, numbers)
@@ -258,13 +252,26 @@ func (s *Service) writeBatch(ctx context.Context, batch []pending, actor string,
 			}
 			now := tx.Now()
 			writes := make([]models.TicketWrite, 0, len(batch))
+			at := map[string]int{} // number → its write
 			for _, p := range batch {
-				t, rerr := s.apply(old[p.in.number], p.in, now)
-				if rerr != nil {
-					refused = append(refused, rerr)
-					continue
+				i, repeat := at[p.in.number]
+				cur := old[p.in.number]
+				if repeat {
+					cur = writes[i].New
 				}
-				writes = append(writes, models.TicketWrite{Old: old[p.in.number], New: t})
+				t, rerr := s.apply(cur, p.in, now)
+				switch {
+				case rerr != nil:
+					refused = append(refused, rerr)
+				case !repeat:
+					at[p.in.number] = len(writes)
+					writes = append(writes, models.TicketWrite{Old: cur, New: t})
+				case models.SameTicket(cur, t):
+					repeats.Unchanged++
+				default:
+					repeats.Updated++
+					writes[i].New = t
+				}
 			}
 			res, err = tx.SaveTickets(ctx, writes, actor)
 			return err
@@ -276,8 +283,8 @@ func (s *Service) writeBatch(ctx context.Context, batch []pending, actor string,
 			return fmt.Errorf("tickets: save rows %d–%d: %w", batch[0].num, batch[len(batch)-1].num, err)
 		}
 		sum.Created += res.Created
-		sum.Updated += res.Updated
-		sum.Unchanged += res.Unchanged
+		sum.Updated += res.Updated + repeats.Updated
+		sum.Unchanged += res.Unchanged + repeats.Unchanged
 		for _, e := range refused {
 			sum.refuse(e, keep)
 		}

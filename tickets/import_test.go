@@ -475,3 +475,24 @@ func TestGenerateIsReproducible(t *testing.T) {
 		t.Error("no departments: want an error")
 	}
 }
+
+func TestRepeatedNumberInOneFile(t *testing.T) {
+	csvText := "工单编号,受理时间,工单状态,承办单位\n" +
+		"R1,2026-11-20 09:00,办理中,住建局\n" +
+		"R1,2026-11-20 09:00,办理中,住建局\n" +
+		"R1,2026-11-20 09:00,已办结,住建局\n" +
+		"R2,2026-11-20 09:00,办理中,某某局\n" +
+		"R2,2026-11-20 09:00,办理中,城管局\n"
+	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
+		sum, err := svc.ImportFile(ctx, strings.NewReader(csvText), "r.csv", "import")
+		if err != nil || sum.String() != "新增 2, 更新 1, 未变 1, 错误 1" {
+			t.Fatalf("%v %v", sum, err)
+		}
+		if tk, _ := ticket(t, s, "R1"); tk.Status != models.StatusResolved {
+			t.Errorf("R1 status %s: the last row wins", tk.Status)
+		}
+		if tk, _ := ticket(t, s, "R2"); tk.Department.Name != "城管局" {
+			t.Errorf("R2 = %+v", tk)
+		}
+	})
+}
