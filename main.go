@@ -62,6 +62,8 @@ func commands() []command {
 		{"serve", "serve -c FILE", "运行服务：回调、发送队列、定时任务", cmdServe},
 		{"migrate", "migrate -c FILE", "创建或升级数据库表", cmdMigrate},
 		{"import", "import org|tickets FILE -c FILE", "导入组织架构（YAML/xlsx）或工单（xlsx/csv）", cmdImport},
+		{"holiday", "holiday add|list|del … -c FILE", "节假日与调休：add DATE off|work 名称，list YEAR，del DATE", cmdHoliday},
+		{"gen", "gen tickets N [--out FILE] [--format xlsx|csv]", "生成模拟的 12345 工单导出文件（演示与压测）", cmdGen},
 		{"run", `run JOB [--at "2006-01-02 15:04"] -c FILE`, "立即（或按指定时间）运行一个定时任务：" + jobNames(), cmdRun},
 		{"report", "report daily [--date 2006-01-02] -c FILE", "打印某日工作日报，不发送", cmdReport},
 		{"version", "version", "显示版本", cmdVersion},
@@ -208,6 +210,8 @@ func cmdImport(ctx context.Context, c *cli, args []string) int {
 	switch args[0] {
 	case "org":
 		return cmdImportOrg(ctx, c, args[1:])
+	case "tickets":
+		return cmdImportTickets(ctx, c, args[1:])
 	}
 	c.errorf("usage: yanzhen %s", use)
 	return exitUsage
