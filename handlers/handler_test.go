@@ -94,19 +94,19 @@ func TestDailyReport(t *testing.T) {
 		contains(t, "preview", preview.rows[0].Body, "接诉即办工作日报", "住建局", "老旧小区改造完成3个")
 
 		// After the report has gone out, a late report goes out as 补报.
-		x.now = at("2026-11-20 18:00")
-		d, err := report.New(x.store, x.cfg, x.cal).Daily(ctx, x.now, x.now)
+		x.clock.Set(at("2026-11-20 18:00"))
+		d, err := report.New(x.store, x.cfg, x.cal).Daily(ctx, x.clock.Now(), x.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := x.store.Enqueue(ctx, d.Messages()...); err != nil {
 			t.Fatal(err)
 		}
-		if err := x.store.MarkReportsPosted(ctx, d.ReportIDs(), x.now); err != nil {
+		if err := x.store.MarkReportsPosted(ctx, d.ReportIDs(), x.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		x.drain()
-		x.now = at("2026-11-20 18:40")
+		x.clock.Set(at("2026-11-20 18:40"))
 		late := x.say("lisi", "日报 今日办结工单8件")
 		if body := late.reply(); body != "已收到环海街道11月20日日报（第1版，8字）。已过18:00报送时间，记为迟报，已作为补报发至工作群。" {
 			t.Errorf("late report: %q", body)
@@ -146,7 +146,7 @@ func TestDispatchFlow(t *testing.T) {
 		}
 
 		// 签收 without a code: the only dispatch pending for 住建局.
-		x.now = at("2026-11-20 10:05")
+		x.clock.Set(at("2026-11-20 10:05"))
 		got = x.say("zhangsan", "收到")
 		contains(t, "sign reply", got.reply(), "已签收调度 D1。请于11月21日（周六）12:00前办结")
 		if app := got.app(); len(app) != 1 || !strings.Contains(app["wangwu"], "【调度 D1】住建局（张三）已签收。\n签收进度：1/2") {
@@ -345,13 +345,13 @@ func TestQueries(t *testing.T) {
 func TestRankingWithScores(t *testing.T) {
 	each(t, func(t *testing.T, x *harness) {
 		yes, no := true, false
-		visited := x.now.Add(-time.Hour)
+		visited := x.clock.Now().Add(-time.Hour)
 		for i, c := range []struct {
 			dept         string
 			resolved     *bool
 			satisfaction string
 		}{{"zjj", &yes, models.Satisfied}, {"zjj", &yes, models.BasicSatisfied}, {"cgj", &no, models.Unsatisfied}} {
-			tk := x.addTicket("20241127001"+string(rune('0'+i))+"0", c.dept, "", x.now)
+			tk := x.addTicket("20241127001"+string(rune('0'+i))+"0", c.dept, "", x.clock.Now())
 			err := x.store.DB(ctx).Model(tk).Updates(map[string]any{"assessed": true, "contacted": true, "resolved": c.resolved,
 				"satisfaction": c.satisfaction, "visited_at": visited, "status": models.StatusResolved}).Error
 			if err != nil {
@@ -362,6 +362,31 @@ func TestRankingWithScores(t *testing.T) {
 		contains(t, "ranking", body, "【三率排名】2026年11月20日", "\n1. 住建局 ", "\n2. 城管局 ", "全区综合评分", "暂无有效回访（2个）：教育局、环海街道")
 		if strings.Index(body, "住建局") > strings.Index(body, "城管局") {
 			t.Errorf("ranking order:\n%s", body)
+		}
+	})
+}
+
+func TestSystemFailureIsRetriedThenTold(t *testing.T) {
+	each(t, func(t *testing.T, x *harness) {
+		// A broken table makes every dispatch fail inside the system.
+		if err := x.store.DB(ctx).Migrator().DropTable(&models.DispatchEvent{}); err != nil {
+			t.Fatal(err)
+		}
+		in := &models.Inbound{Route: models.RouteApp, MsgID: "9001", ChatType: "single", FromUserID: "wangwu", MsgType: "text",
+			Text: "调度 @住建局 明天下班前报送整改方案"}
+		for attempt, replies := range []int{0, 1, 1} {
+			in.Attempts = attempt + 1
+			if err := x.h.Handle(ctx, in); err == nil || models.ErrorCode(err) != models.EINTERNAL {
+				t.Fatalf("attempt %d: %v, want a system error to retry", in.Attempts, err)
+			}
+			var rows []models.OutboxMessage
+			x.store.DB(ctx).Find(&rows)
+			if len(rows) != replies || (replies == 1 && (rows[0].Body != "系统繁忙，请稍后再试" || rows[0].To != "wangwu")) {
+				t.Errorf("after attempt %d: %+v", in.Attempts, rows)
+			}
+		}
+		if n := x.count(&models.Dispatch{}); n != 0 {
+			t.Errorf("%d dispatches left by failed attempts", n)
 		}
 	})
 }

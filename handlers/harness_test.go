@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"yanzhen/bot/wecomtest"
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/handlers"
@@ -37,14 +38,15 @@ func at(s string) time.Time {
 // friday is the reference now: Friday 2026-11-20 10:00, a working day.
 const friday = "2026-11-20 10:00"
 
-// harness is a district on a store, the handler on it, and a clock.
+// harness is a district on a store, the handler on it, and a clock that
+// the store, the handler and (end to end) the bot and the fake WeCom share.
 type harness struct {
 	t     *testing.T
 	store *models.Store
 	cfg   *config.Config
 	cal   *calendar.Calendar
 	h     *handlers.Handler
-	now   time.Time
+	clock *wecomtest.Clock
 	dept  map[string]*models.Department // by code
 	seen  uint                          // the last outbox row a test has looked at
 	seq   int
@@ -72,8 +74,8 @@ var people = []struct {
 
 func newHarness(t *testing.T, driver string) *harness {
 	t.Helper()
-	x := &harness{t: t, cfg: config.Default(), now: at(friday), dept: map[string]*models.Department{}}
-	x.store = storetest.Open(t, driver, storetest.Options{Now: func() time.Time { return x.now }})
+	x := &harness{t: t, cfg: config.Default(), clock: wecomtest.NewClock(at(friday)), dept: map[string]*models.Department{}}
+	x.store = storetest.Open(t, driver, storetest.Options{Now: x.clock.Now})
 	x.cal = calendar.New(x.cfg.Location(), nil)
 	depts := []models.Department{
 		{Code: "zjj", Name: "住建局", Aliases: models.StringList{"住建", "区住建局"}, Kind: models.KindDepartment, ReportRequired: true, Sort: 10},
@@ -99,7 +101,7 @@ func newHarness(t *testing.T, driver string) *harness {
 	var err error
 	x.h, err = handlers.New(handlers.Options{
 		Store: x.store, Config: x.cfg, Calendar: x.cal,
-		Reports: report.New(x.store, x.cfg, x.cal), Now: func() time.Time { return x.now },
+		Reports: report.New(x.store, x.cfg, x.cal), Now: x.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +130,7 @@ func (x *harness) say(from, text string) sent {
 	return x.handle(&models.Inbound{
 		Route: models.RouteRobot, MsgID: fmt.Sprintf("msg%d", x.seq), ChatID: "wrkgroup", ChatType: "group",
 		FromUserID: from, MsgType: "text", Text: text, ReplyURL: "http://wecom.test/cgi-bin/webhook/send?key=k1",
-		ReceivedAt: x.now,
+		ReceivedAt: x.clock.Now(),
 	})
 }
 
@@ -241,7 +243,7 @@ func keys(m map[string]string) []string {
 func (x *harness) addTicket(number, dept, grid string, deadline time.Time) *models.Ticket {
 	x.t.Helper()
 	tk := &models.Ticket{Number: number, Title: "小区路灯不亮", Category: "求助", Source: models.SourceCity,
-		Status: models.StatusInProgress, ReceivedAt: x.now.Add(-48 * time.Hour), Deadline: &deadline, DepartmentID: &x.dept[dept].ID}
+		Status: models.StatusInProgress, ReceivedAt: x.clock.Now().Add(-48 * time.Hour), Deadline: &deadline, DepartmentID: &x.dept[dept].ID}
 	if grid != "" {
 		tk.GridDepartmentID = &x.dept[grid].ID
 	}
