@@ -105,7 +105,7 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 	if len(d.targets) == 0 {
 		return nil, models.Errorf(models.EINVALID, "请指明调度对象，如：调度 @住建局 明天下班前反馈")
 	}
-	for _, m := range h.grammar.TicketNumbers(text) {
+	for _, m := range h.grammar.tickets.FindAllStringIndex(text, -1) {
 		start := m[0]
 		for _, l := range ticketLead {
 			if strings.HasSuffix(text[:start], l) {

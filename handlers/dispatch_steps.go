@@ -219,15 +219,18 @@ func (h *Handler) targetStep(r *request, kind string) error {
 	var notice string
 	switch kind {
 	case models.StepSign:
-		if _, err := r.tx.AckAlerts(r.ctx, models.SubjectDispatch, d.ID, r.now); err != nil {
-			return err
+		// Once every target has signed, the alert level under way stops repeating.
+		if !slices.ContainsFunc(d.Targets, func(t models.DispatchTarget) bool { return canTake(t, models.StepSign) }) {
+			if _, err := r.tx.AckAlerts(r.ctx, models.SubjectDispatch, d.ID, r.now); err != nil {
+				return err
+			}
 		}
 		reply := fmt.Sprintf("已签收调度 %s。", code)
 		if d.Deadline != nil {
 			reply += "请于" + deadlineText(*d.Deadline, r.now) + "前办结，办结后回复“办结 " + code + " 结果”。"
 		}
 		r.reply(reply)
-		notice = fmt.Sprintf("【调度 %s】%s已签收。\n签收进度：%s", code, who, progress(d, models.StepSign))
+		notice = fmt.Sprintf("【调度 %s】%s已签收。\n签收进度：%s", code, who, tally(d, models.StepSign))
 	case models.StepFeedback:
 		r.reply(fmt.Sprintf("已反馈调度 %s 的办理进展。", code))
 		notice = fmt.Sprintf("【调度 %s】%s反馈：\n%s", code, who, r.cmd.Body)
@@ -237,7 +240,7 @@ func (h *Handler) targetStep(r *request, kind string) error {
 		if progressDone(d) {
 			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“确认 %s”销号，或“退回 %s 理由”。", code, code)
 		} else {
-			notice += "办结进度：" + progress(d, models.StepDone)
+			notice += "办结进度：" + tally(d, models.StepDone)
 		}
 	}
 	r.notify(notice, r.dir.Member(d.IssuerID))
@@ -258,8 +261,8 @@ func actorText(changed []models.DispatchTarget, me *models.Member) string {
 	return s
 }
 
-// progress counts the targets that have signed (StepSign) or finished: 1/2.
-func progress(d *models.Dispatch, kind string) string {
+// tally counts the targets that have signed (StepSign) or finished: 1/2.
+func tally(d *models.Dispatch, kind string) string {
 	n := 0
 	for _, t := range d.Targets {
 		if (kind == models.StepSign && t.Status != models.TargetPending) || t.Finished() {

@@ -177,12 +177,6 @@ func equalFoldASCII(s, t string) bool {
 	return true
 }
 
-// TicketNumbers returns the ticket numbers written anywhere in a normalised
-// text, with their byte spans.
-func (g *Grammar) TicketNumbers(text string) [][]int {
-	return g.tickets.FindAllStringIndex(text, -1)
-}
-
 // need says whether an argument may, must or must not be given.
 type need uint8
 

@@ -73,9 +73,6 @@ func New(o Options) (*Handler, error) {
 	}, nil
 }
 
-// Grammar returns the grammar the handler parses with.
-func (h *Handler) Grammar() *Grammar { return h.grammar }
-
 // request is one message being handled: the parsed command, the sender, and
 // what will be sent when the transaction commits.
 type request struct {
@@ -87,9 +84,8 @@ type request struct {
 	me  *models.Member
 	dir *models.Directory
 
-	replies  []string
-	notes    []models.Outgoing
-	mentions []string // of the reply
+	replies []string
+	notes   []models.Outgoing
 }
 
 // Handle answers one inbound message the way it came. The command's
@@ -105,7 +101,7 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 	}
 	r := &request{ctx: ctx, in: in, cmd: h.grammar.Parse(in.Text), now: h.Now().In(h.cfg.Location())}
 	err := h.store.Tx(ctx, func(tx *models.Store) error {
-		r.tx, r.replies, r.notes, r.mentions = tx, nil, nil, nil
+		r.tx, r.replies, r.notes = tx, nil, nil
 		if err := h.prepare(r); err != nil {
 			return err
 		}

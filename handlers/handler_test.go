@@ -390,3 +390,30 @@ func TestSystemFailureIsRetriedThenTold(t *testing.T) {
 		}
 	})
 }
+
+func TestSigningStopsTheAlertOnceAllHaveSigned(t *testing.T) {
+	each(t, func(t *testing.T, x *harness) {
+		x.say("wangwu", "调度 @住建局 @环海街道 今天下午3点前报送情况")
+		fired := x.clock.Now()
+		alert := models.Alert{SubjectKind: models.SubjectDispatch, SubjectID: 1, Level: "alert", FirstSentAt: fired, LastSentAt: fired}
+		if _, err := x.store.FireAlert(ctx, &alert); err != nil {
+			t.Fatal(err)
+		}
+		acked := func() bool {
+			got, err := x.store.AlertsOf(ctx, models.SubjectDispatch, []uint{1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got[1][0].AckedAt != nil
+		}
+		x.say("zhangsan", "签收 D1")
+		if acked() {
+			t.Error("the alert stopped while 环海街道 has not signed")
+		}
+		x.clock.Set(at("2026-11-20 10:30"))
+		x.say("lisi", "签收")
+		if !acked() {
+			t.Error("the alert goes on after every target signed")
+		}
+	})
+}

@@ -368,7 +368,7 @@ func (h *Handler) todo(r *request) error {
 		lines := make([]string, len(issued))
 		for i := range issued {
 			d := &issued[i]
-			lines[i] = fmt.Sprintf("%s %s：办结 %s", d.Code(), clip(oneLine(d.Instruction), 20), progress(d, models.StepDone))
+			lines[i] = fmt.Sprintf("%s %s：办结 %s", d.Code(), clip(oneLine(d.Instruction), 20), tally(d, models.StepDone))
 			if progressDone(d) {
 				lines[i] += "，待您确认"
 			}
