@@ -30,15 +30,17 @@ import (
 )
 
 // Handler handles one message received from WeCom. It is called after WeCom
-// has been answered, from the stored row, at most once at a time per message
-// across all replicas, with a context that ends after 30 s or when the
-// service stops. A message is handled once when Handle returns nil. An error
-// means "try again later": it is recorded on the row (Attempts, LastError)
-// and the message is handled again after 10 s, 40 s, 160 s and 640 s, five
-// attempts in all, so Handle must return an error only for a failure that
-// may pass (a database down), having replied to the sender itself for
-// everything else (an unknown command, a refused permission). Replies go
-// through the outbox (in.Reply and models.Store.Enqueue).
+// has been answered, from the stored row, by one replica at a time, with a
+// context that ends after 30 s or when the service stops. A repeat of a
+// MsgId is never handed over again. A message whose Handle returned nil is
+// done; only a crash of the process in the moment after (before the mark is
+// written) hands it over once more. An error means "try again later": it is
+// recorded on the row (Attempts, LastError) and the message is handled
+// again after 10 s, 40 s, 160 s and 640 s, five attempts in all. So Handle
+// returns an error only for a failure that may pass (the database down),
+// and answers the sender itself for everything else (an unknown command, a
+// refused permission). Replies go through the outbox (in.Reply and
+// models.Store.Enqueue, in the transaction of the change they report).
 type Handler interface {
 	Handle(ctx context.Context, in *models.Inbound) error
 }
@@ -75,7 +77,7 @@ type Bot struct {
 	botName      string
 	metrics      *metrics
 	routes       []*route
-	writer       *writer
+	journal      *journal
 	dispatcher   *dispatcher
 	worker       *worker
 
@@ -85,7 +87,7 @@ type Bot struct {
 	running    sync.WaitGroup
 }
 
-// New builds a bot on store. It starts the writer that stores callbacks
+// New builds a bot on store. It starts the journal that stores callbacks
 // (Close stops it) but sends and handles nothing until Start.
 func New(store *models.Store, o Options) (*Bot, error) {
 	if o.Log == nil {
@@ -129,11 +131,11 @@ func New(store *models.Store, o Options) (*Bot, error) {
 		limits: limits{robotPerMinute: o.Outbox.RobotPerMinute, userPerMinute: o.Outbox.UserPerMinute},
 		giveUp: o.Outbox.GiveUpAfter.D(), poll: o.Outbox.PollEvery.D(),
 	}
+	b.journal = newJournal(store, o.Now, log.Named("inbound"))
 	b.dispatcher = &dispatcher{
-		store: store, now: o.Now, log: log.Named("inbound"), metrics: b.metrics, poll: o.Outbox.PollEvery.D(),
-		queue: make(chan *models.Inbound, queueSize),
+		store: store, journal: b.journal, now: o.Now, log: log.Named("inbound"), metrics: b.metrics,
+		poll: o.Outbox.PollEvery.D(), queue: make(chan *models.Inbound, queueSize),
 	}
-	b.writer = newWriter(store, log.Named("inbound"))
 	return b, nil
 }
 
@@ -248,6 +250,6 @@ func (b *Bot) Flush(ctx context.Context) error {
 // Close stops storing callbacks; a callback arriving afterwards is answered
 // 500, and WeCom sends it again. Call Shutdown first.
 func (b *Bot) Close() error {
-	b.writer.close()
+	b.journal.close()
 	return nil
 }

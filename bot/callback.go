@@ -139,8 +139,12 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	if err != nil {
 		return refuse(w, http.StatusBadRequest, resultMalformed)
 	}
-	in.Route, in.ReceivedAt = rt.name, b.now()
-	fresh, err := b.writer.insert(r.Context(), in)
+	// The receiver takes the first attempt at handling as it stores the
+	// message; should it die, the claim runs out and a sweep takes over.
+	now := b.now()
+	lease := now.Add(handlerLease)
+	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = rt.name, now, 1, &lease
+	fresh, err := b.journal.insert(r.Context(), in)
 	if err != nil {
 		b.log.Error("storing a callback failed; WeCom will send it again", zap.String("route", rt.name), zap.Error(err))
 		return refuse(w, http.StatusInternalServerError, resultError)

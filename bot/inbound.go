@@ -21,7 +21,7 @@ const (
 	// for the sweep.
 	queueSize = 4096
 	// handlerWorkers is how many messages are handled at once.
-	handlerWorkers = 4
+	handlerWorkers = 8
 	// handlerTimeout bounds one attempt at handling a message; the claim
 	// lasts longer, so no other replica starts the next attempt meanwhile.
 	handlerTimeout = 30 * time.Second
@@ -30,9 +30,6 @@ const (
 	// wait 10 s, 40 s, 160 s, 640 s.
 	maxAttempts  = 5
 	retryInbound = 10 * time.Second
-	// receiverGrace is how long a message never attempted stays with the
-	// replica that received it before a sweep, anywhere, takes it.
-	receiverGrace = 30 * time.Second
 	// sweepBatch caps the messages one sweep takes.
 	sweepBatch = 256
 )
@@ -40,21 +37,25 @@ const (
 // errClosed answers a callback that arrives while the bot closes.
 var errClosed = errors.New("bot: closed")
 
-// writer stores callbacks with group commit: the callbacks that arrive while
-// one transaction commits are stored together in the next, so under load
-// each costs a fraction of a commit, while each is still answered only once
-// its own row is durable.
-type writer struct {
+// journal writes the callbacks' rows with group commit: the callbacks that
+// arrive, and the messages whose handling ends, while one transaction
+// commits are written together by the next. Under load each costs a
+// fraction of a commit, and on SQLite one writer never waits for another;
+// each callback is still answered only once its own row is committed.
+type journal struct {
 	store *models.Store
+	now   func() time.Time
 	log   *zap.Logger
-	reqs  chan insertReq
+	reqs  chan journalReq
 	stop  chan struct{}
 	done  chan struct{}
 }
 
-type insertReq struct {
-	in   *models.Inbound
-	done chan insertRes // buffered: the writer never blocks on it
+// journalReq is a callback to store (in), or a message handled (handled).
+type journalReq struct {
+	in      *models.Inbound
+	handled uint
+	done    chan insertRes // buffered; nil for a handled message, whose caller does not wait
 }
 
 type insertRes struct {
@@ -62,19 +63,37 @@ type insertRes struct {
 	err   error
 }
 
-func newWriter(store *models.Store, log *zap.Logger) *writer {
-	w := &writer{store: store, log: log, reqs: make(chan insertReq, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
-	go w.loop()
-	return w
+// newJournal starts the journal's writers: one on SQLite, which has a single
+// write lock, and on MySQL two, so that one batch fills while the other
+// commits.
+func newJournal(store *models.Store, now func() time.Time, log *zap.Logger) *journal {
+	j := &journal{store: store, now: now, log: log, reqs: make(chan journalReq, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	writers := 1
+	if store.Driver() == models.DriverMySQL {
+		writers = 2
+	}
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j.loop()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(j.done)
+	}()
+	return j
 }
 
 // insert stores in and reports whether it was new (a repeat of a stored
 // MsgID is not). It returns once the row is committed.
-func (w *writer) insert(ctx context.Context, in *models.Inbound) (bool, error) {
-	req := insertReq{in: in, done: make(chan insertRes, 1)}
+func (j *journal) insert(ctx context.Context, in *models.Inbound) (bool, error) {
+	req := journalReq{in: in, done: make(chan insertRes, 1)}
 	select {
-	case w.reqs <- req:
-	case <-w.stop:
+	case j.reqs <- req:
+	case <-j.stop:
 		return false, errClosed
 	case <-ctx.Done():
 		return false, ctx.Err()
@@ -82,8 +101,8 @@ func (w *writer) insert(ctx context.Context, in *models.Inbound) (bool, error) {
 	select {
 	case res := <-req.done:
 		return res.fresh, res.err
-	case <-w.done:
-		select { // the writer may have answered just before it stopped
+	case <-j.done:
+		select { // the journal may have answered just before it stopped
 		case res := <-req.done:
 			return res.fresh, res.err
 		default:
@@ -92,58 +111,81 @@ func (w *writer) insert(ctx context.Context, in *models.Inbound) (bool, error) {
 	}
 }
 
-// close stops the writer after the batch under way.
-func (w *writer) close() {
-	close(w.stop)
-	<-w.done
+// finish marks message id handled with the next commit, without waiting for
+// it: a mark lost to a crash only means the message is handled again once
+// its lease runs out.
+func (j *journal) finish(ctx context.Context, id uint) {
+	select {
+	case j.reqs <- journalReq{handled: id}:
+	case <-j.stop:
+	case <-ctx.Done():
+	}
 }
 
-func (w *writer) loop() {
-	defer close(w.done)
-	batch := make([]insertReq, 0, maxBatch)
+// close stops the journal after the batch under way.
+func (j *journal) close() {
+	close(j.stop)
+	<-j.done
+}
+
+func (j *journal) loop() {
+	batch := make([]journalReq, 0, maxBatch)
 	for {
 		select {
-		case <-w.stop:
+		case <-j.stop:
 			return
-		case r := <-w.reqs:
+		case r := <-j.reqs:
 			batch = append(batch[:0], r)
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case r := <-w.reqs:
+			case r := <-j.reqs:
 				batch = append(batch, r)
 			default:
 				break fill
 			}
 		}
-		w.write(batch)
+		j.write(batch)
 	}
 }
 
-// write stores a batch in one transaction; if it fails, each callback is
-// stored alone, so one bad row fails only its own callback.
-func (w *writer) write(batch []insertReq) {
+// write commits a batch; if that fails, each part is written alone, so one
+// bad row fails only its own callback.
+func (j *journal) write(batch []journalReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rows := make([]*models.Inbound, len(batch))
-	for i, r := range batch {
-		rows[i] = r.in
+	var rows []*models.Inbound
+	var handled []uint
+	for _, r := range batch {
+		if r.in != nil {
+			rows = append(rows, r.in)
+		} else {
+			handled = append(handled, r.handled)
+		}
 	}
-	fresh, err := w.store.InsertInbound(ctx, rows)
+	fresh, err := j.store.WriteInbound(ctx, rows, handled, j.now())
 	if err == nil {
-		for i, r := range batch {
-			r.done <- insertRes{fresh: fresh[i]}
+		i := 0
+		for _, r := range batch {
+			if r.in != nil {
+				r.done <- insertRes{fresh: fresh[i]}
+				i++
+			}
 		}
 		return
 	}
-	if len(batch) == 1 {
-		batch[0].done <- insertRes{err: err}
-		return
+	if len(batch) > 1 {
+		j.log.Warn("writing a batch of callbacks failed; writing them one by one", zap.Int("batch", len(batch)), zap.Error(err))
 	}
-	w.log.Warn("storing a batch of callbacks failed; storing them one by one", zap.Int("batch", len(batch)), zap.Error(err))
 	for _, r := range batch {
-		f, err := w.store.InsertInbound(ctx, []*models.Inbound{r.in})
+		if r.in == nil {
+			if _, err := j.store.WriteInbound(ctx, nil, []uint{r.handled}, j.now()); err != nil {
+				j.log.Error("marking a callback handled failed; it will be handled again", zap.Uint("inbound_id", r.handled), zap.Error(err))
+			}
+			continue
+		}
+		f, err := j.store.WriteInbound(ctx, []*models.Inbound{r.in}, nil, time.Time{})
 		if err != nil {
 			r.done <- insertRes{err: err}
 			continue
@@ -158,6 +200,7 @@ func (w *writer) write(batch []insertReq) {
 // retries whose wait is over, and those another replica dropped.
 type dispatcher struct {
 	store   *models.Store
+	journal *journal
 	now     func() time.Time
 	log     *zap.Logger
 	metrics *metrics
@@ -204,11 +247,11 @@ func (d *dispatcher) run(stop, work context.Context, h Handler) {
 	wg.Wait()
 }
 
-// sweep queues the messages that are due: never attempted and older than
-// the receiver's grace, or waiting for a retry whose time has come.
+// sweep queues the messages that are due: stored while no replica handled
+// them, dropped by the replica that received them, or waiting for a retry
+// whose time has come.
 func (d *dispatcher) sweep(ctx context.Context) {
-	now := d.now()
-	due, err := d.store.DueInbound(ctx, now, maxAttempts, now.Add(-receiverGrace), sweepBatch)
+	due, err := d.store.DueInbound(ctx, d.now(), maxAttempts, sweepBatch)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("sweep of unhandled callbacks failed", zap.Error(err))
@@ -224,41 +267,43 @@ func (d *dispatcher) sweep(ctx context.Context) {
 	}
 }
 
-// handle makes one attempt at a message: claim it, call h, record the
-// outcome. A message claimed elsewhere, or already handled, is skipped.
+// handle makes one attempt at a message and records the outcome. A message
+// just received comes with its first attempt claimed and is skipped when
+// too little of that claim is left; a swept one is claimed here, and skipped
+// when another replica claimed it first or it was handled meanwhile.
 func (d *dispatcher) handle(ctx context.Context, h Handler, in *models.Inbound) {
 	now := d.now()
-	if h == nil {
-		if err := d.store.FinishInbound(ctx, in.ID, now); err != nil {
-			d.log.Error("marking a callback stored failed", zap.Uint("inbound_id", in.ID), zap.Error(err))
+	if in.ClaimedUntil != nil && in.ClaimedUntil.After(now) {
+		if in.ClaimedUntil.Sub(now) < handlerTimeout {
+			return // waited too long in the queue: the sweep takes it when the claim runs out
+		}
+	} else {
+		ok, err := d.store.ClaimInbound(ctx, in.ID, in.Attempts, now, now.Add(handlerLease))
+		if err != nil {
+			d.log.Error("claiming a callback failed", zap.Uint("inbound_id", in.ID), zap.Error(err))
 			return
 		}
+		if !ok {
+			return
+		}
+		in.Attempts++
+	}
+	if h == nil {
+		d.journal.finish(ctx, in.ID)
 		d.metrics.handled.WithLabelValues("stored").Inc()
 		return
 	}
-	ok, err := d.store.ClaimInbound(ctx, in.ID, in.Attempts, now, now.Add(handlerLease))
-	if err != nil {
-		d.log.Error("claiming a callback failed", zap.Uint("inbound_id", in.ID), zap.Error(err))
-		return
-	}
-	if !ok {
-		return
-	}
-	in.Attempts++
 	hctx, cancel := context.WithTimeout(ctx, handlerTimeout)
-	err = callHandler(hctx, h, in)
+	err := callHandler(hctx, h, in)
 	cancel()
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer rcancel()
-	now = d.now()
 	if err == nil {
-		if err := d.store.FinishInbound(rctx, in.ID, now); err != nil {
-			d.log.Error("marking a callback handled failed; it will be handled again", zap.Uint("inbound_id", in.ID), zap.Error(err))
-			return
-		}
+		d.journal.finish(context.WithoutCancel(ctx), in.ID)
 		d.metrics.handled.WithLabelValues("ok").Inc()
 		return
 	}
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer rcancel()
+	now = d.now()
 	fields := []zap.Field{zap.Uint("inbound_id", in.ID), zap.String("route", in.Route), zap.String("msgid", in.MsgID),
 		zap.Int("attempt", in.Attempts), zap.Error(err)}
 	next := now.Add(retryInbound << (2 * (in.Attempts - 1)))

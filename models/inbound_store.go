@@ -10,28 +10,56 @@ import (
 	"gorm.io/gorm"
 )
 
-// InsertInbound stores messages received from WeCom in one transaction, each
-// once per (Route, MsgID). fresh[i] reports whether rows[i] was new; a new
-// row gets its ID. A repeat of a stored message is left as it was. Any other
-// error rolls the whole batch back, so a caller batching callbacks can retry
-// them one by one to isolate a bad row.
-func (s *Store) InsertInbound(ctx context.Context, rows []*Inbound) (fresh []bool, err error) {
+// WriteInbound is one group commit of the callbacks' journal: in one
+// transaction it stores rows, each once per (Route, MsgID), and marks the
+// messages with the IDs in handled as handled at at (a message already
+// handled keeps its first time).
+//
+// fresh[i] reports whether rows[i] was new; a new row gets its ID. A repeat
+// of a stored message, or of an earlier row of the batch, is left out. The
+// new rows go in with one statement and the handled ones with another, so a
+// batch costs little more than one row. A database error rolls everything
+// back, so that a caller can retry the parts one by one to isolate a bad row.
+func (s *Store) WriteInbound(ctx context.Context, rows []*Inbound, handled []uint, at time.Time) (fresh []bool, err error) {
 	fresh = make([]bool, len(rows))
 	err = s.Tx(ctx, func(tx *Store) error {
-		for i, in := range rows {
-			fitInbound(in)
-			// A plain insert whose unique-key error marks the repeat: both
-			// databases keep the transaction going after it, and it is
-			// exact where ON CONFLICT with RETURNING (MariaDB) reports a row.
-			err := tx.db.Create(in).Error
-			switch {
-			case errors.Is(err, gorm.ErrDuplicatedKey):
-				in.ID = 0
-			case err != nil:
-				return fmt.Errorf("models: store inbound %s/%s: %w", in.Route, in.MsgID, err)
-			default:
-				fresh[i] = true
+		if len(handled) > 0 {
+			err := tx.db.Model(&Inbound{}).Where("id IN ? AND handled_at IS NULL", handled).
+				Updates(map[string]any{"handled_at": at, "claimed_until": nil, "last_error": ""}).Error
+			if err != nil {
+				return fmt.Errorf("models: mark inbound handled: %w", err)
 			}
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		seen, err := tx.storedInbound(rows)
+		if err != nil {
+			return err
+		}
+		var news []*Inbound
+		for i, in := range rows {
+			key := in.Route + "\x00" + in.MsgID
+			if seen[key] {
+				in.ID = 0
+				continue
+			}
+			seen[key], fresh[i] = true, true
+			fitInbound(in)
+			news = append(news, in)
+		}
+		if len(news) == 0 {
+			return nil
+		}
+		err = tx.db.Create(news).Error
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			// Another replica stored one of them since the check: insert
+			// one by one, taking a unique-key error as "seen". Both
+			// databases keep the transaction going after such an error.
+			return tx.insertEach(news, rows, fresh)
+		}
+		if err != nil {
+			return fmt.Errorf("models: store inbound: %w", err)
 		}
 		return nil
 	})
@@ -39,6 +67,47 @@ func (s *Store) InsertInbound(ctx context.Context, rows []*Inbound) (fresh []boo
 		return nil, err
 	}
 	return fresh, nil
+}
+
+// storedInbound returns the (route, msg_id) keys of rows already stored.
+func (s *Store) storedInbound(rows []*Inbound) (map[string]bool, error) {
+	byRoute := map[string][]string{}
+	for _, in := range rows {
+		byRoute[in.Route] = append(byRoute[in.Route], in.MsgID)
+	}
+	seen := make(map[string]bool, len(rows))
+	for route, ids := range byRoute {
+		var found []string
+		if err := s.db.Model(&Inbound{}).Where("route = ? AND msg_id IN ?", route, ids).Pluck("msg_id", &found).Error; err != nil {
+			return nil, fmt.Errorf("models: look up stored inbound: %w", err)
+		}
+		for _, id := range found {
+			seen[route+"\x00"+id] = true
+		}
+	}
+	return seen, nil
+}
+
+// insertEach inserts news one by one, clearing fresh for the ones another
+// replica stored first.
+func (s *Store) insertEach(news, rows []*Inbound, fresh []bool) error {
+	dup := map[*Inbound]bool{}
+	for _, in := range news {
+		in.ID = 0
+		err := s.db.Create(in).Error
+		switch {
+		case errors.Is(err, gorm.ErrDuplicatedKey):
+			dup[in], in.ID = true, 0
+		case err != nil:
+			return fmt.Errorf("models: store inbound %s/%s: %w", in.Route, in.MsgID, err)
+		}
+	}
+	for i, in := range rows {
+		if dup[in] {
+			fresh[i] = false
+		}
+	}
+	return nil
 }
 
 // fitInbound cuts the text fields to their columns, at character boundaries,
@@ -79,17 +148,6 @@ func (s *Store) ClaimInbound(ctx context.Context, id uint, attempts int, now, un
 	return res.RowsAffected == 1, nil
 }
 
-// FinishInbound marks message id handled at at. Finishing a message twice
-// keeps the first time.
-func (s *Store) FinishInbound(ctx context.Context, id uint, at time.Time) error {
-	err := s.db.WithContext(ctx).Model(&Inbound{}).Where("id = ? AND handled_at IS NULL", id).
-		Updates(map[string]any{"handled_at": at, "claimed_until": nil, "last_error": ""}).Error
-	if err != nil {
-		return fmt.Errorf("models: finish inbound %d: %w", id, err)
-	}
-	return nil
-}
-
 // FailInbound records the error of the attempt at handling message id and
 // holds the message until retryAt, when DueInbound offers it again.
 func (s *Store) FailInbound(ctx context.Context, id uint, errText string, retryAt time.Time) error {
@@ -102,32 +160,17 @@ func (s *Store) FailInbound(ctx context.Context, id uint, errText string, retryA
 }
 
 // DueInbound returns up to limit unhandled messages, oldest first, that may be
-// claimed at now: fewer than maxAttempts attempts so far, no lease or retry
-// hold running, and, for a message never attempted, received before
-// untriedBefore (a newer one is still with the replica that received it).
-func (s *Store) DueInbound(ctx context.Context, now time.Time, maxAttempts int, untriedBefore time.Time, limit int) ([]Inbound, error) {
+// claimed at now: fewer than maxAttempts attempts so far, and no lease or
+// retry hold running.
+func (s *Store) DueInbound(ctx context.Context, now time.Time, maxAttempts int, limit int) ([]Inbound, error) {
 	var out []Inbound
 	err := s.db.WithContext(ctx).
-		Where("handled_at IS NULL AND attempts < ? AND (claimed_until IS NULL OR claimed_until < ?) AND (attempts > 0 OR received_at < ?)",
-			maxAttempts, now, untriedBefore).
+		Where("handled_at IS NULL AND attempts < ? AND (claimed_until IS NULL OR claimed_until < ?)", maxAttempts, now).
 		Order("id").Limit(limit).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: list due inbound: %w", err)
 	}
 	return out, nil
-}
-
-// InboundByID returns one stored message.
-func (s *Store) InboundByID(ctx context.Context, id uint) (*Inbound, error) {
-	var in Inbound
-	err := s.db.WithContext(ctx).Take(&in, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, &Error{Code: ENOTFOUND}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("models: get inbound %d: %w", id, err)
-	}
-	return &in, nil
 }
 
 // UnhandledInbound counts the messages not handled yet, and among them those
