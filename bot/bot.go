@@ -63,13 +63,15 @@ type Options struct {
 	// HTTPClient calls WeCom; nil means one with a 15 s timeout. Redirects
 	// are never followed, whatever the client says.
 	HTTPClient *http.Client
-	// WorkerID names this process in outbox claims; nil means host-pid-random.
+	// WorkerID names this process in outbox claims; empty means host-pid-random.
 	WorkerID string
 }
 
 // Bot is the WeCom side of yanzhen. Create it with New, mount its routes
 // with Register, start the handling of callbacks and the outbox with Start,
-// stop them with Shutdown and release it with Close.
+// stop them with Shutdown and release it with Close. Once started it polls
+// the outbox, and sweeps the callbacks left unhandled, every
+// outbox.poll_every.
 type Bot struct {
 	log          *zap.Logger
 	now          func() time.Time

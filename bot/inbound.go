@@ -49,6 +49,7 @@ type journal struct {
 	reqs  chan journalReq
 	stop  chan struct{}
 	done  chan struct{}
+	once  sync.Once
 }
 
 // journalReq is a callback to store (in), or a message handled (handled).
@@ -122,9 +123,10 @@ func (j *journal) finish(ctx context.Context, id uint) {
 	}
 }
 
-// close stops the journal after the batch under way.
+// close stops the journal after the batches under way; closing twice is
+// harmless.
 func (j *journal) close() {
-	close(j.stop)
+	j.once.Do(func() { close(j.stop) })
 	<-j.done
 }
 

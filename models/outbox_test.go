@@ -64,3 +64,21 @@ func TestEnqueueDedupesAndSplits(t *testing.T) {
 		}
 	})
 }
+
+func TestAIBotRepliesAreCutNotSplit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		long := strings.Repeat(strings.Repeat("答", 100)+"\n", 80) // ~24 KB
+		resp := "https://qyapi.weixin.qq.com" + models.AIBotResponsePath + "?response_code=rc"
+		if err := s.Enqueue(ctx, models.Outgoing{Channel: models.ChannelReply, To: resp, Kind: models.KindMarkdown, Body: long}); err != nil {
+			t.Fatal(err)
+		}
+		var rows []models.OutboxMessage
+		s.DB(ctx).Find(&rows)
+		if len(rows) != 1 || len(rows[0].Body) > models.AIBotResponseLimit || !strings.HasSuffix(rows[0].Body, "（内容过长，已截断）") {
+			t.Fatalf("%d rows, first of %d bytes", len(rows), len(rows[0].Body))
+		}
+		if !utf8.ValidString(rows[0].Body) || !strings.HasPrefix(long, strings.SplitN(rows[0].Body, "\n……", 2)[0]) {
+			t.Error("the cut reply is not a prefix of the body at a line boundary")
+		}
+	})
+}
