@@ -48,6 +48,14 @@ type ClaimOptions struct {
 // serialised across replicas, on MySQL by a row lock and on SQLite by its
 // write lock, so rate budgets computed in Pick hold for the whole service.
 func (s *Store) ClaimOutbox(ctx context.Context, o ClaimOptions) ([]OutboxMessage, error) {
+	// An idle outbox costs one read, not a write lock.
+	var pending []uint
+	if err := s.db.WithContext(ctx).Model(&OutboxMessage{}).Where("status = ?", OutboxPending).Limit(1).Pluck("id", &pending).Error; err != nil {
+		return nil, fmt.Errorf("models: look for pending outbox rows: %w", err)
+	}
+	if len(pending) == 0 {
+		return nil, nil
+	}
 	var claimed []OutboxMessage
 	err := s.Tx(ctx, func(tx *Store) error {
 		if err := tx.PutKV(ctx, claimLockKey, o.Worker, nil); err != nil {
