@@ -20,7 +20,9 @@ import (
 	"yanzhen/bot"
 	"yanzhen/calendar"
 	"yanzhen/config"
+	"yanzhen/handlers"
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // shutdownBudget is how long a stopping service waits for requests and workers.
@@ -48,8 +50,9 @@ type Main struct {
 	// Bot serves the WeCom callbacks and sends the outbox; `yanzhen run`
 	// calls Bot.Flush before it exits.
 	Bot *bot.Bot
-	// Handlers handles the callbacks once Serve starts; set it after Open.
-	// Without it callbacks are stored and marked handled, nothing more.
+	// Handlers handles the callbacks once Serve starts: Open sets the chat
+	// commands (package handlers); a test may replace it before Serve. Nil
+	// stores callbacks and marks them handled, nothing more.
 	Handlers bot.Handler
 	// Extra serves every path the service's own routes do not, when set
 	// before Serve: `yanzhen demo` mounts its page and fake WeCom there.
@@ -58,7 +61,8 @@ type Main struct {
 	closers []func() error
 }
 
-// Open builds Main: logger, store (migrated), calendar and bot. Close releases them.
+// Open builds Main: logger, store (migrated), calendar, bot and chat
+// handlers. Close releases them.
 func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -93,6 +97,14 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		return nil, err
 	}
 	m.closers = append(m.closers, m.Bot.Close)
+	h, err := handlers.New(handlers.Options{
+		Store: m.Store, Config: cfg, Calendar: m.Calendar, Reports: report.New(m.Store, cfg, m.Calendar), Now: o.Now,
+	})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Handlers = h
 	return m, nil
 }
 

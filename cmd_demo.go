@@ -61,6 +61,13 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 		return exitFail
 	}
 	printDemoIntro(c, bound, *db, seeded, steps)
+	// The leaders speak once Serve answers: their callbacks wait in the
+	// listener's queue until then.
+	go func() {
+		if _, err := sim.IssueDispatches(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Warn("demo: the leaders' dispatches were not issued", errField(err))
+		}
+	}()
 	if err := m.Serve(ctx, ln); err != nil {
 		m.Log.Error("demo stopped", errField(err))
 		return exitFail
