@@ -75,7 +75,6 @@ func New(t testing.TB, width, height int) *Browser {
 		// /dev/shm is small in containers, and Chromium crashes when it fills.
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Env("LANG=zh_CN.UTF-8", "LANGUAGE=zh_CN:zh", "TZ=Asia/Shanghai"),
 		chromedp.WindowSize(width, height),
 	)
 	ctx, cancel := chromedp.NewContext(allocCtx)
