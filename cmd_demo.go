@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 
 	"yanzhen/demo"
@@ -87,22 +86,8 @@ func printDemoIntro(c *cli, addr, db string, seeded demo.Seeded, st demo.Steps) 
 		c.printf("注意：演示服务监听在 %s，能访问该地址的人都能以群成员身份发言，请仅在可信网络中使用。\n", addr)
 	}
 	c.printf("\n先试试：\n")
-	n := 0
-	step := func(format string, args ...any) {
-		n++
-		c.printf("  %d. "+format+"\n", append([]any{n}, args...)...)
+	for i, tip := range st.Tips() {
+		c.printf("  %d. %s\n", i+1, tip)
 	}
-	if st.Reporter != nil {
-		step("以「%s（%s）」身份发送：日报 今日受理工单6件，办结5件", st.Reporter.Name, st.ReporterUnit)
-		step("点右侧「日报汇总」立即生成日报，在群里找到%s一节", st.ReporterUnit)
-	}
-	if st.Leader != nil && st.Target != "" {
-		line := fmt.Sprintf("以「%s（区领导）」身份发送：调度 @%s 明天下班前报送整改方案", st.Leader.Name, st.Target)
-		if st.TargetHead != nil {
-			line += fmt.Sprintf("，再点左侧「%s」看其收到的应用消息", st.TargetHead.Name)
-		}
-		step("%s", line)
-	}
-	step("以「%s（陌生人）」身份随便说一句，看未登记提示", demo.StrangerName)
 	c.printf("\n按 Ctrl+C 退出。\n\n")
 }

@@ -126,6 +126,11 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if _, ok := reports[*steps.Reporter.DepartmentID]; ok {
 		t.Errorf("first reporter %s's unit has reported already", steps.Reporter.Name)
 	}
+	tips := steps.Tips()
+	if len(tips) != 4 || !strings.HasPrefix(tips[0], "以「黄志明（卫健委）」身份发送：日报 ") ||
+		!strings.Contains(tips[2], "调度 @住建局") || !strings.Contains(tips[2], "「王建华」") || !strings.Contains(tips[3], StrangerName) {
+		t.Errorf("tips: %q", tips)
+	}
 }
 
 func TestSeedBeforeTheWorkingDayStampsReportsBeforeNow(t *testing.T) {

@@ -52,6 +52,9 @@ func TestPageRendersWeComMarkdownSafely(t *testing.T) {
 		chromedp.Navigate(r.url+"/"),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
 	)
+	if got := eval(`[...document.querySelectorAll('#messages .tips li')].map(li => li.textContent).join('|')`); !strings.HasPrefix(got, "以「黄志明（卫健委）」") || strings.Count(got, "|") != 3 {
+		t.Errorf("an empty chat shows the first steps: %q", got)
+	}
 	run("speak as the main leader",
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#speaker'); s.value = 'zhoujianguo'; s.dispatchEvent(new Event('change')); })()`),
 		chromedp.SendKeys(chromedp.ID("input"), "查 D12"+kb.Enter),

@@ -194,51 +194,6 @@ func deptByCode(dir *models.Directory, code string) *models.Department {
 	return nil
 }
 
-// Steps are what a visitor should try first, drawn from the data as it stands.
-type Steps struct {
-	// Reporter is the head of the first unit that has not reported today.
-	Reporter *models.Member
-	// ReporterUnit is that unit's name.
-	ReporterUnit string
-	// Leader is the main leader.
-	Leader *models.Member
-	// Target is the department of the example dispatch, TargetHead its head.
-	Target     string
-	TargetHead *models.Member
-}
-
-// FirstSteps picks the members of the first things to try. A field is nil
-// when the data has no such member (an org edited by hand).
-func FirstSteps(ctx context.Context, store *models.Store, now time.Time) (Steps, error) {
-	var st Steps
-	dir, err := store.Directory(ctx)
-	if err != nil {
-		return st, fmt.Errorf("demo: first steps: %w", err)
-	}
-	reports, err := store.DailyReports(ctx, now.In(store.Location()).Format(time.DateOnly))
-	if err != nil {
-		return st, fmt.Errorf("demo: first steps: %w", err)
-	}
-	for _, d := range models.Unreported(dir.Departments, reports) {
-		if heads := dir.MembersOf(d.ID, models.RoleHead); len(heads) > 0 {
-			st.Reporter, st.ReporterUnit = heads[0], d.Name
-			break
-		}
-	}
-	for _, m := range dir.WithRole(models.RoleLeader) {
-		if st.Leader == nil || m.Main {
-			st.Leader = m
-		}
-	}
-	if d := deptByCode(dir, "zjj"); d != nil {
-		st.Target = d.Name
-		if heads := dir.MembersOf(d.ID, models.RoleHead); len(heads) > 0 {
-			st.TargetHead = heads[0]
-		}
-	}
-	return st, nil
-}
-
 // dispatchesKey marks a database whose demo dispatches were issued, so that a
 // restart before the bot handled them does not issue them twice.
 const dispatchesKey = "demo.dispatches_issued"

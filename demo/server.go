@@ -350,6 +350,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		"stranger": memberView{UserID: StrangerID, Name: StrangerName, Role: "stranger", Title: "未登记"},
 		"names":    mentionNames(dir),
 		"first":    first,
+		"tips":     steps.Tips(),
 		"jobs":     s.jobList(),
 	})
 }

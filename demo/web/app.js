@@ -319,7 +319,12 @@
     const list = $('messages');
     list.textContent = '';
     if (!state.chat.length) {
-      list.appendChild(el('li', 'empty', '暂无消息。在下方选择身份，输入指令后发送，机器人的回复会出现在这里。'));
+      const li = el('li', 'empty');
+      li.appendChild(el('div', null, '暂无消息。在下方选择身份，输入指令后发送，机器人的回复会出现在这里。先试试：'));
+      const tips = el('ol', 'tips');
+      for (const tip of state.info.tips) tips.appendChild(el('li', null, tip));
+      li.appendChild(tips);
+      list.appendChild(li);
       return;
     }
     state.chat.forEach((ev, i) => appendChat(ev, state.chat[i - 1]));
@@ -448,7 +453,7 @@
       const og = el('optgroup');
       og.label = label;
       for (const m of ms) {
-        const o = el('option', null, m.name + '（' + m.title.replace(label + ' · ', '') + '）');
+        const o = el('option', null, m.name + '（' + m.title + '）');
         o.value = m.userid;
         og.appendChild(o);
       }
