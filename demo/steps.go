@@ -60,7 +60,7 @@ func (st Steps) Tips() []string {
 	if st.Reporter != nil {
 		out = append(out,
 			fmt.Sprintf("以「%s（%s）」身份发送：日报 今日受理工单6件，办结5件", st.Reporter.Name, st.ReporterUnit),
-			fmt.Sprintf("点右侧「日报汇总」立即生成日报，在群里找到%s一节", st.ReporterUnit))
+			fmt.Sprintf("点右侧「日报汇总」发布今日日报，在群里找到%s一节（每天只发布一次，之后可发送“预览日报”查看）", st.ReporterUnit))
 	}
 	if st.Leader != nil && st.Target != "" {
 		tip := fmt.Sprintf("以「%s（区领导）」身份发送：调度 @%s 明天下班前报送整改方案", st.Leader.Name, st.Target)
