@@ -42,11 +42,16 @@ const (
 // platform number. DepartmentID is the responsible department; GridDepartmentID
 // the town or street it was also sent to (双派单). Contacted and Resolved are
 // unknown (nil) until the platform reports them.
+//
+// Its indexes are few on purpose, for each one costs every imported row: the
+// number, (department, received), received, resolved, reopened, the grid,
+// (status, deadline) for the scans of open tickets, and idx_tickets_score,
+// which leads with the visit and covers the 三率 GROUP BY and the visit sets.
 type Ticket struct {
 	ID               uint        `gorm:"primaryKey" json:"-"`
 	Number           string      `gorm:"size:64;not null;uniqueIndex" json:"number"`
 	Source           string      `gorm:"size:16" json:"source,omitempty"`
-	Category         string      `gorm:"size:32;index" json:"category,omitempty"`
+	Category         string      `gorm:"size:32" json:"category,omitempty"`
 	Title            string      `gorm:"size:255" json:"title,omitempty"`
 	Content          string      `gorm:"type:text" json:"content,omitempty"`
 	Address          string      `gorm:"size:255" json:"address,omitempty"`
@@ -55,7 +60,7 @@ type Ticket struct {
 	GridDepartmentID *uint       `gorm:"index" json:"-"`
 	GridDepartment   *Department `json:"-"`
 	ReceivedAt       time.Time   `gorm:"not null;index;index:idx_tickets_dept_received,priority:2" json:"received_at"`
-	Deadline         *time.Time  `gorm:"index;index:idx_tickets_status_deadline,priority:2" json:"deadline,omitempty"`
+	Deadline         *time.Time  `gorm:"index:idx_tickets_status_deadline,priority:2" json:"deadline,omitempty"`
 	DeadlineSource   string      `gorm:"size:16" json:"deadline_source,omitempty"`
 	SignedAt         *time.Time  `json:"signed_at,omitempty"`
 	ResolvedAt       *time.Time  `gorm:"index" json:"resolved_at,omitempty"`
@@ -65,14 +70,14 @@ type Ticket struct {
 	Satisfaction     string      `gorm:"size:8;index:idx_tickets_score,priority:7" json:"satisfaction,omitempty"`
 	// VisitedAt is the return visit (回访) that gave Satisfaction; it places the
 	// ticket in an assessment period.
-	VisitedAt   *time.Time `gorm:"index;index:idx_tickets_score,priority:3" json:"visited_at,omitempty"`
+	VisitedAt   *time.Time `gorm:"index:idx_tickets_score,priority:1" json:"visited_at,omitempty"`
 	ReopenCount int        `gorm:"not null" json:"reopen_count"`
 	// ReopenedAt is when ReopenCount last went up (重办).
 	ReopenedAt *time.Time `gorm:"index" json:"reopened_at,omitempty"`
 	// Assessed marks a ticket counted in 三率 (有效回访 / 纳入考评).
-	Assessed bool `gorm:"not null;index:idx_tickets_score,priority:1" json:"assessed"`
+	Assessed bool `gorm:"not null;index:idx_tickets_score,priority:2" json:"assessed"`
 	// Excluded marks a ticket taken out of assessment (剔除).
-	Excluded  bool      `gorm:"not null;index:idx_tickets_score,priority:2" json:"excluded"`
+	Excluded  bool      `gorm:"not null;index:idx_tickets_score,priority:3" json:"excluded"`
 	Priority  bool      `gorm:"not null" json:"priority,omitempty"`  // 重点
 	Difficult bool      `gorm:"not null" json:"difficult,omitempty"` // 疑难
 	CreatedAt time.Time `json:"-"`

@@ -7,11 +7,13 @@
 package tickets
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,7 +26,7 @@ import (
 
 // Defaults of a Service.
 const (
-	DefaultBatchSize = 1000
+	DefaultBatchSize = 5000
 	DefaultMaxErrors = 1000
 )
 
@@ -187,7 +189,8 @@ type pending struct {
 	in  *input
 }
 
-// run reads records with next until io.EOF and writes them in batches.
+// run reads records with next until io.EOF and writes them in batches. Reading
+// and parsing run in a goroutine of their own, one batch ahead of the writes.
 func (s *Service) run(ctx context.Context, actor string, next func() (int, record, error)) (*Summary, error) {
 	dir, err := s.Store.Directory(ctx)
 	if err != nil {
@@ -195,42 +198,66 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 	}
 	batchSize := cmpOr(s.BatchSize, DefaultBatchSize)
 	keep := cmpOr(s.MaxErrors, DefaultMaxErrors)
-	sum := &Summary{}
-	var batch []pending
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	batches := make(chan []pending, 1)
+	var read Summary // the reader's refusals; read once batches is closed
+	var readErr error
+	go func() {
+		defer close(batches)
+		batch := make([]pending, 0, batchSize)
+		send := func() bool {
+			select {
+			case batches <- batch:
+				batch = make([]pending, 0, batchSize)
+				return true
+			case <-ctx.Done():
+				return false
+			}
 		}
-		err := s.writeBatch(ctx, batch, actor, sum, keep)
-		batch = batch[:0]
-		return err
-	}
-	for {
-		num, rec, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
+		for {
+			num, rec, err := next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
 			var se *sheet.Error
-			if errors.As(err, &se) && se.Row > 0 {
-				sum.refuse(se, keep)
+			switch {
+			case errors.As(err, &se) && se.Row > 0:
+				read.refuse(se, keep)
+				continue
+			case err != nil:
+				readErr = err
+				return
+			}
+			in, rerr := s.parse(num, rec, dir)
+			if rerr != nil {
+				read.refuse(rerr, keep)
 				continue
 			}
-			return sum, err
+			if batch = append(batch, pending{num, in}); len(batch) >= batchSize && !send() {
+				return
+			}
 		}
-		in, rerr := s.parse(num, rec, dir)
-		if rerr != nil {
-			sum.refuse(rerr, keep)
-			continue
+		if len(batch) > 0 {
+			send()
 		}
-		batch = append(batch, pending{num, in})
-		if len(batch) >= batchSize {
-			if err := flush(); err != nil {
-				return sum, err
+	}()
+
+	sum := &Summary{}
+	var writeErr error
+	for batch := range batches {
+		if writeErr == nil {
+			if writeErr = s.writeBatch(ctx, batch, actor, sum, keep); writeErr != nil {
+				cancel() // stop the reader; the loop drains what it sent
 			}
 		}
 	}
-	return sum, flush()
+	sum.Failed += read.Failed
+	sum.Errors = append(sum.Errors, read.Errors...)
+	slices.SortStableFunc(sum.Errors, func(a, b *sheet.Error) int { return a.Row - b.Row })
+	sum.Errors = sum.Errors[:min(len(sum.Errors), keep)]
+	return sum, cmp.Or(writeErr, readErr)
 }
 
 // writeBatch merges a batch onto the stored tickets and saves it in one
