@@ -45,7 +45,7 @@ const (
 //
 // Its indexes are few on purpose, for each one costs every imported row: the
 // number, (department, received), received, resolved, reopened, the grid,
-// (status, deadline) for the scans of open tickets, and idx_tickets_score,
+// (status, deadline) for the scans of open tickets, and idx_tickets_visits,
 // which leads with the visit and covers the 三率 GROUP BY and the visit sets.
 type Ticket struct {
 	ID               uint        `gorm:"primaryKey" json:"-"`
@@ -55,7 +55,7 @@ type Ticket struct {
 	Title            string      `gorm:"size:255" json:"title,omitempty"`
 	Content          string      `gorm:"type:text" json:"content,omitempty"`
 	Address          string      `gorm:"size:255" json:"address,omitempty"`
-	DepartmentID     *uint       `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_score,priority:4" json:"-"`
+	DepartmentID     *uint       `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4" json:"-"`
 	Department       *Department `json:"-"`
 	GridDepartmentID *uint       `gorm:"index" json:"-"`
 	GridDepartment   *Department `json:"-"`
@@ -65,19 +65,19 @@ type Ticket struct {
 	SignedAt         *time.Time  `json:"signed_at,omitempty"`
 	ResolvedAt       *time.Time  `gorm:"index" json:"resolved_at,omitempty"`
 	Status           string      `gorm:"size:16;not null;index:idx_tickets_status_deadline,priority:1" json:"status"`
-	Contacted        *bool       `gorm:"index:idx_tickets_score,priority:5" json:"contacted,omitempty"`
-	Resolved         *bool       `gorm:"index:idx_tickets_score,priority:6" json:"resolved,omitempty"`
-	Satisfaction     string      `gorm:"size:8;index:idx_tickets_score,priority:7" json:"satisfaction,omitempty"`
+	Contacted        *bool       `gorm:"index:idx_tickets_visits,priority:5" json:"contacted,omitempty"`
+	Resolved         *bool       `gorm:"index:idx_tickets_visits,priority:6" json:"resolved,omitempty"`
+	Satisfaction     string      `gorm:"size:8;index:idx_tickets_visits,priority:7" json:"satisfaction,omitempty"`
 	// VisitedAt is the return visit (回访) that gave Satisfaction; it places the
 	// ticket in an assessment period.
-	VisitedAt   *time.Time `gorm:"index:idx_tickets_score,priority:1" json:"visited_at,omitempty"`
+	VisitedAt   *time.Time `gorm:"index:idx_tickets_visits,priority:1" json:"visited_at,omitempty"`
 	ReopenCount int        `gorm:"not null" json:"reopen_count"`
 	// ReopenedAt is when ReopenCount last went up (重办).
 	ReopenedAt *time.Time `gorm:"index" json:"reopened_at,omitempty"`
 	// Assessed marks a ticket counted in 三率 (有效回访 / 纳入考评).
-	Assessed bool `gorm:"not null;index:idx_tickets_score,priority:2" json:"assessed"`
+	Assessed bool `gorm:"not null;index:idx_tickets_visits,priority:2" json:"assessed"`
 	// Excluded marks a ticket taken out of assessment (剔除).
-	Excluded  bool      `gorm:"not null;index:idx_tickets_score,priority:3" json:"excluded"`
+	Excluded  bool      `gorm:"not null;index:idx_tickets_visits,priority:3" json:"excluded"`
 	Priority  bool      `gorm:"not null" json:"priority,omitempty"`  // 重点
 	Difficult bool      `gorm:"not null" json:"difficult,omitempty"` // 疑难
 	CreatedAt time.Time `json:"-"`

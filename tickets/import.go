@@ -51,6 +51,28 @@ type Service struct {
 // LoadCalendar returns the working-day calendar in the store's zone with the
 // admins' overrides (HolidayOverride) applied.
 func LoadCalendar(ctx context.Context, s *models.Store) (*calendar.Calendar, error) {
+	overrides, err := calendarOverrides(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return calendar.New(s.Location(), overrides), nil
+}
+
+// ReloadCalendar applies the store's current overrides to cal, so that a
+// running service follows `yanzhen holiday add` made elsewhere; call it now
+// and then (before each overdue scan, say).
+func ReloadCalendar(ctx context.Context, s *models.Store, cal *calendar.Calendar) error {
+	overrides, err := calendarOverrides(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := cal.SetOverrides(overrides); err != nil {
+		return fmt.Errorf("tickets: reload calendar: %w", err)
+	}
+	return nil
+}
+
+func calendarOverrides(ctx context.Context, s *models.Store) ([]calendar.Override, error) {
 	rows, err := s.HolidayOverrides(ctx, 0)
 	if err != nil {
 		return nil, err
@@ -59,7 +81,7 @@ func LoadCalendar(ctx context.Context, s *models.Store) (*calendar.Calendar, err
 	for i, o := range rows {
 		overrides[i] = calendar.Override{Date: o.Date, Work: o.Work, Name: o.Name}
 	}
-	return calendar.New(s.Location(), overrides), nil
+	return overrides, nil
 }
 
 // Summary is the outcome of an import.

@@ -334,7 +334,7 @@ func TestDeadlineRulesAndExtension(t *testing.T) {
 		if _, err := s.SetHolidayOverride(ctx, "2026-11-23", false, "临时调休"); err != nil {
 			t.Fatal(err)
 		}
-		if svc.Calendar, err = tickets.LoadCalendar(ctx, s); err != nil {
+		if err := tickets.ReloadCalendar(ctx, s, svc.Calendar); err != nil {
 			t.Fatal(err)
 		}
 		if got := push(rule); got != "新增 0, 更新 1, 未变 0, 错误 0" {
@@ -343,6 +343,10 @@ func TestDeadlineRulesAndExtension(t *testing.T) {
 		tk, events = ticket(t, s, "D2")
 		if !tk.Deadline.Equal(sh(11, 24, 10, 0)) || events[len(events)-1].Reason != "按类别时限计算" {
 			t.Errorf("D2 after the override: %v %+v", tk.Deadline, events)
+		}
+		// A fresh load sees the override too.
+		if cal, err := tickets.LoadCalendar(ctx, s); err != nil || cal.IsWorkday(sh(11, 23, 12, 0)) {
+			t.Errorf("loaded calendar: 23 November a working day (%v)", err)
 		}
 		// Categories without a limit of their own take the default (5 working days).
 		if d := svc.RuleDeadline(sh(11, 20, 10, 0), "未知类别"); !d.Equal(sh(11, 30, 10, 0)) {
