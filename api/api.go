@@ -112,6 +112,10 @@ func (s *server) postTickets(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !json.Valid(body) {
+		writeError(w, http.StatusBadRequest, "请求体不是有效的 JSON")
+		return
+	}
 	sum, err := s.tickets.ImportJSON(r.Context(), bytes.NewReader(body), actor)
 	s.writeSummary(w, r, sum, err, "条")
 }

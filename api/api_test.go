@@ -132,11 +132,25 @@ func TestPostAndGetTickets(t *testing.T) {
 		if w.Code != http.StatusNotFound || out["error"] != "未找到工单 NOPE" {
 			t.Errorf("missing: %d %v", w.Code, out)
 		}
-		for _, bad := range []string{`{"number":"X1"}`, `[1, 2]`, ``} {
+		for bad, want := range map[string]string{
+			`{"number":"X1"}`: "请求体应为工单 JSON 数组",
+			``:                "请求内容为空",
+			`[{"number":"X9","received_at":"2026-11-20 09:00"}, {"number":`: "请求体不是有效的 JSON",
+		} {
 			w, out = do(h, call{method: "POST", path: "/api/v1/tickets", body: strings.NewReader(bad), auth: bearer})
-			if w.Code != http.StatusBadRequest || out["error"] == "" {
+			if w.Code != http.StatusBadRequest || out["error"] != want {
 				t.Errorf("bad body %q: %d %v", bad, w.Code, out)
 			}
+		}
+		// Truncated JSON imports nothing, not even its good first item.
+		if w, _ := do(h, call{method: "GET", path: "/api/v1/tickets/X9", auth: bearer}); w.Code != http.StatusNotFound {
+			t.Errorf("a truncated body imported X9: %d", w.Code)
+		}
+		// Items that are not objects are refused rows.
+		w, out = do(h, call{method: "POST", path: "/api/v1/tickets", body: strings.NewReader(`[1, "x"]`), auth: bearer})
+		if w.Code != http.StatusOK || out["summary"] != "新增 0, 更新 0, 未变 0, 错误 2" ||
+			out["errors"].([]any)[0].(map[string]any)["message"] != "第 1 条：应为 JSON 对象" {
+			t.Errorf("non-object items: %d %v", w.Code, out)
 		}
 		if w, _ := do(h, call{method: "DELETE", path: "/api/v1/tickets/X1", auth: bearer}); w.Code != http.StatusMethodNotAllowed {
 			t.Errorf("delete: %d", w.Code)

@@ -81,9 +81,11 @@ func (e *Error) Error() string {
 	return e.Reason
 }
 
-// source yields the cells of one row after another; io.EOF ends it.
+// source yields the cells of one row after another; io.EOF ends it. rows is
+// how many rows of the sheet the call went past: 1, plus blank lines a csv
+// reader skipped.
 type source interface {
-	next() ([]string, error)
+	next() (cells []string, rows int, err error)
 	close() error
 }
 
@@ -153,15 +155,15 @@ func detect(br *bufio.Reader, o Options) (Format, error) {
 }
 
 func (rd *Reader) readHeader(required []string) error {
-	for i := 0; i < headerScanRows; i++ {
-		cells, err := rd.src.next()
+	for rd.num < headerScanRows {
+		cells, rows, err := rd.src.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		rd.num++
+		rd.num += rows
 		index, headers := rd.match(cells)
 		if isHeader(index, required, len(rd.columns)) {
 			rd.index, rd.headers = index, headers
@@ -267,7 +269,7 @@ func (rd *Reader) Next() (Row, error) {
 		return Row{}, rd.err
 	}
 	for {
-		cells, err := rd.src.next()
+		cells, rows, err := rd.src.next()
 		if err != nil {
 			var se *Error
 			if !errors.Is(err, io.EOF) && !errors.As(err, &se) {
@@ -276,7 +278,7 @@ func (rd *Reader) Next() (Row, error) {
 			rd.err = err
 			return Row{}, err
 		}
-		rd.num++
+		rd.num += rows
 		if !blank(cells) {
 			return Row{Num: rd.num, cells: cells, rd: rd}, nil
 		}
@@ -364,14 +366,15 @@ func openXLSX(r io.Reader, sheetName string) (*xlsxSource, error) {
 	return &xlsxSource{f: f, rows: rows}, nil
 }
 
-func (s *xlsxSource) next() ([]string, error) {
+func (s *xlsxSource) next() ([]string, int, error) {
 	if !s.rows.Next() {
 		if err := s.rows.Error(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return nil, io.EOF
+		return nil, 0, io.EOF
 	}
-	return s.rows.Columns(excelize.Options{RawCellValue: true})
+	cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
+	return cells, 1, err
 }
 
 func (s *xlsxSource) close() error {
@@ -381,6 +384,9 @@ func (s *xlsxSource) close() error {
 // csvSource streams a csv file, decoded to UTF-8.
 type csvSource struct {
 	r *csv.Reader
+	// line is the line the next record would start on if no blank line came
+	// first; Excel shows blank lines as empty rows, the csv reader skips them.
+	line int
 }
 
 // sniffBytes is how much of a csv file decides its encoding and delimiter.
@@ -409,7 +415,7 @@ func openCSV(br *bufio.Reader) (*csvSource, error) {
 	if !bytes.ContainsRune(first, ',') && bytes.ContainsRune(first, '\t') {
 		cr.Comma = '\t'
 	}
-	return &csvSource{r: cr}, nil
+	return &csvSource{r: cr, line: 1}, nil
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8, forgiving a character cut
@@ -426,15 +432,21 @@ func validUTF8Prefix(b []byte, truncated bool) bool {
 	return utf8.Valid(b)
 }
 
-func (s *csvSource) next() ([]string, error) {
+func (s *csvSource) next() ([]string, int, error) {
 	rec, err := s.r.Read()
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{Row: pe.StartLine, Reason: "csv 格式错误：" + pe.Err.Error()}
+			return nil, 0, &Error{Row: pe.StartLine, Reason: "csv 格式错误：" + pe.Err.Error()}
 		}
+		return nil, 0, err
 	}
-	return rec, err
+	start, _ := s.r.FieldPos(0)
+	rows := 1 + max(0, start-s.line)
+	// A quoted cell may span lines; the record ends where its last cell does.
+	last, _ := s.r.FieldPos(len(rec) - 1)
+	s.line = last + strings.Count(rec[len(rec)-1], "\n") + 1
+	return rec, rows, nil
 }
 
 func (s *csvSource) close() error { return nil }

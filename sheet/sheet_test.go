@@ -3,6 +3,7 @@ package sheet_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -132,14 +133,31 @@ func TestCSVEncodings(t *testing.T) {
 			}
 			defer rd.Close()
 			rows := readAll(t, rd)
+			// The blank line is row 3 in Excel; the next record is row 4.
 			want := []got{
 				{2, "2026001", "2026年11月20日 9时30分", "住建局"},
-				{3, "2026002", "2026-11-21", "城管局,二科"},
+				{4, "2026002", "2026-11-21", "城管局,二科"},
 			}
 			if len(rows) != 2 || rows[0] != want[0] || rows[1] != want[1] {
 				t.Errorf("rows = %+v\nwant   %+v", rows, want)
 			}
 		})
+	}
+}
+
+func TestCSVRowNumbersFollowExcel(t *testing.T) {
+	// A cell spanning two lines is one row in Excel; blank lines are rows too.
+	text := "工单编号,受理时间\n\n\nA,\"第一行\n第二行\"\nB,x\n\nC,y\n"
+	rd, err := sheet.Open(strings.NewReader(text), sheet.Options{Columns: columns, Required: []string{"number"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nums []int
+	for _, r := range readAll(t, rd) {
+		nums = append(nums, r.num)
+	}
+	if fmt.Sprint(nums) != "[4 5 7]" {
+		t.Errorf("row numbers = %v, want [4 5 7]", nums)
 	}
 }
 

@@ -7,6 +7,7 @@
 package tickets
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -134,7 +135,9 @@ func (s *Service) ImportFile(ctx context.Context, r io.Reader, name, actor strin
 // received_at, …) or by any header name of Columns (工单编号, 受理时间, …).
 // Values are strings, numbers, booleans or null; times are text in any form
 // sheet.ParseTime reads, e.g. RFC 3339 or "2026-11-20 09:30:00". Row numbers
-// in errors count the objects from 1. The array is decoded as a stream.
+// in errors count the objects from 1; an item that is not an object is a
+// refused row. The array is decoded as a stream: invalid JSON stops the import
+// where it is (check it first to import all or nothing).
 func (s *Service) ImportJSON(ctx context.Context, r io.Reader, actor string) (*Summary, error) {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
@@ -147,9 +150,15 @@ func (s *Service) ImportJSON(ctx context.Context, r io.Reader, actor string) (*S
 			return 0, nil, io.EOF
 		}
 		n++
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, nil, models.Errorf(models.EINVALID, "第 %d 条不是有效的 JSON", n)
+		}
 		var obj map[string]any
-		if err := dec.Decode(&obj); err != nil {
-			return 0, nil, models.Errorf(models.EINVALID, "第 %d 条不是有效的 JSON 对象", n)
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&obj); err != nil || obj == nil {
+			return 0, nil, &sheet.Error{Row: n, Reason: "应为 JSON 对象"}
 		}
 		return n, newJSONRecord(obj), nil
 	})
