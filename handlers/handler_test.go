@@ -118,6 +118,20 @@ func TestDailyReport(t *testing.T) {
 		if r := reports[x.dept["hhjd"].ID]; !r.Late || r.PostedAt == nil {
 			t.Errorf("late report stored %+v", r)
 		}
+
+		// A correction of a report that went out goes out too, as 更正.
+		x.clock.Set(at("2026-11-20 19:05"))
+		fix := x.say("lisi", "日报 今日办结工单9件")
+		if body := fix.reply(); body != "已更新环海街道11月20日日报（第2版，8字）。今日日报已发布，本次更新已作为更正发至工作群。" {
+			t.Errorf("correction reply: %q", body)
+		}
+		if g := fix.group(); len(g) != 1 || !strings.Contains(g[0].Body, "【更正】环海街道") || !strings.Contains(g[0].Body, "今日办结工单9件") {
+			t.Errorf("更正 %+v", g)
+		}
+		// Saying the same twice sends one correction per revision, not one per message.
+		if g := x.say("wangwu", "未报").group(); len(g) != 0 {
+			t.Errorf("an unrelated command re-posted the report: %+v", g)
+		}
 	})
 }
 

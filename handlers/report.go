@@ -59,8 +59,8 @@ func (h *Handler) submit(r *request, appendText bool) error {
 		return err
 	}
 	switch {
-	case rep.PostedAt != nil:
-		reply += "今日日报已发布，本次更新不再另行推送。"
+	case posted > 0 && rep.PostedRevision > 0:
+		reply += "今日日报已发布，本次更新已作为更正发至工作群。"
 	case posted > 0 && late:
 		reply += fmt.Sprintf("已过%s报送时间，记为迟报，已作为补报发至工作群。", h.cfg.Schedule.ReportAt)
 	case posted > 0:

@@ -26,7 +26,8 @@ type ReportSubmission struct {
 // SubmitReport records a department's report for a day: the first submission
 // creates it, a later one replaces (or with Append extends) the text and bumps
 // the revision. A withdrawn report comes back with the new text. A report that
-// was on time stays on time only if this submission is too.
+// was on time stays on time only if this submission is too. A new revision is
+// unposted until it goes out, so a correction after posting is posted as well.
 func (s *Store) SubmitReport(ctx context.Context, sub ReportSubmission) (*DailyReport, error) {
 	text := strings.TrimSpace(sub.Text)
 	if text == "" {
@@ -55,6 +56,7 @@ func (s *Store) SubmitReport(ctx context.Context, sub ReportSubmission) (*DailyR
 		}
 		r.Withdrawn = false
 		r.Revision++
+		r.PostedAt = nil // this revision has not gone out yet
 		r.SubmittedBy, r.SubmitterName, r.SubmittedAt = sub.By, sub.ByName, sub.At
 		r.Late = sub.Late
 		if err := tx.db.Save(&r).Error; err != nil {
@@ -96,12 +98,15 @@ func (s *Store) DailyReports(ctx context.Context, day string) (map[uint]DailyRep
 	return out, nil
 }
 
-// MarkReportsPosted records that reports went out (in the 18:00 report or as 补报).
+// MarkReportsPosted records that reports went out, at their current revision
+// (in the 18:00 report, or as 补报 or 更正).
 func (s *Store) MarkReportsPosted(ctx context.Context, ids []uint, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.db.WithContext(ctx).Model(&DailyReport{}).Where("id IN ?", ids).Update("posted_at", at).Error; err != nil {
+	err := s.db.WithContext(ctx).Model(&DailyReport{}).Where("id IN ?", ids).
+		Updates(map[string]any{"posted_at": at, "posted_revision": gorm.Expr("revision")}).Error
+	if err != nil {
 		return fmt.Errorf("models: mark reports posted: %w", err)
 	}
 	return nil

@@ -8,7 +8,8 @@ import (
 // DailyReport is a department's report of one working day (Day is "2006-01-02" in
 // the configured zone). A resubmission replaces Text and bumps Revision; a report
 // submitted after the report time is Late and goes out as its own 补报 message.
-// PostedAt is set once the report has been put in the outbox.
+// PostedAt is set once the report has been put in the outbox, and cleared by a
+// new revision, which then goes out too.
 type DailyReport struct {
 	ID            uint        `gorm:"primaryKey"`
 	DepartmentID  uint        `gorm:"not null;uniqueIndex:idx_daily_reports_dept_day,priority:1"`
@@ -22,8 +23,11 @@ type DailyReport struct {
 	Revision      int         `gorm:"not null"`
 	Withdrawn     bool        `gorm:"not null"`
 	PostedAt      *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// PostedRevision is the revision that went out last; a later revision of
+	// a posted report goes out again as a correction (更正).
+	PostedRevision int `gorm:"not null"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Dispatch statuses.

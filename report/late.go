@@ -18,15 +18,19 @@ func LateKey(r *models.DailyReport) string {
 }
 
 // RenderLate renders a department's report that arrived after the day's report
-// was posted, as its own robot markdown message (补报): the department, the
-// day, the text, who sent it and when.
+// was posted, as its own robot markdown message (补报, or 更正 when an earlier
+// revision went out already): the department, the day, the text, who sent it and when.
 func RenderLate(dept *models.Department, r *models.DailyReport, loc *time.Location) string {
 	day, _ := time.ParseInLocation("2006-01-02", r.Day, loc)
 	who := r.SubmitterName
 	if who == "" {
 		who = r.SubmittedBy
 	}
-	return "**【补报】" + dept.Name + " " + monthDayCN(day) + "工作日报**\n" + quote(r.Text) + "\n" +
+	tag := "补报"
+	if r.PostedRevision > 0 {
+		tag = "更正" // an earlier revision went out already
+	}
+	return "**【" + tag + "】" + dept.Name + " " + monthDayCN(day) + "工作日报**\n" + quote(r.Text) + "\n" +
 		comment(who+" "+r.SubmittedAt.In(loc).Format("15:04")+" 报送")
 }
 
