@@ -17,12 +17,14 @@ import (
 	"go.uber.org/zap/zapcore"
 	gormlogger "gorm.io/gorm/logger"
 
+	"yanzhen/api"
 	"yanzhen/bot"
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/handlers"
 	"yanzhen/models"
 	"yanzhen/report"
+	"yanzhen/tickets"
 )
 
 // shutdownBudget is how long a stopping service waits for requests and workers.
@@ -54,6 +56,8 @@ type Main struct {
 	// commands (package handlers); a test may replace it before Serve. Nil
 	// stores callbacks and marks them handled, nothing more.
 	Handlers bot.Handler
+	// Tickets imports tickets for the CLI and the API, on Calendar.
+	Tickets *tickets.Service
 	// Extra serves every path the service's own routes do not, when set
 	// before Serve: `yanzhen demo` mounts its page and fake WeCom there.
 	Extra http.Handler
@@ -88,7 +92,11 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		m.Close()
 		return nil, err
 	}
-	m.Calendar = calendar.New(cfg.Location(), nil)
+	if m.Calendar, err = tickets.LoadCalendar(ctx, m.Store); err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Tickets = &tickets.Service{Store: m.Store, Calendar: m.Calendar, Rules: cfg.Rules}
 	m.Bot, err = bot.New(m.Store, bot.Options{
 		WeCom: cfg.WeCom, Outbox: cfg.Outbox, Log: log, Registerer: m.Registry, Now: o.Now,
 	})
@@ -125,6 +133,7 @@ func (m *Main) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	m.Bot.Register(mux)
+	mux.Handle("/api/", api.New(api.Options{Tickets: m.Tickets, Token: m.Config.HTTP.AdminToken, Log: m.Log.Named("api")}))
 	if m.Extra != nil {
 		mux.Handle("/", m.Extra)
 	}
@@ -172,6 +181,8 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 		stopJobs = stop
 	}
 	m.Bot.Start(m.Handlers)
+	stopReload := m.followCalendar(ctx)
+	defer stopReload()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	m.Log.Info("yanzhen serving", zap.String("addr", ln.Addr().String()), zap.String("version", Version),
@@ -192,6 +203,48 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 	// The callbacks have stopped arriving; let the handling and sending
 	// under way finish within what is left of the budget.
 	return errors.Join(serveErr, m.Bot.Shutdown(sctx))
+}
+
+// calendarReload is how soon a running service follows `yanzhen holiday add`.
+const calendarReload = time.Minute
+
+// followCalendar reloads the admins' calendar overrides every calendarReload
+// until the returned stop is called, and warns when next year's holidays are
+// still missing late in the year (the State Council publishes them each November).
+func (m *Main) followCalendar(ctx context.Context) (stop func()) {
+	m.warnMissingHolidays(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(calendarReload)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := tickets.ReloadCalendar(ctx, m.Store, m.Calendar); err != nil && ctx.Err() == nil {
+					m.Log.Warn("calendar reload failed", errField(err))
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// warnMissingHolidays logs a warning from December on when next year is past
+// the built-in calendar and no override for it has been entered.
+func (m *Main) warnMissingHolidays(ctx context.Context) {
+	now := m.Now().In(m.Config.Location())
+	next := now.Year() + 1
+	if now.Month() < time.December || next <= calendar.LastBuiltInYear {
+		return
+	}
+	rows, err := m.Store.HolidayOverrides(ctx, next)
+	if err == nil && len(rows) == 0 {
+		m.Log.Warn("next year's public holidays are not entered: add them with `yanzhen holiday add`", zap.Int("year", next))
+	}
 }
 
 // newLogger builds the zap logger: JSON under serve, console under demo.

@@ -23,11 +23,12 @@ import (
 // DateLayout is the layout of Override.Date.
 const DateLayout = "2006-01-02"
 
-// lunarYears are the years whose arrangement lunar-go v1.4.6 holds (it starts with the
-// make-up days of late 2001 and ends with 2026).
+// The years whose arrangement lunar-go v1.4.6 holds: it starts with the make-up
+// days of late 2001 and ends with 2026. LastBuiltInYear is the last year a
+// service knows without overrides.
 const (
-	lunarFirstYear = 2001
-	lunarLastYear  = 2026
+	lunarFirstYear  = 2001
+	LastBuiltInYear = 2026
 )
 
 // Override sets one date to a working day or a day off, winning over lunar-go and the weekend
@@ -92,7 +93,7 @@ type info struct {
 // lunarDays holds lunar-go's arrangement, loaded once; it is never written afterwards.
 var lunarDays = sync.OnceValue(func() map[day]info {
 	m := make(map[day]info, 1024)
-	for y := lunarFirstYear; y <= lunarLastYear; y++ {
+	for y := lunarFirstYear; y <= LastBuiltInYear; y++ {
 		for e := HolidayUtil.GetHolidaysByYear(y).Front(); e != nil; e = e.Next() {
 			h := e.Value.(*HolidayUtil.Holiday)
 			t, err := time.Parse(DateLayout, h.GetDay())
