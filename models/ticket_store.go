@@ -137,7 +137,7 @@ func (s *Store) SaveTickets(ctx context.Context, writes []TicketWrite, actor str
 // unnecessary: INSERT OR ROLLBACK for constraints (insertAll), and foreign
 // keys checked at commit instead of per statement (bulkMode).
 
-// bulkCachePages is the page cache (in KiB, as PRAGMA cache_size takes it
+// bulkCacheKiB is the page cache (in KiB, as PRAGMA cache_size takes it
 // when negative) of a SQLite connection while it writes a batch: a batch
 // touches pages of every index of its table, and a smaller cache spills them
 // to the WAL and reads them back before the commit.
