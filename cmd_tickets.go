@@ -45,13 +45,7 @@ func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
 		return exitFail
 	}
 	defer m.Close()
-	cal, err := tickets.LoadCalendar(ctx, m.Store)
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	svc := &tickets.Service{Store: m.Store, Calendar: cal, Rules: cfg.Rules}
-	sum, err := svc.ImportFile(ctx, f, filepath.Base(pos[0]), "import")
+	sum, err := m.Tickets.ImportFile(ctx, f, filepath.Base(pos[0]), "import")
 	if err != nil {
 		c.errorf("%s", cliText(err))
 		if sum == nil {
@@ -247,10 +241,7 @@ func genUnitsFromStore(ctx context.Context, c *cli, cfg *config.Config, o *ticke
 		c.errorf("库中还没有部门：请先 yanzhen import org")
 		return exitFail
 	}
-	if o.Calendar, err = tickets.LoadCalendar(ctx, m.Store); err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
+	o.Calendar = m.Calendar
 	return exitOK
 }
 
