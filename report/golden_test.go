@@ -43,6 +43,19 @@ func TestDailyGolden(t *testing.T) {
 		if !strings.Contains(d.Render()[0], "补发") {
 			t.Error("a late report is not marked 补发")
 		}
+		// A holiday is named beside its weekday; a plain Sunday is not named twice.
+		for day, want := range map[string]string{
+			"2026-10-01": "**2026年10月1日 星期四**（国庆节）",
+			"2026-11-22": "**2026年11月22日 星期日**\n",
+		} {
+			d, err := f.builder.Daily(ctx, at(day+" 00:00"), at(day+" 18:00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Render()[0]; !strings.Contains(got, want) {
+				t.Errorf("%s title: %q", day, strings.SplitN(got, "\n\n", 2)[0])
+			}
+		}
 	})
 }
 
