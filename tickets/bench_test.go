@@ -75,7 +75,7 @@ func BenchmarkImportXLSX(b *testing.B) {
 				var peakRSS, peakHeap uint64
 				for range b.N {
 					b.StopTimer()
-					s := benchStore(b, driver)
+					s := storetest.Open(b, driver, storetest.Options{Now: func() time.Time { return now }})
 					for i, name := range benchDepartments {
 						d := models.Department{Code: "d" + strconv.Itoa(i), Name: name}
 						if _, err := s.UpsertDepartment(ctx, &d); err != nil {
@@ -174,19 +174,3 @@ func sampleHeap() (stop func() uint64) {
 	return func() uint64 { close(done); return <-result }
 }
 
-// benchStore opens a migrated store; YANZHEN_BENCH_SQLITE_DSN_QUERY adds DSN parameters (experiments).
-func benchStore(b *testing.B, driver string) *models.Store {
-	q := os.Getenv("YANZHEN_BENCH_SQLITE_DSN_QUERY")
-	if driver != models.DriverSQLite || q == "" {
-		return storetest.Open(b, driver, storetest.Options{Now: func() time.Time { return now }})
-	}
-	s, err := models.Open(ctx, models.Options{Driver: driver, DSN: b.TempDir() + "/b.db?" + q, Location: storetest.Shanghai, Now: func() time.Time { return now }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return s
-}
