@@ -173,4 +173,3 @@ func sampleHeap() (stop func() uint64) {
 	}()
 	return func() uint64 { close(done); return <-result }
 }
-
