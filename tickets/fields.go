@@ -101,8 +101,10 @@ var statusWords = map[string]string{
 }
 
 // statusHints judge words not in statusWords by what they contain, in order:
-// 已办结（超期） is resolved, 退回申请中 returned.
+// 已办结（超期） is resolved, 退回申请中 and 延期审核中 still in progress (the
+// request awaits a decision), 已退回区级 returned.
 var statusHints = []struct{ part, status string }{
+	{"申请", models.StatusInProgress}, {"审核", models.StatusInProgress}, {"审批", models.StatusInProgress},
 	{"退", models.StatusReturned},
 	{"办结", models.StatusResolved}, {"归档", models.StatusResolved}, {"回访", models.StatusResolved},
 	{"结案", models.StatusResolved}, {"完成", models.StatusResolved},
@@ -174,9 +176,9 @@ func NormCategory(s string) string {
 var limitPart = regexp.MustCompile(`(\d+)\s*(个工作日|工作日|个自然日|自然日|天|日|个小时|小时|h|d)`)
 
 // ParseLimit reads a time limit as platforms and people write it: 5个工作日,
-// 3天, 24小时, 1天12小时.
+// 3天, 24小时, 1天12小时, 5个工作日内.
 func ParseLimit(s string) (calendar.Limit, error) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "内"), "以")
 	parts := limitPart.FindAllStringSubmatchIndex(s, -1)
 	if len(parts) == 0 || strings.TrimSpace(limitPart.ReplaceAllString(s, "")) != "" {
 		return calendar.Limit{}, fmt.Errorf("unrecognised time limit %q", s)

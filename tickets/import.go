@@ -112,10 +112,14 @@ type record interface {
 }
 
 // ImportFile imports an xlsx or csv export; name (the file name) and the
-// content tell the format. Bad rows are refused with their row number, column
-// and reason while the good ones land; a file that cannot be read at all
-// (no 工单编号 column, not a workbook) is an EINVALID error with the reason.
-// actor is recorded on the events ("import", a userid).
+// content tell the format. Columns missing from the file, and empty cells,
+// leave the stored values as they are. A row is refused, with its row
+// number, column and reason, for a missing number, an unknown department or
+// grid (by name or alias), an unreadable date, status, answer or count, or a
+// new ticket without a receipt time; the good rows land all the same. A file
+// that cannot be read at all (no 工单编号 column, not a workbook) is an
+// EINVALID error with the reason. actor is recorded on the events ("import",
+// a userid). A number on several rows applies them in order.
 func (s *Service) ImportFile(ctx context.Context, r io.Reader, name, actor string) (*Summary, error) {
 	rd, err := sheet.Open(r, sheet.Options{Name: name, Columns: Columns, Required: []string{FieldNumber}})
 	if err != nil {

@@ -373,7 +373,8 @@ func TestNormalisation(t *testing.T) {
 		"待签收": models.StatusPending, "待受理": models.StatusPending, "已派单": models.StatusPending,
 		"办理中": models.StatusInProgress, "处理中": models.StatusInProgress, " 已签收 ": models.StatusInProgress,
 		"已办结": models.StatusResolved, "已办理": models.StatusResolved, "已回访": models.StatusResolved, "已归档": models.StatusResolved,
-		"已办结（超期）": models.StatusResolved, "退回": models.StatusReturned, "已退办": models.StatusReturned, "退回申请中": models.StatusReturned,
+		"已办结（超期）": models.StatusResolved, "退回": models.StatusReturned, "已退办": models.StatusReturned, "已退回区级": models.StatusReturned,
+		"退回申请中": models.StatusInProgress, "延期审核中": models.StatusInProgress,
 	} {
 		if got, ok := tickets.NormStatus(word); !ok || got != want {
 			t.Errorf("NormStatus(%q) = %q %v", word, got, ok)
@@ -395,7 +396,7 @@ func TestNormalisation(t *testing.T) {
 		}
 	}
 	for s, want := range map[string]calendar.Limit{
-		"5个工作日": {Days: 5, Workdays: true}, "3天": {Days: 3}, "24小时": {Hours: 24}, "1天12小时": {Days: 1, Hours: 12}, "2工作日": {Days: 2, Workdays: true},
+		"5个工作日": {Days: 5, Workdays: true}, "5个工作日内": {Days: 5, Workdays: true}, "10个工作日以内": {Days: 10, Workdays: true}, "3天": {Days: 3}, "24小时": {Hours: 24}, "1天12小时": {Days: 1, Hours: 12}, "2工作日": {Days: 2, Workdays: true},
 	} {
 		if got, err := tickets.ParseLimit(s); err != nil || got != want {
 			t.Errorf("ParseLimit(%q) = %+v %v", s, got, err)
