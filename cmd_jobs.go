@@ -64,26 +64,22 @@ func cmdRun(ctx context.Context, c *cli, args []string) int {
 			return exitUsage
 		}
 	}
-	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	defer m.Close()
-	if at.IsZero() {
-		at = m.Now().In(cfg.Location())
-	}
-	res, err := m.jobRunner().RunAt(ctx, job.Name, at)
-	if err != nil {
-		c.errorf("%s: %v", job.Name, err)
-		return exitFail
-	}
-	if err := m.Bot.Flush(ctx); err != nil {
-		c.errorf("%s: messages queued but not all sent: %v", job.Name, err)
-		return exitFail
-	}
-	c.printf("%s（%s）：%s；入队%d条消息\n", job.Name, at.Format(atLayout), res.Summary, res.Messages)
-	return exitOK
+	return withMain(ctx, c, cfg, func(m *Main) int {
+		if at.IsZero() {
+			at = m.Now().In(cfg.Location())
+		}
+		res, err := m.jobRunner().RunAt(ctx, job.Name, at)
+		if err != nil {
+			c.errorf("%s: %v", job.Name, err)
+			return exitFail
+		}
+		if err := m.Bot.Flush(ctx); err != nil {
+			c.errorf("%s: messages queued but not all sent: %v", job.Name, err)
+			return exitFail
+		}
+		c.printf("%s（%s）：%s；入队%d条消息\n", job.Name, at.Format(atLayout), res.Summary, res.Messages)
+		return exitOK
+	})
 }
 
 // cmdReport is `yanzhen report daily [--date DATE] -c FILE`: print the daily
@@ -110,30 +106,26 @@ func cmdReport(ctx context.Context, c *cli, args []string) int {
 			return exitUsage
 		}
 	}
-	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	defer m.Close()
-	now := m.Now().In(cfg.Location())
-	switch {
-	case day.IsZero():
-		day = now
-	case day.Format(dateLayout) != now.Format(dateLayout):
-		now = cfg.Schedule.ReportAt.On(day)
-	}
-	d, err := report.New(m.Store, cfg, m.Calendar).Daily(ctx, day, now)
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	msgs := d.Render()
-	for i, body := range msgs {
-		if len(msgs) > 1 {
-			c.printf("----- %d/%d（%d字节）-----\n", i+1, len(msgs), len(body))
+	return withMain(ctx, c, cfg, func(m *Main) int {
+		now := m.Now().In(cfg.Location())
+		switch {
+		case day.IsZero():
+			day = now
+		case day.Format(dateLayout) != now.Format(dateLayout):
+			now = cfg.Schedule.ReportAt.On(day)
 		}
-		c.printf("%s\n", body)
-	}
-	return exitOK
+		d, err := report.New(m.Store, cfg, m.Calendar).Daily(ctx, day, now)
+		if err != nil {
+			c.errorf("%v", err)
+			return exitFail
+		}
+		msgs := d.Render()
+		for i, body := range msgs {
+			if len(msgs) > 1 {
+				c.printf("----- %d/%d（%d字节）-----\n", i+1, len(msgs), len(body))
+			}
+			c.printf("%s\n", body)
+		}
+		return exitOK
+	})
 }

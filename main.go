@@ -163,6 +163,18 @@ func configCommand(c *cli, name, usage string, npos int, args []string, extra fu
 	return pos, cfg, code
 }
 
+// withMain opens Main for a one-shot command (console logs on stderr), runs
+// fn and closes it. A failure to open is one line and exit status 1.
+func withMain(ctx context.Context, c *cli, cfg *config.Config, fn func(m *Main) int) int {
+	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	defer m.Close()
+	return fn(m)
+}
+
 func cmdVersion(_ context.Context, c *cli, _ []string) int {
 	c.printf("yanzhen %s\n", Version)
 	return exitOK
@@ -173,14 +185,10 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	m, err := Open(ctx, cfg, Options{})
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	defer m.Close()
-	c.printf("数据库已是最新结构（%s）\n", cfg.Database.Driver)
-	return exitOK
+	return withMain(ctx, c, cfg, func(*Main) int {
+		c.printf("数据库已是最新结构（%s）\n", cfg.Database.Driver)
+		return exitOK
+	})
 }
 
 func cmdServe(ctx context.Context, c *cli, args []string) int {
@@ -222,25 +230,21 @@ func cmdImportOrg(ctx context.Context, c *cli, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	m, err := Open(ctx, cfg, Options{})
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	defer m.Close()
-	res, err := importOrgFile(ctx, m.Store, pos[0])
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	for _, e := range res.Errors {
-		fmt.Fprintln(c.stderr, e.Error())
-	}
-	c.printf("%s\n", res.Summary())
-	if len(res.Errors) > 0 {
-		return exitFail
-	}
-	return exitOK
+	return withMain(ctx, c, cfg, func(m *Main) int {
+		res, err := importOrgFile(ctx, m.Store, pos[0])
+		if err != nil {
+			c.errorf("%v", err)
+			return exitFail
+		}
+		for _, e := range res.Errors {
+			fmt.Fprintln(c.stderr, e.Error())
+		}
+		c.printf("%s\n", res.Summary())
+		if len(res.Errors) > 0 {
+			return exitFail
+		}
+		return exitOK
+	})
 }
 
 // lowerExt returns a file name's extension in lower case, without the dot.
