@@ -142,10 +142,30 @@ func sqliteDSN(path string) (string, error) {
 	return file + "?" + strings.Join(params, "&"), nil
 }
 
-// Migrate creates or alters every table to match the domain types.
+// staleIndexes are indexes of earlier schemas, which AutoMigrate leaves in
+// place: each costs every write, so Migrate drops them.
+var staleIndexes = []struct {
+	model any
+	names []string
+}{
+	{&Ticket{}, []string{"idx_tickets_status_deadline", "idx_tickets_category", "idx_tickets_deadline", "idx_tickets_visited_at", "idx_tickets_status"}},
+}
+
+// Migrate creates or alters every table to match the domain types and drops
+// the indexes earlier versions made that these no longer use.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := s.db.WithContext(ctx).AutoMigrate(allModels...); err != nil {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(allModels...); err != nil {
 		return fmt.Errorf("models: migrate: %w", err)
+	}
+	for _, st := range staleIndexes {
+		for _, name := range st.names {
+			if db.Migrator().HasIndex(st.model, name) {
+				if err := db.Migrator().DropIndex(st.model, name); err != nil {
+					return fmt.Errorf("models: migrate: drop index %s: %w", name, err)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -222,3 +222,21 @@ func mustCreate(t *testing.T, s *models.Store, v any) {
 		t.Fatalf("create %T: %v", v, err)
 	}
 }
+
+func TestMigrateDropsStaleIndexes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		m := s.DB(ctx).Migrator()
+		if err := s.DB(ctx).Exec("CREATE INDEX idx_tickets_status_deadline ON " + s.Table(&models.Ticket{}) + " (status, deadline)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if m.HasIndex(&models.Ticket{}, "idx_tickets_status_deadline") {
+			t.Error("the stale index survived the migration")
+		}
+		if !m.HasIndex(&models.Ticket{}, "idx_tickets_open") {
+			t.Error("the open-tickets index is missing")
+		}
+	})
+}
