@@ -26,14 +26,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// at parses a Shanghai time "2006-01-02 15:04".
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, storetest.Shanghai)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is storetest.At: a Shanghai time "2006-01-02 15:04".
+var at = storetest.At
 
 // friday is the reference now: Friday 2026-11-20 10:00, a working day.
 const friday = "2026-11-20 10:00"

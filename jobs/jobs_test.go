@@ -22,14 +22,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// at parses a Shanghai time "2006-01-02 15:04".
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, storetest.Shanghai)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is storetest.At: a Shanghai time "2006-01-02 15:04".
+var at = storetest.At
 
 func ptr[T any](v T) *T { return &v }
 

@@ -10,7 +10,7 @@ import (
 
 func TestAlertFiresOnceAndRepeats(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		at := mustTime("2026-11-20 10:00")
+		at := storetest.At("2026-11-20 10:00")
 		a := models.Alert{SubjectKind: models.SubjectTicket, SubjectID: 7, Level: "alert", FirstSentAt: at, LastSentAt: at}
 		if ok, err := s.FireAlert(ctx, &a); !ok || err != nil || a.Count != 1 {
 			t.Fatalf("first fire: %v %v %+v", ok, err, a)
@@ -53,7 +53,10 @@ func TestOpenSubjectsDue(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		dep := models.Department{Code: "zjj", Name: "住建局"}
 		mustCreate(t, s, &dep)
-		due := func(h int) *time.Time { d := mustTime("2026-11-20 10:00").Add(time.Duration(h) * time.Hour); return &d }
+		due := func(h int) *time.Time {
+			d := storetest.At("2026-11-20 10:00").Add(time.Duration(h) * time.Hour)
+			return &d
+		}
 		for i, tk := range []models.Ticket{
 			{Number: "T1", Status: models.StatusInProgress, Deadline: due(-30)},
 			{Number: "T2", Status: models.StatusPending, Deadline: due(1)},
@@ -61,7 +64,7 @@ func TestOpenSubjectsDue(t *testing.T) {
 			{Number: "T4", Status: models.StatusInProgress, Deadline: due(48)},
 			{Number: "T5", Status: models.StatusInProgress},
 		} {
-			tk.DepartmentID, tk.ReceivedAt, tk.Title = &dep.ID, mustTime("2026-11-01 09:00"), "工单"+string(rune('A'+i))
+			tk.DepartmentID, tk.ReceivedAt, tk.Title = &dep.ID, storetest.At("2026-11-01 09:00"), "工单"+string(rune('A'+i))
 			mustCreate(t, s, &tk)
 		}
 		got, err := s.OpenTicketsDue(ctx, time.Time{}, *due(24))
@@ -80,7 +83,7 @@ func TestOpenSubjectsDue(t *testing.T) {
 			{Instruction: "已结", Status: models.DispatchClosed, Deadline: due(-1)},
 			{Instruction: "不急", Status: models.DispatchOpen, Deadline: due(72)},
 		} {
-			d.IssuerID, d.IssuedAt = boss.ID, mustTime("2026-11-19 09:00")
+			d.IssuerID, d.IssuedAt = boss.ID, storetest.At("2026-11-19 09:00")
 			mustCreate(t, s, &d)
 		}
 		ds, err := s.OpenDispatchesDue(ctx, *due(0))

@@ -47,7 +47,7 @@ func (f *dispatchFixture) issue(t *testing.T, s *models.Store, at time.Time, sou
 func TestDispatchLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newDispatchFixture(t, s)
-		at := mustTime("2026-11-20 10:00")
+		at := storetest.At("2026-11-20 10:00")
 		d := f.issue(t, s, at, "robot:m1")
 		if d.ID == 0 || d.Code() == "D0" || d.Targets[0].ID == 0 || d.Targets[1].Status != models.TargetPending {
 			t.Fatalf("created %+v", d)
@@ -141,7 +141,7 @@ func TestDispatchLifecycle(t *testing.T) {
 func TestDispatchesForAndBy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newDispatchFixture(t, s)
-		at := mustTime("2026-11-20 10:00")
+		at := storetest.At("2026-11-20 10:00")
 		d1 := f.issue(t, s, at, "")
 		d2 := &models.Dispatch{IssuerID: f.leader.ID, Instruction: "请张三牵头", IssuedAt: at,
 			Targets: []models.DispatchTarget{{MemberID: &f.zhangsan.ID}}}
@@ -179,7 +179,7 @@ func TestDispatchesForAndBy(t *testing.T) {
 
 func TestAckAlerts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		at := mustTime("2026-11-20 10:00")
+		at := storetest.At("2026-11-20 10:00")
 		for _, level := range []string{"warn", "alert"} {
 			a := models.Alert{SubjectKind: models.SubjectDispatch, SubjectID: 3, Level: level, FirstSentAt: at, LastSentAt: at}
 			if _, err := s.FireAlert(ctx, &a); err != nil {

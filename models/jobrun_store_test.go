@@ -14,14 +14,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) Now() time.Time          { return c.t }
 func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
-func newClock(s string) *clock           { return &clock{t: mustTime(s)} }
-func mustTime(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, storetest.Shanghai)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func newClock(s string) *clock           { return &clock{t: storetest.At(s)} }
 
 func TestClaimJobOnce(t *testing.T) {
 	c := newClock("2026-11-20 18:00")

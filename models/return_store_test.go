@@ -16,7 +16,7 @@ func TestReturnChain(t *testing.T) {
 		for _, d := range []*models.Department{&zjj, &hh, &cgj} {
 			mustCreate(t, s, d)
 		}
-		at := mustTime("2026-11-20 10:00")
+		at := storetest.At("2026-11-20 10:00")
 		ticket := models.Ticket{Number: "2024112700123", Status: models.StatusInProgress, ReceivedAt: at,
 			DepartmentID: &zjj.ID, GridDepartmentID: &hh.ID}
 		closed := models.Ticket{Number: "2024112700999", Status: models.StatusResolved, ReceivedAt: at, DepartmentID: &zjj.ID}
@@ -103,7 +103,7 @@ func TestReturnRejectedAndHeadApplies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		zjj := models.Department{Code: "zjj", Name: "住建局"}
 		mustCreate(t, s, &zjj)
-		at := mustTime("2026-11-20 10:00")
+		at := storetest.At("2026-11-20 10:00")
 		ticket := models.Ticket{Number: "BJ2024112700123", Status: models.StatusPending, ReceivedAt: at, DepartmentID: &zjj.ID}
 		mustCreate(t, s, &ticket)
 		apply := models.ReturnApplication{Number: ticket.Number, DepartmentIDs: []uint{zjj.ID}, By: "zhangsan", Reason: "非本部门职责", At: at, Heads: []uint{zjj.ID}}

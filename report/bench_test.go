@@ -1,13 +1,9 @@
 package report_test
 
 import (
-	"database/sql"
 	"fmt"
 	"os"
 	"testing"
-	"time"
-
-	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"yanzhen/calendar"
 	"yanzhen/config"
@@ -24,6 +20,8 @@ const (
 	benchDepts   = 500
 	benchTickets = 5_000_000
 	benchDay     = "2026-11-20"
+	// benchVersion changes when loadBench does, to load again.
+	benchVersion = "1"
 )
 
 // BenchmarkDailyBig builds and renders the daily report of 500 departments
@@ -38,7 +36,7 @@ func BenchmarkDailyBig(b *testing.B) {
 		b.Skipf("set %s=1 and %s to run: %s=1 %s='root@tcp(127.0.0.1:3306)/test' go test ./report -run '^$' -bench DailyBig -benchtime 5x",
 			EnvBenchBig, storetest.EnvMySQL, EnvBenchBig, storetest.EnvMySQL)
 	}
-	s := benchStore(b, base)
+	s := storetest.KeptMySQL(b, benchDB, benchVersion, func(s *models.Store) { loadBench(b, s) })
 	cfg := config.Default()
 	builder := report.New(s, cfg, calendar.New(cfg.Location(), nil))
 	day, now := at(benchDay+" 00:00"), at(benchDay+" 18:00")
@@ -66,59 +64,6 @@ func BenchmarkDailyBig(b *testing.B) {
 	b.ReportMetric(float64(bytes), "bytes")
 }
 
-// benchStore opens the benchmark database, loading it when it does not hold
-// the full data set.
-func benchStore(b *testing.B, base string) *models.Store {
-	b.Helper()
-	cfg, err := mysqldriver.ParseDSN(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	admin := cfg.Clone()
-	admin.DBName = ""
-	db, err := sql.Open("mysql", admin.FormatDSN())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE DATABASE IF NOT EXISTS " + benchDB + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		b.Fatal(err)
-	}
-	cfg.DBName = benchDB
-	s, err := models.Open(ctx, models.Options{Driver: models.DriverMySQL, DSN: cfg.FormatDSN(), Location: storetest.Shanghai})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	var n int64
-	s.DB(ctx).Model(&models.Ticket{}).Count(&n)
-	if n == benchTickets {
-		b.Cleanup(func() { s.Close() })
-		return s
-	}
-	// Start over on an empty database.
-	s.Close()
-	if _, err := db.Exec("DROP DATABASE " + benchDB); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE DATABASE " + benchDB + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		b.Fatal(err)
-	}
-	if s, err = models.Open(ctx, models.Options{Driver: models.DriverMySQL, DSN: cfg.FormatDSN(), Location: storetest.Shanghai}); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	loadBench(b, s)
-	b.Logf("loaded %d departments and %d tickets in %s", benchDepts, benchTickets, time.Since(start).Round(time.Second))
-	return s
-}
-
 // loadBench fills an empty benchmark database: 40 区级部门 and 20 镇街 that
 // must report (50 of them did), 440 社区 that need not; tickets spread over
 // two years before the report day, about 1% of them open. The tickets' indexes
@@ -128,12 +73,7 @@ func loadBench(b *testing.B, s *models.Store) {
 	b.Helper()
 	db := s.DB(ctx)
 	t := s.Table(&models.Ticket{})
-	var indexes []string
-	db.Raw(`SELECT DISTINCT index_name FROM information_schema.statistics
-		WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'`, t).Scan(&indexes)
-	for _, ix := range indexes {
-		_ = db.Exec("ALTER TABLE " + t + " DROP INDEX " + ix).Error // those a foreign key needs stay
-	}
+	storetest.DropIndexes(b, s, &models.Ticket{})
 	for i := 1; i <= benchDepts; i++ {
 		d := models.Department{ID: uint(i), Code: fmt.Sprintf("d%03d", i), Sort: i}
 		switch {

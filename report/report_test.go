@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"yanzhen/calendar"
 	"yanzhen/config"
@@ -29,14 +28,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// at parses a Shanghai time "2006-01-02 15:04".
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, storetest.Shanghai)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is storetest.At: a Shanghai time "2006-01-02 15:04".
+var at = storetest.At
 
 func ptr[T any](v T) *T { return &v }
 

@@ -37,6 +37,16 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
+// At parses "2006-01-02 15:04" as a time in Asia/Shanghai; it panics on bad
+// input, for literals in tests.
+func At(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, Shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // Options tunes the store of a test.
 type Options struct {
 	// Now pins the store's clock; time.Now when nil.
@@ -128,4 +138,85 @@ func freshMySQL(t testing.TB) string {
 	})
 	cfg.DBName = name
 	return cfg.FormatDSN()
+}
+
+// keptVersionKey holds, in a kept database's kv table, the version of its data set.
+const keptVersionKey = "storetest.kept.version"
+
+// KeptMySQL opens the database name on the test server, migrated, for
+// benchmarks over millions of rows that take minutes to load: it is kept
+// between runs (DROP DATABASE name frees it). When it does not hold data set
+// version, it is dropped, created anew and filled by load. It skips tb when
+// YANZHEN_TEST_MYSQL_DSN is unset.
+func KeptMySQL(tb testing.TB, name, version string, load func(*models.Store)) *models.Store {
+	tb.Helper()
+	base := os.Getenv(EnvMySQL)
+	if base == "" {
+		tb.Skipf("storetest: %s not set", EnvMySQL)
+	}
+	cfg, err := mysqldriver.ParseDSN(base)
+	if err != nil {
+		tb.Fatalf("storetest: %s: %v", EnvMySQL, err)
+	}
+	admin := cfg.Clone()
+	admin.DBName = ""
+	db, err := sql.Open("mysql", admin.FormatDSN())
+	if err != nil {
+		tb.Fatalf("storetest: connect mysql: %v", err)
+	}
+	defer db.Close()
+	create := "CREATE DATABASE IF NOT EXISTS " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	if _, err := db.Exec(create); err != nil {
+		tb.Fatalf("storetest: create %s: %v", name, err)
+	}
+	cfg.DBName = name
+	ctx := context.Background()
+	open := func() *models.Store {
+		s, err := models.Open(ctx, models.Options{Driver: models.DriverMySQL, DSN: cfg.FormatDSN(), Location: Shanghai})
+		if err != nil {
+			tb.Fatalf("storetest: open %s: %v", name, err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			tb.Fatalf("storetest: migrate %s: %v", name, err)
+		}
+		return s
+	}
+	s := open()
+	if kv, err := s.GetKV(ctx, keptVersionKey); err == nil && kv.Value == version {
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}
+	s.Close()
+	for _, stmt := range []string{"DROP DATABASE " + name, create} {
+		if _, err := db.Exec(stmt); err != nil {
+			tb.Fatalf("storetest: recreate %s: %v", name, err)
+		}
+	}
+	s = open()
+	tb.Cleanup(func() { s.Close() })
+	start := time.Now()
+	load(s)
+	if err := s.PutKV(ctx, keptVersionKey, version, nil); err != nil {
+		tb.Fatalf("storetest: mark %s loaded: %v", name, err)
+	}
+	tb.Logf("storetest: loaded %s in %s", name, time.Since(start).Round(time.Second))
+	return s
+}
+
+// DropIndexes drops the secondary indexes of model's table on MySQL, those a
+// foreign key needs excepted, so that a bulk load does not maintain them;
+// Migrate builds them again afterwards, many times faster.
+func DropIndexes(tb testing.TB, s *models.Store, model any) {
+	tb.Helper()
+	db := s.DB(context.Background())
+	table := s.Table(model)
+	var indexes []string
+	err := db.Raw(`SELECT DISTINCT index_name FROM information_schema.statistics
+		WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'`, table).Scan(&indexes).Error
+	if err != nil {
+		tb.Fatalf("storetest: list indexes of %s: %v", table, err)
+	}
+	for _, ix := range indexes {
+		_ = db.Exec("ALTER TABLE " + table + " DROP INDEX " + ix).Error // those a foreign key needs stay
+	}
 }
