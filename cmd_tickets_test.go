@@ -5,49 +5,40 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"yanzhen/models/storetest"
 )
 
 func TestImportTicketsCommand(t *testing.T) {
-	for _, driver := range []string{"sqlite", "mysql"} {
-		t.Run(driver, func(t *testing.T) {
-			cfg := writeConfig(t, "")
-			var environ []string
-			if driver == "mysql" {
-				environ = []string{"YANZHEN_DATABASE_DRIVER=mysql", "YANZHEN_DATABASE_DSN=" + storetest.MySQLDSN(t)}
-			}
-			if code, _, stderr := runCLI(t, environ, "import", "org", "demo/org.yaml", "-c", cfg); code != exitOK {
-				t.Fatalf("import org: %d %s", code, stderr)
-			}
-			export := filepath.Join(t.TempDir(), "12345导出.xlsx")
-			code, _, stderr := runCLI(t, environ, "gen", "tickets", "200", "--out", export, "--days", "20", "-c", cfg)
-			if code != exitOK || !strings.Contains(stderr, "已生成 200 条工单") {
-				t.Fatalf("gen: %d %s", code, stderr)
-			}
-			code, stdout, stderr := runCLI(t, environ, "import", "tickets", export, "-c", cfg)
-			if code != exitOK || strings.TrimSpace(stdout) != "新增 200, 更新 0, 未变 0, 错误 0" {
-				t.Fatalf("first import: %d %q %s", code, stdout, stderr)
-			}
-			_, stdout, _ = runCLI(t, environ, "import", "tickets", export, "-c", cfg)
-			if strings.TrimSpace(stdout) != "新增 0, 更新 0, 未变 200, 错误 0" {
-				t.Errorf("second import: %q", stdout)
-			}
+	eachDatabase(t, func(t *testing.T, cfg string, environ []string) {
+		if code, _, stderr := runCLI(t, environ, "import", "org", "demo/org.yaml", "-c", cfg); code != exitOK {
+			t.Fatalf("import org: %d %s", code, stderr)
+		}
+		export := filepath.Join(t.TempDir(), "12345导出.xlsx")
+		code, _, stderr := runCLI(t, environ, "gen", "tickets", "200", "--out", export, "--days", "20", "-c", cfg)
+		if code != exitOK || !strings.Contains(stderr, "已生成 200 条工单") {
+			t.Fatalf("gen: %d %s", code, stderr)
+		}
+		code, stdout, stderr := runCLI(t, environ, "import", "tickets", export, "-c", cfg)
+		if code != exitOK || strings.TrimSpace(stdout) != "新增 200, 更新 0, 未变 0, 错误 0" {
+			t.Fatalf("first import: %d %q %s", code, stdout, stderr)
+		}
+		_, stdout, _ = runCLI(t, environ, "import", "tickets", export, "-c", cfg)
+		if strings.TrimSpace(stdout) != "新增 0, 更新 0, 未变 200, 错误 0" {
+			t.Errorf("second import: %q", stdout)
+		}
 
-			bad := filepath.Join(t.TempDir(), "bad.csv")
-			os.WriteFile(bad, []byte("工单编号,受理时间,承办单位\nB1,2026-11-20 09:00,住建局\nB2,2026-11-20 09:00,不存在的局\n"), 0o600)
-			code, stdout, stderr = runCLI(t, environ, "import", "tickets", bad, "-c", cfg)
-			if code != exitFail || strings.TrimSpace(stdout) != "新增 1, 更新 0, 未变 0, 错误 1" ||
-				strings.TrimSpace(stderr) != `第 3 行 承办单位：未知的部门 "不存在的局"` {
-				t.Errorf("bad rows: %d %q %q", code, stdout, stderr)
-			}
-			os.WriteFile(bad, []byte("序号,名称\n1,x\n"), 0o600)
-			code, _, stderr = runCLI(t, environ, "import", "tickets", bad, "-c", cfg)
-			if code != exitFail || !strings.HasPrefix(stderr, "yanzhen: 缺少必需的列：工单编号") {
-				t.Errorf("unreadable file: %d %q", code, stderr)
-			}
-		})
-	}
+		bad := filepath.Join(t.TempDir(), "bad.csv")
+		os.WriteFile(bad, []byte("工单编号,受理时间,承办单位\nB1,2026-11-20 09:00,住建局\nB2,2026-11-20 09:00,不存在的局\n"), 0o600)
+		code, stdout, stderr = runCLI(t, environ, "import", "tickets", bad, "-c", cfg)
+		if code != exitFail || strings.TrimSpace(stdout) != "新增 1, 更新 0, 未变 0, 错误 1" ||
+			strings.TrimSpace(stderr) != `第 3 行 承办单位：未知的部门 "不存在的局"` {
+			t.Errorf("bad rows: %d %q %q", code, stdout, stderr)
+		}
+		os.WriteFile(bad, []byte("序号,名称\n1,x\n"), 0o600)
+		code, _, stderr = runCLI(t, environ, "import", "tickets", bad, "-c", cfg)
+		if code != exitFail || !strings.HasPrefix(stderr, "yanzhen: 缺少必需的列：工单编号") {
+			t.Errorf("unreadable file: %d %q", code, stderr)
+		}
+	})
 }
 
 func TestHolidayCommand(t *testing.T) {

@@ -31,6 +31,20 @@ func writeConfig(t *testing.T, extra string) string {
 	return path
 }
 
+// eachDatabase runs f on SQLite and on MariaDB (when YANZHEN_TEST_MYSQL_DSN is
+// set), with a config file and the environment that selects the database.
+func eachDatabase(t *testing.T, f func(t *testing.T, cfg string, environ []string)) {
+	for _, driver := range []string{"sqlite", "mysql"} {
+		t.Run(driver, func(t *testing.T) {
+			var environ []string
+			if driver == "mysql" {
+				environ = []string{"YANZHEN_DATABASE_DRIVER=mysql", "YANZHEN_DATABASE_DSN=" + storetest.MySQLDSN(t)}
+			}
+			f(t, writeConfig(t, ""), environ)
+		})
+	}
+}
+
 func runCLI(t *testing.T, environ []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -39,29 +53,22 @@ func runCLI(t *testing.T, environ []string, args ...string) (code int, stdout, s
 }
 
 func TestImportOrgTwiceGivesTheSameRows(t *testing.T) {
-	for _, driver := range []string{"sqlite", "mysql"} {
-		t.Run(driver, func(t *testing.T) {
-			cfg := writeConfig(t, "")
-			var environ []string
-			if driver == "mysql" {
-				environ = []string{"YANZHEN_DATABASE_DRIVER=mysql", "YANZHEN_DATABASE_DSN=" + storetest.MySQLDSN(t)}
-			}
-			if code, _, stderr := runCLI(t, environ, "migrate", "-c", cfg); code != exitOK {
-				t.Fatalf("migrate: %d %s", code, stderr)
-			}
-			code, stdout, stderr := runCLI(t, environ, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
-			if code != exitFail || strings.TrimSpace(stdout) != "新增 6, 更新 0, 跳过 6" {
-				t.Errorf("first import: code %d, stdout %q", code, stdout)
-			}
-			if !strings.Contains(stderr, "members 第 11 行：部门 nowhere 不存在") {
-				t.Errorf("bad row not named: %q", stderr)
-			}
-			_, stdout, _ = runCLI(t, environ, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
-			if strings.TrimSpace(stdout) != "新增 0, 更新 0, 跳过 12" {
-				t.Errorf("second import: %q", stdout)
-			}
-		})
-	}
+	eachDatabase(t, func(t *testing.T, cfg string, environ []string) {
+		if code, _, stderr := runCLI(t, environ, "migrate", "-c", cfg); code != exitOK {
+			t.Fatalf("migrate: %d %s", code, stderr)
+		}
+		code, stdout, stderr := runCLI(t, environ, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
+		if code != exitFail || strings.TrimSpace(stdout) != "新增 6, 更新 0, 跳过 6" {
+			t.Errorf("first import: code %d, stdout %q", code, stdout)
+		}
+		if !strings.Contains(stderr, "members 第 11 行：部门 nowhere 不存在") {
+			t.Errorf("bad row not named: %q", stderr)
+		}
+		_, stdout, _ = runCLI(t, environ, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
+		if strings.TrimSpace(stdout) != "新增 0, 更新 0, 跳过 12" {
+			t.Errorf("second import: %q", stdout)
+		}
+	})
 }
 
 func TestBadInvocationsAreOneLine(t *testing.T) {

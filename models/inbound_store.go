@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -113,25 +112,14 @@ func (s *Store) insertEach(news, rows []*Inbound, fresh []bool) error {
 // fitInbound cuts the text fields to their columns, at character boundaries,
 // so that a long name or URL never fails the insert on a strict MySQL.
 func fitInbound(in *Inbound) {
-	in.ChatID = truncate(in.ChatID, 128)
-	in.ChatType = truncate(in.ChatType, 16)
-	in.FromUserID = truncate(in.FromUserID, 64)
-	in.FromName = truncate(in.FromName, 64)
-	in.MsgType = truncate(in.MsgType, 32)
-	in.ReplyURL = truncate(in.ReplyURL, 1024)
-	in.LastError = truncate(in.LastError, 512)
-	in.Text = truncate(in.Text, 65535)
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 character.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	in.ChatID = clip(in.ChatID, 128)
+	in.ChatType = clip(in.ChatType, 16)
+	in.FromUserID = clip(in.FromUserID, 64)
+	in.FromName = clip(in.FromName, 64)
+	in.MsgType = clip(in.MsgType, 32)
+	in.ReplyURL = clip(in.ReplyURL, 1024)
+	in.LastError = clip(in.LastError, 512)
+	in.Text = clip(in.Text, 65535)
 }
 
 // ClaimInbound takes attempt number attempts+1 at handling message id, with a
@@ -152,7 +140,7 @@ func (s *Store) ClaimInbound(ctx context.Context, id uint, attempts int, now, un
 // holds the message until retryAt, when DueInbound offers it again.
 func (s *Store) FailInbound(ctx context.Context, id uint, errText string, retryAt time.Time) error {
 	err := s.db.WithContext(ctx).Model(&Inbound{}).Where("id = ? AND handled_at IS NULL", id).
-		Updates(map[string]any{"last_error": truncate(errText, 512), "claimed_until": retryAt}).Error
+		Updates(map[string]any{"last_error": clip(errText, 512), "claimed_until": retryAt}).Error
 	if err != nil {
 		return fmt.Errorf("models: record inbound %d error: %w", id, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -136,15 +135,4 @@ func insertOnce(db *gorm.DB, row any, what string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("models: %s: %w", what, err)
-}
-
-// clip shortens s to at most n bytes without cutting a character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"gorm.io/gorm/clause"
 )
@@ -132,12 +131,9 @@ func SplitBody(body string, limit int) []string {
 		}
 		flush()
 		for len(line) > limit { // one line alone is too long: cut at a character boundary
-			cut := limit
-			for cut > 0 && !utf8.RuneStart(line[cut]) {
-				cut--
-			}
-			parts = append(parts, line[:cut])
-			line = line[cut:]
+			part := clip(line, limit)
+			parts = append(parts, part)
+			line = line[len(part):]
 		}
 		cur.WriteString(line)
 	}
