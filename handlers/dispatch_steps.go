@@ -44,11 +44,15 @@ func (h *Handler) dispatch(r *request) error {
 			continue
 		}
 		everyone = append(everyone, to...)
-		notified = append(notified, t.label()+"（"+names(to)+"）")
+		if t.dept != nil {
+			notified = append(notified, t.label()+"（"+names(to)+"）")
+		} else {
+			notified = append(notified, memberText(r.dir, t.member))
+		}
 		r.notify(fmt.Sprintf("【点对点调度 %s】\n%s交办%s：%s\n%s请回复“签收 %s”；办理中回复“反馈 %s 进展”，完成后回复“办结 %s 结果”。",
 			d.Code(), issuer, t.label(), d.Instruction, details, d.Code(), d.Code(), d.Code()), to...)
 	}
-	r.announce(fmt.Sprintf("【点对点调度 %s】\n%s交办：%s\n要求：%s\n%s请以上单位及时签收办理。",
+	r.announce(fmt.Sprintf("【点对点调度 %s】\n%s交办：%s\n要求：%s\n%s请及时签收办理。",
 		d.Code(), issuer, strings.Join(labels, "、"), d.Instruction, details), everyone)
 
 	reply := "已下达调度 " + d.Code()

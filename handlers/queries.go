@@ -314,31 +314,35 @@ func (h *Handler) ranking(r *request) error {
 	if err != nil {
 		return err
 	}
-	var ranked []models.DepartmentScore
 	var empty []string
 	for _, s := range board.Departments {
 		if s.Rates.Empty() {
 			empty = append(empty, s.Department.Name)
-		} else {
-			ranked = append(ranked, s)
 		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "【三率排名】%s", p.Label())
-	if len(ranked) == 0 {
+	groups := board.ByKind()
+	if len(groups) == 0 {
 		b.WriteString("\n暂无有效回访，无法排名。")
 		r.reply(b.String())
 		return nil
 	}
-	for i, s := range ranked {
-		if len(ranked) > rankAll && i == rankHead {
-			fmt.Fprintf(&b, "\n……（中间%d个单位略）", len(ranked)-rankHead-rankTail)
+	// Departments and streets are ranked each against their own kind.
+	for _, ranked := range groups {
+		if len(groups) > 1 {
+			fmt.Fprintf(&b, "\n%s：", models.KindHeading(ranked[0].Department.Kind))
 		}
-		if len(ranked) > rankAll && i >= rankHead && i < len(ranked)-rankTail {
-			continue
+		for i, s := range ranked {
+			if len(ranked) > rankAll && i == rankHead {
+				fmt.Fprintf(&b, "\n……（中间%d个单位略）", len(ranked)-rankHead-rankTail)
+			}
+			if len(ranked) > rankAll && i >= rankHead && i < len(ranked)-rankTail {
+				continue
+			}
+			fmt.Fprintf(&b, "\n%d. %s %s（响应%s 解决%s 满意%s，有效%d件）", s.Rank, s.Department.Name, s.Rates.ScoreText(),
+				s.Rates.Percent(s.Rates.Response), s.Rates.Percent(s.Rates.Resolution), s.Rates.Percent(s.Rates.Satisfaction), s.Rates.Valid)
 		}
-		fmt.Fprintf(&b, "\n%d. %s %s（响应%s 解决%s 满意%s，有效%d件）", s.Rank, s.Department.Name, s.Rates.ScoreText(),
-			s.Rates.Percent(s.Rates.Response), s.Rates.Percent(s.Rates.Resolution), s.Rates.Percent(s.Rates.Satisfaction), s.Rates.Valid)
 	}
 	fmt.Fprintf(&b, "\n全区综合评分 %s（有效%d件）", board.District.Rates.ScoreText(), board.District.Rates.Valid)
 	if len(empty) > 0 {

@@ -9,6 +9,15 @@ const (
 	KindCommunity  = "社区" // a community under a street
 )
 
+// KindHeading names a kind of department in report headings and rankings:
+// 区级部门 for departments, the kind itself (镇街, 社区) for the others.
+func KindHeading(kind string) string {
+	if kind == KindDepartment || kind == "" {
+		return "区级部门"
+	}
+	return kind
+}
+
 // Department is a unit of the district: a department, a town or street, or a
 // community. Code is the stable key of imports; Name and Aliases are what people
 // type in chat and what hotline exports name.

@@ -633,6 +633,39 @@ type ScoreBoard struct {
 	District DepartmentScore
 }
 
+// ByKind splits the ranked departments (those with a score) by kind: 部门,
+// then 镇街, 社区, then other kinds as they appear; best first, ranked within
+// their kind, equal scores sharing a rank. Departments and streets are
+// assessed against their own kind.
+func (board *ScoreBoard) ByKind() [][]DepartmentScore {
+	order := []string{KindDepartment, KindStreet, KindCommunity}
+	lists := map[string][]DepartmentScore{}
+	for _, s := range board.Departments {
+		if s.Rates.Empty() {
+			continue
+		}
+		k := s.Department.Kind
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+		l := lists[k]
+		switch {
+		case len(l) > 0 && l[len(l)-1].Rates.Score == s.Rates.Score:
+			s.Rank = l[len(l)-1].Rank
+		default:
+			s.Rank = len(l) + 1
+		}
+		lists[k] = append(l, s)
+	}
+	var out [][]DepartmentScore
+	for _, k := range order {
+		if len(lists[k]) > 0 {
+			out = append(out, lists[k])
+		}
+	}
+	return out
+}
+
 // ScoreBoard computes 三率 and the 综合评分 of every department for period p
 // with one grouped query. A ticket counts when it is assessed (有效回访), not
 // excluded (剔除), and its return visit (VisitedAt) falls in p.

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -247,43 +246,11 @@ func rankLines(g RankGroup, top, bottom string) string {
 		}
 		return strings.Join(parts, "、")
 	}
-	s := kindName(g.Kind) + " " + info(top+itoa(len(g.Top))) + "：" + names(g.Top)
+	s := models.KindHeading(g.Kind) + " " + info(top+itoa(len(g.Top))) + "：" + names(g.Top)
 	if len(g.Bottom) > 0 {
-		s += "\n" + kindName(g.Kind) + " " + warning(bottom+itoa(len(g.Bottom))) + "：" + names(g.Bottom)
+		s += "\n" + models.KindHeading(g.Kind) + " " + warning(bottom+itoa(len(g.Bottom))) + "：" + names(g.Bottom)
 	}
 	return s
-}
-
-// byKind splits a score board's ranked departments by kind (区级部门, 镇街, 社区,
-// then other kinds as they appear), best first, ranked within their kind:
-// equal scores share a rank.
-func byKind(board *models.ScoreBoard) [][]models.DepartmentScore {
-	order := []string{models.KindDepartment, models.KindStreet, models.KindCommunity}
-	lists := map[string][]models.DepartmentScore{}
-	for _, s := range board.Departments {
-		if s.Rates.Empty() {
-			continue
-		}
-		k := s.Department.Kind
-		if !slices.Contains(order, k) {
-			order = append(order, k)
-		}
-		l := lists[k]
-		switch {
-		case len(l) > 0 && l[len(l)-1].Rates.Score == s.Rates.Score:
-			s.Rank = l[len(l)-1].Rank
-		default:
-			s.Rank = len(l) + 1
-		}
-		lists[k] = append(l, s)
-	}
-	var out [][]models.DepartmentScore
-	for _, k := range order {
-		if len(lists[k]) > 0 {
-			out = append(out, lists[k])
-		}
-	}
-	return out
 }
 
 // rankGroups takes the top and bottom n of each kind of a score board. With
@@ -291,7 +258,7 @@ func byKind(board *models.ScoreBoard) [][]models.DepartmentScore {
 // rest, so that no department is on both lists.
 func rankGroups(board *models.ScoreBoard, n int) []RankGroup {
 	var out []RankGroup
-	for _, list := range byKind(board) {
+	for _, list := range board.ByKind() {
 		k := list[0].Department.Kind
 		top := list[:min(n, (len(list)+1)/2)]
 		rest := list[len(top):]

@@ -116,7 +116,7 @@ func redBlack(title, subtitle string, groups []RankGroup) []string {
 	}
 	for _, g := range groups {
 		var b strings.Builder
-		b.WriteString("**" + kindName(g.Kind) + "**（" + itoa(g.Ranked) + "个单位参与排名）\n" + info("红榜"))
+		b.WriteString("**" + models.KindHeading(g.Kind) + "**（" + itoa(g.Ranked) + "个单位参与排名）\n" + info("红榜"))
 		for _, s := range g.Top {
 			b.WriteString("\n" + scoreLine(s))
 		}
@@ -166,8 +166,8 @@ func (m *Monthly) Render() []string {
 	all[0] += "\n全区评分" + d.ScoreText() + "｜响应" + d.Percent(d.Response) + " 解决" + d.Percent(d.Resolution) +
 		" 满意" + d.Percent(d.Satisfaction) + "（有效回访" + itoa(d.Valid) + "件）"
 	var unranked []string
-	for _, list := range byKind(m.Board) {
-		lines := []string{"**" + kindName(list[0].Department.Kind) + "排名**"}
+	for _, list := range m.Board.ByKind() {
+		lines := []string{"**" + models.KindHeading(list[0].Department.Kind) + "排名**"}
 		for _, s := range list {
 			lines = append(lines, scoreLine(s))
 		}

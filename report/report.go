@@ -147,15 +147,6 @@ func capped[T any](items []T, line func(T) string, unit string) string {
 	return b.String()
 }
 
-// kindName names a department kind in headings.
-func kindName(kind string) string {
-	switch kind {
-	case models.KindDepartment, "":
-		return "区级部门"
-	}
-	return kind
-}
-
 // pack joins sections into as few messages of at most limit bytes as fit, in
 // order, a blank line apart. A section is never split unless it alone is too
 // long; then it is cut at line boundaries. When there are several messages,
