@@ -83,6 +83,21 @@ func (r Result) Summary() string {
 	return fmt.Sprintf("新增 %d, 更新 %d, 跳过 %d", r.Created, r.Updated, r.Skipped)
 }
 
+// record counts the outcome of one row's upsert: a conflict (a name or
+// userid taken) refuses the row, any other error stops the import. It
+// reports whether the row was written.
+func (r *Result) record(sheet string, num int, ch models.Change, err error) (bool, error) {
+	switch {
+	case models.ErrorCode(err) == models.ECONFLICT:
+		r.refuse(sheet, num, "%s", models.UserText(err))
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	r.count(ch)
+	return true, nil
+}
+
 func (r *Result) count(ch models.Change) {
 	switch ch {
 	case models.Created:
@@ -134,12 +149,14 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 	}
 	byCode := map[string]*models.Department{}
 	byName := map[string]*models.Department{}
-	for i := range existing {
-		d := &existing[i]
+	index := func(d *models.Department) {
 		byCode[d.Code] = d
 		for _, n := range append([]string{d.Name}, d.Aliases...) {
 			byName[n] = d
 		}
+	}
+	for i := range existing {
+		index(&existing[i])
 	}
 	pending := validDepartments(f.Departments, byName, &res)
 	// Upsert in rounds so that a parent defined later in the file lands first.
@@ -161,17 +178,12 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 				Domain: d.Domain, ReportRequired: d.ReportRequired, Sort: d.Sort,
 			}
 			ch, err := s.UpsertDepartment(ctx, &dep)
+			written, err := res.record(row.Sheet, row.Num, ch, err)
 			if err != nil {
-				if models.ErrorCode(err) == models.ECONFLICT {
-					res.refuse(row.Sheet, row.Num, "%s", models.UserText(err))
-					continue
-				}
 				return res, err
 			}
-			res.count(ch)
-			byCode[dep.Code] = &dep
-			for _, n := range append([]string{dep.Name}, dep.Aliases...) {
-				byName[n] = &dep
+			if written {
+				index(&dep)
 			}
 		}
 		if len(next) == len(pending) { // no progress: these parents do not exist
@@ -189,14 +201,9 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 			continue
 		}
 		ch, err := s.UpsertMember(ctx, m)
-		if err != nil {
-			if models.ErrorCode(err) == models.ECONFLICT {
-				res.refuse(row.Sheet, row.Num, "%s", models.UserText(err))
-				continue
-			}
+		if _, err = res.record(row.Sheet, row.Num, ch, err); err != nil {
 			return res, err
 		}
-		res.count(ch)
 	}
 	return res, nil
 }
