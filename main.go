@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"yanzhen/config"
@@ -245,13 +244,4 @@ func cmdImportOrg(ctx context.Context, c *cli, args []string) int {
 		}
 		return exitOK
 	})
-}
-
-// lowerExt returns a file name's extension in lower case, without the dot.
-func lowerExt(path string) string {
-	i := strings.LastIndexByte(path, '.')
-	if i < 0 {
-		return ""
-	}
-	return strings.ToLower(path[i+1:])
 }

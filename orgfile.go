@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"yanzhen/models"
 	"yanzhen/orgimport"
@@ -18,10 +20,10 @@ func importOrgFile(ctx context.Context, s *models.Store, path string) (orgimport
 	}
 	defer f.Close()
 	var file *orgimport.File
-	switch lowerExt(path) {
-	case "yaml", "yml":
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
 		file, err = orgimport.ParseYAML(f)
-	case "xlsx":
+	case ".xlsx":
 		file, err = orgimport.ParseXLSX(f)
 	default:
 		return orgimport.Result{}, fmt.Errorf("不支持的组织架构文件格式 %s：请使用 .yaml 或 .xlsx", path)
