@@ -25,7 +25,8 @@ func (e echo) Handle(ctx context.Context, in *models.Inbound) error {
 	return e.store.Enqueue(ctx, in.Reply("收到："+in.Text))
 }
 
-// serveLogs collects the logs of a serving Main.
+// serveLogs collects what a running Main or command writes (its logs, its
+// output) while the test reads it.
 type serveLogs struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -21,28 +21,10 @@ import (
 	"yanzhen/models"
 )
 
-// lockedBuffer is a bytes.Buffer that a running command writes while a test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // demoRun is `yanzhen demo` running in the test's process.
 type demoRun struct {
 	url        string
-	out, logs  *lockedBuffer
+	out, logs  *serveLogs
 	stop       func() int
 	stopped    bool
 	exitStatus int
@@ -55,7 +37,7 @@ var demoAddress = regexp.MustCompile(`雁阵演示已启动：(http://\S+)/`)
 func startDemo(t *testing.T, db string, environ ...string) *demoRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &demoRun{out: &lockedBuffer{}, logs: &lockedBuffer{}}
+	d := &demoRun{out: &serveLogs{}, logs: &serveLogs{}}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--db", db}, &cli{stdout: d.out, stderr: d.logs, environ: environ})
