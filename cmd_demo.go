@@ -43,7 +43,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 		return exitFail
 	}
 	defer m.Close()
-	seeded, err := demo.Seed(ctx, m.Store, cfg, m.Now())
+	seeded, err := demo.Seed(ctx, m.Tickets, cfg, m.Now())
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFail

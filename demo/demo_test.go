@@ -21,6 +21,7 @@ import (
 	"yanzhen/jobs"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
+	"yanzhen/tickets"
 )
 
 func TestConfigPointsEverythingAtTheSimulator(t *testing.T) {
@@ -60,14 +61,15 @@ func TestSeedIsIdempotent(t *testing.T) {
 	store := storetest.Open(t, models.DriverSQLite, storetest.Options{})
 	cfg := config.Default()
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, cfg.Location())
-	first, err := Seed(ctx, store, cfg, now)
+	svc := ticketService(t, store, cfg)
+	first, err := Seed(ctx, svc, cfg, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Org.Created != 45 || first.Tickets.Created != ticketCount || first.Reports != len(demoReports) {
 		t.Errorf("first seed: %+v, tickets %v", first, first.Tickets)
 	}
-	second, err := Seed(ctx, store, cfg, now.Add(time.Hour))
+	second, err := Seed(ctx, svc, cfg, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Errorf("second seed wrote again: %+v, tickets %v", second, second.Tickets)
 	}
 	// The next day has reports of its own; the ledger stays as generated.
-	if next, err := Seed(ctx, store, cfg, now.Add(24*time.Hour)); err != nil || next.Reports != len(demoReports) || next.Tickets.Unchanged != ticketCount {
+	if next, err := Seed(ctx, svc, cfg, now.Add(24*time.Hour)); err != nil || next.Reports != len(demoReports) || next.Tickets.Unchanged != ticketCount {
 		t.Errorf("next day: %+v, tickets %v, %v", next, next.Tickets, err)
 	}
 	for _, set := range []models.TicketSet{models.SetOverdue, models.SetDueSoon, models.SetUnsatisfied, models.SetReopened} {
@@ -138,7 +140,7 @@ func TestSeedBeforeTheWorkingDayStampsReportsBeforeNow(t *testing.T) {
 	store := storetest.Open(t, models.DriverSQLite, storetest.Options{})
 	cfg := config.Default()
 	now := time.Date(2026, 11, 20, 2, 30, 0, 0, cfg.Location())
-	if _, err := Seed(ctx, store, cfg, now); err != nil {
+	if _, err := Seed(ctx, ticketService(t, store, cfg), cfg, now); err != nil {
 		t.Fatal(err)
 	}
 	reports, _ := store.DailyReports(ctx, "2026-11-20")
@@ -147,6 +149,16 @@ func TestSeedBeforeTheWorkingDayStampsReportsBeforeNow(t *testing.T) {
 			t.Errorf("report stamped %v at %v", r.SubmittedAt, now)
 		}
 	}
+}
+
+// ticketService is the ticket import that Main builds over store.
+func ticketService(t *testing.T, store *models.Store, cfg *config.Config) *tickets.Service {
+	t.Helper()
+	cal, err := tickets.LoadCalendar(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tickets.Service{Store: store, Calendar: cal, Rules: cfg.Rules}
 }
 
 // rig is a demo Server on a real listener, with a stand-in for the bot's
@@ -198,7 +210,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	store := storetest.Open(t, models.DriverSQLite, storetest.Options{})
-	if _, err := Seed(context.Background(), store, cfg, time.Now()); err != nil {
+	if _, err := Seed(context.Background(), ticketService(t, store, cfg), cfg, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{url: BaseURL(ln.Addr().String()), cfg: cfg, heard: make(chan robotPlain, 8), jobs: &stubJobs{}}

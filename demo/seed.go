@@ -28,13 +28,14 @@ type Seeded struct {
 	Reports int
 }
 
-// Seed fills the store with the demo district as of now: its units and
+// Seed fills svc's store with the demo district as of now: its units and
 // members through the real org import (an upsert), a month of hotline tickets
-// written by the tickets package's generator and read back through the real
-// import (an upsert by number), and today's daily reports of about half the
-// units where they have none. It is idempotent.
-func Seed(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (Seeded, error) {
+// written by the tickets package's generator and read back through svc, the
+// service's own import (an upsert by number), and today's daily reports of
+// about half the units where they have none. It is idempotent.
+func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now time.Time) (Seeded, error) {
 	var out Seeded
+	store := svc.Store
 	file, err := orgimport.ParseYAML(bytes.NewReader(orgYAML))
 	if err != nil {
 		return out, fmt.Errorf("demo: seed org: %w", err)
@@ -46,7 +47,7 @@ func Seed(ctx context.Context, store *models.Store, cfg *config.Config, now time
 	if len(out.Org.Errors) > 0 {
 		return out, fmt.Errorf("demo: seed org: %w", out.Org.Errors[0])
 	}
-	if out.Tickets, err = seedTickets(ctx, store, cfg, now); err != nil {
+	if out.Tickets, err = seedTickets(ctx, svc, cfg, now); err != nil {
 		return out, err
 	}
 	out.Reports, err = seedReports(ctx, store, cfg, now)
@@ -62,13 +63,14 @@ const anchorKey = "demo.tickets_anchor"
 
 // seedTickets generates a 12345 export of ticketCount tickets received over
 // the 30 days before the anchor, for the units that must report (the units
-// that handle tickets; the streets are also the grids of 双派单), and imports it.
-func seedTickets(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (*tickets.Summary, error) {
-	anchor, err := ticketAnchor(ctx, store, now.In(cfg.Location()))
+// that handle tickets; the streets are also the grids of 双派单), and imports it
+// through svc.
+func seedTickets(ctx context.Context, svc *tickets.Service, cfg *config.Config, now time.Time) (*tickets.Summary, error) {
+	anchor, err := ticketAnchor(ctx, svc.Store, now.In(cfg.Location()))
 	if err != nil {
 		return nil, err
 	}
-	dir, err := store.Directory(ctx)
+	dir, err := svc.Store.Directory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}
@@ -81,19 +83,14 @@ func seedTickets(ctx context.Context, store *models.Store, cfg *config.Config, n
 			grids = append(grids, d.Name)
 		}
 	}
-	cal, err := tickets.LoadCalendar(ctx, store)
-	if err != nil {
-		return nil, fmt.Errorf("demo: seed tickets: %w", err)
-	}
 	var export bytes.Buffer
 	err = tickets.Generate(&export, tickets.GenOptions{
 		N: ticketCount, Departments: units, Grids: grids, Now: anchor, Days: 30, Seed: 12345,
-		Calendar: cal, Rules: &cfg.Rules,
+		Calendar: svc.Calendar, Rules: &svc.Rules,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}
-	svc := &tickets.Service{Store: store, Calendar: cal, Rules: cfg.Rules}
 	sum, err := svc.ImportFile(ctx, &export, cfg.District.Name+"12345工单明细.xlsx", "demo")
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
