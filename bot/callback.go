@@ -85,15 +85,9 @@ func (b *Bot) verifyURL(w http.ResponseWriter, r *http.Request, rt *route) strin
 	if !ok || echo == "" {
 		return refuse(w, http.StatusBadRequest, resultMalformed)
 	}
-	if !rt.crypter.VerifySignature(s.sig, s.timestamp, s.nonce, echo) {
-		return refuse(w, http.StatusUnauthorized, resultSignature)
-	}
-	if result, ok := b.checkTime(w, s.timestamp); !ok {
+	plain, result := b.open(w, rt, s, echo)
+	if result != "" {
 		return result
-	}
-	plain, err := rt.crypter.Decrypt(echo)
-	if err != nil {
-		return refuseCrypto(w, err)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write(plain)
@@ -125,15 +119,9 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	if err != nil {
 		return refuse(w, http.StatusBadRequest, resultMalformed)
 	}
-	if !rt.crypter.VerifySignature(s.sig, s.timestamp, s.nonce, encrypt) {
-		return refuse(w, http.StatusUnauthorized, resultSignature)
-	}
-	if result, ok := b.checkTime(w, s.timestamp); !ok {
+	plain, result := b.open(w, rt, s, encrypt)
+	if result != "" {
 		return result
-	}
-	plain, err := rt.crypter.Decrypt(encrypt)
-	if err != nil {
-		return refuseCrypto(w, err)
 	}
 	in, err := rt.parse(plain, b.botName)
 	if err != nil {
@@ -157,25 +145,29 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	return resultOK
 }
 
-// checkTime refuses a callback outside the replay window.
-func (b *Bot) checkTime(w http.ResponseWriter, timestamp string) (string, bool) {
-	ok, valid := b.fresh(timestamp)
-	switch {
+// open checks a callback's encrypted text (the echostr or the body's
+// Encrypt): its signature, then its timestamp against the replay window.
+// Then it decrypts it, refusing 401 a message addressed to another receiver
+// and 400 a garbled one. When a check fails, open has answered w and
+// returns the result to count; otherwise result is empty.
+func (b *Bot) open(w http.ResponseWriter, rt *route, s signed, encrypt string) (plain []byte, result string) {
+	if !rt.crypter.VerifySignature(s.sig, s.timestamp, s.nonce, encrypt) {
+		return nil, refuse(w, http.StatusUnauthorized, resultSignature)
+	}
+	switch ok, valid := b.fresh(s.timestamp); {
 	case !valid:
-		return refuse(w, http.StatusBadRequest, resultMalformed), false
+		return nil, refuse(w, http.StatusBadRequest, resultMalformed)
 	case !ok:
-		return refuse(w, http.StatusUnauthorized, resultStale), false
+		return nil, refuse(w, http.StatusUnauthorized, resultStale)
 	}
-	return "", true
-}
-
-// refuseCrypto answers a signed message that does not decrypt: 401 when it
-// is addressed to another receiver, 400 when it is garbled.
-func refuseCrypto(w http.ResponseWriter, err error) string {
-	if errors.Is(err, wxcrypt.ErrReceiveID) {
-		return refuse(w, http.StatusUnauthorized, resultSignature)
+	plain, err := rt.crypter.Decrypt(encrypt)
+	switch {
+	case errors.Is(err, wxcrypt.ErrReceiveID):
+		return nil, refuse(w, http.StatusUnauthorized, resultSignature)
+	case err != nil:
+		return nil, refuse(w, http.StatusBadRequest, resultMalformed)
 	}
-	return refuse(w, http.StatusBadRequest, resultMalformed)
+	return plain, ""
 }
 
 // refuse answers status with its standard text and returns result.
