@@ -141,14 +141,6 @@ func answers(t models.DispatchTarget, me *models.Member, deptIDs []uint) bool {
 	return t.DepartmentID != nil && slices.Contains(deptIDs, *t.DepartmentID)
 }
 
-// canTake reports whether a target can take a target step now.
-func canTake(t models.DispatchTarget, kind string) bool {
-	if kind == models.StepSign {
-		return t.Status == models.TargetPending || t.Status == models.TargetReturned
-	}
-	return !t.Finished()
-}
-
 // myDispatch finds the dispatch a target step is for, and the targets of it
 // the sender answers for. Without a code it is the sender's only dispatch
 // that can take the step.
@@ -157,7 +149,7 @@ func (h *Handler) myDispatch(r *request, kind string) (*models.Dispatch, []uint,
 	mine := func(d *models.Dispatch, usable bool) []uint {
 		var ids []uint
 		for _, t := range d.Targets {
-			if answers(t, r.me, deptIDs) && (!usable || canTake(t, kind)) {
+			if answers(t, r.me, deptIDs) && (!usable || t.CanTake(kind)) {
 				ids = append(ids, t.ID)
 			}
 		}
@@ -224,7 +216,7 @@ func (h *Handler) targetStep(r *request, kind string) error {
 	switch kind {
 	case models.StepSign:
 		// Once every target has signed, the alert level under way stops repeating.
-		if !slices.ContainsFunc(d.Targets, func(t models.DispatchTarget) bool { return canTake(t, models.StepSign) }) {
+		if !slices.ContainsFunc(d.Targets, func(t models.DispatchTarget) bool { return t.CanTake(models.StepSign) }) {
 			if _, err := r.tx.AckAlerts(r.ctx, models.SubjectDispatch, d.ID, r.now); err != nil {
 				return err
 			}

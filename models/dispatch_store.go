@@ -39,6 +39,16 @@ func (t *DispatchTarget) Label() string {
 // Finished reports whether the target has reported the work done.
 func (t *DispatchTarget) Finished() bool { return t.Status == TargetDone }
 
+// CanTake reports whether the target can take a target step (StepSign,
+// StepFeedback or StepDone) now: it signs while pending or sent back, and
+// feeds back or finishes until it has finished.
+func (t *DispatchTarget) CanTake(kind string) bool {
+	if kind == StepSign {
+		return t.Status == TargetPending || t.Status == TargetReturned
+	}
+	return !t.Finished()
+}
+
 // CreateDispatch records a new open dispatch with its targets and an issue
 // event; on return d and its targets have their IDs. A dispatch whose Source
 // was recorded before is not created again: ok is false and d is left as given.
@@ -220,22 +230,16 @@ func (s *Store) stepTargets(ctx context.Context, d *Dispatch, st DispatchStep) (
 		if !slices.Contains(st.TargetIDs, t.ID) {
 			continue
 		}
+		if !t.CanTake(st.Kind) {
+			continue
+		}
 		set := map[string]any{}
 		switch st.Kind {
 		case StepSign:
-			if t.Status != TargetPending && t.Status != TargetReturned {
-				continue
-			}
 			set["status"] = TargetSigned
 		case StepFeedback:
-			if t.Finished() {
-				continue
-			}
 			set["status"], set["feedback"], set["feedback_at"] = TargetFeedback, st.Text, st.At
 		case StepDone:
-			if t.Finished() {
-				continue
-			}
 			set["status"], set["result"], set["done_at"] = TargetDone, st.Text, st.At
 		}
 		if t.SignedAt == nil || st.Kind == StepSign {
