@@ -76,12 +76,7 @@ type robotXML struct {
 		EventType string `xml:"EventType"`
 	} `xml:"Event"`
 	MixedMessage struct {
-		Items []struct {
-			MsgType string `xml:"MsgType"`
-			Text    struct {
-				Content string `xml:"Content"`
-			} `xml:"Text"`
-		} `xml:"MsgItem"`
+		Items []mixedItem `xml:"MsgItem"`
 	} `xml:"MixedMessage"`
 }
 
@@ -102,12 +97,7 @@ type robotJSON struct {
 		Content string `json:"content"`
 	} `json:"voice"`
 	Mixed struct {
-		Items []struct {
-			MsgType string `json:"msgtype"`
-			Text    struct {
-				Content string `json:"content"`
-			} `json:"text"`
-		} `json:"msg_item"`
+		Items []mixedItem `json:"msg_item"`
 	} `json:"mixed"`
 	Event struct {
 		EventType string `json:"eventtype"`
@@ -117,6 +107,25 @@ type robotJSON struct {
 type jsonFrom struct {
 	UserID string `json:"userid"`
 	Name   string `json:"name"`
+}
+
+// mixedItem is one part of a mixed message, in the XML and the JSON form.
+type mixedItem struct {
+	MsgType string `xml:"MsgType" json:"msgtype"`
+	Text    struct {
+		Content string `xml:"Content" json:"content"`
+	} `xml:"Text" json:"text"`
+}
+
+// mixedText joins the text parts of a mixed message by newlines.
+func mixedText(items []mixedItem) string {
+	var parts []string
+	for _, it := range items {
+		if it.MsgType == "text" {
+			parts = append(parts, it.Text.Content)
+		}
+	}
+	return strings.Join(parts, "\n")
 }
 
 // parseRobot reads a group robot callback, XML or JSON as it comes.
@@ -139,13 +148,7 @@ func parseRobot(plain []byte, botName string) (*models.Inbound, error) {
 	case "event":
 		in.MsgType = "event/" + m.Event.EventType
 	case "mixed":
-		var parts []string
-		for _, it := range m.MixedMessage.Items {
-			if it.MsgType == "text" {
-				parts = append(parts, it.Text.Content)
-			}
-		}
-		in.Text = strings.Join(parts, "\n")
+		in.Text = mixedText(m.MixedMessage.Items)
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil
@@ -181,13 +184,7 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 	case "voice":
 		in.Text = m.Voice.Content
 	case "mixed":
-		var parts []string
-		for _, it := range m.Mixed.Items {
-			if it.MsgType == "text" {
-				parts = append(parts, it.Text.Content)
-			}
-		}
-		in.Text = strings.Join(parts, "\n")
+		in.Text = mixedText(m.Mixed.Items)
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil
