@@ -218,12 +218,6 @@ func (r jsonRecord) Column(field string) string {
 	return field
 }
 
-// pending is a parsed row waiting for its batch.
-type pending struct {
-	num int
-	in  *input
-}
-
 // run reads records with next until io.EOF and writes them in batches. Reading
 // and parsing run in a goroutine of their own, one batch ahead of the writes.
 func (s *Service) run(ctx context.Context, actor string, next func() (int, record, error)) (*Summary, error) {
@@ -236,16 +230,16 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	batches := make(chan []pending, 1)
+	batches := make(chan []*input, 1)
 	var read Summary // the reader's refusals; read once batches is closed
 	var readErr error
 	go func() {
 		defer close(batches)
-		batch := make([]pending, 0, batchSize)
+		batch := make([]*input, 0, batchSize)
 		send := func() bool {
 			select {
 			case batches <- batch:
-				batch = make([]pending, 0, batchSize)
+				batch = make([]*input, 0, batchSize)
 				return true
 			case <-ctx.Done():
 				return false
@@ -270,7 +264,7 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 				read.refuse(rerr, keep)
 				continue
 			}
-			if batch = append(batch, pending{num, in}); len(batch) >= batchSize && !send() {
+			if batch = append(batch, in); len(batch) >= batchSize && !send() {
 				return
 			}
 		}
@@ -299,10 +293,10 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 // transaction, retrying when a concurrent import created one of its numbers.
 // A number on several rows is saved once: each later row applies over the
 // earlier ones and counts as updated or unchanged against them.
-func (s *Service) writeBatch(ctx context.Context, batch []pending, actor string, sum *Summary, keep int) error {
+func (s *Service) writeBatch(ctx context.Context, batch []*input, actor string, sum *Summary, keep int) error {
 	numbers := make([]string, len(batch))
-	for i, p := range batch {
-		numbers[i] = p.in.number
+	for i, in := range batch {
+		numbers[i] = in.number
 	}
 	for attempt := 1; ; attempt++ {
 		var res, repeats models.SaveResult
@@ -315,18 +309,18 @@ func (s *Service) writeBatch(ctx context.Context, batch []pending, actor string,
 			now := tx.Now()
 			writes := make([]models.TicketWrite, 0, len(batch))
 			at := map[string]int{} // number → its write
-			for _, p := range batch {
-				i, repeat := at[p.in.number]
-				cur := old[p.in.number]
+			for _, in := range batch {
+				i, repeat := at[in.number]
+				cur := old[in.number]
 				if repeat {
 					cur = writes[i].New
 				}
-				t, rerr := s.apply(cur, p.in, now)
+				t, rerr := s.apply(cur, in, now)
 				switch {
 				case rerr != nil:
 					refused = append(refused, rerr)
 				case !repeat:
-					at[p.in.number] = len(writes)
+					at[in.number] = len(writes)
 					writes = append(writes, models.TicketWrite{Old: cur, New: t})
 				case models.SameTicket(cur, t):
 					repeats.Unchanged++
