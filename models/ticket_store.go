@@ -648,22 +648,32 @@ func (board *ScoreBoard) ByKind() [][]DepartmentScore {
 		if !slices.Contains(order, k) {
 			order = append(order, k)
 		}
-		l := lists[k]
-		switch {
-		case len(l) > 0 && l[len(l)-1].Rates.Score == s.Rates.Score:
-			s.Rank = l[len(l)-1].Rank
-		default:
-			s.Rank = len(l) + 1
-		}
-		lists[k] = append(l, s)
+		lists[k] = append(lists[k], s)
 	}
 	var out [][]DepartmentScore
 	for _, k := range order {
 		if len(lists[k]) > 0 {
+			rank(lists[k])
 			out = append(out, lists[k])
 		}
 	}
 	return out
+}
+
+// rank numbers a list sorted best first: 1 for the first, equal scores
+// sharing a rank, 0 for those without a score (Rates.Empty).
+func rank(list []DepartmentScore) {
+	for i := range list {
+		d := &list[i]
+		switch {
+		case d.Rates.Empty():
+			d.Rank = 0
+		case i > 0 && d.Rates.Score == list[i-1].Rates.Score:
+			d.Rank = list[i-1].Rank
+		default:
+			d.Rank = i + 1
+		}
+	}
 }
 
 // ScoreBoard computes 三率 and the 综合评分 of every department for period p
@@ -695,16 +705,7 @@ func (s *Store) ScoreBoard(ctx context.Context, p Period, w Weights) (*ScoreBoar
 		}
 		return a.Score > c.Score
 	})
-	for i := range b.Departments {
-		d := &b.Departments[i]
-		switch {
-		case d.Rates.Empty():
-		case i > 0 && d.Rates.Score == b.Departments[i-1].Rates.Score:
-			d.Rank = b.Departments[i-1].Rank
-		default:
-			d.Rank = i + 1
-		}
-	}
+	rank(b.Departments)
 	return b, nil
 }
 
