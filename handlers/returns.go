@@ -55,12 +55,8 @@ func (h *Handler) askLeaders(r *request, req *models.ReturnRequest) error {
 
 // agreeReturn is the head's approval: the request goes to the leaders.
 func (h *Handler) agreeReturn(r *request) error {
-	req, err := h.pendingReturn(r, models.ReturnPendingHead)
+	req, err := h.decide(r, models.ReturnPendingHead, true)
 	if err != nil {
-		return err
-	}
-	if req, err = r.tx.DecideReturn(r.ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingHead, Approve: true,
-		By: r.me.UserID, Note: r.cmd.Body, At: r.now}); err != nil {
 		return err
 	}
 	if err := h.askLeaders(r, req); err != nil {
@@ -72,12 +68,8 @@ func (h *Handler) agreeReturn(r *request) error {
 
 // approveReturn is a leader's approval: the ticket is returned.
 func (h *Handler) approveReturn(r *request) error {
-	req, err := h.pendingReturn(r, models.ReturnPendingLeader)
+	req, err := h.decide(r, models.ReturnPendingLeader, true)
 	if err != nil {
-		return err
-	}
-	if req, err = r.tx.DecideReturn(r.ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, Approve: true,
-		By: r.me.UserID, Note: r.cmd.Body, At: r.now}); err != nil {
 		return err
 	}
 	number := req.Ticket.Number
@@ -92,12 +84,8 @@ func (h *Handler) rejectReturn(r *request) error {
 	if r.me.Role == models.RoleLeader {
 		state = models.ReturnPendingLeader
 	}
-	req, err := h.pendingReturn(r, state)
+	req, err := h.decide(r, state, false)
 	if err != nil {
-		return err
-	}
-	if req, err = r.tx.DecideReturn(r.ctx, models.ReturnDecision{ID: req.ID, State: state,
-		By: r.me.UserID, Note: r.cmd.Body, At: r.now}); err != nil {
 		return err
 	}
 	number := req.Ticket.Number
@@ -105,6 +93,17 @@ func (h *Handler) rejectReturn(r *request) error {
 		h.returnParties(r, req)...)
 	r.reply(fmt.Sprintf("已驳回工单 %s 的退办申请。", number))
 	return nil
+}
+
+// decide takes the sender's decision, with the command's text as its note, on
+// the request they decide in state (see pendingReturn).
+func (h *Handler) decide(r *request, state string, approve bool) (*models.ReturnRequest, error) {
+	req, err := h.pendingReturn(r, state)
+	if err != nil {
+		return nil, err
+	}
+	return r.tx.DecideReturn(r.ctx, models.ReturnDecision{ID: req.ID, State: state, Approve: approve,
+		By: r.me.UserID, Note: r.cmd.Body, At: r.now})
 }
 
 // returnParties are who hear of a decision: the applicant, and the head who
