@@ -117,7 +117,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 		return nil, err
 	}
 	if o.Registerer != nil {
-		if err := b.metrics.register(o.Registerer, newBacklogCollector(store, o.Now, maxAttempts, log)); err != nil {
+		if err := b.metrics.register(o.Registerer, newBacklogCollector(store, o.Now, log)); err != nil {
 			return nil, fmt.Errorf("bot: register metrics: %w", err)
 		}
 	}

@@ -73,17 +73,16 @@ func (m *metrics) register(reg prometheus.Registerer, c *backlogCollector) error
 // backlogCollector reads the outbox backlog and the unhandled callbacks from
 // the store when scraped, so that every replica reports the shared truth.
 type backlogCollector struct {
-	store       *models.Store
-	now         func() time.Time
-	maxAttempts int
-	log         *zap.Logger
+	store *models.Store
+	now   func() time.Time
+	log   *zap.Logger
 
 	backlog, oldest, unhandled *prometheus.Desc
 }
 
-func newBacklogCollector(store *models.Store, now func() time.Time, maxAttempts int, log *zap.Logger) *backlogCollector {
+func newBacklogCollector(store *models.Store, now func() time.Time, log *zap.Logger) *backlogCollector {
 	return &backlogCollector{
-		store: store, now: now, maxAttempts: maxAttempts, log: log,
+		store: store, now: now, log: log,
 		backlog:   prometheus.NewDesc("yanzhen_outbox_backlog", "Outbox messages pending, by channel.", []string{"channel"}, nil),
 		oldest:    prometheus.NewDesc("yanzhen_outbox_oldest_pending_seconds", "Age of the oldest pending outbox message; 0 when none.", nil, nil),
 		unhandled: prometheus.NewDesc("yanzhen_inbound_unhandled", "Stored callbacks not handled: pending (to be tried) or abandoned (attempts used up).", []string{"state"}, nil),
@@ -115,7 +114,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 	}
-	pending, abandoned, err := c.store.UnhandledInbound(ctx, c.maxAttempts)
+	pending, abandoned, err := c.store.UnhandledInbound(ctx, maxAttempts)
 	if err != nil {
 		c.log.Warn("metrics: unhandled callbacks", zap.Error(err))
 		return
