@@ -47,10 +47,14 @@ func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now tim
 	if len(out.Org.Errors) > 0 {
 		return out, fmt.Errorf("demo: seed org: %w", out.Org.Errors[0])
 	}
-	if out.Tickets, err = seedTickets(ctx, svc, cfg, now); err != nil {
+	dir, err := store.Directory(ctx)
+	if err != nil {
+		return out, fmt.Errorf("demo: seed: %w", err)
+	}
+	if out.Tickets, err = seedTickets(ctx, svc, dir, cfg, now); err != nil {
 		return out, err
 	}
-	out.Reports, err = seedReports(ctx, store, cfg, now)
+	out.Reports, err = seedReports(ctx, store, dir, cfg, now)
 	return out, err
 }
 
@@ -65,14 +69,10 @@ const anchorKey = "demo.tickets_anchor"
 // the 30 days before the anchor, for the units that must report (the units
 // that handle tickets; the streets are also the grids of 双派单), and imports it
 // through svc.
-func seedTickets(ctx context.Context, svc *tickets.Service, cfg *config.Config, now time.Time) (*tickets.Summary, error) {
+func seedTickets(ctx context.Context, svc *tickets.Service, dir *models.Directory, cfg *config.Config, now time.Time) (*tickets.Summary, error) {
 	anchor, err := ticketAnchor(ctx, svc.Store, now.In(cfg.Location()))
 	if err != nil {
 		return nil, err
-	}
-	dir, err := svc.Store.Directory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}
 	var units, grids []string
 	for _, d := range dir.Departments {
@@ -140,14 +140,10 @@ var demoReports = []seedReport{
 
 // seedReports submits demoReports for today where the department has none,
 // stamped through the working day and never after now or the report time.
-func seedReports(ctx context.Context, store *models.Store, cfg *config.Config, now time.Time) (int, error) {
+func seedReports(ctx context.Context, store *models.Store, dir *models.Directory, cfg *config.Config, now time.Time) (int, error) {
 	now = now.In(cfg.Location())
 	day := now.Format(time.DateOnly)
 	have, err := store.DailyReports(ctx, day)
-	if err != nil {
-		return 0, fmt.Errorf("demo: seed reports: %w", err)
-	}
-	dir, err := store.Directory(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("demo: seed reports: %w", err)
 	}
