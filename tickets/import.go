@@ -7,7 +7,6 @@
 package tickets
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -154,14 +153,12 @@ func (s *Service) ImportJSON(ctx context.Context, r io.Reader, actor string) (*S
 			return 0, nil, io.EOF
 		}
 		n++
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		var item any
+		if err := dec.Decode(&item); err != nil {
 			return 0, nil, models.Errorf(models.EINVALID, "第 %d 条不是有效的 JSON", n)
 		}
-		var obj map[string]any
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		if err := d.Decode(&obj); err != nil || obj == nil {
+		obj, ok := item.(map[string]any)
+		if !ok {
 			return 0, nil, &sheet.Error{Row: n, Reason: "应为 JSON 对象"}
 		}
 		return n, newJSONRecord(obj), nil
