@@ -77,8 +77,7 @@ type Scheduler struct {
 	now     func() time.Time
 	cron    *cron.Cron
 
-	checking sync.Mutex // one check at a time
-	mu       sync.Mutex
+	checking sync.Mutex        // one check at a time; it guards settled
 	settled  map[string]string // job name → key of the latest slot known finished
 	stop     context.CancelFunc
 	done     sync.WaitGroup
@@ -116,6 +115,7 @@ func (s *Scheduler) Check(ctx context.Context, now time.Time) {
 	s.checkAll(ctx, now)
 }
 
+// checkAll checks every job at now; the caller holds s.checking.
 func (s *Scheduler) checkAll(ctx context.Context, now time.Time) {
 	now = now.In(s.runner.Config.Location())
 	for _, e := range s.entries {
@@ -136,7 +136,7 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 		return
 	}
 	key := slot.Format(SlotLayout)
-	if s.isSettled(e.job.Name, key) {
+	if s.settled[e.job.Name] == key {
 		return
 	}
 	log := s.runner.Log.With(zap.String("job", e.job.Name), zap.String("slot", key))
@@ -150,7 +150,7 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 		if recorded {
 			log.Warn("missed slot skipped: beyond the grace window", zap.Duration("late", now.Sub(slot)), zap.Duration("grace", e.grace))
 		}
-		s.settle(e.job.Name, key)
+		s.settled[e.job.Name] = key
 		return
 	}
 	res, err := s.runner.Run(ctx, e.job, Run{Slot: slot, SlotKey: key, Now: now, Late: d == RunLate})
@@ -158,25 +158,13 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 	case err != nil:
 		return // logged by the runner; retried at a later check
 	case res.Ran:
-		s.settle(e.job.Name, key)
+		s.settled[e.job.Name] = key
 	default:
 		// Held elsewhere, or finished: settle only once it is finished.
 		if run, err := s.runner.Store.JobRunOf(ctx, e.job.Name, key); err == nil && run.Status != models.JobRunning && run.Status != models.JobFailed {
-			s.settle(e.job.Name, key)
+			s.settled[e.job.Name] = key
 		}
 	}
-}
-
-func (s *Scheduler) isSettled(job, key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.settled[job] == key
-}
-
-func (s *Scheduler) settle(job, key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.settled[job] = key
 }
 
 // Start runs a check at once, then one at the top of every minute in the
