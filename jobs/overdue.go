@@ -89,14 +89,13 @@ func horizon(cal *calendar.Calendar, ladder []config.Step, now time.Time) time.T
 		if s.At.N >= 0 {
 			continue
 		}
-		var t time.Time
-		switch s.At.Unit {
-		case config.Workdays:
-			t = cal.AddWorkdays(now, -s.At.N).Add(24 * time.Hour)
-		case config.Days:
-			t = now.AddDate(0, 0, -s.At.N)
-		default:
-			t = now.Add(time.Duration(-s.At.N) * time.Hour)
+		// The step's offset turned forward from now, with a day's slack for
+		// working days, which do not count back exactly as they count on.
+		ahead := s
+		ahead.At.N = -s.At.N
+		t := stepTime(cal, ahead, now)
+		if s.At.Unit == config.Workdays {
+			t = t.Add(24 * time.Hour)
 		}
 		if t.After(h) {
 			h = t
