@@ -380,7 +380,7 @@ func (h *Handler) todo(r *request) error {
 		sections = append(sections, "【我发起的调度】\n"+strings.Join(lines, "\n"))
 	}
 	var reviews []models.ReturnRequest
-	if heads := headOf(r.dir, r.me, depts); len(heads) > 0 {
+	if heads := headOf(r.me, depts); len(heads) > 0 {
 		if reviews, err = r.tx.PendingReturns(r.ctx, models.ReturnPendingHead, heads...); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ func (h *Handler) requestReturn(r *request) error {
 	depts := departmentIDs(reportDepartments(r.dir, r.me))
 	req, err := r.tx.RequestReturn(r.ctx, models.ReturnApplication{
 		Number: r.cmd.Ticket, DepartmentIDs: depts, By: r.me.UserID, Reason: r.cmd.Body, At: r.now,
-		Heads: headOf(r.dir, r.me, depts),
+		Heads: headOf(r.me, depts),
 	})
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func (h *Handler) returnParties(r *request, req *models.ReturnRequest) []*models
 func (h *Handler) pendingReturn(r *request, state string) (*models.ReturnRequest, error) {
 	var depts []uint
 	if state == models.ReturnPendingHead {
-		if depts = headOf(r.dir, r.me, departmentIDs(reportDepartments(r.dir, r.me))); len(depts) == 0 {
+		if depts = headOf(r.me, departmentIDs(reportDepartments(r.dir, r.me))); len(depts) == 0 {
 			return nil, models.Errorf(models.EFORBIDDEN, "您不是任何单位的主要负责人，不能审核退办")
 		}
 	}
@@ -160,15 +160,13 @@ func (h *Handler) pendingReturn(r *request, state string) (*models.ReturnRequest
 	return req, nil
 }
 
-// headOf returns those of deptIDs whose head the member is.
-func headOf(dir *models.Directory, m *models.Member, deptIDs []uint) []uint {
-	var out []uint
-	for _, id := range deptIDs {
-		if slices.ContainsFunc(dir.MembersOf(id, models.RoleHead), func(h *models.Member) bool { return h.ID == m.ID }) {
-			out = append(out, id)
-		}
+// headOf returns the departments a member heads: the ones they answer for
+// (deptIDs, from reportDepartments) when they are a head, else none.
+func headOf(m *models.Member, deptIDs []uint) []uint {
+	if m.Role != models.RoleHead {
+		return nil
 	}
-	return out
+	return deptIDs
 }
 
 // departmentLabel names a department by ID.
