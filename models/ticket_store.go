@@ -466,10 +466,7 @@ func (s *Store) ExtendTicket(ctx context.Context, number string, to time.Time, r
 			Select("deadline", "deadline_source", "updated_at").Updates(&out).Error; err != nil {
 			return fmt.Errorf("models: extend ticket %s: %w", number, err)
 		}
-		if err := tx.db.WithContext(ctx).Create(&ev).Error; err != nil {
-			return fmt.Errorf("models: extend ticket %s: %w", number, err)
-		}
-		return nil
+		return tx.addTicketEvent(ctx, ev)
 	})
 	if err != nil {
 		return nil, err
