@@ -47,7 +47,7 @@ func newTimeline(capacity int) *timeline {
 }
 
 // add stamps e with the next ID and appends it.
-func (t *timeline) add(e Event) Event {
+func (t *timeline) add(e Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e.ID = t.nextID
@@ -58,7 +58,6 @@ func (t *timeline) add(e Event) Event {
 	}
 	close(t.changed)
 	t.changed = make(chan struct{})
-	return e
 }
 
 // since returns the events after ID after, and a channel closed at the next append.
