@@ -81,10 +81,7 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, day string) (i
 			if r.DepartmentID != dep.ID {
 				continue
 			}
-			msgs = append(msgs, models.Outgoing{
-				Channel: models.ChannelRobot, Kind: models.KindMarkdown,
-				Body: RenderLate(&dep, r, b.loc), DedupeKey: LateKey(r),
-			})
+			msgs = append(msgs, groupMessages([]string{RenderLate(&dep, r, b.loc)}, LateKey(r))...)
 			ids = append(ids, r.ID)
 		}
 	}

@@ -191,18 +191,24 @@ func continued(title string) func(i, n int) string {
 	return func(i, n int) string { return "**" + title + "（续" + itoa(i) + "/" + itoa(n) + "）**" }
 }
 
+// messages returns one copy of template per rendered body, with dedupe keys
+// key, key/2, key/3 ….
+func messages(template models.Outgoing, bodies []string, key string) []models.Outgoing {
+	out := make([]models.Outgoing, len(bodies))
+	for i, body := range bodies {
+		out[i] = template
+		out[i].Body, out[i].DedupeKey = body, key
+		if i > 0 {
+			out[i].DedupeKey = key + "/" + itoa(i+1)
+		}
+	}
+	return out
+}
+
 // groupMessages turns rendered bodies into robot markdown messages with dedupe
 // keys key, key/2, key/3 ….
 func groupMessages(bodies []string, key string) []models.Outgoing {
-	out := make([]models.Outgoing, len(bodies))
-	for i, body := range bodies {
-		k := key
-		if i > 0 {
-			k = key + "/" + itoa(i+1)
-		}
-		out[i] = models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindMarkdown, Body: body, DedupeKey: k}
-	}
-	return out
+	return messages(models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindMarkdown}, bodies, key)
 }
 
 // appMessages turns rendered bodies into app messages of kind to members with
@@ -211,13 +217,5 @@ func appMessages(to []string, kind string, bodies []string, key string) []models
 	if len(to) == 0 {
 		return nil
 	}
-	out := make([]models.Outgoing, len(bodies))
-	for i, body := range bodies {
-		k := key
-		if i > 0 {
-			k = key + "/" + itoa(i+1)
-		}
-		out[i] = models.Outgoing{Channel: models.ChannelApp, To: strings.Join(to, "|"), Kind: kind, Body: body, DedupeKey: k}
-	}
-	return out
+	return messages(models.Outgoing{Channel: models.ChannelApp, To: strings.Join(to, "|"), Kind: kind}, bodies, key)
 }
