@@ -45,7 +45,6 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 			d.targets = append(d.targets, t)
 		}
 	}
-	mention := "@" + foldString(h.cfg.WeCom.BotName)
 	lead, joint := true, -1 // joint: start of a connector awaiting a following name
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -55,7 +54,7 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 			token := text[i+1 : end]
 			n, cands := x.mention(token)
 			switch {
-			case token == "" || text[i:end] == mention:
+			case token == "" || text[i:end] == h.grammar.mention:
 				cuts = append(cuts, [2]int{i, end})
 			case len(cands) == 0:
 				unknown = append(unknown, "@"+token)

@@ -79,7 +79,7 @@ func (c Command) original(s string) string {
 // Grammar parses messages against the command table. It is immutable and safe
 // for concurrent use.
 type Grammar struct {
-	botName string
+	mention string         // "@" and the robot's name, folded; "" without a name
 	ticket  *regexp.Regexp // a ticket number at the start of the arguments
 	tickets *regexp.Regexp // ticket numbers anywhere
 	specs   []*spec
@@ -104,11 +104,13 @@ func newGrammar(botName, ticketPattern string, specs []*spec) (*Grammar, error) 
 		return nil, fmt.Errorf("handlers: ticket number pattern: %w", err)
 	}
 	g := &Grammar{
-		botName: botName,
 		ticket:  regexp.MustCompile(`^(?:工单号|工单|单号)?[:#]? ?(` + anywhere.String() + `)`),
 		tickets: anywhere,
 		specs:   specs,
 		words:   map[rune][]entry{},
+	}
+	if botName != "" {
+		g.mention = "@" + foldString(botName)
 	}
 	seen := map[string]string{}
 	for _, sp := range specs {
@@ -130,7 +132,7 @@ func newGrammar(botName, ticketPattern string, specs []*spec) (*Grammar, error) 
 // Parse parses a message. It never fails: a text that names no command has an
 // empty Name, and arguments that do not fit the usage line set Malformed.
 func (g *Grammar) Parse(text string) Command {
-	n := normalize(text, g.botName)
+	n := normalize(text, g.mention)
 	c := Command{Text: n.text}
 	sp, end := g.lookup(n.text)
 	if sp == nil {

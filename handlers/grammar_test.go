@@ -130,7 +130,7 @@ func TestNormalize(t *testing.T) {
 		{"\xff坏", "\ufffd坏"},
 	}
 	for _, c := range cases {
-		n := normalize(c.in, "雁阵")
+		n := normalize(c.in, "@雁阵")
 		if n.text != c.text {
 			t.Errorf("normalize(%q) = %q, want %q", c.in, n.text, c.text)
 		}
@@ -138,7 +138,7 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("normalize(%q): %d offsets for %d bytes", c.in, len(n.off), len(n.text))
 		}
 	}
-	n := normalize("@雁阵 日报：今日，办结５件", "雁阵")
+	n := normalize("@雁阵 日报：今日，办结５件", "@雁阵")
 	if i := strings.Index(n.text, "今日"); n.original(i) != "今日，办结５件" {
 		t.Errorf("original = %q", n.original(i))
 	}

@@ -17,9 +17,10 @@ type normalized struct {
 	off  []int
 }
 
-// normalize prepares orig for parsing; botName is the robot's display name,
-// whose leading mention is dropped if the transport has not done so already.
-func normalize(orig, botName string) normalized {
+// normalize prepares orig for parsing; mention is the robot's @-mention
+// (Grammar.mention), dropped from the start if the transport has not done so
+// already.
+func normalize(orig, mention string) normalized {
 	var b strings.Builder
 	b.Grow(len(orig))
 	off := make([]int, 0, len(orig)+1)
@@ -48,8 +49,7 @@ func normalize(orig, botName string) normalized {
 	}
 	off = append(off, len(orig))
 	n := normalized{text: b.String(), orig: orig, off: off}
-	if botName != "" {
-		mention := "@" + foldString(botName)
+	if mention != "" {
 		for strings.HasPrefix(n.text, mention) {
 			n = n.from(len(mention))
 		}
