@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -85,9 +86,9 @@ type Ticket struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Open reports whether the ticket is still being worked.
+// Open reports whether the ticket is still being worked: its status is one of OpenStatuses.
 func (t *Ticket) Open() bool {
-	return t.Status == StatusPending || t.Status == StatusInProgress
+	return slices.Contains(OpenStatuses, t.Status)
 }
 
 // Ticket event kinds: what a TicketEvent records.
