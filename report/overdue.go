@@ -94,7 +94,7 @@ func (s *Scan) Messages(cal *calendar.Calendar) []models.Outgoing {
 				recipients = u.Heads
 			}
 			_, ids := mentions(recipients)
-			body := "【到期预警】" + u.Name + "以下事项即将到期，请抓紧办理：\n" + capped(warn, func(it Item) string { return s.itemLine(it, cal) }, "项")
+			body := "【到期预警】" + u.Name + "以下事项即将到期，请抓紧办理：\n" + s.itemLines(warn, cal)
 			out = append(out, appMessages(ids, models.KindText, []string{body}, key+"/warn")...)
 		}
 		if len(urge) > 0 {
@@ -104,8 +104,7 @@ func (s *Scan) Messages(cal *calendar.Calendar) []models.Outgoing {
 	if len(urged) > 0 {
 		lines := []string{"**【催办】以下事项超期未办结，请督促**"}
 		for _, u := range urged {
-			lines = append(lines, "**"+u.Name+"** "+itoa(len(u.Items))+"项\n"+
-				capped(u.Items, func(it Item) string { return s.itemLine(it, cal) }, "项"))
+			lines = append(lines, "**"+u.Name+"** "+itoa(len(u.Items))+"项\n"+s.itemLines(u.Items, cal))
 		}
 		bodies := packLines(lines, AppLimit, continued("催办"))
 		out = append(out, appMessages(to, models.KindMarkdown, bodies, "overdue/"+s.Slot+"/leaders")...)
@@ -149,10 +148,15 @@ func (s *Scan) groupDigest(u ScanUnit, items []Item, cal *calendar.Calendar) str
 		if step.Notify == config.NotifyLeader {
 			b.WriteString("（已报区领导）")
 		}
-		b.WriteString("\n" + capped(items[start:end], func(it Item) string { return s.itemLine(it, cal) }, "项"))
+		b.WriteString("\n" + s.itemLines(items[start:end], cal))
 		start = end
 	}
 	return b.String()
+}
+
+// itemLines renders items one a line, at most listCap of them, then "……等N项".
+func (s *Scan) itemLines(items []Item, cal *calendar.Calendar) string {
+	return capped(items, func(it Item) string { return s.itemLine(it, cal) }, "项")
 }
 
 // itemLine renders one item: · 工单2024112700123 路灯不亮｜超期2小时（第2次提醒）.
