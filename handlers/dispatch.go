@@ -80,15 +80,11 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 			names = x.deptNames
 		}
 		if n := longestAt(names, text, i); n != "" {
-			deps := dir.FindDepartments(n)
-			if len(deps) > 1 {
-				cands := make([]target, len(deps))
-				for k, dep := range deps {
-					cands[k] = target{dept: dep}
-				}
-				return nil, ambiguity(dir, n, cands)
+			dep, err := department(dir, n)
+			if err != nil {
+				return nil, err
 			}
-			add(target{dept: deps[0]})
+			add(target{dept: dep})
 			if lead {
 				cuts = cutWithJoint(cuts, joint, i, i+len(n))
 			}

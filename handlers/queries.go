@@ -155,8 +155,8 @@ func eventText(e models.TicketEvent) string {
 }
 
 // department resolves a department named in a command.
-func department(r *request, name string) (*models.Department, error) {
-	found := r.dir.FindDepartments(name)
+func department(dir *models.Directory, name string) (*models.Department, error) {
+	found := dir.FindDepartments(name)
 	switch len(found) {
 	case 0:
 		return nil, models.Errorf(models.ENOTFOUND, "未找到单位“%s”", name)
@@ -167,13 +167,13 @@ func department(r *request, name string) (*models.Department, error) {
 	for i, d := range found {
 		cands[i] = target{dept: d}
 	}
-	return nil, ambiguity(r.dir, name, cands)
+	return nil, ambiguity(dir, name, cands)
 }
 
 // progress shows a department's day: tickets received and resolved, open and
 // overdue, the month's 三率, its daily report and its open dispatches.
 func (h *Handler) progress(r *request) error {
-	dept, err := department(r, r.cmd.Word)
+	dept, err := department(r.dir, r.cmd.Word)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (h *Handler) overdue(r *request) error {
 	q := models.TicketQuery{Set: models.SetOverdue, Now: r.now}
 	scope := "全区"
 	if r.cmd.Word != "" {
-		dept, err := department(r, r.cmd.Word)
+		dept, err := department(r.dir, r.cmd.Word)
 		if err != nil {
 			return err
 		}
