@@ -41,7 +41,6 @@ func BenchmarkDailyBig(b *testing.B) {
 	builder := report.New(s, cfg, calendar.New(cfg.Location(), nil))
 	day, now := at(benchDay+" 00:00"), at(benchDay+" 18:00")
 	var msgs []string
-	b.ResetTimer()
 	for b.Loop() {
 		d, err := builder.Daily(ctx, day, now)
 		if err != nil {
@@ -49,7 +48,6 @@ func BenchmarkDailyBig(b *testing.B) {
 		}
 		msgs = d.Render()
 	}
-	b.StopTimer()
 	bytes := 0
 	for _, m := range msgs {
 		bytes += len(m)
