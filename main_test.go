@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"yanzhen/models"
 	"yanzhen/models/storetest"
 )
 
@@ -34,10 +35,10 @@ func writeConfig(t *testing.T, extra string) string {
 // eachDatabase runs f on SQLite and on MariaDB (when YANZHEN_TEST_MYSQL_DSN is
 // set), with a config file and the environment that selects the database.
 func eachDatabase(t *testing.T, f func(t *testing.T, cfg string, environ []string)) {
-	for _, driver := range []string{"sqlite", "mysql"} {
+	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
 			var environ []string
-			if driver == "mysql" {
+			if driver == models.DriverMySQL {
 				environ = []string{"YANZHEN_DATABASE_DRIVER=mysql", "YANZHEN_DATABASE_DSN=" + storetest.MySQLDSN(t)}
 			}
 			f(t, writeConfig(t, ""), environ)

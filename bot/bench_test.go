@@ -16,6 +16,7 @@ import (
 
 	"yanzhen/bot/wecomtest"
 	"yanzhen/models"
+	"yanzhen/models/storetest"
 )
 
 // noop is a handler that does nothing, so that the benchmark measures the
@@ -36,7 +37,7 @@ func BenchmarkRobotCallbacks(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("YANZHEN_BENCH_CLIENTS")); err == nil && n > 0 {
 		clients = n
 	}
-	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+	for _, driver := range storetest.Drivers {
 		b.Run(driver, func(b *testing.B) {
 			k := newKit(b, driver, kitOptions{})
 			k.bot.Start(noop{})

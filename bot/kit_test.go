@@ -163,7 +163,7 @@ func (k *kit) signer(token, key, receiveID string) *wecomtest.CallbackSigner {
 // a fresh fake clock at t0 that the store and the kits built with it share.
 func eachStore(t *testing.T, f func(t *testing.T, s *models.Store, clock *wecomtest.Clock)) {
 	t.Helper()
-	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
 			clock := wecomtest.NewClock(t0)
 			f(t, storetest.Open(t, driver, storetest.Options{Now: clock.Now}), clock)

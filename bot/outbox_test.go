@@ -202,7 +202,7 @@ func openTwice(t *testing.T, driver string, now func() time.Time) (*models.Store
 }
 
 func TestTwoWorkersNeverSendARowTwice(t *testing.T) {
-	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
 			clock := wecomtest.NewClock(t0)
 			s1, s2 := openTwice(t, driver, clock.Now)

@@ -14,6 +14,7 @@ import (
 	"yanzhen/bot/wecomtest"
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/models/storetest"
 )
 
 // Credentials of the test corp and its callbacks.
@@ -91,7 +92,7 @@ func (w *wire) signer(token, key, receiveID string) *wecomtest.CallbackSigner {
 
 // eachWire runs f end to end on every database.
 func eachWire(t *testing.T, f func(t *testing.T, w *wire)) {
-	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) { f(t, newWire(t, driver)) })
 	}
 }

@@ -105,7 +105,7 @@ func newHarness(t *testing.T, driver string) *harness {
 
 // each runs f on a fresh harness on every database.
 func each(t *testing.T, f func(t *testing.T, x *harness)) {
-	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) { f(t, newHarness(t, driver)) })
 	}
 }

@@ -53,6 +53,11 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Drivers are the databases every store test runs on, in order. A test on
+// mysql skips (or, with YANZHEN_TEST_REQUIRE_MYSQL, fails) when
+// YANZHEN_TEST_MYSQL_DSN is unset.
+var Drivers = []string{models.DriverSQLite, models.DriverMySQL}
+
 // Each runs f as a subtest on every database of Drivers, each with a new store.
 // When MySQL is not configured it says so in a skipped "mysql" subtest.
 func Each(t *testing.T, f func(t *testing.T, s *models.Store)) {
@@ -63,7 +68,7 @@ func Each(t *testing.T, f func(t *testing.T, s *models.Store)) {
 // EachWith is Each with options.
 func EachWith(t *testing.T, o Options, f func(t *testing.T, s *models.Store)) {
 	t.Helper()
-	for _, driver := range []string{models.DriverSQLite, models.DriverMySQL} {
+	for _, driver := range Drivers {
 		t.Run(driver, func(t *testing.T) {
 			f(t, Open(t, driver, o))
 		})
