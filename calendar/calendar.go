@@ -195,6 +195,14 @@ func (c *Calendar) DayInfo(t time.Time) (work bool, name string) {
 	return c.dayInfo(dayOf(t, c.loc))
 }
 
+// Occasion names the date of t when the arrangement makes it special: a
+// holiday (国庆节), a make-up workday (国庆节调休) or an admin's override; ""
+// for a plain working day or a plain weekend day, which need no name beside
+// their weekday.
+func (c *Calendar) Occasion(t time.Time) string {
+	return (*c.special.Load())[dayOf(t, c.loc)].name
+}
+
 // at returns the wall-clock time clock (an offset from midnight) on the date d in the
 // calendar's location.
 func (c *Calendar) at(d day, clock time.Duration) time.Time {

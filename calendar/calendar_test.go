@@ -98,6 +98,14 @@ func TestDayInfo(t *testing.T) {
 		if work != tt.work || name != tt.name {
 			t.Errorf("DayInfo(%s) = %v %q, want %v %q", tt.date, work, name, tt.work, tt.name)
 		}
+		// Occasion names the same days, but not a plain weekend.
+		occasion := tt.name
+		if occasion == "周六" || occasion == "周日" {
+			occasion = ""
+		}
+		if got := c.Occasion(day); got != occasion {
+			t.Errorf("Occasion(%s) = %q, want %q", tt.date, got, occasion)
+		}
 		if got := c.IsWorkday(day); got != tt.work {
 			t.Errorf("IsWorkday(%s) = %v, want %v", tt.date, got, tt.work)
 		}

@@ -66,11 +66,7 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 		Month:    models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay),
 		RankTop:  b.cfg.Rules.RankTop,
 	}
-	// A holiday or a make-up day is named; a plain weekend needs no name
-	// beside its weekday.
-	if _, name := b.cal.DayInfo(d.Day.Start); name != "周六" && name != "周日" {
-		d.DayName = name
-	}
+	d.DayName = b.cal.Occasion(d.Day.Start)
 	dir, err := b.store.Directory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
