@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // listCap is how many tickets a list in a reply shows.
@@ -183,7 +184,7 @@ func (h *Handler) progress(r *request) error {
 		return err
 	}
 	month := models.MonthOf(r.now, loc, h.cfg.Rules.Scores.PeriodStartDay)
-	board, err := r.tx.ScoreBoard(r.ctx, month, h.weights())
+	board, err := r.tx.ScoreBoard(r.ctx, month, report.Weights(h.cfg.Rules.Scores))
 	if err != nil {
 		return err
 	}
@@ -229,12 +230,6 @@ func (h *Handler) progress(r *request) error {
 	}
 	r.reply(strings.TrimSuffix(b.String(), "\n"))
 	return nil
-}
-
-// weights returns the configured 三率 weights.
-func (h *Handler) weights() models.Weights {
-	s := h.cfg.Rules.Scores
-	return models.Weights{Response: s.Response, Resolution: s.Resolution, Satisfaction: s.Satisfaction, BasicSatisfied: s.BasicSatisfied}
 }
 
 // overdue lists the open tickets past their deadline, district-wide or of a department.
@@ -310,7 +305,7 @@ func (h *Handler) ranking(r *request) error {
 	default:
 		p = models.DayOf(r.now, loc)
 	}
-	board, err := r.tx.ScoreBoard(r.ctx, p, h.weights())
+	board, err := r.tx.ScoreBoard(r.ctx, p, report.Weights(h.cfg.Rules.Scores))
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	board, err := b.store.ScoreBoard(ctx, d.Month, b.Weights())
+	board, err := b.store.ScoreBoard(ctx, d.Month, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}

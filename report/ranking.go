@@ -44,7 +44,7 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	if w.Reopened, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetReopened, Period: w.Week}); err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
-	board, err := b.store.ScoreBoard(ctx, w.Week, b.Weights())
+	board, err := b.store.ScoreBoard(ctx, w.Week, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
@@ -150,7 +150,7 @@ type Monthly struct {
 // Monthly builds the report of the last assessment month that ended at or before day.
 func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) {
 	month := models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay).Prev()
-	board, err := b.store.ScoreBoard(ctx, month, b.Weights())
+	board, err := b.store.ScoreBoard(ctx, month, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}

@@ -46,9 +46,9 @@ func New(store *models.Store, cfg *config.Config, cal *calendar.Calendar) *Build
 	return &Builder{store: store, cfg: cfg, cal: cal, loc: cfg.Location()}
 }
 
-// Weights returns the configured 三率 weights.
-func (b *Builder) Weights() models.Weights {
-	s := b.cfg.Rules.Scores
+// Weights returns the 三率 weights of the configured scores, as the store's
+// score board takes them; the reports and the chat ranking both use it.
+func Weights(s config.Scores) models.Weights {
 	return models.Weights{Response: s.Response, Resolution: s.Resolution, Satisfaction: s.Satisfaction, BasicSatisfied: s.BasicSatisfied}
 }
 
