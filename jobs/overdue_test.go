@@ -114,11 +114,18 @@ func TestOverdueDispatchGoesToTargetsThatHaveNotAnswered(t *testing.T) {
 			Targets: []models.DispatchTarget{
 				{DepartmentID: &d.cgj.ID, Status: models.TargetSigned},
 				{MemberID: &handler.ID, Status: models.TargetFeedback},
+				// Sent back by the issuer to be done again: it has work to answer for.
+				{DepartmentID: &d.zjj.ID, Status: models.TargetReturned},
 			},
 		})
 		rows := scanned(t, d, "2026-11-20 12:00")
-		if len(rows) != 1 || !strings.Contains(rows[0].Body, "【超期督办】城管局") || !strings.Contains(rows[0].Body, "调度D") ||
-			strings.Contains(rows[0].Body, "xiaoli") {
+		var bodies []string
+		for _, r := range rows {
+			bodies = append(bodies, r.Body)
+		}
+		all := strings.Join(bodies, "\n")
+		if len(rows) != 2 || !strings.Contains(all, "【超期督办】城管局") || !strings.Contains(all, "【超期督办】住建局") ||
+			!strings.Contains(all, "调度D") || strings.Contains(all, "xiaoli") {
 			t.Fatalf("dispatch scan: %+v", rows)
 		}
 		if rows := scanned(t, d, "2026-11-20 12:15"); len(rows) != 0 {

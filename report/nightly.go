@@ -62,11 +62,11 @@ func (b *Builder) Nightly(ctx context.Context, day, now time.Time) (*Nightly, er
 }
 
 // Answered reports whether a dispatch target has done its part: it gave
-// feedback (反馈), finished, or sent the dispatch back. Such a target no
-// longer counts as overdue.
+// feedback (反馈) or finished. Such a target no longer counts as overdue. A
+// target the issuer sent back (已退回) has its work to do again: it has not.
 func Answered(t *models.DispatchTarget) bool {
 	switch t.Status {
-	case models.TargetFeedback, models.TargetDone, models.TargetReturned:
+	case models.TargetFeedback, models.TargetDone:
 		return true
 	}
 	return false
