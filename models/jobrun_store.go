@@ -112,16 +112,6 @@ func (s *Store) JobRunOf(ctx context.Context, job, slot string) (*JobRun, error)
 	return &run, nil
 }
 
-// Enqueued reports whether a message with the dedupe key was ever put in the
-// outbox: jobs ask it to learn whether a report already went out.
-func (s *Store) Enqueued(ctx context.Context, dedupeKey string) (bool, error) {
-	var n int64
-	if err := s.db.WithContext(ctx).Model(&OutboxMessage{}).Where("dedupe_key = ?", dedupeKey).Count(&n).Error; err != nil {
-		return false, fmt.Errorf("models: look up dedupe key: %w", err)
-	}
-	return n > 0, nil
-}
-
 // insertOnce inserts row and reports false, writing nothing, when a row with
 // the same unique key exists. (ON CONFLICT DO NOTHING cannot tell: on MariaDB
 // gorm adds RETURNING, which returns the existing row as if inserted.) A

@@ -74,11 +74,11 @@ func (s *Store) Enqueue(ctx context.Context, msgs ...Outgoing) error {
 				return fmt.Errorf("models: enqueue: channel and kind are required")
 			}
 			if o.DedupeKey != "" {
-				var n int64
-				if err := tx.db.Model(&OutboxMessage{}).Where("dedupe_key = ?", o.DedupeKey).Count(&n).Error; err != nil {
-					return fmt.Errorf("models: enqueue: check dedupe key: %w", err)
+				seen, err := tx.Enqueued(ctx, o.DedupeKey)
+				if err != nil {
+					return fmt.Errorf("models: enqueue: %w", err)
 				}
-				if n > 0 {
+				if seen {
 					continue
 				}
 			}
@@ -108,6 +108,16 @@ func (s *Store) Enqueue(ctx context.Context, msgs ...Outgoing) error {
 		}
 		return nil
 	})
+}
+
+// Enqueued reports whether a message with the dedupe key was ever put in the
+// outbox: jobs ask it to learn whether a report already went out.
+func (s *Store) Enqueued(ctx context.Context, dedupeKey string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&OutboxMessage{}).Where("dedupe_key = ?", dedupeKey).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("models: look up dedupe key: %w", err)
+	}
+	return n > 0, nil
 }
 
 // SplitBody cuts body into pieces of at most limit bytes, preferring line
