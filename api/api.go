@@ -108,7 +108,7 @@ func (s *server) authorized(r *http.Request) bool {
 const actor = "api"
 
 func (s *server) postTickets(w http.ResponseWriter, r *http.Request) {
-	body, ok := s.readBody(w, r, r.Body, s.max)
+	body, ok := s.readBody(w, r, r.Body)
 	if !ok {
 		return
 	}
@@ -139,7 +139,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) (string, []byte,
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType != "multipart/form-data" {
-		body, ok := s.readBody(w, r, r.Body, s.max)
+		body, ok := s.readBody(w, r, r.Body)
 		return uploadName(r, mediaType), body, ok
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.max+multipartSlack)
@@ -162,7 +162,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) (string, []byte,
 			_ = part.Close()
 			continue
 		}
-		body, ok := s.readBody(w, r, part, s.max)
+		body, ok := s.readBody(w, r, part)
 		return part.FileName(), body, ok
 	}
 }
@@ -182,16 +182,16 @@ func uploadName(r *http.Request, mediaType string) string {
 	return ""
 }
 
-// readBody reads at most max bytes of body; more is answered 413. The whole
+// readBody reads at most s.max bytes of body; more is answered 413. The whole
 // body is read before anything is imported, so an oversized upload changes nothing.
-func (s *server) readBody(w http.ResponseWriter, r *http.Request, body io.Reader, max int64) ([]byte, bool) {
-	if r.ContentLength > max && body == r.Body {
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, body io.Reader) ([]byte, bool) {
+	if r.ContentLength > s.max && body == r.Body {
 		s.tooLarge(w)
 		return nil, false
 	}
-	b, err := io.ReadAll(io.LimitReader(body, max+1))
+	b, err := io.ReadAll(io.LimitReader(body, s.max+1))
 	switch {
-	case isTooLarge(err) || int64(len(b)) > max:
+	case isTooLarge(err) || int64(len(b)) > s.max:
 		s.tooLarge(w)
 		return nil, false
 	case err != nil:
