@@ -359,7 +359,6 @@ type input struct {
 	number                                            string
 	source, status, category, title, content, address string
 	satisfaction                                      string
-	hasSatisfaction                                   bool
 	departmentID, gridID                              *uint
 	received                                          time.Time
 	deadline                                          *time.Time
@@ -466,7 +465,7 @@ func (s *Service) parse(num int, rec record, dir *models.Directory) (*input, *sh
 		if !ok {
 			return nil, fail(FieldSatisfaction, "无法识别的评价 %q，应为满意、基本满意或不满意", v)
 		}
-		in.satisfaction, in.hasSatisfaction = sat, sat != ""
+		in.satisfaction = sat // "" for an answer that means none, like an empty cell
 	}
 	if v := rec.Get(FieldReopenCount); v != "" {
 		n, perr := sheet.ParseInt(v)
@@ -534,9 +533,7 @@ func (s *Service) apply(old *models.Ticket, in *input, now time.Time) (*models.T
 	}
 
 	// The return visit: 有效回访 is given, or known from an answer.
-	if in.hasSatisfaction {
-		t.Satisfaction = in.satisfaction
-	}
+	setString(&t.Satisfaction, in.satisfaction)
 	if in.assessed != nil {
 		t.Assessed = *in.assessed
 	} else {
