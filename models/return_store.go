@@ -46,12 +46,8 @@ func (s *Store) RequestReturn(ctx context.Context, a ReturnApplication) (*Return
 	var out ReturnRequest
 	err := s.Tx(ctx, func(tx *Store) error {
 		var t Ticket
-		err := tx.db.WithContext(ctx).Where("number = ?", a.Number).Take(&t).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Errorf(ENOTFOUND, "未找到工单 %s", a.Number)
-		}
-		if err != nil {
-			return fmt.Errorf("models: find ticket %s: %w", a.Number, err)
+		if err := findTicket(tx.db.WithContext(ctx), a.Number, &t); err != nil {
+			return err
 		}
 		if !t.Open() {
 			return Errorf(EINVALID, "工单 %s %s，不能申请退办", t.Number, t.Status)
@@ -61,7 +57,7 @@ func (s *Store) RequestReturn(ctx context.Context, a ReturnApplication) (*Return
 			return Errorf(EFORBIDDEN, "工单 %s 不是本单位承办的工单，不能申请退办", t.Number)
 		}
 		var n int64
-		err = tx.db.WithContext(ctx).Model(&ReturnRequest{}).
+		err := tx.db.WithContext(ctx).Model(&ReturnRequest{}).
 			Where("ticket_id = ? AND state IN ?", t.ID, []string{ReturnPendingHead, ReturnPendingLeader}).Count(&n).Error
 		if err != nil {
 			return fmt.Errorf("models: find return requests of %s: %w", t.Number, err)

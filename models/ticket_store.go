@@ -415,16 +415,25 @@ func (s *Store) departmentNames(ctx context.Context, ids []uint) (map[uint]strin
 	return out, nil
 }
 
+// findTicket reads the ticket with number into t through db (which may
+// preload associations); an unknown number is ENOTFOUND 未找到工单.
+func findTicket(db *gorm.DB, number string, t *Ticket) error {
+	err := db.Where("number = ?", number).Take(t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Errorf(ENOTFOUND, "未找到工单 %s", number)
+	}
+	if err != nil {
+		return fmt.Errorf("models: find ticket %s: %w", number, err)
+	}
+	return nil
+}
+
 // TicketByNumber returns the ticket with its departments loaded and its
 // events in order, or ENOTFOUND.
 func (s *Store) TicketByNumber(ctx context.Context, number string) (*Ticket, []TicketEvent, error) {
 	var t Ticket
-	err := s.db.WithContext(ctx).Preload("Department").Preload("GridDepartment").Where("number = ?", number).Take(&t).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil, Errorf(ENOTFOUND, "未找到工单 %s", number)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("models: find ticket %s: %w", number, err)
+	if err := findTicket(s.db.WithContext(ctx).Preload("Department").Preload("GridDepartment"), number, &t); err != nil {
+		return nil, nil, err
 	}
 	var events []TicketEvent
 	if err := s.db.WithContext(ctx).Where("ticket_id = ?", t.ID).Order("at, id").Find(&events).Error; err != nil {
@@ -444,12 +453,8 @@ func (s *Store) ExtendTicket(ctx context.Context, number string, to time.Time, r
 	}
 	var out Ticket
 	err := s.Tx(ctx, func(tx *Store) error {
-		err := tx.db.WithContext(ctx).Where("number = ?", number).Take(&out).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Errorf(ENOTFOUND, "未找到工单 %s", number)
-		}
-		if err != nil {
-			return fmt.Errorf("models: find ticket %s: %w", number, err)
+		if err := findTicket(tx.db.WithContext(ctx), number, &out); err != nil {
+			return err
 		}
 		if !out.Open() {
 			return Errorf(EINVALID, "工单 %s %s，不能延期", number, out.Status)
