@@ -13,16 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"yanzhen/bot"
 	"yanzhen/bot/wecomtest"
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // echo answers every message in the chat it came from, through the outbox.
-type echo struct{ store *models.Store }
+type echo struct {
+	store  *models.Store
+	outbox *bot.Outbox
+}
 
 func (e echo) Handle(ctx context.Context, in *models.Inbound) error {
-	return e.store.Enqueue(ctx, in.Reply("收到："+in.Text))
+	_, err := e.outbox.Enqueue(ctx, e.store, msg.Plain(msg.ReplyTo(in), "收到："+in.Text))
+	return err
 }
 
 // serveLogs collects what a running Main or command writes (its logs, its
@@ -75,7 +81,7 @@ outbox: {poll_every: 50ms}
 		t.Fatal(err)
 	}
 	defer m.Close()
-	m.Handlers = echo{m.Store}
+	m.Handlers = echo{m.Store, m.Bot.Outbox()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ const (
 
 // jobRunner returns a runner of the scheduled jobs on Main's store, config and calendar.
 func (m *Main) jobRunner() *jobs.Runner {
-	return jobs.NewRunner(jobs.NewEnv(m.Store, m.Config, m.Calendar, m.Log.Named("jobs")))
+	return jobs.NewRunner(jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config, m.Calendar, m.Log.Named("jobs")))
 }
 
 // startScheduler starts the scheduled jobs; the returned stop waits for a
@@ -119,12 +119,12 @@ func cmdReport(ctx context.Context, c *cli, args []string) int {
 			c.errorf("%v", err)
 			return exitFail
 		}
-		msgs := d.Render()
-		for i, body := range msgs {
-			if len(msgs) > 1 {
-				c.printf("----- %d/%d（%d字节）-----\n", i+1, len(msgs), len(body))
+		rows := m.Bot.Outbox().Render(d.Message())
+		for i, row := range rows {
+			if len(rows) > 1 {
+				c.printf("----- %d/%d（%d字节）-----\n", i+1, len(rows), len(row.Body))
 			}
-			c.printf("%s\n", body)
+			c.printf("%s\n", row.Body)
 		}
 		return exitOK
 	})

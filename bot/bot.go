@@ -81,6 +81,7 @@ type Bot struct {
 	routes       []*route
 	journal      *journal
 	dispatcher   *dispatcher
+	outbox       *Outbox
 	worker       *worker
 
 	mu         sync.Mutex
@@ -127,8 +128,9 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	}
 	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID)
 	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal()}
+	b.outbox = NewOutbox(o.WeCom)
 	b.worker = &worker{
-		store: store, sender: &wecomSender{resolver: res, client: c, log: log}, resolver: res,
+		store: store, outbox: b.outbox, sender: &wecomSender{resolver: res, client: c, log: log}, resolver: res,
 		now: o.Now, sleep: o.Sleep, log: log.Named("outbox"), metrics: b.metrics, id: o.WorkerID,
 		limits: limits{robotPerMinute: o.Outbox.RobotPerMinute, userPerMinute: o.Outbox.UserPerMinute},
 		giveUp: o.Outbox.GiveUpAfter.D(), poll: o.Outbox.PollEvery.D(),
@@ -239,6 +241,9 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("bot shutdown: %w", ctx.Err())
 	}
 }
+
+// Outbox returns what handlers and jobs enqueue their messages through.
+func (b *Bot) Outbox() *Outbox { return b.outbox }
 
 // Flush sends every pending message that is due and returns nil when the
 // outbox is empty. It waits through backoffs and rate windows while the next

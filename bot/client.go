@@ -168,10 +168,14 @@ func (c *client) webhook(ctx context.Context, key string, m *robotMessage) error
 	return c.call(ctx, "webhook/send", c.endpoint("/cgi-bin/webhook/send", url.Values{"key": {key}}), m, &res, &res)
 }
 
+// aibotResponsePath is the path of an AI bot's response_url. Such a URL
+// takes one message only, of at most aibotReplyLimit bytes.
+const aibotResponsePath = "/cgi-bin/aibot/response"
+
 // aibotResponse posts the one reply an AI bot's response_url takes.
 func (c *client) aibotResponse(ctx context.Context, code string, m *robotMessage) error {
 	var res util.CommonError
-	u := c.endpoint("/cgi-bin/aibot/response", url.Values{"response_code": {code}})
+	u := c.endpoint(aibotResponsePath, url.Values{"response_code": {code}})
 	return c.call(ctx, "aibot/response", u, m, &res, &res)
 }
 
@@ -188,15 +192,6 @@ func (c *client) appMessage(ctx context.Context, m *appMessage) (*message.SendRe
 	return &res, err
 }
 
-// appChat sends an app message to a group chat the app created.
-func (c *client) appChat(ctx context.Context, m *appMessage) error {
-	return c.withToken(ctx, func(tok string) error {
-		var res util.CommonError
-		u := c.endpoint("/cgi-bin/appchat/send", url.Values{"access_token": {tok}})
-		return c.call(ctx, "appchat/send", u, m, &res, &res)
-	})
-}
-
 // robotMessage is the body of a robot webhook post and of an AI bot reply.
 // ChatID, set on a reply into a chat, picks the chat among the robot's.
 type robotMessage struct {
@@ -204,7 +199,6 @@ type robotMessage struct {
 	MsgType  string        `json:"msgtype"`
 	Text     *robotText    `json:"text,omitempty"`
 	Markdown *contentField `json:"markdown,omitempty"`
-	Image    *imageField   `json:"image,omitempty"`
 }
 
 type robotText struct {
@@ -217,26 +211,12 @@ type contentField struct {
 	Content string `json:"content"`
 }
 
-type imageField struct {
-	Base64 string `json:"base64"`
-	MD5    string `json:"md5"`
-}
-
-// appMessage is the body of message/send and appchat/send. AgentID is the
-// integer WeCom wants (silenceper's structs send a string).
+// appMessage is the body of message/send. AgentID is the integer WeCom
+// wants (silenceper's structs send a string).
 type appMessage struct {
-	ToUser   string         `json:"touser,omitempty"`
-	ChatID   string         `json:"chatid,omitempty"`
-	AgentID  int64          `json:"agentid,omitempty"`
-	MsgType  string         `json:"msgtype"`
-	Text     *contentField  `json:"text,omitempty"`
-	Markdown *contentField  `json:"markdown,omitempty"`
-	TextCard *textCardField `json:"textcard,omitempty"`
-}
-
-type textCardField struct {
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	URL         string `json:"url"`
-	BtnTxt      string `json:"btntxt,omitempty"`
+	ToUser   string        `json:"touser,omitempty"`
+	AgentID  int64         `json:"agentid,omitempty"`
+	MsgType  string        `json:"msgtype"`
+	Text     *contentField `json:"text,omitempty"`
+	Markdown *contentField `json:"markdown,omitempty"`
 }

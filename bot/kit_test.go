@@ -220,10 +220,13 @@ func (k *kit) outbox() []models.OutboxMessage {
 	return rows
 }
 
-func (k *kit) enqueue(msgs ...models.Outgoing) {
+// enqueue puts rendered rows in the outbox, each a message of its own.
+func (k *kit) enqueue(rows ...models.OutboxMessage) {
 	k.t.Helper()
-	if err := k.store.Enqueue(context.Background(), msgs...); err != nil {
-		k.t.Fatal(err)
+	for _, r := range rows {
+		if _, err := k.store.Enqueue(context.Background(), "", []models.OutboxMessage{r}); err != nil {
+			k.t.Fatal(err)
+		}
 	}
 }
 

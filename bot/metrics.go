@@ -105,7 +105,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		c.log.Warn("metrics: outbox backlog", zap.Error(err))
 	} else {
-		for _, ch2 := range []string{models.ChannelRobot, models.ChannelReply, models.ChannelApp, models.ChannelAppChat} {
+		for _, ch2 := range []string{channelRobot, channelReply, channelApp} {
 			ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(byChannel[ch2]), ch2)
 		}
 		age := 0.0

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Outbox tuning that is not configuration.
@@ -54,6 +55,7 @@ func (e *PendingError) Error() string {
 // in replicas on one database, share the outbox safely.
 type worker struct {
 	store    *models.Store
+	outbox   *Outbox
 	sender   sender
 	resolver *resolver
 	now      func() time.Time
@@ -297,13 +299,10 @@ func (w *worker) notifyAdmins(ctx context.Context, m *models.OutboxMessage, err 
 	if gaveUp {
 		why = fmt.Sprintf("%s；已重试 %d 次，超过 %s 仍未成功", why, m.Attempts+1, w.giveUp)
 	}
-	body := fmt.Sprintf("【消息发送失败】\n编号：%d\n发往：%s\n原因：%s\n内容：%s\n该消息已停止发送，请检查机器人或成员配置。",
-		m.ID, w.targetName(m), why, excerpt(m.Body, 60))
-	notice := models.Outgoing{
-		Channel: models.ChannelApp, To: strings.Join(admins, "|"), Kind: models.KindText, Body: body,
-		DedupeKey: noticeKeyPrefix + m.Destination + "/" + w.now().Format("2006010215"),
-	}
-	if err := w.store.Enqueue(ctx, notice); err != nil {
+	notice := msg.Plain(msg.ToMembers(admins...), fmt.Sprintf("【消息发送失败】\n编号：%d\n发往：%s\n原因：%s\n内容：%s\n该消息已停止发送，请检查机器人或成员配置。",
+		m.ID, w.targetName(m), why, excerpt(m.Body, 60)))
+	notice.DedupeKey = noticeKeyPrefix + m.Destination + "/" + w.now().Format("2006010215")
+	if _, err := w.outbox.Enqueue(ctx, w.store, notice); err != nil {
 		w.log.Error("outbox: cannot enqueue the failure notice", zap.Uint("outbox_id", m.ID), zap.Error(err))
 	}
 }

@@ -20,21 +20,21 @@ import (
 // backlog enqueues n messages to each destination, numbered in order.
 type destination struct {
 	name string
-	out  models.Outgoing
+	out  models.OutboxMessage
 }
 
 func destinations(k *kit) []destination {
 	return []destination{
-		{"robot", models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindMarkdown}},
-		{"robot-chat", models.Outgoing{Channel: models.ChannelReply, To: k.wecom.WebhookURL(robotKey), ChatID: "wrkGroupA", Kind: models.KindText}},
-		{"zhangsan", models.Outgoing{Channel: models.ChannelApp, To: "zhangsan", Kind: models.KindText}},
-		{"both", models.Outgoing{Channel: models.ChannelApp, To: "zhangsan|lisi", Kind: models.KindMarkdown}},
+		{"robot", models.OutboxMessage{Channel: "robot", Kind: "markdown"}},
+		{"robot-chat", models.OutboxMessage{Channel: "reply", To: k.wecom.WebhookURL(robotKey), ChatID: "wrkGroupA", Kind: "text"}},
+		{"zhangsan", models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text"}},
+		{"both", models.OutboxMessage{Channel: "app", To: "zhangsan|lisi", Kind: "markdown"}},
 	}
 }
 
 func enqueueBacklog(k *kit, dests []destination, n int) {
 	k.t.Helper()
-	var msgs []models.Outgoing
+	var msgs []models.OutboxMessage
 	for i := 1; i <= n; i++ {
 		for _, d := range dests {
 			o := d.out
@@ -211,9 +211,9 @@ func TestTwoWorkersNeverSendARowTwice(t *testing.T) {
 			var dests []destination
 			for i := range 12 {
 				user := fmt.Sprintf("user%02d", i)
-				dests = append(dests, destination{user, models.Outgoing{Channel: models.ChannelApp, To: user, Kind: models.KindText}})
+				dests = append(dests, destination{user, models.OutboxMessage{Channel: "app", To: user, Kind: "text"}})
 			}
-			dests = append(dests, destination{"robot", models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText}})
+			dests = append(dests, destination{"robot", models.OutboxMessage{Channel: "robot", Kind: "text"}})
 			enqueueBacklog(a, dests, 18)
 			var wg sync.WaitGroup
 			for _, k := range []*kit{a, b} {
@@ -239,7 +239,7 @@ func TestAccessTokenRefreshedWhenWeComRefusesIt(t *testing.T) {
 		k := newKit(t, "", kitOptions{store: s, clock: clock, fakeTime: true})
 		send := func(body string) {
 			t.Helper()
-			k.enqueue(models.Outgoing{Channel: models.ChannelApp, To: "zhangsan", Kind: models.KindText, Body: body})
+			k.enqueue(models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: body})
 			if err := k.bot.Flush(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -270,7 +270,7 @@ func TestAccessTokenRefreshedWhenWeComRefusesIt(t *testing.T) {
 		}
 		// A second replica on the same store uses the token already fetched.
 		other := newKit(t, "", kitOptions{store: s, clock: clock, fakeTime: true, wecom: k.wecom})
-		other.enqueue(models.Outgoing{Channel: models.ChannelApp, To: "lisi", Kind: models.KindText, Body: "from the other replica"})
+		other.enqueue(models.OutboxMessage{Channel: "app", To: "lisi", Kind: "text", Body: "from the other replica"})
 		if err := other.bot.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -300,17 +300,17 @@ func TestPermanentFailuresFailAtOnceAndTellTheAdmins(t *testing.T) {
 		}
 		const goneKey = "removed-robot-key-1234"
 		k.enqueue(
-			models.Outgoing{Channel: models.ChannelRobot, To: goneKey, Kind: models.KindText, Body: "给已移除机器人的消息"},
-			models.Outgoing{Channel: models.ChannelRobot, To: goneKey, Kind: models.KindText, Body: "第二条"},
-			models.Outgoing{Channel: models.ChannelApp, To: "zhangsan", Kind: models.KindText, Body: strings.Repeat("长", 10)},
+			models.OutboxMessage{Channel: "robot", To: goneKey, Kind: "text", Body: "给已移除机器人的消息"},
+			models.OutboxMessage{Channel: "robot", To: goneKey, Kind: "text", Body: "第二条"},
+			models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: strings.Repeat("长", 10)},
 		)
 		// A response URL used twice: the second reply is refused for good.
 		resp := k.wecom.ResponseURL("wrkAI")
-		k.enqueue(models.Outgoing{Channel: models.ChannelReply, To: resp, Kind: models.KindMarkdown, Body: "一"})
+		k.enqueue(models.OutboxMessage{Channel: "reply", To: resp, Kind: "markdown", Body: "一"})
 		if err := k.bot.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		k.enqueue(models.Outgoing{Channel: models.ChannelReply, To: resp, Kind: models.KindMarkdown, Body: "二"})
+		k.enqueue(models.OutboxMessage{Channel: "reply", To: resp, Kind: "markdown", Body: "二"})
 		if err := k.bot.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestPermanentFailuresFailAtOnceAndTellTheAdmins(t *testing.T) {
 func TestMessagesAreGivenUpAfterTheConfiguredAge(t *testing.T) {
 	k := newKit(t, models.DriverSQLite, kitOptions{fakeTime: true})
 	k.wecom.FailFor(wecomtest.RouteWebhook, wecomtest.HTTPStatus(502), 25*time.Hour)
-	k.enqueue(models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: "stuck"})
+	k.enqueue(models.OutboxMessage{Channel: "robot", Kind: "text", Body: "stuck"})
 	for range 1000 {
 		err := k.bot.Flush(context.Background())
 		var pending *bot.PendingError
@@ -372,9 +372,9 @@ func TestMessagesAreGivenUpAfterTheConfiguredAge(t *testing.T) {
 func TestRepliesNeverLeaveAPIBase(t *testing.T) {
 	k := newKit(t, models.DriverSQLite, kitOptions{fakeTime: true})
 	k.enqueue(
-		models.Outgoing{Channel: models.ChannelReply, To: "http://attacker.example/cgi-bin/webhook/send?key=stolen", ChatID: "wrkChat", Kind: models.KindText, Body: "回复一"},
-		models.Outgoing{Channel: models.ChannelReply, To: "http://attacker.example" + models.AIBotResponsePath + "?response_code=x", ChatID: "wrkChat2", Kind: models.KindMarkdown, Body: "回复二"},
-		models.Outgoing{Channel: models.ChannelReply, To: k.wecom.URL() + "@attacker.example/cgi-bin/webhook/send?key=" + robotKey, ChatID: "wrkChat3", Kind: models.KindText, Body: "回复三"},
+		models.OutboxMessage{Channel: "reply", To: "http://attacker.example/cgi-bin/webhook/send?key=stolen", ChatID: "wrkChat", Kind: "text", Body: "回复一"},
+		models.OutboxMessage{Channel: "reply", To: "http://attacker.example/cgi-bin/aibot/response?response_code=x", ChatID: "wrkChat2", Kind: "markdown", Body: "回复二"},
+		models.OutboxMessage{Channel: "reply", To: k.wecom.URL() + "@attacker.example/cgi-bin/webhook/send?key=" + robotKey, ChatID: "wrkChat3", Kind: "text", Body: "回复三"},
 	)
 	if err := k.bot.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -403,16 +403,15 @@ func TestNoCredentialInAnyErrorOrLogLine(t *testing.T) {
 	k.wecom.FailNext(wecomtest.RouteMessage, wecomtest.HTTPStatus(502), 1)
 	k.wecom.FailNext(wecomtest.RouteWebhook, wecomtest.Hangup(), 1)
 	k.enqueue(
-		models.Outgoing{Channel: models.ChannelApp, To: "zhangsan", Kind: models.KindText, Body: "a"},
-		models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: "b"},
-		models.Outgoing{Channel: models.ChannelReply, To: k.wecom.ResponseURL("c"), Kind: models.KindText, Body: "c"},
-		models.Outgoing{Channel: models.ChannelAppChat, To: "wrkAppChat", Kind: models.KindText, Body: "d"},
+		models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: "a"},
+		models.OutboxMessage{Channel: "robot", Kind: "text", Body: "b"},
+		models.OutboxMessage{Channel: "reply", To: k.wecom.ResponseURL("c"), Kind: "text", Body: "c"},
 	)
 	if err := k.bot.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	k.wecom.ExpireTokens()
-	k.enqueue(models.Outgoing{Channel: models.ChannelApp, To: "zhangsan", Kind: models.KindText, Body: "e"})
+	k.enqueue(models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: "e"})
 	if err := k.bot.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package bot
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,7 +25,6 @@ const (
 	targetWebhook = "webhook"        // the group robot webhook
 	targetAIBot   = "aibot/response" // an AI bot's one-time response_url
 	targetApp     = "message/send"   // app message to members
-	targetAppChat = "appchat/send"   // app message to an app group chat
 )
 
 // target is where a row goes in WeCom's terms. Key is the webhook key or the
@@ -59,8 +56,6 @@ func (t target) Name() string {
 		return "智能机器人回复"
 	case targetApp:
 		return "成员 " + strings.Join(t.Users, "、")
-	case targetAppChat:
-		return "应用群聊 " + t.ChatID
 	}
 	return t.Kind
 }
@@ -90,7 +85,7 @@ type resolver struct {
 // target returns where m goes.
 func (r *resolver) target(m *models.OutboxMessage) (target, error) {
 	switch m.Channel {
-	case models.ChannelRobot:
+	case channelRobot:
 		key := m.To
 		if key == "" {
 			key = r.robotKey
@@ -99,19 +94,14 @@ func (r *resolver) target(m *models.OutboxMessage) (target, error) {
 			return target{}, unsendable("no robot webhook key is configured (wecom.robot.webhook_key)")
 		}
 		return target{Kind: targetWebhook, Key: key, ChatID: m.ChatID}, nil
-	case models.ChannelReply:
+	case channelReply:
 		return r.reply(m)
-	case models.ChannelApp:
+	case channelApp:
 		users := strings.Split(m.To, "|")
 		if m.To == "" {
 			return target{}, unsendable("app message without recipients")
 		}
 		return target{Kind: targetApp, Users: users}, nil
-	case models.ChannelAppChat:
-		if m.To == "" {
-			return target{}, unsendable("app chat message without a chat id")
-		}
-		return target{Kind: targetAppChat, ChatID: m.To}, nil
 	}
 	return target{}, unsendable("unknown channel %q", m.Channel)
 }
@@ -126,11 +116,11 @@ func (r *resolver) reply(m *models.OutboxMessage) (target, error) {
 		switch {
 		case u.Path == base+"/cgi-bin/webhook/send" && q.Get("key") != "":
 			return target{Kind: targetWebhook, Key: q.Get("key"), ChatID: m.ChatID}, nil
-		case u.Path == base+models.AIBotResponsePath && q.Get("response_code") != "":
+		case u.Path == base+aibotResponsePath && q.Get("response_code") != "":
 			return target{Kind: targetAIBot, Key: q.Get("response_code"), ChatID: m.ChatID}, nil
 		}
 	}
-	if err == nil && strings.HasSuffix(u.Path, models.AIBotResponsePath) {
+	if err == nil && strings.HasSuffix(u.Path, aibotResponsePath) {
 		return target{}, unsendable("AI bot response_url is not under wecom.api_base")
 	}
 	if r.robotKey == "" || m.ChatID == "" {
@@ -185,98 +175,38 @@ func (s *wecomSender) send(ctx context.Context, t target, m *models.OutboxMessag
 				zap.Uint("outbox_id", m.ID), zap.String("invalid_users", res.InvalidUser))
 		}
 		return err
-	case targetAppChat:
-		am, err := appPayload(m)
-		if err != nil {
-			return err
-		}
-		am.ChatID = t.ChatID
-		return s.client.appChat(ctx, am)
 	}
 	return unsendable("unknown target %q", t.Kind)
 }
 
-// robotPayload renders m for the robot webhook, which takes text, markdown
-// and images but no text card: a card becomes markdown.
+// robotPayload wraps a rendered row for the robot webhook: text with its
+// mention list, or markdown.
 func robotPayload(m *models.OutboxMessage) (*robotMessage, error) {
 	switch m.Kind {
-	case models.KindText:
+	case kindText:
 		return &robotMessage{MsgType: "text", Text: &robotText{
 			Content: m.Body, MentionedList: m.Mentions, MentionedMobileList: m.MentionMobiles,
 		}}, nil
-	case models.KindMarkdown, models.KindTextCard:
-		return &robotMessage{MsgType: "markdown", Markdown: &contentField{Content: markdown(m, models.BodyLimit(models.ChannelRobot, models.KindMarkdown))}}, nil
-	case models.KindImage:
-		data, err := base64.StdEncoding.DecodeString(m.Body)
-		if err != nil {
-			return nil, unsendable("image body is not base64")
-		}
-		sum := md5.Sum(data)
-		return &robotMessage{MsgType: "image", Image: &imageField{Base64: m.Body, MD5: hex.EncodeToString(sum[:])}}, nil
+	case kindMarkdown:
+		return &robotMessage{MsgType: "markdown", Markdown: &contentField{Content: m.Body}}, nil
 	}
 	return nil, unsendable("kind %q on the robot webhook", m.Kind)
 }
 
-// aibotPayload renders m as the markdown an AI bot's response_url takes.
+// aibotPayload wraps a rendered row as the markdown an AI bot's response_url takes.
 func aibotPayload(m *models.OutboxMessage) *robotMessage {
-	return &robotMessage{MsgType: "markdown", Markdown: &contentField{Content: markdown(m, models.AIBotResponseLimit)}}
+	return &robotMessage{MsgType: "markdown", Markdown: &contentField{Content: m.Body}}
 }
 
-// appPayload renders m as an app message: text, markdown, or a text card
-// (as text when it has no link, which a card requires).
+// appPayload wraps a rendered row as an app message: text or markdown.
 func appPayload(m *models.OutboxMessage) (*appMessage, error) {
-	switch {
-	case m.Kind == models.KindText:
+	switch m.Kind {
+	case kindText:
 		return &appMessage{MsgType: "text", Text: &contentField{Content: m.Body}}, nil
-	case m.Kind == models.KindMarkdown:
+	case kindMarkdown:
 		return &appMessage{MsgType: "markdown", Markdown: &contentField{Content: m.Body}}, nil
-	case m.Kind == models.KindTextCard && m.URL != "":
-		return &appMessage{MsgType: "textcard", TextCard: &textCardField{Title: m.Title, Description: m.Body, URL: m.URL, BtnTxt: "详情"}}, nil
-	case m.Kind == models.KindTextCard:
-		return &appMessage{MsgType: "text", Text: &contentField{Content: joinNonEmpty("\n", m.Title, m.Body)}}, nil
 	}
-	return nil, unsendable("kind %q in an app message (images go through the robot)", m.Kind)
-}
-
-// markdown renders m as markdown of at most limit bytes: a card's title in
-// bold and its link, and the mentions as <@userid> where they fit and the
-// body does not already carry them.
-func markdown(m *models.OutboxMessage, limit int) string {
-	body := m.Body
-	if m.Kind == models.KindTextCard {
-		body = joinNonEmpty("\n", boldTitle(m.Title), m.Body)
-		if m.URL != "" {
-			body += "\n[查看详情](" + m.URL + ")"
-		}
-	}
-	var tags strings.Builder
-	for _, u := range m.Mentions {
-		if tag := "<@" + u + ">"; !strings.Contains(body, tag) {
-			tags.WriteString(tag)
-		}
-	}
-	if tags.Len() > 0 && len(body)+1+tags.Len() <= limit {
-		body += "\n" + tags.String()
-	}
-	return body
-}
-
-func boldTitle(title string) string {
-	if title == "" {
-		return ""
-	}
-	return "**" + title + "**"
-}
-
-// joinNonEmpty joins the non-empty parts with sep.
-func joinNonEmpty(sep string, parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, sep)
+	return nil, unsendable("kind %q in an app message", m.Kind)
 }
 
 // reasonText says in Chinese why a send failed, for an administrator.

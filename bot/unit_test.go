@@ -99,32 +99,32 @@ func TestBudget(t *testing.T) {
 		if i%2 == 0 {
 			chat = "wrkA"
 		}
-		recent = append(recent, models.RecentSend{Channel: models.ChannelRobot, ChatID: chat, At: now.Add(-50*time.Second + time.Duration(i)*time.Second)})
+		recent = append(recent, models.RecentSend{Channel: channelRobot, ChatID: chat, At: now.Add(-50*time.Second + time.Duration(i)*time.Second)})
 	}
 	for i := range 29 { // zhangsan got 29 this minute, one of them with lisi
 		to := "zhangsan"
 		if i == 0 {
 			to = "lisi|ZhangSan"
 		}
-		recent = append(recent, models.RecentSend{Channel: models.ChannelApp, To: to, At: now.Add(-30 * time.Second)})
+		recent = append(recent, models.RecentSend{Channel: channelApp, To: to, At: now.Add(-30 * time.Second)})
 	}
 	b := newBudget(now, limits{robotPerMinute: 20, userPerMinute: 30}, recent, r)
 
-	robot, _ := r.target(&models.OutboxMessage{Channel: models.ChannelReply, To: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1", ChatID: "wrkB"})
+	robot, _ := r.target(&models.OutboxMessage{Channel: channelReply, To: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1", ChatID: "wrkB"})
 	ok, free := b.admit(budgetKeys(robot))
 	if want := now.Add(-50*time.Second + time.Minute + windowSlack); ok || !free.Equal(want) {
 		t.Errorf("robot over its minute: ok=%v free=%v, want free at %v", ok, free, want)
 	}
-	other, _ := r.target(&models.OutboxMessage{Channel: models.ChannelRobot, To: "k2"})
+	other, _ := r.target(&models.OutboxMessage{Channel: channelRobot, To: "k2"})
 	if ok, _ := b.admit(budgetKeys(other)); !ok {
 		t.Error("another robot was held by k1's budget")
 	}
-	user, _ := r.target(&models.OutboxMessage{Channel: models.ChannelApp, To: "zhangsan"})
+	user, _ := r.target(&models.OutboxMessage{Channel: channelApp, To: "zhangsan"})
 	if ok, _ := b.admit(budgetKeys(user)); !ok {
 		t.Fatal("the 30th message of the minute was held")
 	}
 	b.take(budgetKeys(user))
-	pair, _ := r.target(&models.OutboxMessage{Channel: models.ChannelApp, To: "wangwu|zhangsan"})
+	pair, _ := r.target(&models.OutboxMessage{Channel: channelApp, To: "wangwu|zhangsan"})
 	if ok, free := b.admit(budgetKeys(pair)); ok || !free.Equal(now.Add(30*time.Second+windowSlack)) {
 		t.Errorf("a message to zhangsan and another over zhangsan's minute: ok=%v free=%v", ok, free)
 	}
@@ -132,10 +132,10 @@ func TestBudget(t *testing.T) {
 	// The hourly cap of a member holds too.
 	var hour []models.RecentSend
 	for i := range memberPerHour {
-		hour = append(hour, models.RecentSend{Channel: models.ChannelApp, To: "lisi", At: now.Add(-59*time.Minute + time.Duration(i)*time.Millisecond)})
+		hour = append(hour, models.RecentSend{Channel: channelApp, To: "lisi", At: now.Add(-59*time.Minute + time.Duration(i)*time.Millisecond)})
 	}
 	b = newBudget(now, limits{robotPerMinute: 20, userPerMinute: 30}, hour, r)
-	lisi, _ := r.target(&models.OutboxMessage{Channel: models.ChannelApp, To: "lisi"})
+	lisi, _ := r.target(&models.OutboxMessage{Channel: channelApp, To: "lisi"})
 	if ok, free := b.admit(budgetKeys(lisi)); ok || !free.Equal(now.Add(time.Minute+windowSlack)) {
 		t.Errorf("lisi over the hour: ok=%v free=%v", ok, free)
 	}
@@ -158,7 +158,7 @@ func TestResolveReplies(t *testing.T) {
 		{"https://evil.example/x", "", target{}, true},
 	}
 	for _, c := range cases {
-		got, err := r.target(&models.OutboxMessage{Channel: models.ChannelReply, To: c.to, ChatID: c.chat})
+		got, err := r.target(&models.OutboxMessage{Channel: channelReply, To: c.to, ChatID: c.chat})
 		if (err != nil) != c.bad || (err == nil && (got.Kind != c.want.Kind || got.Key != c.want.Key || got.ChatID != c.want.ChatID || got.Fallback != c.want.Fallback)) {
 			t.Errorf("target(%q) = %+v, %v; want %+v", c.to, got, err, c.want)
 		}

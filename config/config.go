@@ -80,9 +80,13 @@ type Callback struct {
 	AESKey Secret `yaml:"aes_key" env:"AES_KEY"`
 }
 
-// Robot is the group robot: the webhook key it posts with and its callback crypto.
+// Robot is the group robot: the webhook key it posts with, the chat id of
+// its work group, and its callback crypto.
 type Robot struct {
 	WebhookKey Secret `yaml:"webhook_key" env:"WEBHOOK_KEY"`
+	// ChatID is the work group's chat id: a robot in several groups posts
+	// to this one (without it, WeCom would post to all of them).
+	ChatID string `yaml:"chat_id" env:"CHAT_ID"`
 	Token      Secret `yaml:"token" env:"TOKEN"`
 	AESKey     Secret `yaml:"aes_key" env:"AES_KEY"`
 }

@@ -17,11 +17,19 @@ import (
 	"yanzhen/config"
 	"yanzhen/handlers/timephrase"
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
-// Options are what a Handler needs. Store, Config and Calendar are required.
+// Enqueuer puts messages in the outbox on st (the store, or a transaction of
+// it, with which they commit) and returns how many were new; bot.Outbox is one.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error)
+}
+
+// Options are what a Handler needs. Store, Outbox, Config and Calendar are required.
 type Options struct {
 	Store  *models.Store
+	Outbox Enqueuer
 	Config *config.Config
 	// Calendar tells working days from days off (*calendar.Calendar).
 	Calendar timephrase.Workdays
@@ -37,6 +45,7 @@ type Handler struct {
 	Now func() time.Time
 
 	store   *models.Store
+	out     Enqueuer
 	cfg     *config.Config
 	cal     timephrase.Workdays
 	grammar *Grammar
@@ -47,8 +56,8 @@ type Handler struct {
 // New returns a Handler, or an error when the options are incomplete or the
 // configured ticket-number pattern does not compile.
 func New(o Options) (*Handler, error) {
-	if o.Store == nil || o.Config == nil || o.Calendar == nil {
-		return nil, errors.New("handlers: Store, Config and Calendar are required")
+	if o.Store == nil || o.Outbox == nil || o.Config == nil || o.Calendar == nil {
+		return nil, errors.New("handlers: Store, Outbox, Config and Calendar are required")
 	}
 	g, err := NewGrammar(o.Config.WeCom.BotName, o.Config.Rules.TicketNumber)
 	if err != nil {
@@ -61,6 +70,7 @@ func New(o Options) (*Handler, error) {
 	return &Handler{
 		Now:     o.Now,
 		store:   o.Store,
+		out:     o.Outbox,
 		cfg:     o.Config,
 		cal:     o.Calendar,
 		grammar: g,
@@ -85,7 +95,7 @@ type request struct {
 	dir *models.Directory
 
 	replies []string
-	notes   []models.Outgoing
+	notes   []msg.Message
 }
 
 // Handle answers one inbound message the way it came. The command's
@@ -108,7 +118,8 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 		if err := r.cmd.spec.run(h, r); err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, r.outgoing()...)
+		_, err := h.out.Enqueue(ctx, tx, r.outgoing()...)
+		return err
 	})
 	if err == nil {
 		return nil
@@ -117,9 +128,9 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 	if internal && in.Attempts < busyAfter {
 		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
 	}
-	reply := in.Reply(models.UserText(err), r.senderMention()...)
-	reply.DedupeKey = dedupeKey(in, "error")
-	if qerr := h.store.Enqueue(ctx, reply); qerr != nil {
+	reply := msg.Plain(msg.ReplyTo(in), models.UserText(err))
+	reply.Priority, reply.DedupeKey = msg.Reply, dedupeKey(in, "error")
+	if _, qerr := h.out.Enqueue(ctx, h.store, reply); qerr != nil {
 		return fmt.Errorf("handlers: %s: %w (and the reply: %w)", r.cmd.Name, err, qerr)
 	}
 	if internal {
@@ -157,17 +168,11 @@ func (h *Handler) prepare(r *request) error {
 // reply adds a paragraph to the one reply the sender gets.
 func (r *request) reply(body string) { r.replies = append(r.replies, body) }
 
-// replyMarkdown replies with markdown bodies instead of the text reply: one
-// message each, or one in all through an AI bot's one-use response URL.
-func (r *request) replyMarkdown(bodies ...string) {
-	if r.in.Route == models.RouteAIBot {
-		bodies = []string{strings.Join(bodies, "\n\n")}
-	}
-	for _, b := range bodies {
-		o := r.in.Reply(b)
-		o.Kind = models.KindMarkdown
-		r.notes = append(r.notes, o)
-	}
+// replyWith replies with m instead of the text reply (the message is sent
+// as a reply, whatever m says of its audience).
+func (r *request) replyWith(m msg.Message) {
+	m.To, m.Priority = msg.ReplyTo(r.in), msg.Reply
+	r.notes = append(r.notes, m)
 }
 
 // notify sends an app message to members, once each, leaving out the sender,
@@ -177,36 +182,30 @@ func (r *request) notify(body string, to ...*models.Member) {
 	if len(ids) == 0 {
 		return
 	}
-	r.notes = append(r.notes, models.Outgoing{Channel: models.ChannelApp, To: strings.Join(ids, "|"), Kind: models.KindText, Body: body})
+	r.notes = append(r.notes, msg.Plain(msg.ToMembers(ids...), body))
 }
 
-// announce posts a message to the work group through the configured robot,
-// @-mentioning members.
+// announce posts a message to the work group, @-mentioning members.
 func (r *request) announce(body string, mention []*models.Member) {
-	r.notes = append(r.notes, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: body, Mentions: userIDs(mention, "")})
+	m := msg.Plain(msg.ToGroup(""), body)
+	m.Mentions = userIDs(mention, "")
+	r.notes = append(r.notes, m)
 }
 
 // outgoing returns the reply and the notifications, keyed by the inbound
 // message so that a message handled twice sends nothing twice.
-func (r *request) outgoing() []models.Outgoing {
-	var out []models.Outgoing
+func (r *request) outgoing() []msg.Message {
+	var out []msg.Message
 	if len(r.replies) > 0 {
-		out = append(out, r.in.Reply(strings.Join(r.replies, "\n"), r.senderMention()...))
+		reply := msg.Plain(msg.ReplyTo(r.in), strings.Join(r.replies, "\n"))
+		reply.Priority = msg.Reply
+		out = append(out, reply)
 	}
 	out = append(out, r.notes...)
 	for i := range out {
 		out[i].DedupeKey = dedupeKey(r.in, fmt.Sprint(i))
 	}
 	return out
-}
-
-// senderMention @-mentions the sender in a group reply through the robot, so
-// that the answer is seen to be theirs.
-func (r *request) senderMention() []string {
-	if r.in.Route == models.RouteRobot && r.in.ChatType != "single" && r.in.FromUserID != "" {
-		return []string{r.in.FromUserID}
-	}
-	return nil
 }
 
 // dedupeKey keys the n-th message sent for an inbound message; "" (no

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"yanzhen/bot"
 	"yanzhen/models"
 	"yanzhen/report"
 )
@@ -88,7 +89,7 @@ func TestDailyReport(t *testing.T) {
 
 		// The preview is the daily report as it stands, in markdown.
 		preview := x.say("wangwu", "预览日报")
-		if len(preview.rows) == 0 || preview.rows[0].Kind != models.KindMarkdown || preview.rows[0].Channel != models.ChannelReply {
+		if len(preview.rows) == 0 || preview.rows[0].Kind != "markdown" || preview.rows[0].Channel != "reply" {
 			t.Fatalf("preview %+v", preview.rows)
 		}
 		contains(t, "preview", preview.rows[0].Body, "接诉即办工作日报", "住建局", "老旧小区改造完成3个")
@@ -99,7 +100,7 @@ func TestDailyReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := x.store.Enqueue(ctx, d.Messages()...); err != nil {
+		if _, err := bot.NewOutbox(x.cfg.WeCom).Enqueue(ctx, x.store, d.Message()); err != nil {
 			t.Fatal(err)
 		}
 		if err := x.store.MarkReportsPosted(ctx, d.ReportIDs(), x.clock.Now()); err != nil {
@@ -253,7 +254,7 @@ func TestReplayedMessageActsOnce(t *testing.T) {
 		in := &models.Inbound{Route: models.RouteApp, MsgID: "7001", ChatType: "single", FromUserID: "wangwu", MsgType: "text",
 			Text: "调度 @住建局 明天下班前报送整改方案"}
 		first := x.handle(in)
-		if len(first.rows) != 3 || first.rows[0].Channel != models.ChannelApp || first.rows[0].To != "wangwu" {
+		if len(first.rows) != 3 || first.rows[0].Channel != "app" || first.rows[0].To != "wangwu" {
 			t.Fatalf("first handling %+v", first.rows)
 		}
 		again := x.handle(in)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"yanzhen/bot"
 	"yanzhen/bot/wecomtest"
 	"yanzhen/calendar"
 	"yanzhen/config"
@@ -94,7 +95,7 @@ func newHarness(t *testing.T, driver string) *harness {
 	}
 	var err error
 	x.h, err = handlers.New(handlers.Options{
-		Store: x.store, Config: x.cfg, Calendar: x.cal,
+		Store: x.store, Outbox: bot.NewOutbox(x.cfg.WeCom), Config: x.cfg, Calendar: x.cal,
 		Reports: report.New(x.store, x.cfg, x.cal), Now: x.clock.Now,
 	})
 	if err != nil {
@@ -159,7 +160,7 @@ func (s sent) reply() string {
 	s.t.Helper()
 	var out []string
 	for _, r := range s.rows {
-		if r.Channel == models.ChannelReply {
+		if r.Channel == "reply" {
 			out = append(out, r.Body)
 		}
 	}
@@ -182,7 +183,7 @@ func (s sent) only() string {
 func (s sent) app() map[string]string {
 	out := map[string]string{}
 	for _, r := range s.rows {
-		if r.Channel == models.ChannelApp {
+		if r.Channel == "app" {
 			if _, dup := out[r.To]; dup {
 				s.t.Fatalf("two app messages to %s", r.To)
 			}
@@ -196,7 +197,7 @@ func (s sent) app() map[string]string {
 func (s sent) group() []models.OutboxMessage {
 	var out []models.OutboxMessage
 	for _, r := range s.rows {
-		if r.Channel == models.ChannelRobot {
+		if r.Channel == "robot" {
 			out = append(out, r)
 		}
 	}

@@ -15,9 +15,9 @@ import (
 type Reports interface {
 	// Daily builds the day's report as it stands at now, sending nothing.
 	Daily(ctx context.Context, day, now time.Time) (*report.Daily, error)
-	// PostLate posts on st, as 补报, the day's reports not yet posted, once
-	// the day's report has gone out; it returns how many it posted.
-	PostLate(ctx context.Context, st *models.Store, day string) (int, error)
+	// PostLate posts on st through out, as 补报, the day's reports not yet
+	// posted, once the day's report has gone out; it returns how many it posted.
+	PostLate(ctx context.Context, st *models.Store, out report.Enqueuer, day string) (int, error)
 }
 
 // reportDay returns the report day of now ("2006-01-02" in the configured
@@ -54,7 +54,7 @@ func (h *Handler) submit(r *request, appendText bool) error {
 		verb = "已更新"
 	}
 	reply := fmt.Sprintf("%s%s%s日报（第%d版，%d字）。", verb, dept.Name, dayText(day), rep.Revision, len([]rune(rep.Text)))
-	posted, err := h.reports.PostLate(r.ctx, r.tx, day)
+	posted, err := h.reports.PostLate(r.ctx, r.tx, h.out, day)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (h *Handler) previewReport(r *request) error {
 	if err != nil {
 		return err
 	}
-	r.replyMarkdown(d.Render()...)
+	r.replyWith(d.Message())
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -36,22 +37,29 @@ const (
 	MonthlyReport = "monthly-report"
 )
 
+// Enqueuer puts messages in the outbox on st (the store, or a transaction of
+// it, with which they commit) and returns how many were new; bot.Outbox is one.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error)
+}
+
 // Env is what jobs work with.
 type Env struct {
 	Store    *models.Store
+	Outbox   Enqueuer
 	Config   *config.Config
 	Calendar *calendar.Calendar
 	Reports  *report.Builder
 	Log      *zap.Logger
 }
 
-// NewEnv returns the Env of a store, config and calendar, with a report
-// builder on them; log may be nil.
-func NewEnv(store *models.Store, cfg *config.Config, cal *calendar.Calendar, log *zap.Logger) Env {
+// NewEnv returns the Env of a store, outbox, config and calendar, with a
+// report builder on them; log may be nil.
+func NewEnv(store *models.Store, out Enqueuer, cfg *config.Config, cal *calendar.Calendar, log *zap.Logger) Env {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return Env{Store: store, Config: cfg, Calendar: cal, Reports: report.New(store, cfg, cal), Log: log}
+	return Env{Store: store, Outbox: out, Config: cfg, Calendar: cal, Reports: report.New(store, cfg, cal), Log: log}
 }
 
 // Run is one run of a job: its slot (the scheduled time it stands for), the
@@ -68,7 +76,7 @@ type Run struct {
 // the messages to enqueue with it and a one-line summary; Then, when set, runs
 // after the transaction committed (work that is safe to repeat).
 type Plan struct {
-	Commit func(ctx context.Context, tx *models.Store) ([]models.Outgoing, string, error)
+	Commit func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error)
 	Then   func(ctx context.Context) error
 }
 

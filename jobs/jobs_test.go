@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"yanzhen/bot"
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/jobs"
@@ -57,7 +58,7 @@ func newDistrict(t *testing.T, s *models.Store) *district {
 
 func runnerOn(s *models.Store) *jobs.Runner {
 	cfg := config.Default()
-	return jobs.NewRunner(jobs.NewEnv(s, cfg, calendar.New(cfg.Location(), nil), nil))
+	return jobs.NewRunner(jobs.NewEnv(s, bot.NewOutbox(cfg.WeCom), cfg, calendar.New(cfg.Location(), nil), nil))
 }
 
 func create(t *testing.T, s *models.Store, v any) {
@@ -169,7 +170,7 @@ func TestRemindRemindsOnlyMissingDepartments(t *testing.T) {
 		}
 		group := outbox(t, s, "remind/2026-11-20")
 		if len(group) != 2 || !strings.Contains(group[0].Body, "城管局 <@lisi>") || strings.Contains(group[0].Body, "住建局") ||
-			group[1].Channel != models.ChannelApp || group[1].To != "lisi" {
+			group[1].Channel != "app" || group[1].To != "lisi" {
 			t.Errorf("remind messages: %+v", group)
 		}
 		// Run again: the dedupe keys keep it from going out twice.

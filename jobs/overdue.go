@@ -8,6 +8,7 @@ import (
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -125,7 +126,7 @@ func prepareOverdue(ctx context.Context, e *Env, r Run) (Plan, error) {
 	rules := e.Config.Rules
 	day := report.DayKey(r.Now, e.Config.Location())
 	sweep := func(ctx context.Context) error {
-		_, err := e.Reports.PostLate(ctx, e.Store, day)
+		_, err := e.Reports.PostLate(ctx, e.Store, e.Outbox, day)
 		return err
 	}
 	if !InHours(r.Now, rules) {
@@ -158,7 +159,7 @@ func prepareOverdue(ctx context.Context, e *Env, r Run) (Plan, error) {
 		return Plan{}, err
 	}
 	return Plan{
-		Commit: func(ctx context.Context, tx *models.Store) ([]models.Outgoing, string, error) {
+		Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
 			return s.commit(ctx, tx, r.SlotKey)
 		},
 		Then: sweep,
@@ -260,7 +261,7 @@ func (s *scanner) dispatches(ctx context.Context, dispatches []models.Dispatch) 
 
 // commit records the actions in the run's transaction, keeping only those that
 // no other scan recorded first, and renders what they send.
-func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]models.Outgoing, string, error) {
+func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]msg.Message, string, error) {
 	units := map[uint]*report.ScanUnit{}
 	fired, repeated := 0, 0
 	for _, a := range s.actions {

@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
 // send is a Plan that enqueues msgs with a summary and writes nothing else.
-func send(msgs []models.Outgoing, summary string) Plan {
-	return Plan{Commit: func(context.Context, *models.Store) ([]models.Outgoing, string, error) {
+func send(msgs []msg.Message, summary string) Plan {
+	return Plan{Commit: func(context.Context, *models.Store) ([]msg.Message, string, error) {
 		return msgs, summary, nil
 	}}
 }
@@ -44,16 +45,16 @@ func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 		return Plan{}, err
 	}
 	d.Late = r.Late
-	msgs, ids := d.Messages(), d.ReportIDs()
+	m, ids := d.Message(), d.ReportIDs()
 	return Plan{
-		Commit: func(ctx context.Context, tx *models.Store) ([]models.Outgoing, string, error) {
+		Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
 			if err := tx.MarkReportsPosted(ctx, ids, tx.Now()); err != nil {
 				return nil, "", err
 			}
-			return msgs, fmt.Sprintf("发布%s日报%d条，已报%d个单位", day, len(msgs), len(ids)), nil
+			return []msg.Message{m}, fmt.Sprintf("发布%s日报，已报%d个单位", day, len(ids)), nil
 		},
 		Then: func(ctx context.Context) error {
-			_, err := e.Reports.PostLate(ctx, e.Store, day)
+			_, err := e.Reports.PostLate(ctx, e.Store, e.Outbox, day)
 			return err
 		},
 	}, nil
@@ -88,5 +89,5 @@ func prepareMonthly(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return send(m.Messages(), "发布"+m.Month.Label()+"三率及综合评分排名"), nil
+	return send([]msg.Message{m.Message()}, "发布"+m.Month.Label()+"三率及综合评分排名"), nil
 }

@@ -102,24 +102,11 @@ func (r *Runner) execute(ctx context.Context, job *Job, run Run, claim *models.J
 		if err != nil {
 			return err
 		}
-		var fresh []models.Outgoing
-		for _, m := range msgs {
-			seen := false
-			if m.DedupeKey != "" {
-				if seen, err = tx.Enqueued(ctx, m.DedupeKey); err != nil {
-					return err
-				}
-			}
-			if seen {
-				res.Repeated++
-				continue
-			}
-			fresh = append(fresh, m)
-		}
-		if err := tx.Enqueue(ctx, fresh...); err != nil {
+		fresh, err := r.Outbox.Enqueue(ctx, tx, msgs...)
+		if err != nil {
 			return err
 		}
-		res.Messages = len(fresh)
+		res.Messages, res.Repeated = fresh, len(msgs)-fresh
 		res.Summary = summary
 		if res.Repeated > 0 {
 			res.Summary += fmt.Sprintf("；%d条此前已发送，未重复发送", res.Repeated)

@@ -11,6 +11,7 @@ import (
 
 	"yanzhen/jobs"
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/models/storetest"
 )
 
@@ -163,8 +164,10 @@ func TestFailedRunIsRetriedAndNeverRunsTwice(t *testing.T) {
 			if calls == 1 {
 				return jobs.Plan{}, errors.New("database went away")
 			}
-			return jobs.Plan{Commit: func(context.Context, *models.Store) ([]models.Outgoing, string, error) {
-				return []models.Outgoing{{Channel: models.ChannelRobot, Kind: models.KindText, Body: "x", DedupeKey: "flaky/1"}}, "ok", nil
+			return jobs.Plan{Commit: func(context.Context, *models.Store) ([]msg.Message, string, error) {
+				m := msg.Plain(msg.ToGroup(""), "x")
+				m.DedupeKey = "flaky/1"
+				return []msg.Message{m}, "ok", nil
 			}}, nil
 		}}
 		run := jobs.Run{Slot: at("2026-11-20 18:00"), SlotKey: "2026-11-20T18:00", Now: at("2026-11-20 18:00")}

@@ -28,7 +28,8 @@ func TestClaimJobOnce(t *testing.T) {
 			t.Fatalf("second claim while leased: %+v %v", b, err)
 		}
 		err = s.Tx(ctx, func(tx *models.Store) error {
-			if err := tx.Enqueue(ctx, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindMarkdown, Body: "日报", DedupeKey: "daily-report/2026-11-20"}); err != nil {
+			key := "daily-report/2026-11-20"
+			if _, err := tx.Enqueue(ctx, key, []models.OutboxMessage{{Channel: "robot", Kind: "markdown", Body: "日报", DedupeKey: &key}}); err != nil {
 				return err
 			}
 			return tx.FinishJob(ctx, a, "1 message")
@@ -68,7 +69,7 @@ func TestClaimJobAfterCrashAndFailure(t *testing.T) {
 		}
 		// a wakes up and tries to commit: its messages must roll back.
 		err = s.Tx(ctx, func(tx *models.Store) error {
-			if err := tx.Enqueue(ctx, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: "a"}); err != nil {
+			if _, err := tx.Enqueue(ctx, "", []models.OutboxMessage{{Channel: "robot", Kind: "text", Body: "a"}}); err != nil {
 				return err
 			}
 			return tx.FinishJob(ctx, a, "")

@@ -39,22 +39,6 @@ type Inbound struct {
 // TableName keeps the table name of DESIGN §4.
 func (Inbound) TableName() string { return "inbound_messages" }
 
-// Outbox channels: where an outgoing message goes.
-const (
-	ChannelRobot   = "robot"   // the group robot webhook; To is the webhook key, "" for the configured robot
-	ChannelApp     = "app"     // app message to members; To is "userid1|userid2"
-	ChannelAppChat = "appchat" // app group chat; To is the chatid
-	ChannelReply   = "reply"   // a callback's reply URL (robot WebhookUrl or AI-bot response_url); To is the URL
-)
-
-// Message kinds.
-const (
-	KindText     = "text"
-	KindMarkdown = "markdown"
-	KindTextCard = "textcard"
-	KindImage    = "image"
-)
-
 // Outbox statuses.
 const (
 	OutboxPending = "pending"
@@ -62,14 +46,18 @@ const (
 	OutboxFailed  = "failed"
 )
 
-// OutboxMessage is a message waiting to be sent, or sent, or given up on. Rows
-// to one destination (Channel, To, ChatID) are sent in ID order.
+// OutboxMessage is one WeCom message waiting to be sent, or sent, or given up
+// on, as package bot rendered it: Channel, To, ChatID, Kind, Body and
+// Mentions are bot's to set and read. Rows to one destination (Channel, To,
+// ChatID) are sent in ID order.
 type OutboxMessage struct {
-	ID             uint   `gorm:"primaryKey"`
-	Channel        string `gorm:"size:16;not null;index:idx_outbox_dest_sent,priority:1"`
-	To             string `gorm:"column:to_target;size:1024;not null"`
-	ChatID         string `gorm:"size:128"`
-	Destination    string `gorm:"size:64;not null;index:idx_outbox_dest_sent,priority:2"` // a hash of (Channel, To, ChatID) for ordering and rate limits
+	ID          uint   `gorm:"primaryKey"`
+	Channel     string `gorm:"size:16;not null;index:idx_outbox_dest_sent,priority:1"`
+	To          string `gorm:"column:to_target;size:1024;not null"`
+	ChatID      string `gorm:"size:128"`
+	Destination string `gorm:"size:64;not null;index:idx_outbox_dest_sent,priority:2"` // a hash of (Channel, To, ChatID) for ordering and rate limits
+	// Priority orders rows that wait for the same rate budget: higher first.
+	Priority       int    `gorm:"not null;default:0"`
 	Kind           string `gorm:"size:16;not null"`
 	Title          string `gorm:"size:255"`
 	Body           string `gorm:"type:mediumtext;not null"`
@@ -85,21 +73,6 @@ type OutboxMessage struct {
 	LastError      string     `gorm:"size:512"`
 	CreatedAt      time.Time  `gorm:"not null"`
 	SentAt         *time.Time `gorm:"index:idx_outbox_dest_sent,priority:3;index:idx_outbox_sent_at"` // rate budgets read the last hour's sends
-}
-
-// Outgoing is what handlers and jobs ask to send. Mentions are userids to
-// @-mention. A non-empty DedupeKey seen before enqueues nothing.
-type Outgoing struct {
-	Channel        string
-	To             string
-	ChatID         string
-	Kind           string
-	Title          string
-	Body           string
-	URL            string
-	Mentions       []string
-	MentionMobiles []string
-	DedupeKey      string
 }
 
 // JobRun statuses.
@@ -177,17 +150,4 @@ var allModels = []any{
 	&Ticket{}, &TicketEvent{}, &ReturnRequest{},
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{},
-}
-
-// Reply addresses a message back the way in came: a group robot message to the
-// same chat through its webhook, an AI-bot message to its response_url (which
-// takes markdown only), an app message to the sender. Mentions are userids.
-func (in *Inbound) Reply(body string, mentions ...string) Outgoing {
-	switch in.Route {
-	case RouteRobot:
-		return Outgoing{Channel: ChannelReply, To: in.ReplyURL, ChatID: in.ChatID, Kind: KindText, Body: body, Mentions: mentions}
-	case RouteAIBot:
-		return Outgoing{Channel: ChannelReply, To: in.ReplyURL, ChatID: in.ChatID, Kind: KindMarkdown, Body: body, Mentions: mentions}
-	}
-	return Outgoing{Channel: ChannelApp, To: in.FromUserID, Kind: KindText, Body: body}
 }

@@ -26,13 +26,11 @@ func (p *pickAll) pick(heads []models.OutboxMessage, recent []models.RecentSend)
 func TestClaimOutbox(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, storetest.Shanghai)
 	storetest.EachWith(t, storetest.Options{Now: func() time.Time { return now }}, func(t *testing.T, s *models.Store) {
-		var msgs []models.Outgoing
-		for _, body := range []string{"a1", "a2", "a3"} {
-			msgs = append(msgs, models.Outgoing{Channel: models.ChannelApp, To: "zhangsan", Kind: models.KindText, Body: body})
-		}
-		msgs = append(msgs, models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindText, Body: "r1"})
-		if err := s.Enqueue(ctx, msgs...); err != nil {
-			t.Fatal(err)
+		msgs := append(rows("a1", "a2", "a3"), models.OutboxMessage{Channel: "robot", Kind: "text", Body: "r1"})
+		for _, m := range msgs {
+			if _, err := s.Enqueue(ctx, "", []models.OutboxMessage{m}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		claim := func(worker string, at time.Time) ([]models.OutboxMessage, *pickAll) {
 			t.Helper()
@@ -96,7 +94,7 @@ func TestClaimOutbox(t *testing.T) {
 			t.Fatalf("fail: %v %v", ok, err)
 		}
 		backlog, oldest, err := s.OutboxBacklog(ctx)
-		if err != nil || backlog[models.ChannelApp] != 1 || backlog[models.ChannelRobot] != 1 || !oldest.Equal(now) {
+		if err != nil || backlog["app"] != 1 || backlog["robot"] != 1 || !oldest.Equal(now) {
 			t.Errorf("backlog = %v oldest %v, %v", backlog, oldest, err)
 		}
 		rows, _ = claim("w3", later.Add(2*time.Minute))

@@ -46,12 +46,12 @@ func BenchmarkDailyBig(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		msgs = d.Render()
+		msgs = bodies(d.Message())
 	}
 	bytes := 0
 	for _, m := range msgs {
 		bytes += len(m)
-		if len(m) > report.GroupLimit {
+		if len(m) > 4096 {
 			b.Errorf("a message has %d bytes", len(m))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Daily is the 18:00 report of one day as built from the store: the district
@@ -117,15 +118,14 @@ func (d *Daily) ReportIDs() []uint {
 // Title is the report's title: 高新区接诉即办工作日报.
 func (d *Daily) Title() string { return d.District + "接诉即办工作日报" }
 
-// Render renders the report as robot markdown messages of at most GroupLimit
-// bytes each, as few as fit: the title and district summary (non-reporters
-// @-mentioned), the departments that report, with their text or 未报, then the
-// other departments one line each (those without any figure named together),
-// then the ranking. A department is split
-// across messages only when its section alone is too long.
-func (d *Daily) Render() []string {
-	sections := []string{d.header()}
-	var others, idle []string
+// Sections returns the report: the title and district summary (non-reporters
+// @-mentioned), the departments that report, with their text or 未报, then
+// the other departments one line each (those without any figure named
+// together), then the ranking. A long report is split between sections.
+func (d *Daily) Sections() []msg.Section {
+	sections := []msg.Section{d.header()}
+	var others []msg.Section
+	var idle []string
 	n := 0
 	for i := range d.Units {
 		u := &d.Units[i]
@@ -136,36 +136,37 @@ func (d *Daily) Render() []string {
 		case u.Figures == (models.LedgerRow{}) && u.Rates.Empty():
 			idle = append(idle, u.Department.Name)
 		default:
-			others = append(others, unitLine(u.Department.Name, u))
+			others = append(others, msg.S(unitLine(msg.Text(u.Department.Name), u)))
 		}
 	}
 	if len(idle) > 0 {
-		others = append(others, comment("无工单数据（"+itoa(len(idle))+"个）：")+strings.Join(idle, "、"))
+		others = append(others, msg.S(msg.L(msg.Muted("无工单数据（"+itoa(len(idle))+"个）："), msg.Text(strings.Join(idle, "、")))))
 	}
 	if len(others) > 0 {
-		others[0] = "**其他单位**\n" + others[0]
+		others[0].Lines = append([]msg.Line{msg.L(msg.Strong("其他单位"))}, others[0].Lines...)
 	}
-	sections = append(append(sections, others...), d.ranking())
-	return pack(sections, GroupLimit, continued(d.Title()))
+	sections = append(sections, others...)
+	return append(sections, d.ranking())
 }
 
 // header renders the title, the date and the district summary.
-func (d *Daily) header() string {
-	var b strings.Builder
-	b.WriteString("# " + d.Title() + "\n")
-	b.WriteString("**" + dateCN(d.Day.Start) + " " + weekdays[d.Day.Start.Weekday()] + "**")
+func (d *Daily) header() msg.Section {
+	date := []msg.Span{msg.Strong(dateCN(d.Day.Start) + " " + weekdays[d.Day.Start.Weekday()])}
 	if d.DayName != "" {
-		b.WriteString("（" + d.DayName + "）")
+		date = append(date, msg.Text("（"+d.DayName+"）"))
 	}
 	if d.Late {
-		b.WriteString(" " + warning("补发"))
+		date = append(date, msg.Text(" "), msg.Bad("补发"))
 	}
 	t := d.Total
-	b.WriteString("\n\n**全区概况**\n")
-	fmt.Fprintf(&b, "今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 %s 件、24小时内到期 %d 件；今日重办 %d 件，不满意 %d 件。\n",
-		t.Received, t.Resolved, t.InProgress, count(t.Overdue), t.DueSoon, t.Reopened, t.Unsatisfied)
+	lines := []msg.Line{
+		msg.H(msg.Text(d.Title())), msg.L(date...), msg.Blank(), msg.L(msg.Strong("全区概况")),
+		msg.L(msg.Text(fmt.Sprintf("今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 ", t.Received, t.Resolved, t.InProgress)), count(t.Overdue),
+			msg.Text(fmt.Sprintf(" 件、24小时内到期 %d 件；今日重办 %d 件，不满意 %d 件。", t.DueSoon, t.Reopened, t.Unsatisfied))),
+	}
 	required, reported := 0, 0
-	var missing []string
+	var missing []msg.Span
+	nmissing := 0
 	for i := range d.Units {
 		u := &d.Units[i]
 		if !u.Department.ReportRequired {
@@ -176,77 +177,76 @@ func (d *Daily) header() string {
 			reported++
 			continue
 		}
-		who := u.Department.Name
-		for _, id := range u.Responsible {
-			who += mention(id)
+		if nmissing > 0 {
+			missing = append(missing, msg.Text("、"))
 		}
-		missing = append(missing, who)
+		nmissing++
+		missing = append(missing, msg.Text(u.Department.Name))
+		for _, id := range u.Responsible {
+			missing = append(missing, msg.At(id, ""))
+		}
 	}
-	fmt.Fprintf(&b, "日报已报 %s/%d", info(itoa(reported)), required)
-	if len(missing) > 0 {
-		fmt.Fprintf(&b, "，%s %d 个：%s", warning("未报"), len(missing), strings.Join(missing, "、"))
+	status := []msg.Span{msg.Text("日报已报 "), msg.Good(itoa(reported)), msg.Text("/" + itoa(required))}
+	if nmissing > 0 {
+		status = append(status, msg.Text("，"), msg.Bad("未报"), msg.Text(" "+itoa(nmissing)+" 个："))
+		status = append(status, missing...)
 	}
-	b.WriteString("\n" + comment("各单位数据：收/结为今日受理/办结，在办、超期、临期（24小时内到期）为当前数；三率为本月累计响应率/解决率/满意率（%）。"))
-	return b.String()
+	lines = append(lines, msg.L(status...),
+		msg.L(msg.Muted("各单位数据：收/结为今日受理/办结，在办、超期、临期（24小时内到期）为当前数；三率为本月累计响应率/解决率/满意率（%）。")))
+	return msg.S(lines...)
 }
 
-// count renders a count that is bad when positive, in the warning colour.
-func count(n int) string {
-	if n > 0 {
-		return warning(itoa(n))
-	}
-	return itoa(n)
-}
-
-// unitLine renders a department's figures on one line after its name.
-func unitLine(name string, u *Unit) string {
+// unitLine is a department's figures on one line after its name.
+func unitLine(name msg.Span, u *Unit, more ...msg.Span) msg.Line {
 	f, r := u.Figures, u.Rates
-	return fmt.Sprintf("%s　收%d 结%d 在办%d 超期%s 临期%d · 三率 %s/%s/%s 评分%s",
-		name, f.Received, f.Resolved, f.InProgress, count(f.Overdue), f.DueSoon,
-		pct(r, r.Response), pct(r, r.Resolution), pct(r, r.Satisfaction), pct(r, r.Score))
+	spans := append([]msg.Span{name}, more...)
+	return msg.L(append(spans,
+		msg.Text(fmt.Sprintf("　收%d 结%d 在办%d 超期", f.Received, f.Resolved, f.InProgress)), count(f.Overdue),
+		msg.Text(fmt.Sprintf(" 临期%d · 三率 %s/%s/%s 评分%s", f.DueSoon,
+			pct(r, r.Response), pct(r, r.Resolution), pct(r, r.Satisfaction), pct(r, r.Score))))...)
 }
 
-// section renders a reporting department: its figures and its text, or 未报.
-func (u *Unit) section(n int) string {
-	name := "**" + itoa(n) + ". " + u.Department.Name + "**"
+// section is a reporting department: its figures and its text, or 未报.
+func (u *Unit) section(n int) msg.Section {
+	name := msg.Strong(itoa(n) + ". " + u.Department.Name)
 	if u.Report == nil {
-		return unitLine(name+" "+warning("未报"), u)
+		return msg.S(unitLine(name, u, msg.Text(" "), msg.Bad("未报")))
 	}
-	s := unitLine(name, u) + "\n" + quote(u.Report.Text)
+	lines := append([]msg.Line{unitLine(name, u)}, msg.Quote(u.Report.Text)...)
 	if u.Report.Late {
-		s += "\n" + comment("（迟报 "+u.Report.SubmittedAt.Format("15:04")+"）")
+		lines = append(lines, msg.L(msg.Muted("（迟报 "+u.Report.SubmittedAt.Format("15:04")+"）")))
 	}
-	return s
+	return msg.S(lines...)
 }
 
-// ranking renders the day's ranking by month-to-date 综合评分.
-func (d *Daily) ranking() string {
-	var b strings.Builder
-	b.WriteString("**今日排名**（" + d.Month.Label() + "累计综合评分）")
+// ranking is the day's ranking by month-to-date 综合评分.
+func (d *Daily) ranking() msg.Section {
+	head := msg.L(msg.Strong("今日排名"), msg.Text("（"+d.Month.Label()+"累计综合评分）"))
 	if len(d.Ranking) == 0 {
-		b.WriteString("\n本月暂无有效回访工单，不排名。")
-		return b.String()
+		return msg.S(head, text("本月暂无有效回访工单，不排名。"))
 	}
+	lines := []msg.Line{head}
 	for _, g := range d.Ranking {
-		b.WriteString("\n" + rankLines(g, "前", "后"))
+		lines = append(lines, rankLines(g, "前", "后")...)
 	}
-	return b.String()
+	return msg.S(lines...)
 }
 
-// rankLines renders one kind's top and bottom lists on two lines.
-func rankLines(g RankGroup, top, bottom string) string {
-	names := func(list []models.DepartmentScore) string {
+// rankLines are one kind's top and bottom lists, a line each.
+func rankLines(g RankGroup, top, bottom string) []msg.Line {
+	names := func(list []models.DepartmentScore) msg.Span {
 		parts := make([]string, len(list))
 		for i, s := range list {
 			parts[i] = s.Department.Name + " " + s.Rates.ScoreText()
 		}
-		return strings.Join(parts, "、")
+		return msg.Text("：" + strings.Join(parts, "、"))
 	}
-	s := models.KindHeading(g.Kind) + " " + info(top+itoa(len(g.Top))) + "：" + names(g.Top)
+	kind := msg.Text(models.KindHeading(g.Kind) + " ")
+	out := []msg.Line{msg.L(kind, msg.Good(top+itoa(len(g.Top))), names(g.Top))}
 	if len(g.Bottom) > 0 {
-		s += "\n" + models.KindHeading(g.Kind) + " " + warning(bottom+itoa(len(g.Bottom))) + "：" + names(g.Bottom)
+		out = append(out, msg.L(kind, msg.Bad(bottom+itoa(len(g.Bottom))), names(g.Bottom)))
 	}
-	return s
+	return out
 }
 
 // rankGroups takes the top and bottom n of each kind of a score board. With
@@ -267,8 +267,11 @@ func rankGroups(board *models.ScoreBoard, n int) []RankGroup {
 	return out
 }
 
-// Messages returns the rendered report as group messages, keyed for the outbox
-// so that the day's report is enqueued once: DailyKey(day), then "/2", "/3" ….
-func (d *Daily) Messages() []models.Outgoing {
-	return groupMessages(d.Render(), DailyKey(DayKey(d.Day.Start, d.Day.Start.Location())))
+// Message returns the report as one message to the group, keyed so that
+// the day's report is enqueued once (DailyKey), with the priority of the
+// daily report.
+func (d *Daily) Message() msg.Message {
+	m := toGroup(d.Title(), DailyKey(DayKey(d.Day.Start, d.Day.Start.Location())), d.Sections()...)
+	m.Priority = msg.Report
+	return m
 }

@@ -29,18 +29,18 @@ func TestDailyGolden(t *testing.T) {
 		if len(d.ReportIDs()) != 2 {
 			t.Errorf("report ids = %v", d.ReportIDs())
 		}
-		msgs := d.Messages()
-		if len(msgs) != 1 || msgs[0].DedupeKey != "daily-report/2026-11-20" {
-			t.Fatalf("daily: %d messages, key %q", len(msgs), msgs[0].DedupeKey)
+		msgs := rendered(d.Message())
+		if len(msgs) != 1 || key(msgs[0]) != "daily-report/2026-11-20" {
+			t.Fatalf("daily: %d messages, key %q", len(msgs), key(msgs[0]))
 		}
 		// The non-reporters' heads (城管局, 教育局) are @-mentioned; 环海街道's reporter
 		// reported; the <@all> a department typed is neutralised.
-		wantMentions(t, "daily", golden(t, "daily", msgs), []string{"lisi", "zhouba"})
+		wantMentions(t, "daily", goldenRows(t, "daily", msgs), []string{"lisi", "zhouba"})
 		if strings.Contains(msgs[0].Body, "<@all>") {
 			t.Error("a report's text mentions @all")
 		}
 		d.Late = true
-		if !strings.Contains(d.Render()[0], "补发") {
+		if !strings.Contains(rendered(d.Message())[0].Body, "补发") {
 			t.Error("a late report is not marked 补发")
 		}
 		// A holiday is named beside its weekday; a plain Sunday is not named twice.
@@ -52,7 +52,7 @@ func TestDailyGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Render()[0]; !strings.Contains(got, want) {
+			if got := rendered(d.Message())[0].Body; !strings.Contains(got, want) {
 				t.Errorf("%s title: %q", day, strings.SplitN(got, "\n\n", 2)[0])
 			}
 		}
@@ -66,11 +66,11 @@ func TestRemindGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs := r.Messages()
-		wantMentions(t, "remind", golden(t, "remind", msgs), []string{"lisi", "zhouba"})
+		msgs := rendered(r.Messages()...)
+		wantMentions(t, "remind", goldenRows(t, "remind", msgs), []string{"lisi", "zhouba"})
 		var apps []string
 		for _, m := range msgs[1:] {
-			if m.Channel != models.ChannelApp {
+			if m.Channel != "app" {
 				t.Errorf("message %q is not an app message", m.Body)
 			}
 			apps = append(apps, m.To)
@@ -98,7 +98,7 @@ func TestLateGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Before the daily report went out, the daily report carries it: no 补报.
-		if n, err := f.builder.PostLate(ctx, s, "2026-11-20"); n != 0 || err != nil {
+		if n, err := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); n != 0 || err != nil {
 			t.Fatalf("PostLate before the report: %d %v", n, err)
 		}
 		d, _ := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
@@ -109,26 +109,27 @@ func TestLateGolden(t *testing.T) {
 				ids = append(ids, u.Report.ID)
 			}
 		}
-		if err := s.Enqueue(ctx, d.Messages()...); err != nil {
+		if _, err := outbox.Enqueue(ctx, s, d.Message()); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.MarkReportsPosted(ctx, ids, at("2026-11-20 18:00")); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := f.builder.PostLate(ctx, s, "2026-11-20"); n != 1 || err != nil {
+		if n, err := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); n != 1 || err != nil {
 			t.Fatalf("PostLate: %d %v", n, err)
 		}
-		if n, _ := f.builder.PostLate(ctx, s, "2026-11-20"); n != 0 {
+		if n, _ := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); n != 0 {
 			t.Errorf("PostLate posted %d again", n)
 		}
 		var rows []models.OutboxMessage
-		s.DB(ctx).Where("dedupe_key LIKE ?", "daily-late/%").Find(&rows)
+		if err := s.DB(ctx).Where("dedupe_key LIKE ?", "daily-late/%").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(rows) != 1 {
 			t.Fatalf("%d 补报 rows", len(rows))
 		}
-		msg := models.Outgoing{Channel: rows[0].Channel, Kind: rows[0].Kind, Body: rows[0].Body, DedupeKey: *rows[0].DedupeKey}
-		msg.DedupeKey = "daily-late/2026-11-20/ID/1" // IDs differ between databases
-		wantMentions(t, "late", golden(t, "late", []models.Outgoing{msg}), nil)
+		row := models.OutboxMessage{Channel: rows[0].Channel, Kind: rows[0].Kind, Body: rows[0].Body, DedupeKey: ptr("daily-late/2026-11-20/ID/1")} // IDs differ between databases
+		wantMentions(t, "late", goldenRows(t, "late", []models.OutboxMessage{row}), nil)
 	})
 }
 
@@ -155,9 +156,9 @@ func TestNightlyGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs := n.Messages()
-		wantMentions(t, "nightly", golden(t, "nightly", msgs), nil)
-		if msgs[0].To != "wangwu|sunqi" || msgs[0].Channel != models.ChannelApp {
+		msgs := rendered(n.Messages()...)
+		wantMentions(t, "nightly", goldenRows(t, "nightly", msgs), nil)
+		if msgs[0].To != "wangwu|sunqi" || msgs[0].Channel != "app" {
 			t.Errorf("nightly goes to %s %q", msgs[0].Channel, msgs[0].To)
 		}
 	})
@@ -170,12 +171,12 @@ func TestWeeklyGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs := w.Messages()
-		wantMentions(t, "weekly", golden(t, "weekly", msgs), nil)
+		msgs := rendered(w.Messages()...)
+		wantMentions(t, "weekly", goldenRows(t, "weekly", msgs), nil)
 		if msgs[0].To != "wangwu" {
 			t.Errorf("weekly tickets go to %q, want the main leader", msgs[0].To)
 		}
-		if last := msgs[len(msgs)-1]; last.Channel != models.ChannelRobot {
+		if last := msgs[len(msgs)-1]; last.Channel != "robot" {
 			t.Errorf("红黑榜 goes to %s", last.Channel)
 		}
 	})
@@ -191,7 +192,7 @@ func TestMonthlyGolden(t *testing.T) {
 		if m.Month.Label() != "2026年11月" {
 			t.Errorf("monthly covers %s", m.Month.Label())
 		}
-		wantMentions(t, "monthly", golden(t, "monthly", m.Messages()), nil)
+		wantMentions(t, "monthly", golden(t, "monthly", m.Message()), nil)
 	})
 }
 
@@ -218,11 +219,11 @@ func TestOverdueScanGolden(t *testing.T) {
 			}},
 		},
 	}
-	msgs := scan.Messages(f)
-	wantMentions(t, "overdue", golden(t, "overdue", msgs), []string{"zhangsan", "lisi"})
+	msgs := rendered(scan.Messages(f)...)
+	wantMentions(t, "overdue", goldenRows(t, "overdue", msgs), []string{"zhangsan", "lisi"})
 	var to []string
 	for _, m := range msgs {
-		if m.Channel == models.ChannelApp {
+		if m.Channel == "app" {
 			to = append(to, m.To)
 		}
 	}

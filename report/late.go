@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // DailyKey returns the outbox dedupe key of the daily report of a day
@@ -17,10 +18,11 @@ func LateKey(r *models.DailyReport) string {
 	return fmt.Sprintf("daily-late/%s/%d/%d", r.Day, r.ID, r.Revision)
 }
 
-// RenderLate renders a department's report that arrived after the day's report
-// was posted, as its own robot markdown message (补报, or 更正 when an earlier
-// revision went out already): the department, the day, the text, who sent it and when.
-func RenderLate(dept *models.Department, r *models.DailyReport, loc *time.Location) string {
+// Late returns a department's report that arrived after the day's report
+// was posted, as its own group message (补报, or 更正 when an earlier
+// revision went out already): the department, the day, the text, who sent it
+// and when. It is keyed by LateKey.
+func Late(dept *models.Department, r *models.DailyReport, loc *time.Location) msg.Message {
 	day, _ := time.ParseInLocation("2006-01-02", r.Day, loc)
 	who := r.SubmitterName
 	if who == "" {
@@ -30,8 +32,11 @@ func RenderLate(dept *models.Department, r *models.DailyReport, loc *time.Locati
 	if r.PostedRevision > 0 {
 		tag = "更正" // an earlier revision went out already
 	}
-	return "**【" + tag + "】" + dept.Name + " " + monthDayCN(day) + "工作日报**\n" + quote(r.Text) + "\n" +
-		comment(who+" "+r.SubmittedAt.In(loc).Format("15:04")+" 报送")
+	lines := append([]msg.Line{msg.L(msg.Strong("【" + tag + "】" + dept.Name + " " + monthDayCN(day) + "工作日报"))}, msg.Quote(r.Text)...)
+	lines = append(lines, msg.L(msg.Muted(who+" "+r.SubmittedAt.In(loc).Format("15:04")+" 报送")))
+	m := toGroup("", LateKey(r), msg.S(lines...))
+	m.Priority = msg.Report
+	return m
 }
 
 // DailyPosted reports whether the daily report of day ("2006-01-02") went out.
@@ -43,14 +48,21 @@ func DailyPosted(ctx context.Context, st *models.Store, day string) (bool, error
 	return ok, nil
 }
 
-// PostLate posts the day's standing reports that are not posted yet as 补报
-// messages, one each, and marks them posted, all in one transaction on st (the
-// store, or a transaction of it). It does nothing before the day's daily report
-// went out, since that report carries them. It returns how many it posted.
+// Enqueuer puts messages in the outbox on st (the store, or a transaction
+// of it) and returns how many were new; bot.Outbox is one.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error)
+}
+
+// PostLate posts through out the day's standing reports that are not posted
+// yet as 补报 messages, one each, and marks them posted, all in one
+// transaction on st (the store, or a transaction of it). It does nothing
+// before the day's daily report went out, since that report carries them. It
+// returns how many it posted.
 //
 // Handlers call it right after a department submits; the overdue scan calls it
 // too, to catch a submission that raced the daily report.
-func (b *Builder) PostLate(ctx context.Context, st *models.Store, day string) (int, error) {
+func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, day string) (int, error) {
 	posted, err := DailyPosted(ctx, st, day)
 	if err != nil || !posted {
 		return 0, err
@@ -73,7 +85,7 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, day string) (i
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
 	// In the configured order, as the daily report lists them.
-	var msgs []models.Outgoing
+	var msgs []msg.Message
 	var ids []uint
 	for _, dep := range dir.Departments {
 		for i := range pending {
@@ -81,12 +93,12 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, day string) (i
 			if r.DepartmentID != dep.ID {
 				continue
 			}
-			msgs = append(msgs, groupMessages([]string{RenderLate(&dep, r, b.loc)}, LateKey(r))...)
+			msgs = append(msgs, Late(&dep, r, b.loc))
 			ids = append(ids, r.ID)
 		}
 	}
 	err = st.Tx(ctx, func(tx *models.Store) error {
-		if err := tx.Enqueue(ctx, msgs...); err != nil {
+		if _, err := out.Enqueue(ctx, tx, msgs...); err != nil {
 			return err
 		}
 		return tx.MarkReportsPosted(ctx, ids, tx.Now())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Nightly is the leaders' digest of a day: the totals, the day's 双否件, the
@@ -91,13 +92,14 @@ func PendingTargets(dir *models.Directory, d *models.Dispatch) []string {
 	return names
 }
 
-// Render renders the digest as app markdown of at most AppLimit bytes each.
-func (n *Nightly) Render() []string {
+// Messages returns the digest as one message to the leaders; nil without leaders.
+func (n *Nightly) Messages() []msg.Message {
 	t := n.Total
-	head := "**【今日工作简报】" + monthDayCN(n.Day.Start) + " " + weekdays[n.Day.Start.Weekday()] + "**\n" +
-		fmt.Sprintf("全区今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 %s 件；今日重办 %d 件，不满意 %d 件。",
-			t.Received, t.Resolved, t.InProgress, count(t.Overdue), t.Reopened, t.Unsatisfied)
-	lines := []string{head}
+	lines := []msg.Line{
+		msg.L(msg.Strong("【今日工作简报】" + monthDayCN(n.Day.Start) + " " + weekdays[n.Day.Start.Weekday()])),
+		msg.L(msg.Text(fmt.Sprintf("全区今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 ", t.Received, t.Resolved, t.InProgress)), count(t.Overdue),
+			msg.Text(fmt.Sprintf(" 件；今日重办 %d 件，不满意 %d 件。", t.Reopened, t.Unsatisfied))),
+	}
 	ticket := func(tk models.Ticket) string {
 		s := "· " + tk.Number
 		if tk.Department != nil {
@@ -105,27 +107,16 @@ func (n *Nightly) Render() []string {
 		}
 		return s + " " + oneLine(tk.Title, 24)
 	}
-	lines = append(lines, "**双否件** "+count(len(n.DoubleNo))+" 件")
-	if len(n.DoubleNo) > 0 {
-		lines = append(lines, capped(n.DoubleNo, ticket, "件"))
-	}
-	lines = append(lines, "**今日新增超期** "+count(len(n.NewOverdue))+" 件")
-	if len(n.NewOverdue) > 0 {
-		lines = append(lines, capped(n.NewOverdue, func(tk models.Ticket) string {
-			return ticket(tk) + "（" + tk.Deadline.In(n.Day.Start.Location()).Format("15:04") + "到期）"
-		}, "件"))
-	}
-	lines = append(lines, "**逾期未办结的调度** "+count(len(n.Dispatches))+" 项")
-	if len(n.Dispatches) > 0 {
-		lines = append(lines, capped(n.Dispatches, func(d DispatchLine) string {
-			return "· " + d.Code + " " + d.Targets + "：" + oneLine(d.Instruction, 24) + "｜截止" + whenCN(d.Deadline.In(n.Day.Start.Location()))
-		}, "项"))
-	}
-	return packLines(lines, AppLimit, continued("今日工作简报"))
-}
-
-// Messages returns the digest as app messages to the leaders; nil without leaders.
-func (n *Nightly) Messages() []models.Outgoing {
+	lines = append(lines, msg.L(msg.Strong("双否件"), msg.Text(" "), count(len(n.DoubleNo)), msg.Text(" 件")))
+	lines = append(lines, capped(n.DoubleNo, func(tk models.Ticket) msg.Line { return text(ticket(tk)) }, "件")...)
+	lines = append(lines, msg.L(msg.Strong("今日新增超期"), msg.Text(" "), count(len(n.NewOverdue)), msg.Text(" 件")))
+	lines = append(lines, capped(n.NewOverdue, func(tk models.Ticket) msg.Line {
+		return text(ticket(tk) + "（" + tk.Deadline.In(n.Day.Start.Location()).Format("15:04") + "到期）")
+	}, "件")...)
+	lines = append(lines, msg.L(msg.Strong("逾期未办结的调度"), msg.Text(" "), count(len(n.Dispatches)), msg.Text(" 项")))
+	lines = append(lines, capped(n.Dispatches, func(d DispatchLine) msg.Line {
+		return text("· " + d.Code + " " + d.Targets + "：" + oneLine(d.Instruction, 24) + "｜截止" + whenCN(d.Deadline.In(n.Day.Start.Location())))
+	}, "项")...)
 	_, ids := mentions(n.Leaders)
-	return appMessages(ids, models.KindMarkdown, n.Render(), "nightly-digest/"+DayKey(n.Day.Start, n.Day.Start.Location()))
+	return toMembers(ids, "今日工作简报", "nightly-digest/"+DayKey(n.Day.Start, n.Day.Start.Location()), msg.S(lines...))
 }

@@ -3,12 +3,12 @@ package report
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Item is one subject of an overdue scan, a ticket or a dispatch, at one level
@@ -48,13 +48,13 @@ type Scan struct {
 	Leaders []*models.Member
 }
 
-// Messages renders the scan. Per department: items whose level notifies the
-// head, the leaders or the group go into one group digest @-mentioning its
-// head; items that notify the handler go to its handlers by app message.
-// Items at a leader level also go, for all departments together, to the
-// leaders (and a dispatch's issuer) by app message.
-func (s *Scan) Messages(cal *calendar.Calendar) []models.Outgoing {
-	var out []models.Outgoing
+// Messages says what the scan found. Per department: items whose level
+// notifies the head, the leaders or the group go into one group digest
+// @-mentioning its head; items that notify the handler go to its handlers by
+// app message. Items at a leader level also go, for all departments
+// together, to the leaders (and a dispatch's issuer) by app message.
+func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
+	var out []msg.Message
 	var urged []ScanUnit
 	leaders := map[string]bool{}
 	var to []string
@@ -86,7 +86,7 @@ func (s *Scan) Messages(cal *calendar.Calendar) []models.Outgoing {
 		}
 		key := fmt.Sprintf("overdue/%s/%d", s.Slot, u.Key)
 		if len(group) > 0 {
-			out = append(out, groupMessages([]string{s.groupDigest(u, group, cal)}, key+"/group")...)
+			out = append(out, toGroup("", key+"/group", s.groupDigest(u, group, cal)))
 		}
 		if len(warn) > 0 {
 			recipients := u.Handlers
@@ -94,20 +94,20 @@ func (s *Scan) Messages(cal *calendar.Calendar) []models.Outgoing {
 				recipients = u.Heads
 			}
 			_, ids := mentions(recipients)
-			body := "【到期预警】" + u.Name + "以下事项即将到期，请抓紧办理：\n" + s.itemLines(warn, cal)
-			out = append(out, appMessages(ids, models.KindText, []string{body}, key+"/warn")...)
+			lines := append([]msg.Line{text("【到期预警】" + u.Name + "以下事项即将到期，请抓紧办理：")}, s.itemLines(warn, cal)...)
+			out = append(out, toMembers(ids, "", key+"/warn", msg.S(lines...))...)
 		}
 		if len(urge) > 0 {
 			urged = append(urged, ScanUnit{Name: u.Name, Items: urge})
 		}
 	}
 	if len(urged) > 0 {
-		lines := []string{"**【催办】以下事项超期未办结，请督促**"}
+		lines := []msg.Line{msg.L(msg.Strong("【催办】以下事项超期未办结，请督促"))}
 		for _, u := range urged {
-			lines = append(lines, "**"+u.Name+"** "+itoa(len(u.Items))+"项\n"+s.itemLines(u.Items, cal))
+			lines = append(lines, msg.L(msg.Strong(u.Name), msg.Text(" "+itoa(len(u.Items))+"项")))
+			lines = append(lines, s.itemLines(u.Items, cal)...)
 		}
-		bodies := packLines(lines, AppLimit, continued("催办"))
-		out = append(out, appMessages(to, models.KindMarkdown, bodies, "overdue/"+s.Slot+"/leaders")...)
+		out = append(out, toMembers(to, "催办", "overdue/"+s.Slot+"/leaders", msg.S(lines...))...)
 	}
 	return out
 }
@@ -122,41 +122,42 @@ func sortItems(items []Item) {
 	})
 }
 
-// groupDigest renders one department's digest for the group, by level.
-func (s *Scan) groupDigest(u ScanUnit, items []Item, cal *calendar.Calendar) string {
+// groupDigest is one department's digest for the group, by level.
+func (s *Scan) groupDigest(u ScanUnit, items []Item, cal *calendar.Calendar) msg.Section {
 	title := "【超期督办】"
 	if items[0].Step.Level == config.LevelWarn {
 		title = "【到期预警】"
 	}
-	var b strings.Builder
-	b.WriteString("**" + title + u.Name + "**\n")
-	if who, _ := mentions(u.Heads); who != "" {
-		b.WriteString(who + " ")
+	lines := []msg.Line{msg.L(msg.Strong(title + u.Name))}
+	who, _ := mentions(u.Heads)
+	if len(who) > 0 {
+		who = append(who, msg.Text(" "))
 	}
-	b.WriteString("以下事项请抓紧办理并及时反馈：")
+	lines = append(lines, msg.L(append(who, msg.Text("以下事项请抓紧办理并及时反馈："))...))
 	for start := 0; start < len(items); {
 		end := start
 		for end < len(items) && items[end].Level == items[start].Level {
 			end++
 		}
 		step := items[start].Step
-		name := "**" + step.Name + "**"
+		name := msg.Strong(step.Name)
 		if step.Level != config.LevelWarn {
-			name = warning(step.Name)
+			name = msg.Bad(step.Name)
 		}
-		b.WriteString("\n" + name + " " + itoa(end-start) + "项")
+		head := []msg.Span{name, msg.Text(" " + itoa(end-start) + "项")}
 		if step.Notify == config.NotifyLeader {
-			b.WriteString("（已报区领导）")
+			head = append(head, msg.Text("（已报区领导）"))
 		}
-		b.WriteString("\n" + s.itemLines(items[start:end], cal))
+		lines = append(lines, msg.L(head...))
+		lines = append(lines, s.itemLines(items[start:end], cal)...)
 		start = end
 	}
-	return b.String()
+	return msg.S(lines...)
 }
 
-// itemLines renders items one a line, at most listCap of them, then "……等N项".
-func (s *Scan) itemLines(items []Item, cal *calendar.Calendar) string {
-	return capped(items, func(it Item) string { return s.itemLine(it, cal) }, "项")
+// itemLines are items one a line, at most listCap of them, then "……等N项".
+func (s *Scan) itemLines(items []Item, cal *calendar.Calendar) []msg.Line {
+	return capped(items, func(it Item) msg.Line { return text(s.itemLine(it, cal)) }, "项")
 }
 
 // itemLine renders one item: · 工单2024112700123 路灯不亮｜超期2小时（第2次提醒）.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -41,14 +42,14 @@ func bigDaily(n, required, reported int) *report.Daily {
 
 func TestDailyPacksFiveHundredDepartments(t *testing.T) {
 	d := bigDaily(500, 80, 70)
-	msgs := d.Render()
+	msgs := bodies(d.Message())
 	if len(msgs) > 20 {
 		t.Errorf("500 departments take %d messages, want at most 20", len(msgs))
 	}
 	total := 0
 	for i, m := range msgs {
 		total += len(m)
-		if len(m) > report.GroupLimit {
+		if len(m) > 4096 {
 			t.Errorf("message %d has %d bytes", i+1, len(m))
 		}
 		if i > 0 && !strings.HasPrefix(m, fmt.Sprintf("**高新区接诉即办工作日报（续%d/%d）**\n", i+1, len(msgs))) {
@@ -73,12 +74,12 @@ func TestDailyPacksFiveHundredDepartments(t *testing.T) {
 func TestDailySplitsAnOverlongSectionAtLines(t *testing.T) {
 	d := bigDaily(3, 3, 3)
 	d.Units[1].Report.Text = strings.Repeat("这是一行很长的日报内容，共计三十个汉字左右的长度啊。\n", 200)
-	msgs := d.Render()
+	msgs := bodies(d.Message())
 	if len(msgs) < 3 {
 		t.Fatalf("%d messages", len(msgs))
 	}
 	for i, m := range msgs {
-		if len(m) > report.GroupLimit {
+		if len(m) > 4096 {
 			t.Errorf("message %d has %d bytes", i+1, len(m))
 		}
 		for _, line := range strings.Split(m, "\n") {
@@ -87,4 +88,13 @@ func TestDailySplitsAnOverlongSectionAtLines(t *testing.T) {
 			}
 		}
 	}
+}
+
+// bodies returns the bodies of the rows m becomes.
+func bodies(m msg.Message) []string {
+	var out []string
+	for _, r := range rendered(m) {
+		out = append(out, r.Body)
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Weekly is the weekly report: the week's unsatisfied and reopened tickets by
@@ -52,11 +53,13 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	return w, nil
 }
 
-// RenderTickets renders the week's unsatisfied and reopened tickets by
-// department, in the configured order, as app markdown of at most AppLimit bytes each.
-func (w *Weekly) RenderTickets() []string {
-	lines := []string{"**【本周不满意及重办工单】**" + w.Week.Label() + "\n" +
-		"全区不满意 " + count(len(w.Unsatisfied)) + " 件，重办 " + count(len(w.Reopened)) + " 件。"}
+// tickets is the week's unsatisfied and reopened tickets by department, in
+// the configured order.
+func (w *Weekly) tickets() msg.Section {
+	lines := []msg.Line{
+		msg.L(msg.Strong("【本周不满意及重办工单】"), msg.Text(w.Week.Label())),
+		msg.L(msg.Text("全区不满意 "), count(len(w.Unsatisfied)), msg.Text(" 件，重办 "), count(len(w.Reopened)), msg.Text(" 件。")),
+	}
 	type entry struct{ kind, number, title string }
 	byDept := map[uint][]entry{}
 	var none []entry
@@ -72,61 +75,59 @@ func (w *Weekly) RenderTickets() []string {
 	}
 	add("不满意", w.Unsatisfied)
 	add("重办", w.Reopened)
-	block := func(name string, es []entry) string {
+	block := func(name string, es []entry) []msg.Line {
 		un := 0
 		for _, e := range es {
 			if e.kind == "不满意" {
 				un++
 			}
 		}
-		return "**" + name + "** 不满意" + itoa(un) + " 重办" + itoa(len(es)-un) + "\n" +
-			capped(es, func(e entry) string { return "· " + e.kind + " " + e.number + " " + oneLine(e.title, 24) }, "件")
+		head := msg.L(msg.Strong(name), msg.Text(" 不满意"+itoa(un)+" 重办"+itoa(len(es)-un)))
+		return append([]msg.Line{head}, capped(es, func(e entry) msg.Line { return text("· " + e.kind + " " + e.number + " " + oneLine(e.title, 24)) }, "件")...)
 	}
 	for _, d := range w.Departments {
 		if es := byDept[d.ID]; len(es) > 0 {
-			lines = append(lines, block(d.Name, es))
+			lines = append(lines, block(d.Name, es)...)
 		}
 	}
 	if len(none) > 0 {
-		lines = append(lines, block("未明确承办单位", none))
+		lines = append(lines, block("未明确承办单位", none)...)
 	}
-	return packLines(lines, AppLimit, continued("本周不满意及重办工单"))
-}
-
-// RenderBoard renders the week's 红黑榜 for the group.
-func (w *Weekly) RenderBoard() []string {
-	title := w.District + "接诉即办红黑榜"
-	return pack(redBlack(title, w.Week.Label()+" 综合评分", w.Ranking), GroupLimit, continued(title))
+	return msg.S(lines...)
 }
 
 // Messages returns the ticket lists to the main leaders and the 红黑榜 to the group.
-func (w *Weekly) Messages() []models.Outgoing {
+func (w *Weekly) Messages() []msg.Message {
 	key := "weekly-report/" + DayKey(w.Week.Start, w.Week.Start.Location())
 	_, ids := mentions(w.MainLeaders)
-	out := appMessages(ids, models.KindMarkdown, w.RenderTickets(), key+"/leader")
-	return append(out, groupMessages(w.RenderBoard(), key+"/board")...)
+	out := toMembers(ids, "本周不满意及重办工单", key+"/leader", w.tickets())
+	title := w.District + "接诉即办红黑榜"
+	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking)...))
 }
 
 // redBlack returns the sections of a 红黑榜: the title, then per kind of
 // department the top (红榜) and the bottom (黑榜) with their 综合评分 and 三率.
-func redBlack(title, subtitle string, groups []RankGroup) []string {
-	sections := []string{"# " + title + "\n**" + subtitle + "**"}
+func redBlack(title, subtitle string, groups []RankGroup) []msg.Section {
+	head := msg.S(msg.H(msg.Text(title)), msg.L(msg.Strong(subtitle)))
 	if len(groups) == 0 {
-		sections[0] += "\n本期暂无有效回访工单，不排名。"
+		head.Lines = append(head.Lines, text("本期暂无有效回访工单，不排名。"))
 	}
+	sections := []msg.Section{head}
 	for _, g := range groups {
-		var b strings.Builder
-		b.WriteString("**" + models.KindHeading(g.Kind) + "**（" + itoa(g.Ranked) + "个单位参与排名）\n" + info("红榜"))
+		lines := []msg.Line{
+			msg.L(msg.Strong(models.KindHeading(g.Kind)), msg.Text("（"+itoa(g.Ranked)+"个单位参与排名）")),
+			msg.L(msg.Good("红榜")),
+		}
 		for _, s := range g.Top {
-			b.WriteString("\n" + scoreLine(s))
+			lines = append(lines, text(scoreLine(s)))
 		}
 		if len(g.Bottom) > 0 {
-			b.WriteString("\n" + warning("黑榜"))
+			lines = append(lines, msg.L(msg.Bad("黑榜")))
 			for _, s := range g.Bottom {
-				b.WriteString("\n" + scoreLine(s))
+				lines = append(lines, text(scoreLine(s)))
 			}
 		}
-		sections = append(sections, b.String())
+		sections = append(sections, msg.S(lines...))
 	}
 	return sections
 }
@@ -157,34 +158,29 @@ func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) 
 	return &Monthly{District: b.cfg.District.Name, Month: month, Board: board, Ranking: rankGroups(board, b.cfg.Rules.RankTop)}, nil
 }
 
-// Render renders the month's 红黑榜, then the whole ranking by kind, then the
-// departments without a valid ticket, as group markdown.
-func (m *Monthly) Render() []string {
+// Message returns the month's 红黑榜, then the whole ranking by kind, then
+// the departments without a valid ticket, as one group message.
+func (m *Monthly) Message() msg.Message {
 	title := m.District + "接诉即办月度通报"
 	d := m.Board.District.Rates
 	all := redBlack(title, m.Month.Label()+" 三率及综合评分", m.Ranking)
-	all[0] += "\n全区评分" + d.ScoreText() + "｜响应" + d.Percent(d.Response) + " 解决" + d.Percent(d.Resolution) +
-		" 满意" + d.Percent(d.Satisfaction) + "（有效回访" + itoa(d.Valid) + "件）"
-	var unranked []string
+	all[0].Lines = append(all[0].Lines, text("全区评分"+d.ScoreText()+"｜响应"+d.Percent(d.Response)+" 解决"+d.Percent(d.Resolution)+
+		" 满意"+d.Percent(d.Satisfaction)+"（有效回访"+itoa(d.Valid)+"件）"))
 	for _, list := range m.Board.ByKind() {
-		lines := []string{"**" + models.KindHeading(list[0].Department.Kind) + "排名**"}
+		lines := []msg.Line{msg.L(msg.Strong(models.KindHeading(list[0].Department.Kind) + "排名"))}
 		for _, s := range list {
-			lines = append(lines, scoreLine(s))
+			lines = append(lines, text(scoreLine(s)))
 		}
-		all = append(all, strings.Join(lines, "\n"))
+		all = append(all, msg.S(lines...))
 	}
+	var unranked []string
 	for _, s := range m.Board.Departments {
 		if s.Rates.Empty() {
 			unranked = append(unranked, s.Department.Name)
 		}
 	}
 	if len(unranked) > 0 {
-		all = append(all, comment("本月无有效回访工单、未参与排名（"+itoa(len(unranked))+"个）：")+strings.Join(unranked, "、"))
+		all = append(all, msg.S(msg.L(msg.Muted("本月无有效回访工单、未参与排名（"+itoa(len(unranked))+"个）："), msg.Text(strings.Join(unranked, "、")))))
 	}
-	return pack(all, GroupLimit, continued(title))
-}
-
-// Messages returns the report as group messages.
-func (m *Monthly) Messages() []models.Outgoing {
-	return groupMessages(m.Render(), "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location()))
+	return toGroup(title, "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location()), all...)
 }

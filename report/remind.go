@@ -3,11 +3,11 @@ package report
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Remind is the reminder before the report time: the departments that must
@@ -45,33 +45,29 @@ func (b *Builder) Remind(ctx context.Context, day time.Time) (*Remind, error) {
 // Messages returns nothing when every department reported; else one group
 // message (more when the list is long) @-mentioning who answers for each
 // missing department, and an app message to them for each department.
-func (r *Remind) Messages() []models.Outgoing {
+func (r *Remind) Messages() []msg.Message {
 	if len(r.Missing) == 0 {
 		return nil
 	}
 	day := DayKey(r.Day.Start, r.Day.Start.Location())
-	head := "**【日报提醒】**\n截至" + r.At.String() + "，以下 " + warning(itoa(len(r.Missing))) +
-		" 个单位尚未报送今日（" + monthDayCN(r.Day.Start) + "）工作日报，请于" + r.Deadline.String() + "前在群内报送："
-	lines := make([]string, len(r.Missing))
-	for i, m := range r.Missing {
-		who, _ := mentions(m.Responsible)
-		if who == "" {
-			who = comment("（未登记负责人）")
-		}
-		lines[i] = m.Department.Name + " " + who
+	lines := []msg.Line{
+		msg.L(msg.Strong("【日报提醒】")),
+		msg.L(msg.Text("截至"+r.At.String()+"，以下 "), msg.Bad(itoa(len(r.Missing))),
+			msg.Text(" 个单位尚未报送今日（"+monthDayCN(r.Day.Start)+"）工作日报，请于"+r.Deadline.String()+"前在群内报送：")),
 	}
-	sections := append([]string{head}, lines...)
-	msgs := groupMessages(packLines(sections, GroupLimit, continued("日报提醒")), "remind/"+day)
+	for _, m := range r.Missing {
+		who, _ := mentions(m.Responsible)
+		if len(who) == 0 {
+			who = []msg.Span{msg.Muted("（未登记负责人）")}
+		}
+		lines = append(lines, msg.L(append([]msg.Span{msg.Text(m.Department.Name + " ")}, who...)...))
+	}
+	msgs := []msg.Message{toGroup("日报提醒", "remind/"+day, msg.S(lines...))}
 	for _, m := range r.Missing {
 		_, ids := mentions(m.Responsible)
 		body := "【日报提醒】" + m.Department.Name + "今日（" + monthDayCN(r.Day.Start) + "）工作日报尚未报送，请于" +
 			r.Deadline.String() + "前在工作群内发送“日报 内容”报送。"
-		msgs = append(msgs, appMessages(ids, models.KindText, []string{body}, fmt.Sprintf("remind/%s/app/%d", day, m.Department.ID))...)
+		msgs = append(msgs, toMembers(ids, "", fmt.Sprintf("remind/%s/app/%d", day, m.Department.ID), msg.S(text(body)))...)
 	}
 	return msgs
-}
-
-// packLines is pack for sections that are single lines: a newline apart, not a blank line.
-func packLines(lines []string, limit int, cont func(i, n int) string) []string {
-	return pack([]string{strings.Join(lines, "\n")}, limit, cont)
 }

@@ -3,12 +3,11 @@
 // digests, the nightly digest to the leaders, and the weekly and monthly
 // rankings (红黑榜).
 //
-// Builders read the store and return plain values; renderers are pure
-// functions of those values, so tests pin them with golden files. Group
-// messages are robot markdown (at most 4096 bytes each) and @-mention with
-// <@userid>; app messages are markdown or text of at most 2048 bytes. The
-// package imports models, calendar and config only: handlers (预览日报, 补报)
-// and jobs both call it.
+// Builders read the store and return plain values; Messages methods are pure
+// functions of those values that say what to tell whom as msg.Message
+// values, which package bot renders for WeCom (tests pin the rendering with
+// golden files). The package imports models, msg, calendar and config only:
+// handlers (预览日报, 补报) and jobs both call it.
 package report
 
 import (
@@ -19,14 +18,7 @@ import (
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
-)
-
-// Byte limits of the messages reports produce.
-const (
-	// GroupLimit is the most bytes of a group robot markdown message.
-	GroupLimit = 4096
-	// AppLimit is the most bytes of an app message (text or markdown).
-	AppLimit = 2048
+	"yanzhen/msg"
 )
 
 // listCap is how many items a digest lists per heading before "等N件".
@@ -66,53 +58,23 @@ func monthDayCN(t time.Time) string { return t.Format("1月2日") }
 // whenCN renders "11月20日18:00".
 func whenCN(t time.Time) string { return t.Format("1月2日15:04") }
 
-// Markdown colours of WeCom.
-func warning(s string) string { return `<font color="warning">` + s + `</font>` }
-func info(s string) string    { return `<font color="info">` + s + `</font>` }
-func comment(s string) string { return `<font color="comment">` + s + `</font>` }
-
-// mention renders a markdown @-mention of a WeCom userid.
-func mention(userid string) string { return "<@" + userid + ">" }
-
-// mentions renders the @-mentions of members, space-separated, and their userids.
-func mentions(ms []*models.Member) (string, []string) {
-	var b strings.Builder
+// mentions returns the @-mentions of members, a space apart, and their userids.
+func mentions(ms []*models.Member) ([]msg.Span, []string) {
+	var spans []msg.Span
 	ids := make([]string, 0, len(ms))
 	for i, m := range ms {
 		if i > 0 {
-			b.WriteByte(' ')
+			spans = append(spans, msg.Text(" "))
 		}
-		b.WriteString(mention(m.UserID))
+		spans = append(spans, msg.At(m.UserID, m.Name))
 		ids = append(ids, m.UserID)
 	}
-	return b.String(), ids
-}
-
-// plain neutralises text people typed before it goes into markdown: angle
-// brackets could open a <font> tag or an <@all> mention.
-func plain(s string) string {
-	return strings.NewReplacer("<", "＜", ">", "＞", "\r", "").Replace(s)
-}
-
-// quote renders text as a markdown quote, line by line, dropping blank lines.
-func quote(text string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(plain(text), "\n") {
-		if line = strings.TrimSpace(line); line == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString("> ")
-		b.WriteString(line)
-	}
-	return b.String()
+	return spans, ids
 }
 
 // oneLine squeezes text onto one line of at most n characters, with "…" when cut.
 func oneLine(text string, n int) string {
-	s := strings.Join(strings.Fields(plain(text)), " ")
+	s := strings.Join(strings.Fields(text), " ")
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -131,91 +93,40 @@ func pct(r models.Rates, v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
-// capped renders at most listCap lines of items, then "……等N件" for the rest.
-func capped[T any](items []T, line func(T) string, unit string) string {
-	var b strings.Builder
+// capped returns at most listCap lines of items, then "……等N件" for the rest.
+func capped[T any](items []T, line func(T) msg.Line, unit string) []msg.Line {
+	var out []msg.Line
 	for i, it := range items {
 		if i == listCap {
-			b.WriteString("\n……等" + itoa(len(items)) + unit)
+			out = append(out, msg.L(msg.Text("……等"+itoa(len(items))+unit)))
 			break
 		}
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(line(it))
-	}
-	return b.String()
-}
-
-// pack joins sections into as few messages of at most limit bytes as fit, in
-// order, a blank line apart. A section is never split unless it alone is too
-// long; then it is cut at line boundaries. When there are several messages,
-// each after the first starts with the line cont(i, n) (i from 2).
-func pack(sections []string, limit int, cont func(i, n int) string) []string {
-	room := limit - len(cont(99, 99)) - 1
-	var msgs []string
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			msgs = append(msgs, cur.String())
-			cur.Reset()
-		}
-	}
-	for _, s := range sections {
-		if s == "" {
-			continue
-		}
-		if cur.Len() > 0 && cur.Len()+2+len(s) <= room {
-			cur.WriteString("\n\n")
-			cur.WriteString(s)
-			continue
-		}
-		flush()
-		if len(s) <= room {
-			cur.WriteString(s)
-			continue
-		}
-		parts := models.SplitBody(s, room)
-		msgs = append(msgs, parts[:len(parts)-1]...)
-		cur.WriteString(parts[len(parts)-1])
-	}
-	flush()
-	for i := 1; i < len(msgs); i++ {
-		msgs[i] = cont(i+1, len(msgs)) + "\n" + msgs[i]
-	}
-	return msgs
-}
-
-// continued returns the continuation line of a multi-message report titled title.
-func continued(title string) func(i, n int) string {
-	return func(i, n int) string { return "**" + title + "（续" + itoa(i) + "/" + itoa(n) + "）**" }
-}
-
-// messages returns one copy of template per rendered body, with dedupe keys
-// key, key/2, key/3 ….
-func messages(template models.Outgoing, bodies []string, key string) []models.Outgoing {
-	out := make([]models.Outgoing, len(bodies))
-	for i, body := range bodies {
-		out[i] = template
-		out[i].Body, out[i].DedupeKey = body, key
-		if i > 0 {
-			out[i].DedupeKey = key + "/" + itoa(i+1)
-		}
+		out = append(out, line(it))
 	}
 	return out
 }
 
-// groupMessages turns rendered bodies into robot markdown messages with dedupe
-// keys key, key/2, key/3 ….
-func groupMessages(bodies []string, key string) []models.Outgoing {
-	return messages(models.Outgoing{Channel: models.ChannelRobot, Kind: models.KindMarkdown}, bodies, key)
+// text is a body line of plain text.
+func text(s string) msg.Line { return msg.L(msg.Text(s)) }
+
+// count is a count that is bad when positive, in the warning style.
+func count(n int) msg.Span {
+	if n > 0 {
+		return msg.Bad(itoa(n))
+	}
+	return msg.Text(itoa(n))
 }
 
-// appMessages turns rendered bodies into app messages of kind to members with
-// dedupe keys key, key/2, key/3 …. It returns nil when there is nobody to send to.
-func appMessages(to []string, kind string, bodies []string, key string) []models.Outgoing {
-	if len(to) == 0 {
+// toGroup returns a message to the default group with a title, sections and dedupe key.
+func toGroup(title, key string, sections ...msg.Section) msg.Message {
+	return msg.Message{To: msg.ToGroup(""), Title: title, Sections: sections, DedupeKey: key}
+}
+
+// toMembers returns a message to members with a title, sections and dedupe
+// key, or nil when there is nobody to send to.
+func toMembers(ids []string, title, key string, sections ...msg.Section) []msg.Message {
+	if len(ids) == 0 {
 		return nil
 	}
-	return messages(models.Outgoing{Channel: models.ChannelApp, To: strings.Join(to, "|"), Kind: kind}, bodies, key)
+	return []msg.Message{{To: msg.ToMembers(ids...), Title: title, Sections: sections, DedupeKey: key}}
 }

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"testing"
 
+	"yanzhen/bot"
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -133,19 +135,54 @@ func create(t *testing.T, s *models.Store, v any) {
 	}
 }
 
-// golden compares the messages with testdata/name.golden (rewritten under
-// -update), checks each against its byte limit, and returns the userids the
-// messages @-mention, in order, without repeats.
-func golden(t *testing.T, name string, msgs []models.Outgoing) []string {
+// outbox renders messages as the service does.
+var outbox = bot.NewOutbox(config.Default().WeCom)
+
+// rendered returns the outbox rows msgs become.
+func rendered(msgs ...msg.Message) []models.OutboxMessage {
+	var rows []models.OutboxMessage
+	for _, m := range msgs {
+		rows = append(rows, outbox.Render(m)...)
+	}
+	return rows
+}
+
+// limit is WeCom's byte limit of a rendered row: 4096 for robot markdown,
+// 2048 for text and app markdown.
+func limit(m models.OutboxMessage) int {
+	if m.Channel == "robot" && m.Kind == "markdown" {
+		return 4096
+	}
+	return 2048
+}
+
+// key is a row's dedupe key.
+func key(m models.OutboxMessage) string {
+	if m.DedupeKey == nil {
+		return ""
+	}
+	return *m.DedupeKey
+}
+
+// golden renders the messages, compares them with testdata/name.golden
+// (rewritten under -update), checks each against its byte limit, and returns
+// the userids the messages @-mention, in order, without repeats.
+func golden(t *testing.T, name string, msgs ...msg.Message) []string {
+	t.Helper()
+	return goldenRows(t, name, rendered(msgs...))
+}
+
+// goldenRows is golden for rendered rows.
+func goldenRows(t *testing.T, name string, rows []models.OutboxMessage) []string {
 	t.Helper()
 	var b strings.Builder
 	var mentioned []string
-	for i, m := range msgs {
-		fmt.Fprintf(&b, "=== %d %s %s to=%q key=%q bytes=%d\n%s\n", i+1, m.Channel, m.Kind, m.To, m.DedupeKey, len(m.Body), m.Body)
-		if limit := models.BodyLimit(m.Channel, m.Kind); len(m.Body) > limit {
+	for i, m := range rows {
+		fmt.Fprintf(&b, "=== %d %s %s to=%q key=%q bytes=%d\n%s\n", i+1, m.Channel, m.Kind, m.To, key(m), len(m.Body), m.Body)
+		if limit := limit(m); len(m.Body) > limit {
 			t.Errorf("%s message %d: %d bytes, over the limit of %d", name, i+1, len(m.Body), limit)
 		}
-		if m.Kind == models.KindMarkdown {
+		if m.Kind == "markdown" {
 			for _, id := range markdownMentions(m.Body) {
 				if !slices.Contains(mentioned, id) {
 					mentioned = append(mentioned, id)

@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"yanzhen/config"
+	"yanzhen/models"
+	"yanzhen/msg"
+)
+
+// Outbox channels: the column Channel of an outbox row, where it goes.
+const (
+	channelRobot = "robot" // the group robot webhook; To is "" for the configured robot
+	channelApp   = "app"   // app message to members; To is "userid1|userid2"
+	channelReply = "reply" // a callback's reply (robot WebhookUrl or AI-bot response_url); To says where
+)
+
+// Message types: the column Kind of an outbox row.
+const (
+	kindText     = "text"
+	kindMarkdown = "markdown"
+)
+
+// Outbox puts messages in the outbox: it decides how each travels (a group
+// post, app messages, the reply to a callback), renders it for that channel
+// and splits it to the channel's limits. Handlers and jobs enqueue through it
+// in the transaction of the change a message reports. It is safe for
+// concurrent use.
+type Outbox struct {
+	// robotChat is the chat id of the configured robot's group; "" posts
+	// without one.
+	robotChat string
+}
+
+// Enqueue renders msgs and puts them in the outbox of st (a store, or a
+// transaction of it, with which they commit) in order. A message whose
+// DedupeKey was enqueued before is skipped; Enqueue returns how many were
+// not. A message that says nothing is an error.
+func (o *Outbox) Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error) {
+	n := 0
+	err := st.Tx(ctx, func(tx *models.Store) error {
+		for i := range msgs {
+			rows := o.rows(&msgs[i])
+			if len(rows) == 0 {
+				return fmt.Errorf("bot: enqueue: message %q says nothing", msgs[i].DedupeKey)
+			}
+			fresh, err := tx.Enqueue(ctx, msgs[i].DedupeKey, rows)
+			if err != nil {
+				return fmt.Errorf("bot: enqueue: %w", err)
+			}
+			if fresh {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// NewOutbox returns the Outbox of a WeCom configuration.
+func NewOutbox(c config.WeCom) *Outbox {
+	return &Outbox{robotChat: c.Robot.ChatID}
+}
+
+// Render returns the outbox rows m becomes, as Enqueue would store them
+// (without their destination, status and times): `yanzhen report` prints
+// them, and tests read them.
+func (o *Outbox) Render(m msg.Message) []models.OutboxMessage { return o.rows(&m) }
+
+// rows renders m as the outbox rows it becomes, keyed m.DedupeKey, then
+// m.DedupeKey/2, /3 … for further parts.
+func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
+	if len(m.Sections) == 0 {
+		return nil
+	}
+	var rows []models.OutboxMessage
+	add := func(r models.OutboxMessage, bodies []string, f format) {
+		for i, body := range bodies {
+			row := r
+			row.Kind, row.Body, row.Priority = f.kind(), body, int(m.Priority)
+			if i > 0 {
+				row.Mentions = nil
+			}
+			if m.DedupeKey != "" {
+				key := m.DedupeKey
+				if i > 0 {
+					key += "/" + strconv.Itoa(i+1)
+				}
+				row.DedupeKey = &key
+			}
+			rows = append(rows, row)
+		}
+	}
+	f := asText
+	if m.Styled() {
+		f = asMarkdown
+	}
+	switch {
+	case m.To.ReplyTo != nil:
+		in := m.To.ReplyTo
+		row := models.OutboxMessage{Channel: channelReply, To: in.ReplyURL, ChatID: in.ChatID}
+		switch in.Route {
+		case models.RouteAIBot:
+			// An AI bot's response_url takes one markdown message only.
+			add(row, []string{cutToFit(m, asMarkdown, aibotReplyLimit)}, asMarkdown)
+		case models.RouteRobot:
+			mentions := m.Mentions
+			if in.ChatType != "single" && in.FromUserID != "" && f == asText {
+				mentions = appendNew(mentions, in.FromUserID) // the answer is seen to be theirs
+			}
+			add(o.withMentions(row, m, f, mentions))
+		default:
+			row := models.OutboxMessage{Channel: channelApp, To: in.FromUserID}
+			add(row, parts(m, f, textLimit), f)
+		}
+	case len(m.To.Members) > 0:
+		users := appendNew(nil, m.To.Members...)
+		add(models.OutboxMessage{Channel: channelApp, To: strings.Join(users, "|")}, parts(m, f, textLimit), f)
+	default:
+		add(o.withMentions(models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, m, f, m.Mentions))
+	}
+	return rows
+}
+
+// withMentions renders m for a robot (a group post or a reply in a group):
+// text of at most textLimit bytes with its mentions in the mention list, or
+// markdown of at most robotMarkdownLimit bytes with mentions the body does
+// not carry yet added as a last line where they fit.
+func (o *Outbox) withMentions(row models.OutboxMessage, m *msg.Message, f format, mentions []string) (models.OutboxMessage, []string, format) {
+	if f == asText {
+		row.Mentions = mentions
+		return row, parts(m, f, textLimit), f
+	}
+	bodies := parts(m, f, robotMarkdownLimit)
+	var tags strings.Builder
+	for _, u := range mentions {
+		if tag := "<@" + u + ">"; validUserID(u) && !strings.Contains(bodies[0], tag) {
+			tags.WriteString(tag)
+		}
+	}
+	if tags.Len() > 0 && len(bodies[0])+1+tags.Len() <= robotMarkdownLimit {
+		bodies[0] += "\n" + tags.String()
+	}
+	return row, bodies, f
+}
+
+// appendNew appends the ids not blank and not in list yet.
+func appendNew(list []string, ids ...string) []string {
+	out := append([]string(nil), list...)
+	for _, id := range ids {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,243 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"yanzhen/msg"
+)
+
+// WeCom's byte limits on the content of one message.
+const (
+	// robotMarkdownLimit is the most bytes of a robot markdown message.
+	robotMarkdownLimit = 4096
+	// textLimit is the most bytes of a text message (robot or app) and of an
+	// app markdown message.
+	textLimit = 2048
+	// aibotReplyLimit is the most bytes of the one reply an AI bot's
+	// response_url takes.
+	aibotReplyLimit = 20480
+)
+
+// truncatedMark ends a reply that had to be cut to fit a one-use reply.
+const truncatedMark = "\n……（内容过长，已截断）"
+
+// format is how a message is set: as text, or as markdown.
+type format uint8
+
+const (
+	asText format = iota
+	asMarkdown
+)
+
+// kind is the WeCom message type of the format.
+func (f format) kind() string {
+	if f == asMarkdown {
+		return kindMarkdown
+	}
+	return kindText
+}
+
+// renderSpan renders one span as markdown: escaped text, with the markup of
+// its style around it, or a mention.
+func renderSpan(sp msg.Span) string {
+	if sp.UserID != "" {
+		if validUserID(sp.UserID) {
+			return "<@" + sp.UserID + ">"
+		}
+		return escapeMarkdown(sp.Text)
+	}
+	t := escapeMarkdown(sp.Text)
+	if t == "" {
+		return ""
+	}
+	switch sp.Style {
+	case msg.StyleStrong:
+		return "**" + t + "**"
+	case msg.StyleGood:
+		return `<font color="info">` + t + `</font>`
+	case msg.StyleBad:
+		return `<font color="warning">` + t + `</font>`
+	case msg.StyleMuted:
+		return `<font color="comment">` + t + `</font>`
+	}
+	return t
+}
+
+// renderLine renders a line. In markdown a heading or a quotation is marked
+// as such and each span is escaped inside its markup; as text the line is
+// its spans' text (a mention as @name), escaped as a whole so that no two
+// spans can join into markup.
+func renderLine(l msg.Line, f format) string {
+	var b strings.Builder
+	if f == asText {
+		for _, sp := range l.Spans {
+			if sp.UserID != "" && sp.Text != "" {
+				b.WriteByte('@')
+			}
+			b.WriteString(sp.Text)
+		}
+		return escapeText(b.String())
+	}
+	switch l.Kind {
+	case msg.Heading:
+		b.WriteString("# ")
+	case msg.Quotation:
+		b.WriteString("> ")
+	}
+	for _, sp := range l.Spans {
+		b.WriteString(renderSpan(sp))
+	}
+	return b.String()
+}
+
+// renderSection renders a section's lines, a newline apart.
+func renderSection(s msg.Section, f format) string {
+	lines := make([]string, len(s.Lines))
+	for i, l := range s.Lines {
+		lines[i] = renderLine(l, f)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// renderSections renders the sections of m.
+func renderSections(m *msg.Message, f format) []string {
+	out := make([]string, 0, len(m.Sections))
+	for _, s := range m.Sections {
+		out = append(out, renderSection(s, f))
+	}
+	return out
+}
+
+// renderWhole renders m as one body, sections a blank line apart.
+func renderWhole(m *msg.Message, f format) string {
+	return joinNonEmpty("\n\n", renderSections(m, f)...)
+}
+
+// continuation returns the first line of part i of n of a message titled
+// title: 高新区接诉即办工作日报（续2/3）, in bold in markdown.
+func continuation(title string, f format) func(i, n int) string {
+	return func(i, n int) string {
+		line := title + "（续" + strconv.Itoa(i) + "/" + strconv.Itoa(n) + "）"
+		if f == asMarkdown {
+			return "**" + escapeMarkdown(line) + "**"
+		}
+		return escapeText(line)
+	}
+}
+
+// parts renders m as bodies of at most limit bytes each, as few as fit. A
+// titled message is packed section by section, each part after the first
+// starting with its continuation line; an untitled one is cut at line
+// boundaries.
+func parts(m *msg.Message, f format, limit int) []string {
+	if m.Title == "" {
+		return splitBody(renderWhole(m, f), limit)
+	}
+	return pack(renderSections(m, f), limit, continuation(m.Title, f))
+}
+
+// cutToFit renders m as one body of at most limit bytes: cut at a line
+// boundary and marked as cut when too long, for a reply that takes one
+// message only.
+func cutToFit(m *msg.Message, f format, limit int) string {
+	body := renderWhole(m, f)
+	if len(body) <= limit {
+		return body
+	}
+	return splitBody(body, limit-len(truncatedMark))[0] + truncatedMark
+}
+
+// pack joins sections into as few bodies of at most limit bytes as fit, in
+// order, a blank line apart. A section is never split unless it alone is too
+// long; then it is cut at line boundaries. When there are several bodies,
+// each after the first starts with the line cont(i, n) (i from 2).
+func pack(sections []string, limit int, cont func(i, n int) string) []string {
+	room := limit - len(cont(99, 99)) - 1
+	var bodies []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			bodies = append(bodies, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, s := range sections {
+		if s == "" {
+			continue
+		}
+		if cur.Len() > 0 && cur.Len()+2+len(s) <= room {
+			cur.WriteString("\n\n")
+			cur.WriteString(s)
+			continue
+		}
+		flush()
+		if len(s) <= room {
+			cur.WriteString(s)
+			continue
+		}
+		pieces := splitBody(s, room)
+		bodies = append(bodies, pieces[:len(pieces)-1]...)
+		cur.WriteString(pieces[len(pieces)-1])
+	}
+	flush()
+	for i := 1; i < len(bodies); i++ {
+		bodies[i] = cont(i+1, len(bodies)) + "\n" + bodies[i]
+	}
+	return bodies
+}
+
+// splitBody cuts body into pieces of at most limit bytes, preferring line
+// boundaries and never cutting a UTF-8 character. limit <= 0 means no limit.
+func splitBody(body string, limit int) []string {
+	if limit <= 0 || len(body) <= limit {
+		return []string{body}
+	}
+	var pieces []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			pieces = append(pieces, strings.TrimRight(cur.String(), "\n"))
+			cur.Reset()
+		}
+	}
+	for _, line := range strings.SplitAfter(body, "\n") {
+		if cur.Len()+len(line) <= limit {
+			cur.WriteString(line)
+			continue
+		}
+		flush()
+		for len(line) > limit { // one line alone is too long: cut at a character boundary
+			piece := cutBytes(line, limit)
+			pieces = append(pieces, piece)
+			line = line[len(piece):]
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return pieces
+}
+
+// cutBytes returns the longest prefix of s of at most n bytes that ends on a
+// character boundary.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// joinNonEmpty joins the non-empty parts with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
