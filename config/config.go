@@ -87,8 +87,8 @@ type Robot struct {
 	// ChatID is the work group's chat id: a robot in several groups posts
 	// to this one (without it, WeCom would post to all of them).
 	ChatID string `yaml:"chat_id" env:"CHAT_ID"`
-	Token      Secret `yaml:"token" env:"TOKEN"`
-	AESKey     Secret `yaml:"aes_key" env:"AES_KEY"`
+	Token  Secret `yaml:"token" env:"TOKEN"`
+	AESKey Secret `yaml:"aes_key" env:"AES_KEY"`
 }
 
 // Outbox configures delivery: per-destination rate limits and how long to keep retrying.

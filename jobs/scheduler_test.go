@@ -11,8 +11,8 @@ import (
 
 	"yanzhen/jobs"
 	"yanzhen/models"
-	"yanzhen/msg"
 	"yanzhen/models/storetest"
+	"yanzhen/msg"
 )
 
 func newScheduler(t *testing.T, r *jobs.Runner) *jobs.Scheduler {
