@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	}
 	m.closers = append(m.closers, m.Bot.Close)
 	h, err := handlers.New(handlers.Options{
-		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg, Calendar: m.Calendar, Reports: report.New(m.Store, cfg, m.Calendar), Now: o.Now,
+		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: report.New(m.Store, cfg.Domain(), m.Calendar), Now: o.Now,
 	})
 	if err != nil {
 		m.Close()

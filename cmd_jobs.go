@@ -17,7 +17,7 @@ const (
 
 // jobRunner returns a runner of the scheduled jobs on Main's store, config and calendar.
 func (m *Main) jobRunner() *jobs.Runner {
-	return jobs.NewRunner(jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config, m.Calendar, m.Log.Named("jobs")))
+	return jobs.NewRunner(jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config.Domain(), m.Calendar, m.Log.Named("jobs")))
 }
 
 // startScheduler starts the scheduled jobs; the returned stop waits for a
@@ -114,7 +114,7 @@ func cmdReport(ctx context.Context, c *cli, args []string) int {
 		case day.Format(dateLayout) != now.Format(dateLayout):
 			now = cfg.Schedule.ReportAt.On(day)
 		}
-		d, err := report.New(m.Store, cfg, m.Calendar).Daily(ctx, day, now)
+		d, err := report.New(m.Store, cfg.Domain(), m.Calendar).Daily(ctx, day, now)
 		if err != nil {
 			c.errorf("%v", err)
 			return exitFail

@@ -309,6 +309,26 @@ func (c *Config) applyEnv(environ []string) error {
 // Location returns the configured time zone. Everything that stamps or reads time uses it.
 func (c *Config) Location() *time.Location { return c.loc }
 
+// Domain is the part of the configuration that handlers, report and jobs
+// read: the district, its schedule and rules, the robot's display name and
+// the zone. It holds no secret.
+type Domain struct {
+	District District
+	Schedule Schedule
+	Rules    Rules
+	// BotName is the robot's display name, a hint for stripping @-mentions.
+	BotName string
+	loc     *time.Location
+}
+
+// Domain returns the domain packages' part of the configuration.
+func (c *Config) Domain() Domain {
+	return Domain{District: c.District, Schedule: c.Schedule, Rules: c.Rules, BotName: c.WeCom.BotName, loc: c.loc}
+}
+
+// Location returns the configured time zone.
+func (d Domain) Location() *time.Location { return d.loc }
+
 // Validate checks every key and returns the first problem as an *Error.
 func (c *Config) Validate() error {
 	loc, err := time.LoadLocation(c.Timezone)

@@ -34,7 +34,7 @@ func draftFixture(t *testing.T) (*Handler, *models.Directory, time.Time) {
 		t.Fatal(err)
 	}
 	cal := calendar.New(loc, nil)
-	h := &Handler{cfg: cfg, grammar: g, cal: cal, phrases: timephrase.Parser{Loc: loc, Cal: cal, OffWork: 18 * time.Hour}}
+	h := &Handler{cfg: cfg.Domain(), grammar: g, cal: cal, phrases: timephrase.Parser{Loc: loc, Cal: cal, OffWork: 18 * time.Hour}}
 	return h, dir, time.Date(2026, 11, 20, 10, 0, 0, 0, loc)
 }
 

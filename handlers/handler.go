@@ -26,11 +26,11 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error)
 }
 
-// Options are what a Handler needs. Store, Outbox, Config and Calendar are required.
+// Options are what a Handler needs. Store, Outbox, Config (with its zone) and Calendar are required.
 type Options struct {
 	Store  *models.Store
 	Outbox Enqueuer
-	Config *config.Config
+	Config config.Domain
 	// Calendar tells working days from days off (*calendar.Calendar).
 	Calendar timephrase.Workdays
 	// Reports renders the daily report for 预览日报 and 补报; nil turns both off.
@@ -46,7 +46,7 @@ type Handler struct {
 
 	store   *models.Store
 	out     Enqueuer
-	cfg     *config.Config
+	cfg     config.Domain
 	cal     timephrase.Workdays
 	grammar *Grammar
 	phrases timephrase.Parser
@@ -56,10 +56,10 @@ type Handler struct {
 // New returns a Handler, or an error when the options are incomplete or the
 // configured ticket-number pattern does not compile.
 func New(o Options) (*Handler, error) {
-	if o.Store == nil || o.Outbox == nil || o.Config == nil || o.Calendar == nil {
+	if o.Store == nil || o.Outbox == nil || o.Config.Location() == nil || o.Calendar == nil {
 		return nil, errors.New("handlers: Store, Outbox, Config and Calendar are required")
 	}
-	g, err := NewGrammar(o.Config.WeCom.BotName, o.Config.Rules.TicketNumber)
+	g, err := NewGrammar(o.Config.BotName, o.Config.Rules.TicketNumber)
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func TestDailyReport(t *testing.T) {
 
 		// After the report has gone out, a late report goes out as 补报.
 		x.clock.Set(at("2026-11-20 18:00"))
-		d, err := report.New(x.store, x.cfg, x.cal).Daily(ctx, x.clock.Now(), x.clock.Now())
+		d, err := report.New(x.store, x.cfg.Domain(), x.cal).Daily(ctx, x.clock.Now(), x.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

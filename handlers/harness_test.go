@@ -95,8 +95,8 @@ func newHarness(t *testing.T, driver string) *harness {
 	}
 	var err error
 	x.h, err = handlers.New(handlers.Options{
-		Store: x.store, Outbox: bot.NewOutbox(x.cfg.WeCom), Config: x.cfg, Calendar: x.cal,
-		Reports: report.New(x.store, x.cfg, x.cal), Now: x.clock.Now,
+		Store: x.store, Outbox: bot.NewOutbox(x.cfg.WeCom), Config: x.cfg.Domain(), Calendar: x.cal,
+		Reports: report.New(x.store, x.cfg.Domain(), x.cal), Now: x.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

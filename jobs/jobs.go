@@ -47,7 +47,7 @@ type Enqueuer interface {
 type Env struct {
 	Store    *models.Store
 	Outbox   Enqueuer
-	Config   *config.Config
+	Config   config.Domain
 	Calendar *calendar.Calendar
 	Reports  *report.Builder
 	Log      *zap.Logger
@@ -55,7 +55,7 @@ type Env struct {
 
 // NewEnv returns the Env of a store, outbox, config and calendar, with a
 // report builder on them; log may be nil.
-func NewEnv(store *models.Store, out Enqueuer, cfg *config.Config, cal *calendar.Calendar, log *zap.Logger) Env {
+func NewEnv(store *models.Store, out Enqueuer, cfg config.Domain, cal *calendar.Calendar, log *zap.Logger) Env {
 	if log == nil {
 		log = zap.NewNop()
 	}

@@ -58,7 +58,7 @@ func newDistrict(t *testing.T, s *models.Store) *district {
 
 func runnerOn(s *models.Store) *jobs.Runner {
 	cfg := config.Default()
-	return jobs.NewRunner(jobs.NewEnv(s, bot.NewOutbox(cfg.WeCom), cfg, calendar.New(cfg.Location(), nil), nil))
+	return jobs.NewRunner(jobs.NewEnv(s, bot.NewOutbox(cfg.WeCom), cfg.Domain(), calendar.New(cfg.Location(), nil), nil))
 }
 
 func create(t *testing.T, s *models.Store, v any) {

@@ -185,7 +185,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 		defer s.done.Done()
 		s.Check(ctx, s.now())
 	}()
-	s.runner.Log.Info("scheduler started", zap.Int("jobs", len(s.entries)), zap.String("timezone", s.runner.Config.Timezone))
+	s.runner.Log.Info("scheduler started", zap.Int("jobs", len(s.entries)), zap.String("timezone", s.runner.Config.Location().String()))
 }
 
 // Stop stops the checks and waits for a running one to finish (its context is

@@ -38,7 +38,7 @@ func BenchmarkDailyBig(b *testing.B) {
 	}
 	s := storetest.KeptMySQL(b, benchDB, benchVersion, func(s *models.Store) { loadBench(b, s) })
 	cfg := config.Default()
-	builder := report.New(s, cfg, calendar.New(cfg.Location(), nil))
+	builder := report.New(s, cfg.Domain(), calendar.New(cfg.Location(), nil))
 	day, now := at(benchDay+" 00:00"), at(benchDay+" 18:00")
 	var msgs []string
 	for b.Loop() {

@@ -28,13 +28,13 @@ const listCap = 10
 // safe for concurrent use.
 type Builder struct {
 	store *models.Store
-	cfg   *config.Config
+	cfg   config.Domain
 	cal   *calendar.Calendar
 	loc   *time.Location
 }
 
 // New returns a Builder on store with the district's config and calendar.
-func New(store *models.Store, cfg *config.Config, cal *calendar.Calendar) *Builder {
+func New(store *models.Store, cfg config.Domain, cal *calendar.Calendar) *Builder {
 	return &Builder{store: store, cfg: cfg, cal: cal, loc: cfg.Location()}
 }
 

@@ -48,7 +48,7 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 	t.Helper()
 	cfg := config.Default()
 	cal := calendar.New(cfg.Location(), nil)
-	f := &fixture{store: s, builder: report.New(s, cfg, cal), cal: cal}
+	f := &fixture{store: s, builder: report.New(s, cfg.Domain(), cal), cal: cal}
 	f.zjj = models.Department{Code: "zjj", Name: "住建局", Kind: models.KindDepartment, ReportRequired: true, Sort: 10}
 	f.cgj = models.Department{Code: "cgj", Name: "城管局", Kind: models.KindDepartment, ReportRequired: true, Sort: 20}
 	f.jyj = models.Department{Code: "jyj", Name: "教育局", Kind: models.KindDepartment, ReportRequired: true, Sort: 30}
