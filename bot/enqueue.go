@@ -19,6 +19,14 @@ const (
 	channelReply = "reply" // a callback's reply (robot WebhookUrl or AI-bot response_url); To says where
 )
 
+// robotSingleReplies is how many messages a robot may send in answer to one
+// message in a single chat; seeInApp ends the last of them when the answer
+// is longer.
+const (
+	robotSingleReplies = 3
+	seeInApp           = "\n……内容较长，请在应用中查看"
+)
+
 // Message types: the column Kind of an outbox row.
 const (
 	kindText     = "text"
@@ -112,7 +120,19 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 			if in.ChatType != "single" && in.FromUserID != "" && f == asText {
 				mentions = appendNew(mentions, in.FromUserID) // the answer is seen to be theirs
 			}
-			add(o.withMentions(row, m, f, mentions))
+			row, bodies, f := o.withMentions(row, m, f, mentions)
+			if in.ChatType == "single" && len(bodies) > robotSingleReplies && in.FromUserID != "" {
+				// A robot answers a single chat with 3 messages at most: the
+				// rest is cut, and the whole goes to the sender by app message.
+				add(row, cutAnswer(bodies, f), f)
+				whole := msg.Message{To: msg.ToMembers(in.FromUserID), Title: m.Title, Sections: m.Sections, Priority: m.Priority}
+				if m.DedupeKey != "" {
+					whole.DedupeKey = m.DedupeKey + "/app"
+				}
+				rows = append(rows, o.rows(&whole)...)
+				break
+			}
+			add(row, bodies, f)
 		default:
 			row := models.OutboxMessage{Channel: channelApp, To: in.FromUserID}
 			add(row, parts(m, f, textLimit), f)
@@ -146,6 +166,22 @@ func (o *Outbox) withMentions(row models.OutboxMessage, m *msg.Message, f format
 		bodies[0] += "\n" + tags.String()
 	}
 	return row, bodies, f
+}
+
+// cutAnswer keeps the first robotSingleReplies bodies, the last of them
+// ending with seeInApp.
+func cutAnswer(bodies []string, f format) []string {
+	limit := textLimit
+	if f == asMarkdown {
+		limit = robotMarkdownLimit
+	}
+	out := append([]string(nil), bodies[:robotSingleReplies]...)
+	last := out[len(out)-1]
+	if len(last)+len(seeInApp) > limit {
+		last = splitBody(last, limit-len(seeInApp))[0]
+	}
+	out[len(out)-1] = last + seeInApp
+	return out
 }
 
 // appendNew appends the ids not blank and not in list yet.

@@ -174,3 +174,39 @@ func TestLongMessagesSplitOrCut(t *testing.T) {
 		t.Error("the cut reply is not a prefix of the text at a line boundary")
 	}
 }
+
+func TestLongRobotSingleChatAnswerIsCutToThree(t *testing.T) {
+	o := testOutbox()
+	in := &models.Inbound{Route: models.RouteRobot, MsgID: "s1", ChatType: "single", FromUserID: "zhangsan", ReplyURL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}
+	body := strings.Repeat(strings.Repeat("单", 200)+"\n", 20) // 20 lines of 601 bytes: 7 parts of 3 lines
+	m := msg.Plain(msg.ReplyTo(in), body)
+	m.DedupeKey = "in:robot:s1:0"
+	rows := o.Render(m)
+	var replies, apps []models.OutboxMessage
+	for _, r := range rows {
+		switch r.Channel {
+		case channelReply:
+			replies = append(replies, r)
+		case channelApp:
+			apps = append(apps, r)
+		}
+	}
+	if len(replies) != robotSingleReplies || !strings.HasSuffix(replies[2].Body, "内容较长，请在应用中查看") || len(replies[2].Body) > textLimit {
+		t.Fatalf("%d replies in the single chat, the last %q", len(replies), replies[len(replies)-1].Body[max(0, len(replies[len(replies)-1].Body)-60):])
+	}
+	var whole []string
+	for _, a := range apps {
+		if a.To != "zhangsan" {
+			t.Errorf("the whole answer went to %q", a.To)
+		}
+		whole = append(whole, a.Body)
+	}
+	if strings.Join(whole, "\n") != strings.TrimRight(body, "\n") || *apps[0].DedupeKey != "in:robot:s1:0/app" {
+		t.Errorf("the app copy is not the whole answer (%d parts, key %q)", len(apps), *apps[0].DedupeKey)
+	}
+	// A group reply is not cut: WeCom's limit is per single chat.
+	in.ChatType, in.ChatID = "group", "wrkGroup"
+	if n := len(o.Render(msg.Plain(msg.ReplyTo(in), body))); n != 7 {
+		t.Errorf("a long group reply became %d messages, want 7", n)
+	}
+}
