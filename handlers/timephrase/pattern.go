@@ -5,6 +5,9 @@ import (
 	"unicode/utf8"
 )
 
+// altSep separates the alternatives of a group in a rule: (之内|内).
+const altSep = '|'
+
 // A pattern is a compiled rule text. The rule language is deliberately tiny:
 //
 //	text        literal text
@@ -63,7 +66,7 @@ func compile(src string) pattern {
 			if end < 0 {
 				panic("timephrase: unclosed group in rule " + src)
 			}
-			alts := strings.Split(s[1:end], "|")
+			alts := strings.Split(s[1:end], string(altSep))
 			// Longest first, so that 之内 is preferred to 内 and 个星期 to 周.
 			for i := 1; i < len(alts); i++ {
 				for j := i; j > 0 && len(alts[j]) > len(alts[j-1]); j-- {
