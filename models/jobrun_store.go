@@ -69,22 +69,57 @@ func (s *Store) FinishJob(ctx context.Context, run *JobRun, summary string) erro
 }
 
 // FailJob records that a claimed run failed with cause; the slot may be claimed
-// again from retryAt on. It fails with ErrLeaseLost when the run lost its slot.
+// again from retryAt on, or never when retryAt is zero (it stays failed, and
+// only a run by hand under another slot key does its work). It fails with
+// ErrLeaseLost when the run lost its slot.
 func (s *Store) FailJob(ctx context.Context, run *JobRun, cause error, retryAt time.Time) error {
+	var retry any
+	if !retryAt.IsZero() {
+		retry = retryAt
+	}
 	return s.settleJob(ctx, run, map[string]any{
-		"status": JobFailed, "finished_at": s.Now(), "lease_until": retryAt, "error": clip(cause.Error(), 1024),
+		"status": JobFailed, "finished_at": s.Now(), "lease_until": retry, "error": clip(cause.Error(), 1024),
 	})
+}
+
+// RenewJob extends a claimed run's lease to lease from now, so that a run
+// longer than its lease keeps its slot. It fails with ErrLeaseLost when the
+// run no longer holds the slot: the caller must stop before committing.
+func (s *Store) RenewJob(ctx context.Context, run *JobRun, lease time.Duration) error {
+	until := s.Now().Add(lease)
+	if err := s.settleJob(ctx, run, map[string]any{"lease_until": until}); err != nil {
+		return err
+	}
+	run.LeaseUntil = &until
+	return nil
+}
+
+// Final reports whether the slot will not be claimed again: it is done,
+// skipped, or failed for good (with no retry time).
+func (r *JobRun) Final() bool {
+	return r.Status == JobDone || r.Status == JobSkipped || (r.Status == JobFailed && r.LeaseUntil == nil)
 }
 
 // settleJob updates the run's row if it is still this run's claim.
 func (s *Store) settleJob(ctx context.Context, run *JobRun, fields map[string]any) error {
-	res := s.db.WithContext(ctx).Model(&JobRun{}).
-		Where("id = ? AND owner = ? AND attempts = ? AND status = ?", run.ID, run.Owner, run.Attempts, JobRunning).
-		Updates(fields)
+	held := func() *gorm.DB {
+		return s.db.WithContext(ctx).Model(&JobRun{}).
+			Where("id = ? AND owner = ? AND attempts = ? AND status = ?", run.ID, run.Owner, run.Attempts, JobRunning)
+	}
+	res := held().Updates(fields)
 	if res.Error != nil {
 		return fmt.Errorf("models: settle %s %s: %w", run.Job, run.Slot, res.Error)
 	}
-	if res.RowsAffected == 0 {
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	// MySQL counts changed rows only: an update that writes the values the
+	// row already has (a renewal within one clock tick) matches but counts 0.
+	var n int64
+	if err := held().Count(&n).Error; err != nil {
+		return fmt.Errorf("models: settle %s %s: %w", run.Job, run.Slot, err)
+	}
+	if n == 0 {
 		return fmt.Errorf("%s %s: %w", run.Job, run.Slot, ErrLeaseLost)
 	}
 	return nil

@@ -120,3 +120,69 @@ func TestSkipJob(t *testing.T) {
 		}
 	})
 }
+
+func TestRenewJobKeepsTheSlotUntilLost(t *testing.T) {
+	c := newClock("2026-11-20 18:00")
+	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
+		c.t = storetest.At("2026-11-20 18:00")
+		const job, slot, lease = "daily-report", "2026-11-20T18:00", 30 * time.Second
+		a, err := s.ClaimJob(ctx, job, slot, "a", false, lease)
+		if err != nil || a == nil {
+			t.Fatalf("claim: %+v %v", a, err)
+		}
+		for range 4 { // 40 s of renewals every 10 s: past the first lease
+			c.Advance(10 * time.Second)
+			if err := s.RenewJob(ctx, a, lease); err != nil {
+				t.Fatalf("renewal at %s: %v", c.Now().Format(time.TimeOnly), err)
+			}
+		}
+		// A renewal at the same instant writes the same lease: still held.
+		if err := s.RenewJob(ctx, a, lease); err != nil {
+			t.Fatalf("renewal within one tick: %v", err)
+		}
+		if want := c.Now().Add(lease); !a.LeaseUntil.Equal(want) {
+			t.Errorf("lease until %s, want %s", a.LeaseUntil, want)
+		}
+		if b, err := s.ClaimJob(ctx, job, slot, "b", false, lease); err != nil || b != nil {
+			t.Fatalf("claimed past the first lease although renewed: %+v %v", b, err)
+		}
+		// a stops renewing; b takes over once the lease has run out.
+		c.Advance(lease + time.Second)
+		b, err := s.ClaimJob(ctx, job, slot, "b", false, lease)
+		if err != nil || b == nil || b.Attempts != 2 {
+			t.Fatalf("takeover: %+v %v", b, err)
+		}
+		if err := s.RenewJob(ctx, a, lease); !errors.Is(err, models.ErrLeaseLost) {
+			t.Fatalf("renewal of a lost claim: %v", err)
+		}
+		if err := s.RenewJob(ctx, b, lease); err != nil {
+			t.Fatalf("renewal of the new claim: %v", err)
+		}
+	})
+}
+
+func TestFailJobWithoutRetryStaysFailed(t *testing.T) {
+	c := newClock("2026-11-20 18:00")
+	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
+		c.t = storetest.At("2026-11-20 18:00")
+		const job, slot = "daily-report", "2026-11-20T18:00"
+		a, err := s.ClaimJob(ctx, job, slot, "a", false, time.Minute)
+		if err != nil || a == nil {
+			t.Fatalf("claim: %+v %v", a, err)
+		}
+		if err := s.FailJob(ctx, a, errors.New("panic: boom"), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(24 * time.Hour)
+		if b, err := s.ClaimJob(ctx, job, slot, "b", true, time.Minute); err != nil || b != nil {
+			t.Fatalf("a slot failed for good was claimed again: %+v %v", b, err)
+		}
+		run, err := s.JobRunOf(ctx, job, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Status != models.JobFailed || !run.Final() || run.Error != "panic: boom" {
+			t.Errorf("row: %+v, final %v", run, run.Final())
+		}
+	})
+}
