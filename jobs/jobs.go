@@ -5,10 +5,10 @@
 // Every run claims its (job, slot) in the store first, so that with several
 // replicas on one database exactly one runs a slot; its messages are enqueued
 // in one transaction with the claim marked done, so that a slot's messages are
-// sent entirely or not at all, and never twice. Jobs take the time as an
-// argument: tests call them at pinned times and never through cron. The
-// Scheduler decides which slot is due with a pure function (Due) and leaves to
-// robfig/cron only the minute tick.
+// sent entirely or not at all, and never twice. A panic in a job fails its run
+// and nothing else. Jobs take the time as an argument: tests call them at
+// pinned times and never through cron. The Scheduler decides which slot is due
+// with a pure function (Due) and leaves to robfig/cron only the minute tick.
 package jobs
 
 import (
@@ -63,13 +63,15 @@ func NewEnv(store *models.Store, out Enqueuer, cfg config.Domain, cal *calendar.
 }
 
 // Run is one run of a job: its slot (the scheduled time it stands for), the
-// key of the slot in the store, the time it runs at, and whether it is made
-// up after its time (补发).
+// key of the slot in the store, the time it runs at, whether it is made up
+// after its time (补发), and whether it is run by hand (`yanzhen run`, on a
+// slot of its own that no check retries).
 type Run struct {
 	Slot    time.Time
 	SlotKey string
 	Now     time.Time
 	Late    bool
+	ByHand  bool
 }
 
 // Plan is a prepared run. Commit writes in the run's transaction and returns

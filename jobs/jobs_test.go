@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,28 @@ func newDistrict(t *testing.T, s *models.Store) *district {
 	}
 	return d
 }
+
+// testClock is a settable clock that goroutines may read while a test sets it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock(s string) *testClock { return &testClock{t: at(s)} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *testClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 func runnerOn(s *models.Store) *jobs.Runner {
 	cfg := config.Default()

@@ -53,7 +53,9 @@ type Result struct {
 // Run claims the run's slot of job and runs it: Prepare, then Commit, the
 // messages and the claim's completion in one transaction, then Then. When the
 // slot is not free it returns a Result with Ran false. A failure is recorded on
-// the claim, which may be retried after a backoff, and returned.
+// the claim, which may be retried after a backoff, and returned. A panic in
+// the job is such a failure: it is logged with its stack, the administrators
+// are told once, and the slot is retried at most maxPanicRetries times.
 func (r *Runner) Run(ctx context.Context, job *Job, run Run) (Result, error) {
 	log := r.Log.With(zap.String("job", job.Name), zap.String("slot", run.SlotKey))
 	claim, err := r.Store.ClaimJob(ctx, job.Name, run.SlotKey, r.Owner, run.Late, r.lease())
@@ -65,20 +67,31 @@ func (r *Runner) Run(ctx context.Context, job *Job, run Run) (Result, error) {
 		return Result{}, nil
 	}
 	res, err := r.execute(ctx, job, run, claim)
-	if err != nil {
-		if errors.Is(err, models.ErrLeaseLost) {
-			log.Warn("job lost its slot to another runner; its messages were dropped", zap.Error(err))
-			return Result{}, err
-		}
-		retry := r.Store.Now().Add(backoff(claim.Attempts))
-		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), claim, err, retry); ferr != nil {
-			log.Error("job failure not recorded", zap.Error(ferr))
-		}
-		log.Error("job failed; retried at the next check", zap.Int("attempt", claim.Attempts), zap.Time("retry_after", retry), zap.Error(err))
+	if err == nil {
+		log.Info("job done", zap.Bool("late", run.Late), zap.Int("messages", res.Messages), zap.String("summary", res.Summary))
+		return res, nil
+	}
+	if errors.Is(err, models.ErrLeaseLost) {
+		log.Warn("job lost its slot to another runner; its messages were dropped", zap.Error(err))
 		return Result{}, err
 	}
-	log.Info("job done", zap.Bool("late", run.Late), zap.Int("messages", res.Messages), zap.String("summary", res.Summary))
-	return res, nil
+	var p *PanicError
+	panicked := errors.As(err, &p)
+	retry := r.Store.Now().Add(backoff(claim.Attempts))
+	if panicked && (claim.Attempts > maxPanicRetries || run.ByHand) {
+		retry = time.Time{}
+	}
+	if ferr := r.Store.FailJob(context.WithoutCancel(ctx), claim, err, retry); ferr != nil {
+		log.Error("job failure not recorded", zap.Error(ferr))
+	}
+	if panicked {
+		log.Error("job panicked", zap.Int("attempt", claim.Attempts), zap.Bool("retried", !retry.IsZero()),
+			zap.String("panic", fmt.Sprint(p.Value)), zap.String("stack", p.Stack))
+		r.tellAdmins(context.WithoutCancel(ctx), job, run, claim.Attempts, retry)
+		return Result{}, err
+	}
+	log.Error("job failed; retried at the next check", zap.Int("attempt", claim.Attempts), zap.Time("retry_after", retry), zap.Error(err))
+	return Result{}, err
 }
 
 func (r *Runner) lease() time.Duration {
@@ -92,33 +105,41 @@ func (r *Runner) lease() time.Duration {
 func (r *Runner) execute(ctx context.Context, job *Job, run Run, claim *models.JobRun) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.lease()*9/10)
 	defer cancel()
-	plan, err := job.Prepare(ctx, &r.Env, run)
-	if err != nil {
+	return r.work(ctx, job, run, claim)
+}
+
+// work runs the job's Prepare, then its Commit with the messages and the
+// claim's completion in one transaction, then its Then.
+func (r *Runner) work(ctx context.Context, job *Job, run Run, claim *models.JobRun) (Result, error) {
+	var plan Plan
+	if err := protect(func() (err error) { plan, err = job.Prepare(ctx, &r.Env, run); return err }); err != nil {
 		return Result{}, err
 	}
 	res := Result{Ran: true}
-	err = r.Store.Tx(ctx, func(tx *models.Store) error {
-		msgs, summary, err := plan.Commit(ctx, tx)
-		if err != nil {
-			return err
-		}
-		fresh, err := r.Outbox.Enqueue(ctx, tx, msgs...)
-		if err != nil {
-			return err
-		}
-		res.Messages, res.Repeated = fresh, len(msgs)-fresh
-		res.Summary = summary
-		if res.Repeated > 0 {
-			res.Summary += fmt.Sprintf("；%d条此前已发送，未重复发送", res.Repeated)
-		}
-		return tx.FinishJob(ctx, claim, res.Summary)
+	err := protect(func() error {
+		return r.Store.Tx(ctx, func(tx *models.Store) error {
+			msgs, summary, err := plan.Commit(ctx, tx)
+			if err != nil {
+				return err
+			}
+			fresh, err := r.Outbox.Enqueue(ctx, tx, msgs...)
+			if err != nil {
+				return err
+			}
+			res.Messages, res.Repeated = fresh, len(msgs)-fresh
+			res.Summary = summary
+			if res.Repeated > 0 {
+				res.Summary += fmt.Sprintf("；%d条此前已发送，未重复发送", res.Repeated)
+			}
+			return tx.FinishJob(ctx, claim, res.Summary)
+		})
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("jobs: %s %s: %w", job.Name, run.SlotKey, err)
 	}
 	if plan.Then != nil {
-		if err := plan.Then(ctx); err != nil {
-			r.Log.Warn("job follow-up failed", zap.String("job", job.Name), zap.String("slot", run.SlotKey), zap.Error(err))
+		if err := protect(func() error { return plan.Then(ctx) }); err != nil {
+			r.Log.Warn("job follow-up failed", zap.String("job", job.Name), zap.String("slot", run.SlotKey), panicStack(err), zap.Error(err))
 		}
 	}
 	return res, nil
@@ -142,6 +163,6 @@ func (r *Runner) RunAt(ctx context.Context, name string, at time.Time) (Result, 
 	var tag [2]byte
 	_, _ = rand.Read(tag[:])
 	at = at.In(r.Config.Location())
-	run := Run{Slot: at, SlotKey: at.Format(SlotLayout) + "/m" + hex.EncodeToString(tag[:]), Now: at}
+	run := Run{Slot: at, SlotKey: at.Format(SlotLayout) + "/m" + hex.EncodeToString(tag[:]), Now: at, ByHand: true}
 	return r.Run(ctx, job, run)
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
-
-	"yanzhen/models"
 )
 
 // OnTime is how late a check may find a slot and still run it as on time: a
@@ -122,7 +120,11 @@ func (s *Scheduler) checkAll(ctx context.Context, now time.Time) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.check(ctx, e, now)
+		// The runner catches a job's panics; this catches the scheduler's own,
+		// so that one job's check never stops the others or the service.
+		if err := protect(func() error { s.check(ctx, e, now); return nil }); err != nil {
+			s.runner.Log.Error("job check panicked", zap.String("job", e.job.Name), zap.Error(err), panicStack(err))
+		}
 	}
 }
 
@@ -161,7 +163,7 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 		s.settled[e.job.Name] = key
 	default:
 		// Held elsewhere, or finished: settle only once it is finished.
-		if run, err := s.runner.Store.JobRunOf(ctx, e.job.Name, key); err == nil && run.Status != models.JobRunning && run.Status != models.JobFailed {
+		if run, err := s.runner.Store.JobRunOf(ctx, e.job.Name, key); err == nil && run.Final() {
 			s.settled[e.job.Name] = key
 		}
 	}
