@@ -3,12 +3,14 @@
 // and the weekly and monthly reports.
 //
 // Every run claims its (job, slot) in the store first, so that with several
-// replicas on one database exactly one runs a slot; its messages are enqueued
-// in one transaction with the claim marked done, so that a slot's messages are
-// sent entirely or not at all, and never twice. A panic in a job fails its run
-// and nothing else. Jobs take the time as an argument: tests call them at
-// pinned times and never through cron. The Scheduler decides which slot is due
-// with a pure function (Due) and leaves to robfig/cron only the minute tick.
+// replicas on one database exactly one runs a slot. The claim's short lease is
+// renewed while the run lasts, so a replica that dies holding a slot delays it
+// by a minute at most. A run's messages are enqueued in one transaction with
+// the claim marked done, so that a slot's messages are sent entirely or not
+// at all, and never twice. A panic in a job fails its run and nothing else.
+// Jobs take the time as an argument: tests call them at pinned times and never
+// through cron. The Scheduler decides which slot is due with a pure function
+// (Due) and leaves to robfig/cron only the minute tick.
 package jobs
 
 import (

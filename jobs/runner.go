@@ -17,9 +17,15 @@ import (
 // SlotLayout formats a slot's key in the configured zone: 2026-11-20T18:00.
 const SlotLayout = "2006-01-02T15:04"
 
-// DefaultLease is how long a run holds its slot before another runner may take
-// it over; a run is cancelled a little before its lease ends.
-const DefaultLease = 10 * time.Minute
+// DefaultLease is how long a claim holds without renewal. A running job
+// renews it every third of it, so a replica that dies holding a slot keeps
+// it from the others for at most this long: the next minute's check on
+// another replica takes it over.
+const DefaultLease = 30 * time.Second
+
+// maxRun bounds one run: a job that hangs past it fails and is retried after
+// its backoff, instead of holding its slot by renewal for ever.
+const maxRun = 10 * time.Minute
 
 // maxBackoff caps the wait before a failed slot is retried.
 const maxBackoff = 15 * time.Minute
@@ -29,8 +35,12 @@ type Runner struct {
 	Env
 	// Owner names this runner in the claims: host, process and a random tag.
 	Owner string
-	// Lease is how long a claim holds; DefaultLease when zero.
+	// Lease is how long a claim holds unrenewed; DefaultLease when zero.
 	Lease time.Duration
+	// Sleep is how a run's heartbeat waits between renewals of its lease: d,
+	// or until ctx ends (then it returns ctx's error). Nil means a timer;
+	// tests wake the heartbeat by hand.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewRunner returns a runner on env with a fresh owner name.
@@ -51,11 +61,12 @@ type Result struct {
 }
 
 // Run claims the run's slot of job and runs it: Prepare, then Commit, the
-// messages and the claim's completion in one transaction, then Then. When the
-// slot is not free it returns a Result with Ran false. A failure is recorded on
-// the claim, which may be retried after a backoff, and returned. A panic in
-// the job is such a failure: it is logged with its stack, the administrators
-// are told once, and the slot is retried at most maxPanicRetries times.
+// messages and the claim's completion in one transaction, then Then; the
+// claim's lease is renewed while the run lasts. When the slot is not free it
+// returns a Result with Ran false. A failure is recorded on the claim, which
+// may be retried after a backoff, and returned. A panic in the job is such a
+// failure: it is logged with its stack, the administrators are told once,
+// and the slot is retried at most maxPanicRetries times.
 func (r *Runner) Run(ctx context.Context, job *Job, run Run) (Result, error) {
 	log := r.Log.With(zap.String("job", job.Name), zap.String("slot", run.SlotKey))
 	claim, err := r.Store.ClaimJob(ctx, job.Name, run.SlotKey, r.Owner, run.Late, r.lease())
@@ -101,19 +112,39 @@ func (r *Runner) lease() time.Duration {
 	return r.Lease
 }
 
-// execute prepares and commits a claimed run, within its lease.
+// execute prepares and commits a claimed run while its heartbeat renews the
+// claim, then runs the plan's Then; a panic in the job's code becomes a
+// *PanicError. When the claim is lost the run's context is cancelled and it
+// fails with ErrLeaseLost before committing (the store's check at FinishJob
+// guards a run that does not heed its context).
 func (r *Runner) execute(ctx context.Context, job *Job, run Run, claim *models.JobRun) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.lease()*9/10)
-	defer cancel()
-	return r.work(ctx, job, run, claim)
+	ctx, cancelRun := context.WithTimeout(ctx, maxRun)
+	defer cancelRun()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := r.heartbeat(ctx, cancel, claim)
+	res, then, err := r.work(ctx, job, run, claim)
+	stop()
+	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, models.ErrLeaseLost) {
+			return Result{}, fmt.Errorf("jobs: %s %s: %w", job.Name, run.SlotKey, cause)
+		}
+		return Result{}, err
+	}
+	if then != nil {
+		if err := protect(func() error { return then(ctx) }); err != nil {
+			r.Log.Warn("job follow-up failed", zap.String("job", job.Name), zap.String("slot", run.SlotKey), panicStack(err), zap.Error(err))
+		}
+	}
+	return res, nil
 }
 
 // work runs the job's Prepare, then its Commit with the messages and the
-// claim's completion in one transaction, then its Then.
-func (r *Runner) work(ctx context.Context, job *Job, run Run, claim *models.JobRun) (Result, error) {
+// claim's completion in one transaction, and returns the plan's Then.
+func (r *Runner) work(ctx context.Context, job *Job, run Run, claim *models.JobRun) (Result, func(context.Context) error, error) {
 	var plan Plan
 	if err := protect(func() (err error) { plan, err = job.Prepare(ctx, &r.Env, run); return err }); err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	res := Result{Ran: true}
 	err := protect(func() error {
@@ -135,14 +166,54 @@ func (r *Runner) work(ctx context.Context, job *Job, run Run, claim *models.JobR
 		})
 	})
 	if err != nil {
-		return Result{}, fmt.Errorf("jobs: %s %s: %w", job.Name, run.SlotKey, err)
+		return Result{}, nil, fmt.Errorf("jobs: %s %s: %w", job.Name, run.SlotKey, err)
 	}
-	if plan.Then != nil {
-		if err := protect(func() error { return plan.Then(ctx) }); err != nil {
-			r.Log.Warn("job follow-up failed", zap.String("job", job.Name), zap.String("slot", run.SlotKey), panicStack(err), zap.Error(err))
+	return res, plan.Then, nil
+}
+
+// heartbeat renews claim every third of the lease until the returned stop is
+// called. When the claim is lost, or its lease runs out while renewals fail
+// (the database does not answer), it cancels the run with ErrLeaseLost as the
+// cause: the run must not commit, and another runner may take the slot over.
+func (r *Runner) heartbeat(ctx context.Context, cancelRun context.CancelCauseFunc, claim *models.JobRun) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for r.sleep(ctx, r.lease()/3) == nil {
+			err := r.Store.RenewJob(ctx, claim, r.lease())
+			switch {
+			case err == nil:
+			case errors.Is(err, models.ErrLeaseLost):
+				cancelRun(err)
+				return
+			case ctx.Err() != nil:
+				return
+			case !r.Store.Now().Before(*claim.LeaseUntil):
+				cancelRun(fmt.Errorf("%w: its lease ran out while renewals failed: %w", models.ErrLeaseLost, err))
+				return
+			default:
+				r.Log.Warn("job lease not renewed; tried again at the next beat",
+					zap.String("job", claim.Job), zap.String("slot", claim.Slot), zap.Error(err))
+			}
 		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// sleep waits d, or until ctx ends, through r.Sleep when set.
+func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
+	if r.Sleep != nil {
+		return r.Sleep(ctx, d)
 	}
-	return res, nil
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // backoff is the wait before the next attempt after the n-th failed one: 1, 2, 4 … 15 minutes.

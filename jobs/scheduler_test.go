@@ -24,8 +24,9 @@ func newScheduler(t *testing.T, r *jobs.Runner) *jobs.Scheduler {
 	return s
 }
 
-// twoHandles opens two independent stores on one database, as two replicas would.
-func twoHandles(t *testing.T, driver string) (*models.Store, *models.Store) {
+// twoHandles opens two independent stores on one database, as two replicas
+// would, on the clock now (time.Now when nil).
+func twoHandles(t *testing.T, driver string, now func() time.Time) (*models.Store, *models.Store) {
 	t.Helper()
 	var dsn string
 	if driver == models.DriverMySQL {
@@ -35,7 +36,7 @@ func twoHandles(t *testing.T, driver string) (*models.Store, *models.Store) {
 	}
 	var out [2]*models.Store
 	for i := range out {
-		s, err := models.Open(ctx, models.Options{Driver: driver, DSN: dsn, Location: storetest.Shanghai})
+		s, err := models.Open(ctx, models.Options{Driver: driver, DSN: dsn, Location: storetest.Shanghai, Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +52,7 @@ func twoHandles(t *testing.T, driver string) (*models.Store, *models.Store) {
 func TestTwoSchedulersFireOneSlotOnce(t *testing.T) {
 	for _, driver := range []string{models.DriverMySQL, models.DriverSQLite} {
 		t.Run(driver, func(t *testing.T) {
-			a, b := twoHandles(t, driver)
+			a, b := twoHandles(t, driver, nil)
 			d := newDistrict(t, a)
 			d.report(t, &d.zjj, "2026-11-20", "2026-11-20 16:00")
 			sa, sb := newScheduler(t, runnerOn(a)), newScheduler(t, runnerOn(b))
