@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	gormlogger "gorm.io/gorm/logger"
 
 	"yanzhen/api"
 	"yanzhen/bot"
@@ -82,7 +81,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		DSN:      cfg.Database.DSN.Reveal(),
 		Location: cfg.Location(),
 		Now:      o.Now,
-		Logger:   gormLogger(log),
+		Log:      log.Named("sql").Sugar(),
 	})
 	if err != nil {
 		return nil, err
@@ -183,6 +182,8 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 	m.Bot.Start(m.Handlers)
 	stopReload := m.followCalendar(ctx)
 	defer stopReload()
+	stopWatch := m.watchDatabase(ctx)
+	defer stopWatch()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	m.Log.Info("yanzhen serving", zap.String("addr", ln.Addr().String()), zap.String("version", Version),
@@ -203,6 +204,21 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 	// The callbacks have stopped arriving; let the handling and sending
 	// under way finish within what is left of the budget.
 	return errors.Join(serveErr, m.Bot.Shutdown(sctx))
+}
+
+// healthEvery is how often a running service checks that the database answers.
+const healthEvery = 10 * time.Second
+
+// watchDatabase logs the database's outages (models.Store.WatchHealth) until
+// the returned stop is called.
+func (m *Main) watchDatabase(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Store.WatchHealth(ctx, healthEvery, m.Log.Named("database").Sugar())
+	}()
+	return func() { cancel(); <-done }
 }
 
 // calendarReload is how soon a running service follows `yanzhen holiday add`.
@@ -273,20 +289,5 @@ func newLogger(c config.Log, o Options) (*zap.Logger, error) {
 	}
 	return zap.New(zapcore.NewCore(encoder, zapcore.AddSync(out), level)), nil
 }
-
-// gormLogger sends gorm's slow queries and errors to zap, with the SQL's
-// parameters left out so no token or text from a message reaches the log.
-func gormLogger(log *zap.Logger) gormlogger.Interface {
-	return gormlogger.New(zapPrintf{log.Named("sql").Sugar()}, gormlogger.Config{
-		SlowThreshold:             time.Second,
-		LogLevel:                  gormlogger.Warn,
-		IgnoreRecordNotFoundError: true,
-		ParameterizedQueries:      true,
-	})
-}
-
-type zapPrintf struct{ s *zap.SugaredLogger }
-
-func (z zapPrintf) Printf(format string, args ...any) { z.s.Warnf(format, args...) }
 
 func errField(err error) zap.Field { return zap.String("error", err.Error()) }

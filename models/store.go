@@ -37,8 +37,10 @@ type Options struct {
 	Now func() time.Time
 	// TablePrefix prefixes every table name (tests sharing one database).
 	TablePrefix string
-	// Logger receives gorm's log lines; silent when nil.
-	Logger logger.Interface
+	// Log receives slow statements and gorm's own warnings, never a
+	// statement's parameters; nothing is logged when nil. A failed statement
+	// is not logged: its caller reports the error.
+	Log Logger
 }
 
 // Store is the database. It is safe for concurrent use. A Store obtained inside
@@ -58,8 +60,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = logger.Discard
+	var gormLogger logger.Interface = logger.Discard
+	if opts.Log != nil {
+		gormLogger = gormLog{log: opts.Log, slow: slowStatement}
 	}
 	s := &Store{loc: opts.Location, now: opts.Now, driver: opts.Driver}
 	var dialector gorm.Dialector
@@ -93,7 +96,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	db, err := gorm.Open(dialector, &gorm.Config{
 		TranslateError:                           true,
 		NowFunc:                                  s.Now,
-		Logger:                                   opts.Logger,
+		Logger:                                   gormLogger,
 		NamingStrategy:                           schema.NamingStrategy{TablePrefix: opts.TablePrefix},
 		DisableForeignKeyConstraintWhenMigrating: false,
 	})
