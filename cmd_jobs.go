@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
+	"yanzhen/bot"
 	"yanzhen/jobs"
 	"yanzhen/report"
 )
@@ -14,6 +16,11 @@ const (
 	atLayout   = "2006-01-02 15:04"
 	dateLayout = "2006-01-02"
 )
+
+// runFlush is how long `yanzhen run` goes on sending the outbox before it
+// exits: what can be sent by then is, and what waits longer (a robot's next
+// rate window, a backoff) is left queued for the service.
+const runFlush = 30 * time.Second
 
 // jobRunner returns a runner of the scheduled jobs on Main's store, config and calendar.
 func (m *Main) jobRunner() *jobs.Runner {
@@ -41,7 +48,8 @@ func jobNames() string {
 }
 
 // cmdRun is `yanzhen run JOB [--at TIME] -c FILE`: run one job now, or as if it
-// were that time, even on a day off; flush the outbox before exiting.
+// were that time, even on a day off; flush the outbox before exiting, for up
+// to runFlush, and say how many messages are left to the service.
 func cmdRun(ctx context.Context, c *cli, args []string) int {
 	const use = `run JOB [--at "2006-01-02 15:04"] -c FILE`
 	var atText string
@@ -73,13 +81,36 @@ func cmdRun(ctx context.Context, c *cli, args []string) int {
 			c.errorf("%s: %v", job.Name, err)
 			return exitFail
 		}
-		if err := m.Bot.Flush(ctx); err != nil {
+		err = m.Bot.Flush(horizon{Context: ctx, until: time.Now().Add(runFlush)})
+		var pending *bot.PendingError
+		if err != nil && !errors.As(err, &pending) {
 			c.errorf("%s: messages queued but not all sent: %v", job.Name, err)
 			return exitFail
 		}
 		c.printf("%s（%s）：%s；入队%d条消息\n", job.Name, at.Format(atLayout), res.Summary, res.Messages)
+		if pending != nil {
+			c.printf("发送队列中还有%d条消息待发送，将由服务（yanzhen serve）继续发送\n", pending.Pending)
+		}
 		return exitOK
 	})
+}
+
+// horizon is a context whose deadline plans and does not cancel: Bot.Flush
+// waits for a rate window or a backoff only when it opens before the
+// deadline, and a send under way when the deadline passes is finished, not
+// cut off (a cut send may have reached WeCom and be sent again). The
+// parent's cancellation (Ctrl-C) still ends it.
+type horizon struct {
+	context.Context
+	until time.Time
+}
+
+// Deadline returns the horizon, or the parent's deadline when sooner.
+func (h horizon) Deadline() (time.Time, bool) {
+	if d, ok := h.Context.Deadline(); ok && d.Before(h.until) {
+		return d, true
+	}
+	return h.until, true
 }
 
 // cmdReport is `yanzhen report daily [--date DATE] -c FILE`: print the daily
