@@ -208,17 +208,6 @@ func (d delivered) to(userids ...string) string {
 	return ""
 }
 
-// apps returns the recipients of every app message.
-func (d delivered) apps() []string {
-	var out []string
-	for _, c := range d.calls {
-		if c.Route == wecomtest.RouteMessage {
-			out = append(out, strings.Join(c.ToUser, "|"))
-		}
-	}
-	return out
-}
-
 func TestEndToEndReport(t *testing.T) {
 	eachWire(t, func(t *testing.T, w *wire) {
 		got := w.group("zhangsan", "日报 今日受理工单12件，办结10件。")
