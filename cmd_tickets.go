@@ -222,10 +222,10 @@ func genUnitsFromStore(ctx context.Context, c *cli, cfg *config.Config, o *ticke
 		}
 		o.Departments, o.Grids = nil, nil
 		for _, d := range depts {
-			if d.ReportRequired || d.Kind == models.KindDepartment {
+			if d.ReportRequired || d.Tier == models.TierDepartment {
 				o.Departments = append(o.Departments, d.Name)
 			}
-			if d.Kind == models.KindStreet {
+			if d.Tier == models.TierStreet {
 				o.Grids = append(o.Grids, d.Name)
 			}
 		}

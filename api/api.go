@@ -292,7 +292,7 @@ func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
 // writeAppError answers an application error with its status and user text;
 // anything else is logged and answered 500 with a text that reveals nothing.
 func (s *server) writeAppError(w http.ResponseWriter, r *http.Request, err error) {
-	status := map[string]int{
+	status := map[models.Code]int{
 		models.EINVALID: http.StatusBadRequest, models.ENOTFOUND: http.StatusNotFound,
 		models.ECONFLICT: http.StatusConflict, models.EFORBIDDEN: http.StatusForbidden,
 	}[models.ErrorCode(err)]

@@ -145,10 +145,10 @@ type Rules struct {
 // ("-1wd" one working day before, "0" at it, "5wd" five working days after);
 // Notify is who hears of it: handler, head, leader or group.
 type Step struct {
-	Level  string `yaml:"level"`
+	Level  Level  `yaml:"level"`
 	Name   string `yaml:"name"`
 	At     Span   `yaml:"at"`
-	Notify string `yaml:"notify"`
+	Notify Notify `yaml:"notify"`
 }
 
 // Scores weighs 三率 into the 综合评分 and sets the assessment period.
@@ -162,20 +162,26 @@ type Scores struct {
 	PeriodStartDay int `yaml:"period_start_day" env:"PERIOD_START_DAY"`
 }
 
+// Level names a level of the escalation ladder.
+type Level string
+
 // Escalation levels, in ladder order.
 const (
-	LevelWarn      = "warn"
-	LevelAlert     = "alert"
-	LevelUrge      = "urge"
-	LevelBlacklist = "blacklist"
+	LevelWarn      Level = "warn"
+	LevelAlert     Level = "alert"
+	LevelUrge      Level = "urge"
+	LevelBlacklist Level = "blacklist"
 )
+
+// Notify says who hears of a level of the escalation ladder.
+type Notify string
 
 // Who an escalation level notifies.
 const (
-	NotifyHandler = "handler"
-	NotifyHead    = "head"
-	NotifyLeader  = "leader"
-	NotifyGroup   = "group"
+	NotifyHandler Notify = "handler"
+	NotifyHead    Notify = "head"
+	NotifyLeader  Notify = "leader"
+	NotifyGroup   Notify = "group"
 )
 
 // Default returns the configuration every file is laid over: the defaults of DESIGN §4 and §5.
@@ -429,7 +435,7 @@ func weightsOK(s Scores) bool {
 	return s.Response >= 0 && s.Resolution >= 0 && s.Satisfaction >= 0 && sum > 0.999 && sum < 1.001
 }
 
-func oneOf(v string, options ...string) bool {
+func oneOf[T comparable](v T, options ...T) bool {
 	for _, o := range options {
 		if v == o {
 			return true

@@ -79,7 +79,7 @@ func seedTickets(ctx context.Context, svc *tickets.Service, dir *models.Director
 		if d.ReportRequired {
 			units = append(units, d.Name)
 		}
-		if d.Kind == models.KindStreet {
+		if d.Tier == models.TierStreet {
 			grids = append(grids, d.Name)
 		}
 	}
@@ -245,7 +245,7 @@ func (s *Server) dispatchMessages(ctx context.Context) ([]spoken, error) {
 	}
 	// The most overdue ticket of a department (not a street), with its street.
 	if i := slices.IndexFunc(overdue, func(t models.Ticket) bool {
-		return t.Department != nil && t.Department.Kind == models.KindDepartment
+		return t.Department != nil && t.Department.Tier == models.TierDepartment
 	}); i >= 0 {
 		t := overdue[i]
 		to := "@" + t.Department.Name

@@ -416,12 +416,12 @@ func memberViews(dir *models.Directory) []memberView {
 
 // jobRun is a job's latest run as the status strip shows it.
 type jobRun struct {
-	Job     string     `json:"job"`
-	Slot    string     `json:"slot"`
-	Status  string     `json:"status"`
-	Late    bool       `json:"late"`
-	Summary string     `json:"summary,omitempty"`
-	At      *time.Time `json:"at,omitempty"`
+	Job     string           `json:"job"`
+	Slot    string           `json:"slot"`
+	Status  models.JobStatus `json:"status"`
+	Late    bool             `json:"late"`
+	Summary string           `json:"summary,omitempty"`
+	At      *time.Time       `json:"at,omitempty"`
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {

@@ -10,18 +10,21 @@ import (
 	"yanzhen/bot/wecomtest"
 )
 
-// Event kinds: what the page shows.
+// EventKind is what a timeline Event shows, and so how the page draws it.
+type EventKind string
+
+// Event kinds.
 const (
-	EventSay    = "say"    // a person spoke in the group (@机器人 …)
-	EventGroup  = "group"  // the bot posted in the group (robot webhook)
-	EventApp    = "app"    // the app sent members a message (message/send)
-	EventNotice = "notice" // a line from the simulator itself: a job run, a refused send
+	EventSay    EventKind = "say"    // a person spoke in the group (@机器人 …)
+	EventGroup  EventKind = "group"  // the bot posted in the group (robot webhook)
+	EventApp    EventKind = "app"    // the app sent members a message (message/send)
+	EventNotice EventKind = "notice" // a line from the simulator itself: a job run, a refused send
 )
 
 // Event is one entry of the page's timeline, sent to the browser as JSON.
 type Event struct {
 	ID       int       `json:"id"`
-	Kind     string    `json:"kind"`
+	Kind     EventKind `json:"kind"`
 	Time     time.Time `json:"time"`
 	From     string    `json:"from,omitempty"` // say: the speaker's userid
 	Name     string    `json:"name,omitempty"` // say: the speaker's name; group and app: the bot's

@@ -144,12 +144,12 @@ func answers(t models.DispatchTarget, me *models.Member, deptIDs []uint) bool {
 // myDispatch finds the dispatch a target step is for, and the targets of it
 // the sender answers for. Without a code it is the sender's only dispatch
 // that can take the step.
-func (h *Handler) myDispatch(r *request, kind string) (*models.Dispatch, []uint, error) {
+func (h *Handler) myDispatch(r *request, step models.StepKind) (*models.Dispatch, []uint, error) {
 	deptIDs := departmentIDs(reportDepartments(r.dir, r.me))
 	mine := func(d *models.Dispatch, usable bool) []uint {
 		var ids []uint
 		for _, t := range d.Targets {
-			if answers(t, r.me, deptIDs) && (!usable || t.CanTake(kind)) {
+			if answers(t, r.me, deptIDs) && (!usable || t.CanTake(step)) {
 				ids = append(ids, t.ID)
 			}
 		}
@@ -178,7 +178,7 @@ func (h *Handler) myDispatch(r *request, kind string) (*models.Dispatch, []uint,
 	}
 	switch len(fit) {
 	case 0:
-		if kind == models.StepSign {
+		if step == models.StepSign {
 			return nil, nil, models.Errorf(models.ENOTFOUND, "您没有待签收的调度")
 		}
 		return nil, nil, models.Errorf(models.ENOTFOUND, "您没有办理中的调度")
@@ -199,13 +199,13 @@ func (h *Handler) finish(r *request) error   { return h.targetStep(r, models.Ste
 
 // targetStep signs, feeds back on or finishes a dispatch for the targets the
 // sender answers for, and tells the issuer.
-func (h *Handler) targetStep(r *request, kind string) error {
-	d, ids, err := h.myDispatch(r, kind)
+func (h *Handler) targetStep(r *request, step models.StepKind) error {
+	d, ids, err := h.myDispatch(r, step)
 	if err != nil {
 		return err
 	}
 	d, changed, err := r.tx.StepDispatch(r.ctx, models.DispatchStep{
-		DispatchID: d.ID, Kind: kind, TargetIDs: ids, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now,
+		DispatchID: d.ID, Step: step, TargetIDs: ids, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now,
 	})
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (h *Handler) targetStep(r *request, kind string) error {
 	who := actorText(changed, r.me)
 	code := d.Code()
 	var notice string
-	switch kind {
+	switch step {
 	case models.StepSign:
 		// Once every target has signed, the alert level under way stops repeating.
 		if !slices.ContainsFunc(d.Targets, func(t models.DispatchTarget) bool { return t.CanTake(models.StepSign) }) {
@@ -258,10 +258,10 @@ func actorText(changed []models.DispatchTarget, me *models.Member) string {
 }
 
 // tally counts the targets that have signed (StepSign) or finished: 1/2.
-func tally(d *models.Dispatch, kind string) string {
+func tally(d *models.Dispatch, step models.StepKind) string {
 	n := 0
 	for _, t := range d.Targets {
-		if (kind == models.StepSign && t.Status != models.TargetPending) || t.Finished() {
+		if (step == models.StepSign && t.Status != models.TargetPending) || t.Finished() {
 			n++
 		}
 	}
@@ -295,7 +295,7 @@ func (h *Handler) confirm(r *request) error {
 	if err != nil {
 		return err
 	}
-	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Kind: models.StepConfirm, Actor: r.me.UserID, At: r.now}); err != nil {
+	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Step: models.StepConfirm, Actor: r.me.UserID, At: r.now}); err != nil {
 		return err
 	}
 	r.reply(fmt.Sprintf("调度 %s 已确认办结、销号。", d.Code()))
@@ -314,7 +314,7 @@ func (h *Handler) sendBack(r *request) error {
 		return models.Errorf(models.EINVALID, "请写明退回理由。用法：%s", r.cmd.Usage())
 	}
 	d, changed, err := r.tx.StepDispatch(r.ctx, models.DispatchStep{
-		DispatchID: d.ID, Kind: models.StepReturn, TargetIDs: ids, Actor: r.me.UserID, Text: reason, At: r.now,
+		DispatchID: d.ID, Step: models.StepReturn, TargetIDs: ids, Actor: r.me.UserID, Text: reason, At: r.now,
 	})
 	if err != nil {
 		return err
@@ -368,7 +368,7 @@ func (h *Handler) cancel(r *request) error {
 	if err != nil {
 		return err
 	}
-	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Kind: models.StepCancel, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now}); err != nil {
+	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Step: models.StepCancel, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now}); err != nil {
 		return err
 	}
 	notice := fmt.Sprintf("【调度 %s】%s已撤销该调度，无需继续办理。", d.Code(), memberText(r.dir, r.me))

@@ -213,7 +213,7 @@ func TestDispatchFlow(t *testing.T) {
 		events, _ := x.store.DispatchEvents(ctx, 1)
 		var trail []string
 		for _, e := range events {
-			trail = append(trail, e.Kind+":"+e.Actor)
+			trail = append(trail, string(e.Step)+":"+e.Actor)
 		}
 		want := []string{"issue:wangwu", "sign:zhangsan", "feedback:sunba", "done:zhangsan", "done:lisi", "return:wangwu", "done:lisi", "confirm:wangwu"}
 		if !slices.Equal(trail, want) {
@@ -296,7 +296,7 @@ func TestReturnChain(t *testing.T) {
 		}
 		notice := got.app()["wangwu|zhaosi"]
 		contains(t, "leaders' notice", notice, "【退办审批】赵六（环海街道）申请退办工单 2024112700123，李四（环海街道）已审核同意。", "请回复“批准退办 2024112700123”")
-		if tk, _, _ := x.store.TicketByNumber(ctx, "2024112700123"); tk.Status != models.StatusInProgress {
+		if tk, _, _ := x.store.TicketByNumber(ctx, "2024112700123"); tk.Status != models.TicketInProgress {
 			t.Fatalf("ticket returned after one approval: %s", tk.Status)
 		}
 
@@ -306,7 +306,7 @@ func TestReturnChain(t *testing.T) {
 		}
 		contains(t, "parties' notice", got.app()["zhaoliu|lisi"], "【退办批准】工单 2024112700123 的退办申请已经王五（区领导）批准，工单已退办。")
 		tk, events, _ := x.store.TicketByNumber(ctx, "2024112700123")
-		if tk.Status != models.StatusReturned || events[len(events)-1].Kind != models.EventStatus || events[len(events)-1].Actor != "wangwu" {
+		if tk.Status != models.TicketReturned || events[len(events)-1].Change != models.EventStatus || events[len(events)-1].Actor != "wangwu" {
 			t.Errorf("ticket after approval %s, events %+v", tk.Status, events)
 		}
 
@@ -364,11 +364,11 @@ func TestRankingWithScores(t *testing.T) {
 		for i, c := range []struct {
 			dept         string
 			resolved     *bool
-			satisfaction string
+			satisfaction models.Satisfaction
 		}{{"zjj", &yes, models.Satisfied}, {"zjj", &yes, models.BasicSatisfied}, {"cgj", &no, models.Unsatisfied}, {"hhjd", &no, models.Satisfied}} {
 			tk := x.addTicket("20241127001"+string(rune('0'+i))+"0", c.dept, "", x.clock.Now())
 			err := x.store.DB(ctx).Model(tk).Updates(map[string]any{"assessed": true, "contacted": true, "resolved": c.resolved,
-				"satisfaction": c.satisfaction, "visited_at": visited, "status": models.StatusResolved}).Error
+				"satisfaction": c.satisfaction, "visited_at": visited, "status": models.TicketResolved}).Error
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -73,10 +73,10 @@ func newHarness(t *testing.T, driver string) *harness {
 	x.store = storetest.Open(t, driver, storetest.Options{Now: x.clock.Now})
 	x.cal = calendar.New(x.cfg.Location(), nil)
 	depts := []models.Department{
-		{Code: "zjj", Name: "住建局", Aliases: models.StringList{"住建", "区住建局"}, Kind: models.KindDepartment, ReportRequired: true, Sort: 10},
-		{Code: "cgj", Name: "城管局", Aliases: models.StringList{"城管"}, Kind: models.KindDepartment, ReportRequired: true, Sort: 20},
-		{Code: "jyj", Name: "教育局", Kind: models.KindDepartment, ReportRequired: true, Sort: 30},
-		{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet, ReportRequired: true, Sort: 40},
+		{Code: "zjj", Name: "住建局", Aliases: models.StringList{"住建", "区住建局"}, Tier: models.TierDepartment, ReportRequired: true, Sort: 10},
+		{Code: "cgj", Name: "城管局", Aliases: models.StringList{"城管"}, Tier: models.TierDepartment, ReportRequired: true, Sort: 20},
+		{Code: "jyj", Name: "教育局", Tier: models.TierDepartment, ReportRequired: true, Sort: 30},
+		{Code: "hhjd", Name: "环海街道", Tier: models.TierStreet, ReportRequired: true, Sort: 40},
 	}
 	for i := range depts {
 		if _, err := x.store.UpsertDepartment(ctx, &depts[i]); err != nil {
@@ -238,7 +238,7 @@ func keys(m map[string]string) []string {
 func (x *harness) addTicket(number, dept, grid string, deadline time.Time) *models.Ticket {
 	x.t.Helper()
 	tk := &models.Ticket{Number: number, Title: "小区路灯不亮", Category: "求助", Source: models.SourceCity,
-		Status: models.StatusInProgress, ReceivedAt: x.clock.Now().Add(-48 * time.Hour), Deadline: &deadline, DepartmentID: &x.dept[dept].ID}
+		Status: models.TicketInProgress, ReceivedAt: x.clock.Now().Add(-48 * time.Hour), Deadline: &deadline, DepartmentID: &x.dept[dept].ID}
 	if grid != "" {
 		tk.GridDepartmentID = &x.dept[grid].ID
 	}

@@ -43,7 +43,7 @@ func (h *Handler) lookupDispatch(r *request) error {
 		b.WriteString("\n")
 	}
 	for _, t := range d.Targets {
-		b.WriteString("· " + t.Label() + "：" + t.Status)
+		b.WriteString("· " + t.Label() + "：" + string(t.Status))
 		switch {
 		case t.Finished():
 			b.WriteString("（" + timeText(*t.DoneAt, r.now) + "）" + clip(oneLine(t.Result), 40))
@@ -55,14 +55,14 @@ func (h *Handler) lookupDispatch(r *request) error {
 		b.WriteString("\n")
 	}
 	if d.ClosedAt != nil {
-		b.WriteString(d.Status + "：" + timeText(*d.ClosedAt, r.now))
+		b.WriteString(string(d.Status) + "：" + timeText(*d.ClosedAt, r.now))
 	}
 	r.reply(strings.TrimSuffix(b.String(), "\n"))
 	return nil
 }
 
-// eventNames are what the kinds of ticket events are called in a reply.
-var eventNames = map[string]string{
+// eventNames are what the changes of ticket events are called in a reply.
+var eventNames = map[models.TicketChange]string{
 	models.EventCreated: "受理", models.EventStatus: "状态", models.EventDeadline: "期限",
 	models.EventDepartment: "承办单位", models.EventSatisfaction: "回访", models.EventReopen: "重办",
 	models.EventExtension: "延期", models.EventReturnRequested: "申请退办",
@@ -88,7 +88,7 @@ func (h *Handler) lookupTicket(r *request) error {
 		b.WriteString("诉求：" + clip(oneLine(title), 60) + "\n")
 	}
 	var facts []string
-	for _, f := range [][2]string{{"类别", t.Category}, {"来源", t.Source}} {
+	for _, f := range [][2]string{{"类别", t.Category}, {"来源", string(t.Source)}} {
 		if f[1] != "" {
 			facts = append(facts, f[0]+"："+f[1])
 		}
@@ -112,7 +112,7 @@ func (h *Handler) lookupTicket(r *request) error {
 		b.WriteString("\n")
 	}
 	if t.Satisfaction != "" {
-		b.WriteString("回访：" + t.Satisfaction + "\n")
+		b.WriteString("回访：" + string(t.Satisfaction) + "\n")
 	}
 	if t.ReopenCount > 0 {
 		fmt.Fprintf(&b, "重办：%d次\n", t.ReopenCount)
@@ -139,9 +139,9 @@ func (h *Handler) lookupTicket(r *request) error {
 
 // eventText writes one ticket event: 状态 待签收→办理中（理由）.
 func eventText(e models.TicketEvent) string {
-	s := eventNames[e.Kind]
+	s := eventNames[e.Change]
 	if s == "" {
-		s = e.Kind
+		s = string(e.Change)
 	}
 	switch {
 	case e.From != "" && e.To != "":
@@ -222,7 +222,7 @@ func (h *Handler) progress(r *request) error {
 		for _, d := range open {
 			for _, t := range d.Targets {
 				if t.DepartmentID != nil && *t.DepartmentID == dept.ID {
-					codes = append(codes, d.Code()+"（"+t.Status+"）")
+					codes = append(codes, d.Code()+"（"+string(t.Status)+"）")
 				}
 			}
 		}
@@ -326,7 +326,7 @@ func (h *Handler) ranking(r *request) error {
 	// Departments and streets are ranked each against their own kind.
 	for _, ranked := range groups {
 		if len(groups) > 1 {
-			fmt.Fprintf(&b, "\n%s：", models.KindHeading(ranked[0].Department.Kind))
+			fmt.Fprintf(&b, "\n%s：", ranked[0].Department.Tier.Heading())
 		}
 		for i, s := range ranked {
 			if len(ranked) > rankAll && i == rankHead {

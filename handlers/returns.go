@@ -74,7 +74,7 @@ func (h *Handler) approveReturn(r *request) error {
 	}
 	number := req.Ticket.Number
 	r.notify(fmt.Sprintf("【退办批准】工单 %s 的退办申请已经%s批准，工单已退办。", number, memberText(r.dir, r.me)), h.returnParties(r, req)...)
-	r.reply(fmt.Sprintf("已批准工单 %s 退办，工单已标记为%s。", number, models.StatusReturned))
+	r.reply(fmt.Sprintf("已批准工单 %s 退办，工单已标记为%s。", number, models.TicketReturned))
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (h *Handler) rejectReturn(r *request) error {
 
 // decide takes the sender's decision, with the command's text as its note, on
 // the request they decide in state (see pendingReturn).
-func (h *Handler) decide(r *request, state string, approve bool) (*models.ReturnRequest, error) {
+func (h *Handler) decide(r *request, state models.ReturnState, approve bool) (*models.ReturnRequest, error) {
 	req, err := h.pendingReturn(r, state)
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func (h *Handler) returnParties(r *request, req *models.ReturnRequest) []*models
 // pendingReturn finds the request the sender decides in state: the one of
 // the named ticket, or the only one awaiting them. A head decides only for
 // their own department.
-func (h *Handler) pendingReturn(r *request, state string) (*models.ReturnRequest, error) {
+func (h *Handler) pendingReturn(r *request, state models.ReturnState) (*models.ReturnRequest, error) {
 	var depts []uint
 	if state == models.ReturnPendingHead {
 		if depts = headOf(r.me, departmentIDs(reportDepartments(r.dir, r.me))); len(depts) == 0 {

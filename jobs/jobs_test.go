@@ -40,8 +40,8 @@ type district struct {
 func newDistrict(t *testing.T, s *models.Store) *district {
 	t.Helper()
 	d := &district{store: s, runner: runnerOn(s)}
-	d.zjj = models.Department{Code: "zjj", Name: "住建局", Kind: models.KindDepartment, ReportRequired: true, Sort: 10}
-	d.cgj = models.Department{Code: "cgj", Name: "城管局", Kind: models.KindDepartment, ReportRequired: true, Sort: 20}
+	d.zjj = models.Department{Code: "zjj", Name: "住建局", Tier: models.TierDepartment, ReportRequired: true, Sort: 10}
+	d.cgj = models.Department{Code: "cgj", Name: "城管局", Tier: models.TierDepartment, ReportRequired: true, Sort: 20}
 	create(t, s, &d.zjj)
 	create(t, s, &d.cgj)
 	for _, m := range []models.Member{
@@ -238,7 +238,7 @@ func TestPeriodicReports(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		d := newDistrict(t, s)
 		create(t, s, &models.Ticket{Number: "2026111600001", Title: "噪音扰民", DepartmentID: &d.cgj.ID,
-			ReceivedAt: at("2026-11-16 09:00"), Status: models.StatusResolved, Assessed: true,
+			ReceivedAt: at("2026-11-16 09:00"), Status: models.TicketResolved, Assessed: true,
 			VisitedAt: ptr(at("2026-11-18 10:00")), Contacted: ptr(true), Resolved: ptr(false), Satisfaction: models.Unsatisfied})
 		if res := mustRun(t, d.runner, jobs.NightlyDigest, "2026-11-18 23:00"); res.Messages != 1 {
 			t.Errorf("nightly: %+v", res)

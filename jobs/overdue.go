@@ -37,7 +37,7 @@ import (
 
 // action is one alert a scan sends: the first firing of a level, or a repeat.
 type action struct {
-	kind    string
+	subject models.AlertSubject
 	id      uint
 	level   int
 	repeat  *models.Alert // nil for a first firing
@@ -107,10 +107,10 @@ func horizon(cal *calendar.Calendar, ladder []config.Step, now time.Time) time.T
 
 // decide returns what a subject at level needs now, given its recorded alerts:
 // a first firing (repeat nil, true), a repeat of the level's alert, or nothing.
-func decide(alerts []models.Alert, level string, now time.Time, every time.Duration) (*models.Alert, bool) {
+func decide(alerts []models.Alert, level config.Level, now time.Time, every time.Duration) (*models.Alert, bool) {
 	for i := range alerts {
 		a := &alerts[i]
-		if a.Level != level {
+		if a.Level != models.AlertLevel(level) {
 			continue
 		}
 		if a.AckedAt != nil || every <= 0 || now.Sub(a.LastSentAt) < every {
@@ -178,7 +178,7 @@ type scanner struct {
 }
 
 // plan adds the action a subject needs now, if any.
-func (s *scanner) plan(kind string, id uint, deadline time.Time, alerts []models.Alert, a action) {
+func (s *scanner) plan(subject models.AlertSubject, id uint, deadline time.Time, alerts []models.Alert, a action) {
 	level := Reached(s.e.Calendar, s.ladder, deadline, s.now)
 	if level < 0 {
 		return
@@ -188,7 +188,7 @@ func (s *scanner) plan(kind string, id uint, deadline time.Time, alerts []models
 	if !due {
 		return
 	}
-	a.kind, a.id, a.level, a.repeat = kind, id, level, prev
+	a.subject, a.id, a.level, a.repeat = subject, id, level, prev
 	a.item.Deadline, a.item.Level, a.item.Step, a.item.Count = deadline, level, step, 1
 	if prev != nil {
 		a.item.Count = prev.Count + 1
@@ -273,7 +273,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 			repeated += b2i(ok)
 		} else {
 			ok, err = tx.FireAlert(ctx, &models.Alert{
-				SubjectKind: a.kind, SubjectID: a.id, Level: s.ladder[a.level].Level, DepartmentID: a.dept,
+				SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(s.ladder[a.level].Level), DepartmentID: a.dept,
 				FirstSentAt: s.now, LastSentAt: s.now,
 			})
 			fired += b2i(ok)

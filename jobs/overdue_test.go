@@ -25,7 +25,7 @@ func scanned(t *testing.T, d *district, when string) []models.OutboxMessage {
 func TestOverdueLadderFiresOncePerLevel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		d := newDistrict(t, s)
-		tk := models.Ticket{Number: "2026111300001", Title: "外墙脱落", DepartmentID: &d.zjj.ID, Status: models.StatusInProgress,
+		tk := models.Ticket{Number: "2026111300001", Title: "外墙脱落", DepartmentID: &d.zjj.ID, Status: models.TicketInProgress,
 			ReceivedAt: at("2026-11-13 10:00"), Deadline: ptr(at("2026-11-20 10:00"))}
 		create(t, s, &tk)
 		expect := func(when string, want ...string) []models.OutboxMessage {
@@ -75,7 +75,7 @@ func TestOverdueLadderFiresOncePerLevel(t *testing.T) {
 			t.Errorf("blacklist: %s", rows[0].Body)
 		}
 		// Resolved: it drops out.
-		s.DB(ctx).Model(&tk).Update("status", models.StatusResolved)
+		s.DB(ctx).Model(&tk).Update("status", models.TicketResolved)
 		expect("2026-11-27 14:30")
 		var alerts []models.Alert
 		s.DB(ctx).Order("id").Find(&alerts)
@@ -88,7 +88,7 @@ func TestOverdueLadderFiresOncePerLevel(t *testing.T) {
 func TestOverdueFirstSeenLateGoesStraightToItsLevel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		d := newDistrict(t, s)
-		create(t, s, &models.Ticket{Number: "2026110200002", Title: "违建", DepartmentID: &d.cgj.ID, Status: models.StatusPending,
+		create(t, s, &models.Ticket{Number: "2026110200002", Title: "违建", DepartmentID: &d.cgj.ID, Status: models.TicketPending,
 			ReceivedAt: at("2026-11-02 10:00"), Deadline: ptr(at("2026-11-09 10:00"))})
 		rows := scanned(t, d, "2026-11-20 09:00")
 		if len(rows) != 1 || !strings.Contains(rows[0].Body, "通报") || strings.Contains(rows[0].Body, "催办") || !strings.Contains(rows[0].Body, "<@lisi>") {

@@ -17,7 +17,7 @@ const alertBatch = 500
 func (s *Store) OpenTicketsDue(ctx context.Context, from, to time.Time) ([]Ticket, error) {
 	q := s.db.WithContext(ctx).Model(&Ticket{}).
 		Select("id", "number", "title", "category", "department_id", "deadline", "status").
-		Where("status IN ? AND deadline IS NOT NULL AND deadline <= ?", OpenStatuses, to)
+		Where("status IN ? AND deadline IS NOT NULL AND deadline <= ?", OpenTicketStatuses, to)
 	if !from.IsZero() {
 		q = q.Where("deadline >= ?", from)
 	}
@@ -42,12 +42,12 @@ func (s *Store) OpenDispatchesDue(ctx context.Context, to time.Time) ([]Dispatch
 }
 
 // AlertsOf returns the alerts recorded for subjects of one kind, by subject ID.
-func (s *Store) AlertsOf(ctx context.Context, kind string, ids []uint) (map[uint][]Alert, error) {
+func (s *Store) AlertsOf(ctx context.Context, subject AlertSubject, ids []uint) (map[uint][]Alert, error) {
 	out := make(map[uint][]Alert, len(ids))
 	for start := 0; start < len(ids); start += alertBatch {
 		end := min(start+alertBatch, len(ids))
 		var rows []Alert
-		err := s.db.WithContext(ctx).Where("subject_kind = ? AND subject_id IN ?", kind, ids[start:end]).
+		err := s.db.WithContext(ctx).Where("subject_kind = ? AND subject_id IN ?", subject, ids[start:end]).
 			Order("id").Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("models: list alerts: %w", err)

@@ -58,11 +58,11 @@ func TestOpenSubjectsDue(t *testing.T) {
 			return &d
 		}
 		for i, tk := range []models.Ticket{
-			{Number: "T1", Status: models.StatusInProgress, Deadline: due(-30)},
-			{Number: "T2", Status: models.StatusPending, Deadline: due(1)},
-			{Number: "T3", Status: models.StatusResolved, Deadline: due(-1)},
-			{Number: "T4", Status: models.StatusInProgress, Deadline: due(48)},
-			{Number: "T5", Status: models.StatusInProgress},
+			{Number: "T1", Status: models.TicketInProgress, Deadline: due(-30)},
+			{Number: "T2", Status: models.TicketPending, Deadline: due(1)},
+			{Number: "T3", Status: models.TicketResolved, Deadline: due(-1)},
+			{Number: "T4", Status: models.TicketInProgress, Deadline: due(48)},
+			{Number: "T5", Status: models.TicketInProgress},
 		} {
 			tk.DepartmentID, tk.ReceivedAt, tk.Title = &dep.ID, storetest.At("2026-11-01 09:00"), "工单"+string(rune('A'+i))
 			mustCreate(t, s, &tk)

@@ -13,17 +13,6 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Dispatch step kinds, as DispatchEvent.Kind records them.
-const (
-	StepIssue    = "issue"    // 下达, by the issuer
-	StepSign     = "sign"     // 签收, by a target
-	StepFeedback = "feedback" // 反馈, by a target
-	StepDone     = "done"     // 办结, by a target
-	StepConfirm  = "confirm"  // 确认: the issuer closes the dispatch
-	StepReturn   = "return"   // 退回: the issuer sends finished targets back to work
-	StepCancel   = "cancel"   // 撤销, by the issuer
-)
-
 // Label is the target as people name it: its department's or member's name.
 // The Department or Member must be loaded.
 func (t *DispatchTarget) Label() string {
@@ -42,8 +31,8 @@ func (t *DispatchTarget) Finished() bool { return t.Status == TargetDone }
 // CanTake reports whether the target can take a target step (StepSign,
 // StepFeedback or StepDone) now: it signs while pending or sent back, and
 // feeds back or finishes until it has finished.
-func (t *DispatchTarget) CanTake(kind string) bool {
-	if kind == StepSign {
+func (t *DispatchTarget) CanTake(step StepKind) bool {
+	if step == StepSign {
 		return t.Status == TargetPending || t.Status == TargetReturned
 	}
 	return !t.Finished()
@@ -82,7 +71,7 @@ func (s *Store) CreateDispatch(ctx context.Context, d *Dispatch) (ok bool, err e
 			}
 		}
 		ok = true
-		return tx.addDispatchEvents(DispatchEvent{DispatchID: d.ID, Kind: StepIssue, Actor: issuer.UserID, Text: d.Instruction, At: d.IssuedAt})
+		return tx.addDispatchEvents(DispatchEvent{DispatchID: d.ID, Step: StepIssue, Actor: issuer.UserID, Text: d.Instruction, At: d.IssuedAt})
 	})
 	return ok, err
 }
@@ -150,7 +139,7 @@ func (s *Store) DispatchesBy(ctx context.Context, issuerID uint) ([]Dispatch, er
 // DispatchStep is one step of a dispatch after it was issued.
 type DispatchStep struct {
 	DispatchID uint
-	Kind       string // StepSign … StepCancel
+	Step       StepKind // StepSign … StepCancel
 	// TargetIDs are the targets the step is for: the ones the actor answers for
 	// (sign, feedback, done), or the ones sent back (return; empty means every
 	// finished target). Confirm and cancel take the whole dispatch.
@@ -176,10 +165,10 @@ func (s *Store) StepDispatch(ctx context.Context, st DispatchStep) (*Dispatch, [
 		if err != nil {
 			return err
 		}
-		if err := checkOpen(d, st.Kind); err != nil {
+		if err := checkOpen(d, st.Step); err != nil {
 			return err
 		}
-		switch st.Kind {
+		switch st.Step {
 		case StepSign, StepFeedback, StepDone:
 			changed, err = tx.stepTargets(ctx, d, st)
 		case StepReturn:
@@ -187,7 +176,7 @@ func (s *Store) StepDispatch(ctx context.Context, st DispatchStep) (*Dispatch, [
 		case StepConfirm, StepCancel:
 			err = tx.closeDispatch(ctx, d, st)
 		default:
-			err = fmt.Errorf("models: unknown dispatch step %q", st.Kind)
+			err = fmt.Errorf("models: unknown dispatch step %q", st.Step)
 		}
 		if err != nil {
 			return err
@@ -212,11 +201,11 @@ func (s *Store) StepDispatch(ctx context.Context, st DispatchStep) (*Dispatch, [
 }
 
 // checkOpen refuses any step on a cancelled dispatch, and any but a return on a closed one.
-func checkOpen(d *Dispatch, kind string) error {
+func checkOpen(d *Dispatch, step StepKind) error {
 	switch {
 	case d.Status == DispatchCancelled:
 		return Errorf(EINVALID, "调度 %s 已撤销", d.Code())
-	case d.Status == DispatchClosed && kind != StepReturn:
+	case d.Status == DispatchClosed && step != StepReturn:
 		return Errorf(EINVALID, "调度 %s 已确认办结", d.Code())
 	}
 	return nil
@@ -230,11 +219,11 @@ func (s *Store) stepTargets(ctx context.Context, d *Dispatch, st DispatchStep) (
 		if !slices.Contains(st.TargetIDs, t.ID) {
 			continue
 		}
-		if !t.CanTake(st.Kind) {
+		if !t.CanTake(st.Step) {
 			continue
 		}
 		set := map[string]any{}
-		switch st.Kind {
+		switch st.Step {
 		case StepSign:
 			set["status"] = TargetSigned
 		case StepFeedback:
@@ -242,14 +231,14 @@ func (s *Store) stepTargets(ctx context.Context, d *Dispatch, st DispatchStep) (
 		case StepDone:
 			set["status"], set["result"], set["done_at"] = TargetDone, st.Text, st.At
 		}
-		if t.SignedAt == nil || st.Kind == StepSign {
+		if t.SignedAt == nil || st.Step == StepSign {
 			set["signed_at"], set["signed_by"] = st.At, st.Actor
 		}
 		if err := s.updateTarget(ctx, t, set); err != nil {
 			return nil, err
 		}
 		id := t.ID
-		events = append(events, DispatchEvent{DispatchID: d.ID, TargetID: &id, Kind: st.Kind, Actor: st.Actor, Text: st.Text, At: st.At})
+		events = append(events, DispatchEvent{DispatchID: d.ID, TargetID: &id, Step: st.Step, Actor: st.Actor, Text: st.Text, At: st.At})
 		changed = append(changed, t)
 	}
 	if len(changed) == 0 {
@@ -260,7 +249,7 @@ func (s *Store) stepTargets(ctx context.Context, d *Dispatch, st DispatchStep) (
 
 // stepRefusal explains why no target of st could take the step.
 func stepRefusal(d *Dispatch, st DispatchStep) error {
-	switch st.Kind {
+	switch st.Step {
 	case StepSign:
 		return Errorf(ECONFLICT, "调度 %s 已签收，无需重复签收", d.Code())
 	default:
@@ -280,7 +269,7 @@ func (s *Store) returnTargets(ctx context.Context, d *Dispatch, st DispatchStep)
 			return nil, err
 		}
 		id := t.ID
-		events = append(events, DispatchEvent{DispatchID: d.ID, TargetID: &id, Kind: StepReturn, Actor: st.Actor, Text: st.Text, At: st.At})
+		events = append(events, DispatchEvent{DispatchID: d.ID, TargetID: &id, Step: StepReturn, Actor: st.Actor, Text: st.Text, At: st.At})
 		changed = append(changed, t)
 	}
 	if len(changed) == 0 {
@@ -297,12 +286,12 @@ func (s *Store) returnTargets(ctx context.Context, d *Dispatch, st DispatchStep)
 // closeDispatch confirms (every target must have finished) or cancels a dispatch.
 func (s *Store) closeDispatch(ctx context.Context, d *Dispatch, st DispatchStep) error {
 	status := DispatchCancelled
-	if st.Kind == StepConfirm {
+	if st.Step == StepConfirm {
 		status = DispatchClosed
 		var open []string
 		for _, t := range d.Targets {
 			if !t.Finished() {
-				open = append(open, t.Label()+"（"+t.Status+"）")
+				open = append(open, t.Label()+"（"+string(t.Status)+"）")
 			}
 		}
 		if len(open) > 0 {
@@ -313,7 +302,7 @@ func (s *Store) closeDispatch(ctx context.Context, d *Dispatch, st DispatchStep)
 	if err := s.updateDispatch(ctx, d, map[string]any{"status": status, "closed_at": st.At}); err != nil {
 		return err
 	}
-	return s.addDispatchEvents(DispatchEvent{DispatchID: d.ID, Kind: st.Kind, Actor: st.Actor, Text: st.Text, At: st.At})
+	return s.addDispatchEvents(DispatchEvent{DispatchID: d.ID, Step: st.Step, Actor: st.Actor, Text: st.Text, At: st.At})
 }
 
 // updateTarget writes set to t if t still has the status it was read with.
@@ -353,11 +342,11 @@ func (s *Store) addDispatchEvents(events ...DispatchEvent) error {
 // AckAlerts acknowledges (签收) every alert of a subject not yet acknowledged,
 // which stops the repeats of its current level; the next level still fires.
 // It returns the number of alerts acknowledged.
-func (s *Store) AckAlerts(ctx context.Context, kind string, id uint, at time.Time) (int64, error) {
+func (s *Store) AckAlerts(ctx context.Context, subject AlertSubject, id uint, at time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Model(&Alert{}).
-		Where("subject_kind = ? AND subject_id = ? AND acked_at IS NULL", kind, id).Update("acked_at", at)
+		Where("subject_kind = ? AND subject_id = ? AND acked_at IS NULL", subject, id).Update("acked_at", at)
 	if res.Error != nil {
-		return 0, fmt.Errorf("models: acknowledge alerts of %s %d: %w", kind, id, res.Error)
+		return 0, fmt.Errorf("models: acknowledge alerts of %s %d: %w", subject, id, res.Error)
 	}
 	return res.RowsAffected, nil
 }

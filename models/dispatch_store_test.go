@@ -19,7 +19,7 @@ func newDispatchFixture(t *testing.T, s *models.Store) *dispatchFixture {
 	f := &dispatchFixture{
 		leader: models.Member{UserID: "wangwu", Name: "王五", Role: models.RoleLeader, Active: true},
 		zjj:    models.Department{Code: "zjj", Name: "住建局"},
-		hh:     models.Department{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet},
+		hh:     models.Department{Code: "hhjd", Name: "环海街道", Tier: models.TierStreet},
 	}
 	mustCreate(t, s, &f.leader)
 	mustCreate(t, s, &f.zjj)
@@ -60,8 +60,8 @@ func TestDispatchLifecycle(t *testing.T) {
 		}
 
 		zjjT, hhT := d.Targets[0].ID, d.Targets[1].ID
-		step := func(kind string, ids []uint, text string, minutes int) (*models.Dispatch, []models.DispatchTarget, error) {
-			return s.StepDispatch(ctx, models.DispatchStep{DispatchID: d.ID, Kind: kind, TargetIDs: ids,
+		step := func(kind models.StepKind, ids []uint, text string, minutes int) (*models.Dispatch, []models.DispatchTarget, error) {
+			return s.StepDispatch(ctx, models.DispatchStep{DispatchID: d.ID, Step: kind, TargetIDs: ids,
 				Actor: "zhangsan", Text: text, At: at.Add(time.Duration(minutes) * time.Minute)})
 		}
 		got, changed, err := step(models.StepSign, []uint{zjjT}, "", 5)
@@ -119,11 +119,11 @@ func TestDispatchLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var kinds []string
+		var kinds []models.StepKind
 		for _, e := range events {
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, e.Step)
 		}
-		want := []string{"issue", "sign", "feedback", "done", "done", "return", "done", "confirm", "return", "return", "cancel"}
+		want := []models.StepKind{"issue", "sign", "feedback", "done", "done", "return", "done", "confirm", "return", "return", "cancel"}
 		if len(kinds) != len(want) {
 			t.Fatalf("events %v, want %v", kinds, want)
 		}
@@ -149,7 +149,7 @@ func TestDispatchesForAndBy(t *testing.T) {
 			t.Fatal(err)
 		}
 		d3 := f.issue(t, s, at, "")
-		if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d3.ID, Kind: models.StepCancel, At: at}); err != nil {
+		if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d3.ID, Step: models.StepCancel, At: at}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.DispatchesFor(ctx, f.zhangsan.ID, []uint{f.zjj.ID})
@@ -159,7 +159,7 @@ func TestDispatchesForAndBy(t *testing.T) {
 		if got, _ := s.DispatchesFor(ctx, f.zhangsan.ID, nil); len(got) != 1 || got[0].ID != d2.ID {
 			t.Errorf("DispatchesFor without departments = %+v", got)
 		}
-		if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d1.ID, Kind: models.StepDone, TargetIDs: []uint{d1.Targets[0].ID}, Text: "ok", At: at}); err != nil {
+		if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d1.ID, Step: models.StepDone, TargetIDs: []uint{d1.Targets[0].ID}, Text: "ok", At: at}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := s.DispatchesFor(ctx, f.zhangsan.ID, []uint{f.zjj.ID}); len(got) != 1 || got[0].ID != d2.ID {
@@ -180,7 +180,7 @@ func TestDispatchesForAndBy(t *testing.T) {
 func TestAckAlerts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		at := storetest.At("2026-11-20 10:00")
-		for _, level := range []string{"warn", "alert"} {
+		for _, level := range []models.AlertLevel{"warn", "alert"} {
 			a := models.Alert{SubjectKind: models.SubjectDispatch, SubjectID: 3, Level: level, FirstSentAt: at, LastSentAt: at}
 			if _, err := s.FireAlert(ctx, &a); err != nil {
 				t.Fatal(err)

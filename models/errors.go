@@ -7,32 +7,36 @@ import (
 	"gorm.io/gorm"
 )
 
+// Code classifies an application error for programs: what went wrong, not
+// the words for it.
+type Code string
+
 // Application error codes. Every error a user may see carries one.
 const (
-	ENOTFOUND  = "not_found"
-	EINVALID   = "invalid"
-	ECONFLICT  = "conflict"
-	EFORBIDDEN = "forbidden"
-	EINTERNAL  = "internal"
+	ENOTFOUND  Code = "not_found"
+	EINVALID   Code = "invalid"
+	ECONFLICT  Code = "conflict"
+	EFORBIDDEN Code = "forbidden"
+	EINTERNAL  Code = "internal"
 )
 
 // Error is an application error: a code for programs and a message for people.
 // The message is Chinese, short and official, and safe to show to the sender.
 type Error struct {
-	Code    string
+	Code    Code
 	Message string
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 
 // Errorf returns an application error with a formatted user message.
-func Errorf(code, format string, args ...any) *Error {
+func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the code of the application error in err's chain,
 // ENOTFOUND or ECONFLICT for the matching gorm errors, and EINTERNAL otherwise.
-func ErrorCode(err error) string {
+func ErrorCode(err error) Code {
 	var e *Error
 	switch {
 	case err == nil:
@@ -48,7 +52,7 @@ func ErrorCode(err error) string {
 }
 
 // defaultText is the user text of a code whose error carries no message of its own.
-var defaultText = map[string]string{
+var defaultText = map[Code]string{
 	ENOTFOUND:  "未找到相关记录",
 	EINVALID:   "输入有误，请检查后重试",
 	ECONFLICT:  "记录已存在或已被他人修改，请刷新后重试",

@@ -37,7 +37,7 @@ func (s *Store) ClaimJob(ctx context.Context, job, slot, owner string, late bool
 		return nil, fmt.Errorf("models: claim %s %s: %w", job, slot, err)
 	}
 	res := s.db.WithContext(ctx).Model(&JobRun{}).
-		Where("job = ? AND slot = ? AND status IN ? AND lease_until < ?", job, slot, []string{JobRunning, JobFailed}, now).
+		Where("job = ? AND slot = ? AND status IN ? AND lease_until < ?", job, slot, []JobStatus{JobRunning, JobFailed}, now).
 		Updates(map[string]any{
 			"status": JobRunning, "owner": owner, "late": late, "started_at": now,
 			"lease_until": until, "attempts": gorm.Expr("attempts + 1"),

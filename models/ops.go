@@ -75,23 +75,26 @@ type OutboxMessage struct {
 	SentAt         *time.Time `gorm:"index:idx_outbox_dest_sent,priority:3;index:idx_outbox_sent_at"` // rate budgets read the last hour's sends
 }
 
+// JobStatus is where one slot of a scheduled job (a JobRun) stands.
+type JobStatus string
+
 // JobRun statuses.
 const (
-	JobRunning = "running"
-	JobDone    = "done"
-	JobFailed  = "failed"
-	JobSkipped = "skipped"
+	JobRunning JobStatus = "running"
+	JobDone    JobStatus = "done"
+	JobFailed  JobStatus = "failed"
+	JobSkipped JobStatus = "skipped"
 )
 
 // JobRun claims one slot of a scheduled job (e.g. daily-report at
 // 2026-11-20T18:00): the unique (Job, Slot) key makes a slot run once across replicas.
 type JobRun struct {
-	ID         uint   `gorm:"primaryKey"`
-	Job        string `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:1"`
-	Slot       string `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:2"`
-	Status     string `gorm:"size:16;not null"`
-	Late       bool   `gorm:"not null"`
-	Owner      string `gorm:"size:128"`
+	ID         uint      `gorm:"primaryKey"`
+	Job        string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:1"`
+	Slot       string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:2"`
+	Status     JobStatus `gorm:"size:16;not null"`
+	Late       bool      `gorm:"not null"`
+	Owner      string    `gorm:"size:128"`
 	StartedAt  time.Time
 	FinishedAt *time.Time
 	LeaseUntil *time.Time
@@ -100,22 +103,29 @@ type JobRun struct {
 	Summary    string `gorm:"size:512"`
 }
 
+// AlertSubject says what an Alert is about: a ticket or a dispatch.
+type AlertSubject string
+
 // Alert subjects.
 const (
-	SubjectTicket   = "ticket"
-	SubjectDispatch = "dispatch"
+	SubjectTicket   AlertSubject = "ticket"
+	SubjectDispatch AlertSubject = "dispatch"
 )
+
+// AlertLevel names a level of the escalation ladder, as configured
+// (config.LevelWarn … config.LevelBlacklist).
+type AlertLevel string
 
 // Alert is one level of the escalation ladder fired for one subject (a ticket or
 // a dispatch): unique per (SubjectKind, SubjectID, Level), so each level fires once.
 // LastSentAt and Count track the repeats while the subject stays open;
 // AckedAt (签收) stops the repeats of this level.
 type Alert struct {
-	ID           uint   `gorm:"primaryKey"`
-	SubjectKind  string `gorm:"size:16;not null;uniqueIndex:idx_alerts_subject_level,priority:1"`
-	SubjectID    uint   `gorm:"not null;uniqueIndex:idx_alerts_subject_level,priority:2"`
-	Level        string `gorm:"size:16;not null;uniqueIndex:idx_alerts_subject_level,priority:3"`
-	DepartmentID *uint  `gorm:"index"`
+	ID           uint         `gorm:"primaryKey"`
+	SubjectKind  AlertSubject `gorm:"size:16;not null;uniqueIndex:idx_alerts_subject_level,priority:1"`
+	SubjectID    uint         `gorm:"not null;uniqueIndex:idx_alerts_subject_level,priority:2"`
+	Level        AlertLevel   `gorm:"size:16;not null;uniqueIndex:idx_alerts_subject_level,priority:3"`
+	DepartmentID *uint        `gorm:"index"`
 	FirstSentAt  time.Time
 	LastSentAt   time.Time
 	Count        int `gorm:"not null"`

@@ -2,20 +2,24 @@ package models
 
 import "time"
 
-// Department kinds.
+// Tier is the kind of unit a Department is, by the level of government it
+// belongs to: a district-level department, a town or street, a community.
+type Tier string
+
+// Department tiers.
 const (
-	KindDepartment = "部门" // a district-level department (区级热线承办部门)
-	KindStreet     = "镇街" // a town or street
-	KindCommunity  = "社区" // a community under a street
+	TierDepartment Tier = "部门" // a district-level department (区级热线承办部门)
+	TierStreet     Tier = "镇街" // a town or street
+	TierCommunity  Tier = "社区" // a community under a street
 )
 
-// KindHeading names a kind of department in report headings and rankings:
-// 区级部门 for departments, the kind itself (镇街, 社区) for the others.
-func KindHeading(kind string) string {
-	if kind == KindDepartment || kind == "" {
+// Heading names the tier in report headings and rankings: 区级部门 for
+// departments (and for no tier), the tier itself (镇街, 社区) for the others.
+func (t Tier) Heading() string {
+	if t == TierDepartment || t == "" {
 		return "区级部门"
 	}
-	return kind
+	return string(t)
 }
 
 // Department is a unit of the district: a department, a town or street, or a
@@ -26,7 +30,7 @@ type Department struct {
 	Code           string      `gorm:"size:64;not null;uniqueIndex" json:"code"`
 	Name           string      `gorm:"size:128;not null;uniqueIndex" json:"name"`
 	Aliases        StringList  `json:"aliases"`
-	Kind           string      `gorm:"size:16;not null;default:部门" json:"kind"`
+	Tier           Tier        `gorm:"column:kind;size:16;not null;default:部门" json:"kind"`
 	ParentID       *uint       `gorm:"index" json:"parent_id,omitempty"`
 	Parent         *Department `json:"-"`
 	Domain         string      `gorm:"size:64" json:"domain,omitempty"`

@@ -35,7 +35,7 @@ func (s *Store) UpsertDepartment(ctx context.Context, d *Department) (Change, er
 		return Unchanged, fmt.Errorf("models: find department %s: %w", d.Code, err)
 	}
 	d.ID, d.CreatedAt = old.ID, old.CreatedAt
-	if old.Name == d.Name && slices.Equal(old.Aliases, d.Aliases) && old.Kind == d.Kind &&
+	if old.Name == d.Name && slices.Equal(old.Aliases, d.Aliases) && old.Tier == d.Tier &&
 		equalID(old.ParentID, d.ParentID) && old.Domain == d.Domain &&
 		old.ReportRequired == d.ReportRequired && old.Sort == d.Sort {
 		return Unchanged, nil

@@ -12,12 +12,12 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Ticket event kinds of the 退办 chain; the return itself is an EventStatus
-// from the open status to StatusReturned.
+// Ticket changes of the 退办 chain; the return itself is an EventStatus
+// from the open status to TicketReturned.
 const (
-	EventReturnRequested = "return_requested" // a handler asked; Reason is theirs
-	EventReturnReviewed  = "return_reviewed"  // the department head agreed; Reason is the head's note
-	EventReturnRejected  = "return_rejected"  // the head or a leader refused; Reason is theirs
+	EventReturnRequested TicketChange = "return_requested" // a handler asked; Reason is theirs
+	EventReturnReviewed  TicketChange = "return_reviewed"  // the department head agreed; Reason is the head's note
+	EventReturnRejected  TicketChange = "return_rejected"  // the head or a leader refused; Reason is theirs
 )
 
 // ReturnApplication is a request to return a ticket (申请退办).
@@ -58,7 +58,7 @@ func (s *Store) RequestReturn(ctx context.Context, a ReturnApplication) (*Return
 		}
 		var n int64
 		err := tx.db.WithContext(ctx).Model(&ReturnRequest{}).
-			Where("ticket_id = ? AND state IN ?", t.ID, []string{ReturnPendingHead, ReturnPendingLeader}).Count(&n).Error
+			Where("ticket_id = ? AND state IN ?", t.ID, PendingReturnStates).Count(&n).Error
 		if err != nil {
 			return fmt.Errorf("models: find return requests of %s: %w", t.Number, err)
 		}
@@ -75,7 +75,7 @@ func (s *Store) RequestReturn(ctx context.Context, a ReturnApplication) (*Return
 			return fmt.Errorf("models: create return request for %s: %w", t.Number, err)
 		}
 		out.Ticket = &t
-		return tx.addTicketEvent(ctx, TicketEvent{TicketID: t.ID, Kind: EventReturnRequested, Reason: reason, Actor: a.By, At: a.At})
+		return tx.addTicketEvent(ctx, TicketEvent{TicketID: t.ID, Change: EventReturnRequested, Reason: reason, Actor: a.By, At: a.At})
 	})
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (s *Store) PendingReturn(ctx context.Context, number string) (*ReturnReques
 	var r ReturnRequest
 	err := s.db.WithContext(ctx).Preload("Ticket").
 		Joins("JOIN "+s.Table(&Ticket{})+" t ON t.id = "+s.Table(&ReturnRequest{})+".ticket_id").
-		Where("t.number = ? AND "+s.Table(&ReturnRequest{})+".state IN ?", number, []string{ReturnPendingHead, ReturnPendingLeader}).
+		Where("t.number = ? AND "+s.Table(&ReturnRequest{})+".state IN ?", number, PendingReturnStates).
 		Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, Errorf(ENOTFOUND, "工单 %s 没有待审批的退办申请", number)
@@ -115,7 +115,7 @@ func (s *Store) PendingReturn(ctx context.Context, number string) (*ReturnReques
 
 // PendingReturns returns the requests in a state, oldest first, with their
 // tickets; with deptIDs only those of the departments.
-func (s *Store) PendingReturns(ctx context.Context, state string, deptIDs ...uint) ([]ReturnRequest, error) {
+func (s *Store) PendingReturns(ctx context.Context, state ReturnState, deptIDs ...uint) ([]ReturnRequest, error) {
 	q := s.db.WithContext(ctx).Preload("Ticket").Where("state = ?", state)
 	if len(deptIDs) > 0 {
 		q = q.Where("department_id IN ?", deptIDs)
@@ -132,7 +132,7 @@ type ReturnDecision struct {
 	ID uint
 	// State is the state the decider saw: ReturnPendingHead for the head's
 	// review, ReturnPendingLeader for the leader's decision.
-	State   string
+	State   ReturnState
 	Approve bool
 	By      string // the decider's userid
 	Note    string
@@ -140,7 +140,7 @@ type ReturnDecision struct {
 }
 
 // DecideReturn takes a decision: the head's approval passes the request to a
-// leader, a leader's approval returns the ticket (StatusReturned, with an
+// leader, a leader's approval returns the ticket (TicketReturned, with an
 // EventStatus), and either's refusal closes it. It fails with ECONFLICT when
 // the request is no longer in the state the decider saw, and refuses to
 // return a ticket that was closed meanwhile.
@@ -158,14 +158,14 @@ func (s *Store) DecideReturn(ctx context.Context, d ReturnDecision) (*ReturnRequ
 		}
 		at := d.At
 		set := map[string]any{}
-		event := TicketEvent{TicketID: out.TicketID, Kind: EventReturnRejected, Reason: d.Note, Actor: d.By, At: d.At}
+		event := TicketEvent{TicketID: out.TicketID, Change: EventReturnRejected, Reason: d.Note, Actor: d.By, At: d.At}
 		switch {
 		case d.State == ReturnPendingHead:
 			set["head_by"], set["head_at"], set["head_note"] = d.By, &at, d.Note
 			out.HeadBy, out.HeadAt, out.HeadNote = d.By, &at, d.Note
 			out.State = ReturnRejected
 			if d.Approve {
-				out.State, event.Kind = ReturnPendingLeader, EventReturnReviewed
+				out.State, event.Change = ReturnPendingLeader, EventReturnReviewed
 			}
 		case d.State == ReturnPendingLeader:
 			set["leader_by"], set["leader_at"], set["leader_note"] = d.By, &at, d.Note
@@ -202,10 +202,10 @@ func (s *Store) DecideReturn(ctx context.Context, d ReturnDecision) (*ReturnRequ
 // returnTicket marks an open ticket returned (已退办) and records the change.
 func (s *Store) returnTicket(ctx context.Context, t *Ticket, reason string, d ReturnDecision) error {
 	if !t.Open() {
-		return Errorf(EINVALID, "工单 %s 已%s，无需退办", t.Number, strings.TrimPrefix(t.Status, "已"))
+		return Errorf(EINVALID, "工单 %s 已%s，无需退办", t.Number, strings.TrimPrefix(string(t.Status), "已"))
 	}
 	res := s.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND status = ?", t.ID, t.Status).
-		Updates(map[string]any{"status": StatusReturned, "updated_at": d.At})
+		Updates(map[string]any{"status": TicketReturned, "updated_at": d.At})
 	if res.Error != nil {
 		return fmt.Errorf("models: return ticket %s: %w", t.Number, res.Error)
 	}
@@ -213,14 +213,14 @@ func (s *Store) returnTicket(ctx context.Context, t *Ticket, reason string, d Re
 		return Errorf(ECONFLICT, "")
 	}
 	from := t.Status
-	t.Status = StatusReturned
-	return s.addTicketEvent(ctx, TicketEvent{TicketID: t.ID, Kind: EventStatus, From: from, To: StatusReturned,
+	t.Status = TicketReturned
+	return s.addTicketEvent(ctx, TicketEvent{TicketID: t.ID, Change: EventStatus, From: string(from), To: string(TicketReturned),
 		Reason: "退办：" + reason, Actor: d.By, At: d.At})
 }
 
 func (s *Store) addTicketEvent(ctx context.Context, e TicketEvent) error {
 	if err := s.db.WithContext(ctx).Create(&e).Error; err != nil {
-		return fmt.Errorf("models: record ticket event %s: %w", e.Kind, err)
+		return fmt.Errorf("models: record ticket event %s: %w", e.Change, err)
 	}
 	return nil
 }

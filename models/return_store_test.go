@@ -11,15 +11,15 @@ import (
 func TestReturnChain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		zjj := models.Department{Code: "zjj", Name: "住建局"}
-		hh := models.Department{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet}
+		hh := models.Department{Code: "hhjd", Name: "环海街道", Tier: models.TierStreet}
 		cgj := models.Department{Code: "cgj", Name: "城管局"}
 		for _, d := range []*models.Department{&zjj, &hh, &cgj} {
 			mustCreate(t, s, d)
 		}
 		at := storetest.At("2026-11-20 10:00")
-		ticket := models.Ticket{Number: "2024112700123", Status: models.StatusInProgress, ReceivedAt: at,
+		ticket := models.Ticket{Number: "2024112700123", Status: models.TicketInProgress, ReceivedAt: at,
 			DepartmentID: &zjj.ID, GridDepartmentID: &hh.ID}
-		closed := models.Ticket{Number: "2024112700999", Status: models.StatusResolved, ReceivedAt: at, DepartmentID: &zjj.ID}
+		closed := models.Ticket{Number: "2024112700999", Status: models.TicketResolved, ReceivedAt: at, DepartmentID: &zjj.ID}
 		mustCreate(t, s, &ticket)
 		mustCreate(t, s, &closed)
 
@@ -71,7 +71,7 @@ func TestReturnChain(t *testing.T) {
 		if err != nil || got.State != models.ReturnPendingLeader || got.HeadBy != "zhaoliu" || got.HeadAt == nil {
 			t.Fatalf("head approval: %+v %v", got, err)
 		}
-		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.StatusInProgress {
+		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.TicketInProgress {
 			t.Errorf("ticket returned before the leader approved: %s", tk.Status)
 		}
 		got, err = s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, Approve: true, By: "wangwu", At: at.Add(2 * time.Hour)})
@@ -79,18 +79,18 @@ func TestReturnChain(t *testing.T) {
 			t.Fatalf("leader approval: %+v %v", got, err)
 		}
 		tk, events, err := s.TicketByNumber(ctx, ticket.Number)
-		if err != nil || tk.Status != models.StatusReturned {
+		if err != nil || tk.Status != models.TicketReturned {
 			t.Fatalf("ticket after approval: %+v %v", tk, err)
 		}
-		var kinds []string
+		var kinds []models.TicketChange
 		for _, e := range events {
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, e.Change)
 		}
-		want := []string{models.EventReturnRequested, models.EventReturnReviewed, models.EventStatus}
+		want := []models.TicketChange{models.EventReturnRequested, models.EventReturnReviewed, models.EventStatus}
 		if len(kinds) != 3 || kinds[0] != want[0] || kinds[1] != want[1] || kinds[2] != want[2] {
 			t.Fatalf("events %v, want %v", kinds, want)
 		}
-		if e := events[2]; e.From != models.StatusInProgress || e.To != models.StatusReturned || e.Actor != "wangwu" || e.Reason != "退办：不属于本街道职责" {
+		if e := events[2]; e.From != string(models.TicketInProgress) || e.To != string(models.TicketReturned) || e.Actor != "wangwu" || e.Reason != "退办：不属于本街道职责" {
 			t.Errorf("status event %+v", e)
 		}
 		if _, err := s.PendingReturn(ctx, ticket.Number); models.ErrorCode(err) != models.ENOTFOUND {
@@ -104,7 +104,7 @@ func TestReturnRejectedAndHeadApplies(t *testing.T) {
 		zjj := models.Department{Code: "zjj", Name: "住建局"}
 		mustCreate(t, s, &zjj)
 		at := storetest.At("2026-11-20 10:00")
-		ticket := models.Ticket{Number: "BJ2024112700123", Status: models.StatusPending, ReceivedAt: at, DepartmentID: &zjj.ID}
+		ticket := models.Ticket{Number: "BJ2024112700123", Status: models.TicketPending, ReceivedAt: at, DepartmentID: &zjj.ID}
 		mustCreate(t, s, &ticket)
 		apply := models.ReturnApplication{Number: ticket.Number, DepartmentIDs: []uint{zjj.ID}, By: "zhangsan", Reason: "非本部门职责", At: at, Heads: []uint{zjj.ID}}
 		req, err := s.RequestReturn(ctx, apply)
@@ -115,7 +115,7 @@ func TestReturnRejectedAndHeadApplies(t *testing.T) {
 		if err != nil || got.State != models.ReturnRejected || got.LeaderNote != "请继续办理" {
 			t.Fatalf("rejection: %+v %v", got, err)
 		}
-		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.StatusPending {
+		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.TicketPending {
 			t.Errorf("rejected request changed the ticket: %s", tk.Status)
 		}
 		// Rejected, the ticket may be asked for again.

@@ -32,8 +32,8 @@ func TestUniqueConstraints(t *testing.T) {
 		if models.ErrorCode(err) != models.ECONFLICT {
 			t.Errorf("duplicate userid: %v", err)
 		}
-		mustCreate(t, s, &models.Ticket{Number: "2024112700123", Status: models.StatusPending, ReceivedAt: s.Now()})
-		err = db.Create(&models.Ticket{Number: "2024112700123", Status: models.StatusPending, ReceivedAt: s.Now()}).Error
+		mustCreate(t, s, &models.Ticket{Number: "2024112700123", Status: models.TicketPending, ReceivedAt: s.Now()})
+		err = db.Create(&models.Ticket{Number: "2024112700123", Status: models.TicketPending, ReceivedAt: s.Now()}).Error
 		if models.ErrorCode(err) != models.ECONFLICT {
 			t.Errorf("duplicate ticket number: %v", err)
 		}
@@ -70,7 +70,7 @@ func TestUniqueConstraints(t *testing.T) {
 func TestFourByteCharactersRoundTrip(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		text := "𠮷野家 反映：小区电梯停运😡，请尽快处理。𡈼"
-		tk := models.Ticket{Number: "BJ2024112700123", Title: "𠮷", Content: text, Status: models.StatusPending, ReceivedAt: s.Now()}
+		tk := models.Ticket{Number: "BJ2024112700123", Title: "𠮷", Content: text, Status: models.TicketPending, ReceivedAt: s.Now()}
 		mustCreate(t, s, &tk)
 		var got models.Ticket
 		if err := s.DB(ctx).Where("number = ?", "BJ2024112700123").Take(&got).Error; err != nil {
@@ -100,7 +100,7 @@ func TestTimesRoundTripInShanghai(t *testing.T) {
 		// A time given in UTC is the same instant after the round trip.
 		received := time.Date(2026, 11, 20, 1, 30, 0, 0, time.UTC) // 09:30 in Shanghai
 		deadline := received.Add(72 * time.Hour).In(time.FixedZone("X", -5*3600))
-		tk := models.Ticket{Number: "1", Status: models.StatusPending, ReceivedAt: received, Deadline: &deadline}
+		tk := models.Ticket{Number: "1", Status: models.TicketPending, ReceivedAt: received, Deadline: &deadline}
 		mustCreate(t, s, &tk)
 		var got models.Ticket
 		if err := s.DB(ctx).Take(&got, tk.ID).Error; err != nil {

@@ -7,36 +7,48 @@ import (
 	"time"
 )
 
+// TicketSource says how a ticket reached the district.
+type TicketSource string
+
 // Ticket sources.
 const (
-	SourceCity     = "市级直派"
-	SourceDistrict = "区级转派"
-	SourceOther    = "其他"
+	SourceCity     TicketSource = "市级直派"
+	SourceDistrict TicketSource = "区级转派"
+	SourceOther    TicketSource = "其他"
 )
 
-// Ticket statuses, normalised from the many words of the platforms.
+// TicketStatus is where a ticket stands, normalised from the many words of the platforms.
+type TicketStatus string
+
+// Ticket statuses.
 const (
-	StatusPending    = "待签收"
-	StatusInProgress = "办理中"
-	StatusResolved   = "已办结"
-	StatusReturned   = "已退办"
+	TicketPending    TicketStatus = "待签收"
+	TicketInProgress TicketStatus = "办理中"
+	TicketResolved   TicketStatus = "已办结"
+	TicketReturned   TicketStatus = "已退办"
 )
 
-// OpenStatuses are the statuses of a ticket still being worked.
-var OpenStatuses = []string{StatusPending, StatusInProgress}
+// OpenTicketStatuses are the statuses of a ticket still being worked.
+var OpenTicketStatuses = []TicketStatus{TicketPending, TicketInProgress}
 
-// Satisfaction values of a return visit (回访).
+// Satisfaction is the answer of a return visit (回访); "" until the platform reports one.
+type Satisfaction string
+
+// Satisfaction values.
 const (
-	Satisfied      = "满意"
-	BasicSatisfied = "基本满意"
-	Unsatisfied    = "不满意"
+	Satisfied      Satisfaction = "满意"
+	BasicSatisfied Satisfaction = "基本满意"
+	Unsatisfied    Satisfaction = "不满意"
 )
 
-// Deadline sources: where a ticket's deadline came from.
+// DeadlineSource says where a ticket's deadline came from; "" while it has none.
+type DeadlineSource string
+
+// Deadline sources.
 const (
-	DeadlinePlatform  = "platform"  // given by the hotline platform (承诺时间/办理时限)
-	DeadlineRule      = "rule"      // received time + the category's limit
-	DeadlineExtension = "extension" // moved by an approved extension (延期)
+	DeadlinePlatform  DeadlineSource = "platform"  // given by the hotline platform (承诺时间/办理时限)
+	DeadlineRule      DeadlineSource = "rule"      // received time + the category's limit
+	DeadlineExtension DeadlineSource = "extension" // moved by an approved extension (延期)
 )
 
 // Ticket is one citizen demand from the 12345 hotline platform, keyed by its
@@ -50,26 +62,26 @@ const (
 // per-department counts of open tickets, and idx_tickets_visits,
 // which leads with the visit and covers the 三率 GROUP BY and the visit sets.
 type Ticket struct {
-	ID               uint        `gorm:"primaryKey" json:"-"`
-	Number           string      `gorm:"size:64;not null;uniqueIndex" json:"number"`
-	Source           string      `gorm:"size:16" json:"source,omitempty"`
-	Category         string      `gorm:"size:32" json:"category,omitempty"`
-	Title            string      `gorm:"size:255" json:"title,omitempty"`
-	Content          string      `gorm:"type:text" json:"content,omitempty"`
-	Address          string      `gorm:"size:255" json:"address,omitempty"`
-	DepartmentID     *uint       `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4;index:idx_tickets_open,priority:3" json:"-"`
-	Department       *Department `json:"-"`
-	GridDepartmentID *uint       `gorm:"index" json:"-"`
-	GridDepartment   *Department `json:"-"`
-	ReceivedAt       time.Time   `gorm:"not null;index;index:idx_tickets_dept_received,priority:2" json:"received_at"`
-	Deadline         *time.Time  `gorm:"index:idx_tickets_open,priority:2" json:"deadline,omitempty"`
-	DeadlineSource   string      `gorm:"size:16" json:"deadline_source,omitempty"`
-	SignedAt         *time.Time  `json:"signed_at,omitempty"`
-	ResolvedAt       *time.Time  `gorm:"index" json:"resolved_at,omitempty"`
-	Status           string      `gorm:"size:16;not null;index:idx_tickets_open,priority:1" json:"status"`
-	Contacted        *bool       `gorm:"index:idx_tickets_visits,priority:5" json:"contacted,omitempty"`
-	Resolved         *bool       `gorm:"index:idx_tickets_visits,priority:6" json:"resolved,omitempty"`
-	Satisfaction     string      `gorm:"size:8;index:idx_tickets_visits,priority:7" json:"satisfaction,omitempty"`
+	ID               uint           `gorm:"primaryKey" json:"-"`
+	Number           string         `gorm:"size:64;not null;uniqueIndex" json:"number"`
+	Source           TicketSource   `gorm:"size:16" json:"source,omitempty"`
+	Category         string         `gorm:"size:32" json:"category,omitempty"`
+	Title            string         `gorm:"size:255" json:"title,omitempty"`
+	Content          string         `gorm:"type:text" json:"content,omitempty"`
+	Address          string         `gorm:"size:255" json:"address,omitempty"`
+	DepartmentID     *uint          `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4;index:idx_tickets_open,priority:3" json:"-"`
+	Department       *Department    `json:"-"`
+	GridDepartmentID *uint          `gorm:"index" json:"-"`
+	GridDepartment   *Department    `json:"-"`
+	ReceivedAt       time.Time      `gorm:"not null;index;index:idx_tickets_dept_received,priority:2" json:"received_at"`
+	Deadline         *time.Time     `gorm:"index:idx_tickets_open,priority:2" json:"deadline,omitempty"`
+	DeadlineSource   DeadlineSource `gorm:"size:16" json:"deadline_source,omitempty"`
+	SignedAt         *time.Time     `json:"signed_at,omitempty"`
+	ResolvedAt       *time.Time     `gorm:"index" json:"resolved_at,omitempty"`
+	Status           TicketStatus   `gorm:"size:16;not null;index:idx_tickets_open,priority:1" json:"status"`
+	Contacted        *bool          `gorm:"index:idx_tickets_visits,priority:5" json:"contacted,omitempty"`
+	Resolved         *bool          `gorm:"index:idx_tickets_visits,priority:6" json:"resolved,omitempty"`
+	Satisfaction     Satisfaction   `gorm:"size:8;index:idx_tickets_visits,priority:7" json:"satisfaction,omitempty"`
 	// VisitedAt is the return visit (回访) that gave Satisfaction; it places the
 	// ticket in an assessment period.
 	VisitedAt   *time.Time `gorm:"index:idx_tickets_visits,priority:1" json:"visited_at,omitempty"`
@@ -86,45 +98,55 @@ type Ticket struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Open reports whether the ticket is still being worked: its status is one of OpenStatuses.
+// Open reports whether the ticket is still being worked: its status is one of OpenTicketStatuses.
 func (t *Ticket) Open() bool {
-	return slices.Contains(OpenStatuses, t.Status)
+	return slices.Contains(OpenTicketStatuses, t.Status)
 }
 
-// Ticket event kinds: what a TicketEvent records.
+// TicketChange is what a TicketEvent records: which change of a ticket.
+type TicketChange string
+
+// Ticket changes. The 退办 chain adds its own (EventReturnRequested …).
 const (
-	EventCreated      = "created"      // first seen; To is the status
-	EventStatus       = "status"       // status changed
-	EventDeadline     = "deadline"     // deadline changed by the platform or the rules
-	EventDepartment   = "department"   // responsible department changed; From and To are names
-	EventSatisfaction = "satisfaction" // return-visit result changed
-	EventReopen       = "reopen"       // reopen count went up; From and To are the counts
-	EventExtension    = "extension"    // deadline moved by an extension (延期), with its reason
+	EventCreated      TicketChange = "created"      // first seen; To is the status
+	EventStatus       TicketChange = "status"       // status changed
+	EventDeadline     TicketChange = "deadline"     // deadline changed by the platform or the rules
+	EventDepartment   TicketChange = "department"   // responsible department changed; From and To are names
+	EventSatisfaction TicketChange = "satisfaction" // return-visit result changed
+	EventReopen       TicketChange = "reopen"       // reopen count went up; From and To are the counts
+	EventExtension    TicketChange = "extension"    // deadline moved by an extension (延期), with its reason
 )
 
 // EventTimeLayout is how times are written in TicketEvent.From and To.
 const EventTimeLayout = "2006-01-02 15:04"
 
-// TicketEvent records one change of a ticket: what changed, from what to what,
-// who did it and when. Imports, the API, chat commands and jobs all write them.
+// TicketEvent records one change of a ticket: what changed (Change), from
+// what to what, who did it and when. Imports, the API, chat commands and jobs
+// all write them.
 type TicketEvent struct {
-	ID       uint      `gorm:"primaryKey" json:"-"`
-	TicketID uint      `gorm:"not null;index:idx_ticket_events_ticket_at,priority:1" json:"-"`
-	Kind     string    `gorm:"size:32;not null" json:"kind"`
-	From     string    `gorm:"size:255" json:"from,omitempty"`
-	To       string    `gorm:"size:255" json:"to,omitempty"`
-	Reason   string    `gorm:"type:text" json:"reason,omitempty"`
-	Actor    string    `gorm:"size:64" json:"actor,omitempty"`
-	At       time.Time `gorm:"not null;index:idx_ticket_events_ticket_at,priority:2" json:"at"`
+	ID       uint         `gorm:"primaryKey" json:"-"`
+	TicketID uint         `gorm:"not null;index:idx_ticket_events_ticket_at,priority:1" json:"-"`
+	Change   TicketChange `gorm:"column:kind;size:32;not null" json:"kind"`
+	From     string       `gorm:"size:255" json:"from,omitempty"`
+	To       string       `gorm:"size:255" json:"to,omitempty"`
+	Reason   string       `gorm:"type:text" json:"reason,omitempty"`
+	Actor    string       `gorm:"size:64" json:"actor,omitempty"`
+	At       time.Time    `gorm:"not null;index:idx_ticket_events_ticket_at,priority:2" json:"at"`
 }
+
+// ReturnState is where a request to return a ticket (退办) stands.
+type ReturnState string
 
 // Return request states of the 退办 chain.
 const (
-	ReturnPendingHead   = "待部门审核"
-	ReturnPendingLeader = "待领导批准"
-	ReturnApproved      = "已批准"
-	ReturnRejected      = "已驳回"
+	ReturnPendingHead   ReturnState = "待部门审核"
+	ReturnPendingLeader ReturnState = "待领导批准"
+	ReturnApproved      ReturnState = "已批准"
+	ReturnRejected      ReturnState = "已驳回"
 )
+
+// PendingReturnStates are the states of a request still being decided.
+var PendingReturnStates = []ReturnState{ReturnPendingHead, ReturnPendingLeader}
 
 // ReturnRequest is a handler's request to return (退办) a ticket: the department
 // head reviews it, then a leader approves it; only then is the ticket returned.
@@ -134,12 +156,12 @@ type ReturnRequest struct {
 	Ticket   *Ticket `gorm:"constraint:OnDelete:CASCADE"`
 	// DepartmentID is the applicant's department (the ticket's, or its grid's
 	// under 双派单): its head reviews the request.
-	DepartmentID uint      `gorm:"not null;default:0;index"`
-	RequestedBy  string    `gorm:"size:64;not null"`
-	Reason       string    `gorm:"type:text"`
-	RequestedAt  time.Time `gorm:"not null"`
-	State        string    `gorm:"size:16;not null;index"`
-	HeadBy       string    `gorm:"size:64"`
+	DepartmentID uint        `gorm:"not null;default:0;index"`
+	RequestedBy  string      `gorm:"size:64;not null"`
+	Reason       string      `gorm:"type:text"`
+	RequestedAt  time.Time   `gorm:"not null"`
+	State        ReturnState `gorm:"size:16;not null;index"`
+	HeadBy       string      `gorm:"size:64"`
 	HeadAt       *time.Time
 	HeadNote     string `gorm:"type:text"`
 	LeaderBy     string `gorm:"size:64"`

@@ -339,7 +339,7 @@ func (s *Store) ticketEvents(ctx context.Context, creates []*Ticket, changed []T
 	}
 	events := make([]TicketEvent, 0, len(creates)+2*len(changed))
 	for _, t := range creates {
-		events = append(events, TicketEvent{TicketID: t.ID, Kind: EventCreated, To: t.Status, Actor: actor, At: now})
+		events = append(events, TicketEvent{TicketID: t.ID, Change: EventCreated, To: string(t.Status), Actor: actor, At: now})
 	}
 	for _, w := range changed {
 		events = append(events, changeEvents(w.Old, w.New, names, actor, now)...)
@@ -350,11 +350,11 @@ func (s *Store) ticketEvents(ctx context.Context, creates []*Ticket, changed []T
 // changeEvents lists the events of one update.
 func changeEvents(old, n *Ticket, names map[uint]string, actor string, at time.Time) []TicketEvent {
 	var out []TicketEvent
-	add := func(kind, from, to, reason string) {
-		out = append(out, TicketEvent{TicketID: n.ID, Kind: kind, From: from, To: to, Reason: reason, Actor: actor, At: at})
+	add := func(change TicketChange, from, to, reason string) {
+		out = append(out, TicketEvent{TicketID: n.ID, Change: change, From: from, To: to, Reason: reason, Actor: actor, At: at})
 	}
 	if old.Status != n.Status {
-		add(EventStatus, old.Status, n.Status, "")
+		add(EventStatus, string(old.Status), string(n.Status), "")
 	}
 	if !equalTime(old.Deadline, n.Deadline) {
 		add(EventDeadline, eventTime(old.Deadline, at.Location()), eventTime(n.Deadline, at.Location()), deadlineReason(n.DeadlineSource))
@@ -363,7 +363,7 @@ func changeEvents(old, n *Ticket, names map[uint]string, actor string, at time.T
 		add(EventDepartment, idName(old.DepartmentID, names), idName(n.DepartmentID, names), "")
 	}
 	if old.Satisfaction != n.Satisfaction {
-		add(EventSatisfaction, old.Satisfaction, n.Satisfaction, "")
+		add(EventSatisfaction, string(old.Satisfaction), string(n.Satisfaction), "")
 	}
 	if n.ReopenCount > old.ReopenCount {
 		add(EventReopen, strconv.Itoa(old.ReopenCount), strconv.Itoa(n.ReopenCount), "")
@@ -371,7 +371,7 @@ func changeEvents(old, n *Ticket, names map[uint]string, actor string, at time.T
 	return out
 }
 
-func deadlineReason(source string) string {
+func deadlineReason(source DeadlineSource) string {
 	switch source {
 	case DeadlinePlatform:
 		return "平台办理时限"
@@ -463,7 +463,7 @@ func (s *Store) ExtendTicket(ctx context.Context, number string, to time.Time, r
 			return Errorf(EINVALID, "延期后的期限须晚于原期限 %s", eventTime(out.Deadline, tx.loc))
 		}
 		now := tx.Now()
-		ev := TicketEvent{TicketID: out.ID, Kind: EventExtension, From: eventTime(out.Deadline, tx.loc),
+		ev := TicketEvent{TicketID: out.ID, Change: EventExtension, From: eventTime(out.Deadline, tx.loc),
 			To: eventTime(&to, tx.loc), Reason: reason, Actor: actor, At: now}
 		to := to.In(tx.loc)
 		out.Deadline, out.DeadlineSource, out.UpdatedAt = &to, DeadlineExtension, now
@@ -482,7 +482,7 @@ func (s *Store) ExtendTicket(ctx context.Context, number string, to time.Time, r
 // TicketSet names a set of tickets the reports and alerts use.
 type TicketSet string
 
-// The named sets. "Open" means 待签收 or 办理中 (OpenStatuses). Each set says
+// The named sets. "Open" means 待签收 or 办理中 (OpenTicketStatuses). Each set says
 // which time places a ticket in a TicketQuery's Period.
 const (
 	// SetOverdue: open, deadline passed (before Now). Period bounds the deadline.
@@ -528,7 +528,7 @@ func (s *Store) scope(ctx context.Context, q TicketQuery) (*gorm.DB, string, err
 		if q.Now.IsZero() {
 			return nil, "", fmt.Errorf("models: ticket set %s needs Now", q.Set)
 		}
-		db = db.Where("status IN ?", OpenStatuses)
+		db = db.Where("status IN ?", OpenTicketStatuses)
 		if q.Set == SetOverdue {
 			db = db.Where("deadline < ?", q.Now)
 			bound("deadline")
@@ -640,13 +640,13 @@ type ScoreBoard struct {
 // their kind, equal scores sharing a rank. Departments and streets are
 // assessed against their own kind.
 func (board *ScoreBoard) ByKind() [][]DepartmentScore {
-	order := []string{KindDepartment, KindStreet, KindCommunity}
-	lists := map[string][]DepartmentScore{}
+	order := []Tier{TierDepartment, TierStreet, TierCommunity}
+	lists := map[Tier][]DepartmentScore{}
 	for _, s := range board.Departments {
 		if s.Rates.Empty() {
 			continue
 		}
-		k := s.Department.Kind
+		k := s.Department.Tier
 		if !slices.Contains(order, k) {
 			order = append(order, k)
 		}
@@ -858,8 +858,8 @@ GROUP BY department_id`
 	}
 	err := s.db.WithContext(ctx).Raw(sql,
 		p.Start, p.End,
-		p.Start, p.End, StatusResolved,
-		now, now, now.Add(dueWithin), OpenStatuses,
+		p.Start, p.End, TicketResolved,
+		now, now, now.Add(dueWithin), OpenTicketStatuses,
 		p.Start, p.End,
 		p.Start, p.End, Unsatisfied, false,
 	).Scan(&rows).Error

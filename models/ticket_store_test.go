@@ -113,7 +113,7 @@ func TestSaveTicketsEventsAndIdempotence(t *testing.T) {
 		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
 		mk := func(number string) *models.Ticket {
 			return &models.Ticket{Number: number, Category: "投诉", DepartmentID: &zjj.ID, ReceivedAt: sh(11, 18, 9, 30),
-				Deadline: ptr(sh(11, 25, 9, 30)), DeadlineSource: models.DeadlineRule, Status: models.StatusInProgress}
+				Deadline: ptr(sh(11, 25, 9, 30)), DeadlineSource: models.DeadlineRule, Status: models.TicketInProgress}
 		}
 		res, err := s.SaveTickets(ctx, []models.TicketWrite{{New: mk("A1")}, {New: mk("A2")}}, "import")
 		if err != nil || res != (models.SaveResult{Created: 2}) {
@@ -131,7 +131,7 @@ func TestSaveTicketsEventsAndIdempotence(t *testing.T) {
 		// A1 changes in every way that is recorded.
 		now = sh(11, 21, 8, 0)
 		a1 := mk("A1")
-		a1.Status, a1.DepartmentID, a1.Satisfaction, a1.ReopenCount = models.StatusResolved, &cgj.ID, models.Unsatisfied, 1
+		a1.Status, a1.DepartmentID, a1.Satisfaction, a1.ReopenCount = models.TicketResolved, &cgj.ID, models.Unsatisfied, 1
 		a1.Deadline, a1.DeadlineSource = ptr(sh(11, 24, 18, 0)), models.DeadlinePlatform
 		a1.VisitedAt, a1.ReopenedAt = ptr(now), ptr(now)
 		res, err = s.SaveTickets(ctx, []models.TicketWrite{{Old: old["A1"], New: a1}, {Old: old["A2"], New: mk("A2")}}, "api")
@@ -142,13 +142,13 @@ func TestSaveTicketsEventsAndIdempotence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != models.StatusResolved || got.Department == nil || got.Department.Name != "城管局" ||
+		if got.Status != models.TicketResolved || got.Department == nil || got.Department.Name != "城管局" ||
 			!got.Deadline.Equal(sh(11, 24, 18, 0)) || !got.CreatedAt.Equal(sh(11, 20, 10, 0)) || !got.UpdatedAt.Equal(now) {
 			t.Errorf("stored = %+v", got)
 		}
 		var lines []string
 		for _, e := range events {
-			lines = append(lines, fmt.Sprintf("%s %s→%s %s %s %s", e.Kind, e.From, e.To, e.Reason, e.Actor, e.At.In(storetest.Shanghai).Format("01-02 15:04")))
+			lines = append(lines, fmt.Sprintf("%s %s→%s %s %s %s", e.Change, e.From, e.To, e.Reason, e.Actor, e.At.In(storetest.Shanghai).Format("01-02 15:04")))
 		}
 		want := []string{
 			"created →办理中  import 11-20 10:00",
@@ -175,7 +175,7 @@ func TestSaveTicketsManyInBatches(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		var writes []models.TicketWrite
 		for i := range 1234 {
-			writes = append(writes, models.TicketWrite{New: &models.Ticket{Number: fmt.Sprintf("N%05d", i), ReceivedAt: sh(11, 1, 0, 0), Status: models.StatusPending}})
+			writes = append(writes, models.TicketWrite{New: &models.Ticket{Number: fmt.Sprintf("N%05d", i), ReceivedAt: sh(11, 1, 0, 0), Status: models.TicketPending}})
 		}
 		if res, err := s.SaveTickets(ctx, writes, "import"); err != nil || res.Created != 1234 {
 			t.Fatalf("%+v %v", res, err)
@@ -184,14 +184,14 @@ func TestSaveTicketsManyInBatches(t *testing.T) {
 		writes = writes[:0]
 		for _, n := range []string{"N00000", "N01233"} {
 			tk := *old[n]
-			tk.Status = models.StatusInProgress
+			tk.Status = models.TicketInProgress
 			writes = append(writes, models.TicketWrite{Old: old[n], New: &tk})
 		}
 		if res, err := s.SaveTickets(ctx, writes, "import"); err != nil || res.Updated != 2 {
 			t.Fatalf("%+v %v", res, err)
 		}
 		var n, events int64
-		s.DB(ctx).Model(&models.Ticket{}).Where("status = ?", models.StatusInProgress).Count(&n)
+		s.DB(ctx).Model(&models.Ticket{}).Where("status = ?", models.TicketInProgress).Count(&n)
 		s.DB(ctx).Model(&models.TicketEvent{}).Count(&events)
 		if n != 2 || events != 1234+2 {
 			t.Errorf("in progress %d, events %d", n, events)
@@ -213,7 +213,7 @@ func TestSameTicketCoversEveryField(t *testing.T) {
 		changed := base
 		v := reflect.ValueOf(&changed).Elem().Field(i)
 		switch v.Interface().(type) {
-		case string:
+		case string, models.TicketSource, models.TicketStatus, models.Satisfaction, models.DeadlineSource:
 			v.SetString("x")
 		case int:
 			v.SetInt(1)
@@ -240,13 +240,13 @@ func TestExtendTicket(t *testing.T) {
 	now := sh(11, 20, 10, 0)
 	storetest.EachWith(t, storetest.Options{Now: func() time.Time { return now }}, func(t *testing.T, s *models.Store) {
 		mustCreate(t, s, &models.Ticket{Number: "E1", ReceivedAt: sh(11, 18, 9, 0), Deadline: ptr(sh(11, 20, 18, 0)),
-			DeadlineSource: models.DeadlinePlatform, Status: models.StatusInProgress})
-		mustCreate(t, s, &models.Ticket{Number: "E2", ReceivedAt: sh(11, 18, 9, 0), Status: models.StatusResolved})
+			DeadlineSource: models.DeadlinePlatform, Status: models.TicketInProgress})
+		mustCreate(t, s, &models.Ticket{Number: "E2", ReceivedAt: sh(11, 18, 9, 0), Status: models.TicketResolved})
 		for _, tc := range []struct {
 			number string
 			to     time.Time
 			reason string
-			code   string
+			code   models.Code
 			text   string
 		}{
 			{"E1", sh(11, 27, 18, 0), "", models.EINVALID, "请说明延期理由"},
@@ -266,7 +266,7 @@ func TestExtendTicket(t *testing.T) {
 		if len(events) != 1 {
 			t.Fatalf("events = %+v", events)
 		}
-		if e := events[0]; e.Kind != models.EventExtension || e.From != "2026-11-20 18:00" || e.To != "2026-11-27 18:00" ||
+		if e := events[0]; e.Change != models.EventExtension || e.From != "2026-11-20 18:00" || e.To != "2026-11-27 18:00" ||
 			e.Reason != "涉及多部门协调" || e.Actor != "lisi" || !e.At.Equal(now) {
 			t.Errorf("event = %+v", e)
 		}
@@ -278,9 +278,9 @@ func TestScoreBoard(t *testing.T) {
 		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
 		dept(t, s, "jyj", "教育局", 3) // no ticket at all: "—"
 		n := 0
-		add := func(d *models.Department, contacted, resolved bool, satisfaction string, visited time.Time, assessed, excluded bool) {
+		add := func(d *models.Department, contacted, resolved bool, satisfaction models.Satisfaction, visited time.Time, assessed, excluded bool) {
 			n++
-			tk := &models.Ticket{Number: fmt.Sprintf("S%03d", n), ReceivedAt: visited.AddDate(0, 0, -5), Status: models.StatusResolved,
+			tk := &models.Ticket{Number: fmt.Sprintf("S%03d", n), ReceivedAt: visited.AddDate(0, 0, -5), Status: models.TicketResolved,
 				Contacted: &contacted, Resolved: &resolved, Satisfaction: satisfaction, VisitedAt: &visited, Assessed: assessed, Excluded: excluded}
 			if d != nil {
 				tk.DepartmentID = &d.ID
@@ -355,7 +355,7 @@ func TestTicketSets(t *testing.T) {
 	now := sh(11, 20, 10, 0)
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		zjj, cgj := dept(t, s, "zjj", "住建局", 1), dept(t, s, "cgj", "城管局", 2)
-		mk := func(number string, d *models.Department, status string, deadline time.Time, f func(*models.Ticket)) {
+		mk := func(number string, d *models.Department, status models.TicketStatus, deadline time.Time, f func(*models.Ticket)) {
 			tk := &models.Ticket{Number: number, DepartmentID: &d.ID, ReceivedAt: sh(10, 1, 9, 0), Status: status, Deadline: &deadline}
 			if f != nil {
 				f(tk)
@@ -363,23 +363,23 @@ func TestTicketSets(t *testing.T) {
 			mustCreate(t, s, tk)
 		}
 		far := sh(12, 30, 0, 0)
-		mk("A", zjj, models.StatusInProgress, sh(11, 19, 18, 0), nil)      // overdue
-		mk("B", cgj, models.StatusPending, sh(11, 20, 18, 0), nil)         // due soon
-		mk("C", zjj, models.StatusResolved, sh(11, 18, 18, 0), nil)        // resolved: never overdue
-		mk("D", zjj, models.StatusInProgress, sh(11, 25, 18, 0), nil)      // later
-		mk("E", cgj, models.StatusInProgress, sh(10, 30, 18, 0), nil)      // overdue since October
-		mk("K", cgj, models.StatusReturned, sh(11, 1, 18, 0), nil)         // returned: not overdue
-		mk("F", zjj, models.StatusResolved, far, func(tk *models.Ticket) { // 双否
+		mk("A", zjj, models.TicketInProgress, sh(11, 19, 18, 0), nil)      // overdue
+		mk("B", cgj, models.TicketPending, sh(11, 20, 18, 0), nil)         // due soon
+		mk("C", zjj, models.TicketResolved, sh(11, 18, 18, 0), nil)        // resolved: never overdue
+		mk("D", zjj, models.TicketInProgress, sh(11, 25, 18, 0), nil)      // later
+		mk("E", cgj, models.TicketInProgress, sh(10, 30, 18, 0), nil)      // overdue since October
+		mk("K", cgj, models.TicketReturned, sh(11, 1, 18, 0), nil)         // returned: not overdue
+		mk("F", zjj, models.TicketResolved, far, func(tk *models.Ticket) { // 双否
 			tk.Satisfaction, tk.Resolved, tk.VisitedAt = models.Unsatisfied, ptr(false), ptr(sh(11, 19, 9, 0))
 		})
-		mk("G", cgj, models.StatusResolved, far, func(tk *models.Ticket) { // unsatisfied, resolved
+		mk("G", cgj, models.TicketResolved, far, func(tk *models.Ticket) { // unsatisfied, resolved
 			tk.Satisfaction, tk.Resolved, tk.VisitedAt = models.Unsatisfied, ptr(true), ptr(sh(11, 18, 9, 0))
 		})
-		mk("H", zjj, models.StatusResolved, far, func(tk *models.Ticket) { // excluded
+		mk("H", zjj, models.TicketResolved, far, func(tk *models.Ticket) { // excluded
 			tk.Satisfaction, tk.Resolved, tk.VisitedAt, tk.Excluded = models.Unsatisfied, ptr(false), ptr(sh(11, 18, 9, 0)), true
 		})
-		mk("I", zjj, models.StatusInProgress, far, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 1, ptr(sh(11, 17, 9, 0)) })
-		mk("J", cgj, models.StatusInProgress, far, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 2, ptr(sh(11, 9, 9, 0)) })
+		mk("I", zjj, models.TicketInProgress, far, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 1, ptr(sh(11, 17, 9, 0)) })
+		mk("J", cgj, models.TicketInProgress, far, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 2, ptr(sh(11, 9, 9, 0)) })
 
 		week := models.WeekOf(now, storetest.Shanghai)
 		month := models.MonthOf(now, storetest.Shanghai, 1)
@@ -437,7 +437,7 @@ func TestLedger(t *testing.T) {
 		n := 0
 		add := func(d *models.Department, f func(*models.Ticket)) {
 			n++
-			tk := &models.Ticket{Number: fmt.Sprint("L", n), ReceivedAt: sh(11, 10, 9, 0), Status: models.StatusInProgress, Deadline: ptr(sh(11, 30, 18, 0))}
+			tk := &models.Ticket{Number: fmt.Sprint("L", n), ReceivedAt: sh(11, 10, 9, 0), Status: models.TicketInProgress, Deadline: ptr(sh(11, 30, 18, 0))}
 			if d != nil {
 				tk.DepartmentID = &d.ID
 			}
@@ -445,18 +445,18 @@ func TestLedger(t *testing.T) {
 			mustCreate(t, s, tk)
 		}
 		add(zjj, func(tk *models.Ticket) { tk.ReceivedAt, tk.Deadline = sh(11, 20, 9, 0), ptr(sh(11, 21, 9, 0)) })     // received today, due soon
-		add(zjj, func(tk *models.Ticket) { tk.Status, tk.ResolvedAt = models.StatusResolved, ptr(sh(11, 20, 10, 0)) }) // resolved today
+		add(zjj, func(tk *models.Ticket) { tk.Status, tk.ResolvedAt = models.TicketResolved, ptr(sh(11, 20, 10, 0)) }) // resolved today
 		add(zjj, func(tk *models.Ticket) { tk.Deadline = ptr(sh(11, 20, 12, 0)) })                                     // overdue
 		add(zjj, func(tk *models.Ticket) { tk.ReopenCount, tk.ReopenedAt = 1, ptr(sh(11, 20, 8, 0)) })                 // reopened today
 		add(zjj, func(tk *models.Ticket) {                                                                             // unsatisfied today
-			tk.Status, tk.Satisfaction, tk.VisitedAt = models.StatusResolved, models.Unsatisfied, ptr(sh(11, 20, 11, 0))
+			tk.Status, tk.Satisfaction, tk.VisitedAt = models.TicketResolved, models.Unsatisfied, ptr(sh(11, 20, 11, 0))
 		})
 		add(zjj, func(tk *models.Ticket) { // excluded: not counted
-			tk.Status, tk.Satisfaction, tk.VisitedAt, tk.Excluded = models.StatusResolved, models.Unsatisfied, ptr(sh(11, 20, 11, 0)), true
+			tk.Status, tk.Satisfaction, tk.VisitedAt, tk.Excluded = models.TicketResolved, models.Unsatisfied, ptr(sh(11, 20, 11, 0)), true
 		})
-		add(zjj, func(tk *models.Ticket) { tk.Status, tk.ResolvedAt = models.StatusResolved, ptr(sh(11, 19, 10, 0)) }) // yesterday
-		add(cgj, func(tk *models.Ticket) { tk.ReceivedAt, tk.Status = sh(11, 20, 8, 0), models.StatusReturned })
-		add(nil, func(tk *models.Ticket) { tk.Status, tk.Deadline = models.StatusPending, nil })
+		add(zjj, func(tk *models.Ticket) { tk.Status, tk.ResolvedAt = models.TicketResolved, ptr(sh(11, 19, 10, 0)) }) // yesterday
+		add(cgj, func(tk *models.Ticket) { tk.ReceivedAt, tk.Status = sh(11, 20, 8, 0), models.TicketReturned })
+		add(nil, func(tk *models.Ticket) { tk.Status, tk.Deadline = models.TicketPending, nil })
 
 		l, err := s.Ledger(ctx, models.DayOf(now, storetest.Shanghai), now, 24*time.Hour)
 		if err != nil {
@@ -635,7 +635,7 @@ func TestScoreCountsOfALongPeriodAddUp(t *testing.T) {
 				}
 				visited := time.Date(2026, m, day, 10, 0, 0, 0, storetest.Shanghai)
 				mustCreate(t, s, &models.Ticket{
-					Number: fmt.Sprintf("Y%04d", n), Status: models.StatusResolved, DepartmentID: &d.ID,
+					Number: fmt.Sprintf("Y%04d", n), Status: models.TicketResolved, DepartmentID: &d.ID,
 					ReceivedAt: visited.AddDate(0, 0, -3), VisitedAt: &visited, Assessed: true,
 					Contacted: ptr(true), Resolved: ptr(day == 1), Satisfaction: models.Satisfied,
 				})

@@ -30,20 +30,41 @@ type DailyReport struct {
 	UpdatedAt      time.Time
 }
 
+// DispatchStatus is where a dispatch as a whole stands.
+type DispatchStatus string
+
 // Dispatch statuses.
 const (
-	DispatchOpen      = "办理中"
-	DispatchClosed    = "已办结"
-	DispatchCancelled = "已撤销"
+	DispatchOpen      DispatchStatus = "办理中"
+	DispatchClosed    DispatchStatus = "已办结"
+	DispatchCancelled DispatchStatus = "已撤销"
 )
+
+// TargetStatus is where one addressee of a dispatch (a DispatchTarget) stands.
+type TargetStatus string
 
 // Dispatch target statuses, in the order a target moves through them.
 const (
-	TargetPending  = "待签收"
-	TargetSigned   = "已签收"
-	TargetFeedback = "已反馈"
-	TargetDone     = "已办结"
-	TargetReturned = "已退回"
+	TargetPending  TargetStatus = "待签收"
+	TargetSigned   TargetStatus = "已签收"
+	TargetFeedback TargetStatus = "已反馈"
+	TargetDone     TargetStatus = "已办结"
+	TargetReturned TargetStatus = "已退回"
+)
+
+// StepKind is one kind of step of a dispatch: issuing it, a target's
+// answer, or the issuer's decision.
+type StepKind string
+
+// Dispatch steps, as DispatchEvent.Step records them.
+const (
+	StepIssue    StepKind = "issue"    // 下达, by the issuer
+	StepSign     StepKind = "sign"     // 签收, by a target
+	StepFeedback StepKind = "feedback" // 反馈, by a target
+	StepDone     StepKind = "done"     // 办结, by a target
+	StepConfirm  StepKind = "confirm"  // 确认: the issuer closes the dispatch
+	StepReturn   StepKind = "return"   // 退回: the issuer sends finished targets back to work
+	StepCancel   StepKind = "cancel"   // 撤销, by the issuer
 )
 
 // Dispatch is a leader's point-to-point instruction (点对点调度): what is to be
@@ -55,8 +76,8 @@ type Dispatch struct {
 	Instruction   string  `gorm:"type:text;not null"`
 	Raw           string  `gorm:"type:text"`
 	TicketNumbers StringList
-	Deadline      *time.Time `gorm:"index"`
-	Status        string     `gorm:"size:16;not null;index"`
+	Deadline      *time.Time     `gorm:"index"`
+	Status        DispatchStatus `gorm:"size:16;not null;index"`
 	// Route and ChatID say where it was issued, so replies go back there.
 	Route  string `gorm:"size:16"`
 	ChatID string `gorm:"size:128"`
@@ -76,13 +97,13 @@ func (d *Dispatch) Code() string { return fmt.Sprintf("D%d", d.ID) }
 // DispatchTarget is one addressee of a dispatch: a department (answered by its
 // head) or a member, with its progress.
 type DispatchTarget struct {
-	ID           uint        `gorm:"primaryKey"`
-	DispatchID   uint        `gorm:"not null;index"`
-	DepartmentID *uint       `gorm:"index"`
-	Department   *Department `gorm:"constraint:OnDelete:RESTRICT"`
-	MemberID     *uint       `gorm:"index"`
-	Member       *Member     `gorm:"constraint:OnDelete:RESTRICT"`
-	Status       string      `gorm:"size:16;not null"`
+	ID           uint         `gorm:"primaryKey"`
+	DispatchID   uint         `gorm:"not null;index"`
+	DepartmentID *uint        `gorm:"index"`
+	Department   *Department  `gorm:"constraint:OnDelete:RESTRICT"`
+	MemberID     *uint        `gorm:"index"`
+	Member       *Member      `gorm:"constraint:OnDelete:RESTRICT"`
+	Status       TargetStatus `gorm:"size:16;not null"`
 	SignedAt     *time.Time
 	SignedBy     string `gorm:"size:64"`
 	FeedbackAt   *time.Time
@@ -91,12 +112,13 @@ type DispatchTarget struct {
 	Result       string `gorm:"type:text"`
 }
 
-// DispatchEvent records one step of a dispatch: who did what, when, with what words.
+// DispatchEvent records one step of a dispatch: who took which Step, when,
+// with what words.
 type DispatchEvent struct {
 	ID         uint      `gorm:"primaryKey"`
 	DispatchID uint      `gorm:"not null;index"`
 	TargetID   *uint     `gorm:"index"`
-	Kind       string    `gorm:"size:32;not null"`
+	Step       StepKind  `gorm:"column:kind;size:32;not null"`
 	Actor      string    `gorm:"size:64"`
 	Text       string    `gorm:"type:text"`
 	At         time.Time `gorm:"not null"`

@@ -127,7 +127,7 @@ var roleWords = map[string]models.Role{
 var (
 	useridPattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
 	mobilePattern = regexp.MustCompile(`^1\d{10}$`)
-	kinds         = []string{models.KindDepartment, models.KindStreet, models.KindCommunity}
+	kinds         = []models.Tier{models.TierDepartment, models.TierStreet, models.TierCommunity}
 )
 
 // Apply writes a parsed org file into the store: departments first (parents
@@ -174,7 +174,7 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 				parentID = &p.ID
 			}
 			dep := models.Department{
-				Code: d.Code, Name: d.Name, Aliases: d.Aliases, Kind: d.Kind, ParentID: parentID,
+				Code: d.Code, Name: d.Name, Aliases: d.Aliases, Tier: models.Tier(d.Kind), ParentID: parentID,
 				Domain: d.Domain, ReportRequired: d.ReportRequired, Sort: d.Sort,
 			}
 			ch, err := s.UpsertDepartment(ctx, &dep)
@@ -220,7 +220,7 @@ func validDepartments(rows []Row[Department], byName map[string]*models.Departme
 		d.Code, d.Name, d.Parent = strings.TrimSpace(d.Code), strings.TrimSpace(d.Name), strings.TrimSpace(d.Parent)
 		d.Aliases = cleanList(d.Aliases)
 		if d.Kind = strings.TrimSpace(d.Kind); d.Kind == "" {
-			d.Kind = models.KindDepartment
+			d.Kind = string(models.TierDepartment)
 		}
 		var reason string
 		switch {
@@ -230,7 +230,7 @@ func validDepartments(rows []Row[Department], byName map[string]*models.Departme
 			reason = "缺少部门名称"
 		case codes[d.Code] > 0:
 			reason = fmt.Sprintf("部门编码 %s 与第 %d 行重复", d.Code, codes[d.Code])
-		case !slices.Contains(kinds, d.Kind):
+		case !slices.Contains(kinds, models.Tier(d.Kind)):
 			reason = fmt.Sprintf("类型 %q 无效，应为 部门、镇街 或 社区", d.Kind)
 		case d.Parent == d.Code:
 			reason = "上级部门不能是本部门"

@@ -76,11 +76,11 @@ func loadBench(b *testing.B, s *models.Store) {
 		d := models.Department{ID: uint(i), Code: fmt.Sprintf("d%03d", i), Sort: i}
 		switch {
 		case i <= 40:
-			d.Name, d.Kind, d.ReportRequired = fmt.Sprintf("区第%d局", i), models.KindDepartment, true
+			d.Name, d.Tier, d.ReportRequired = fmt.Sprintf("区第%d局", i), models.TierDepartment, true
 		case i <= 60:
-			d.Name, d.Kind, d.ReportRequired = fmt.Sprintf("第%d街道", i-40), models.KindStreet, true
+			d.Name, d.Tier, d.ReportRequired = fmt.Sprintf("第%d街道", i-40), models.TierStreet, true
 		default:
-			d.Name, d.Kind = fmt.Sprintf("第%d社区", i-60), models.KindCommunity
+			d.Name, d.Tier = fmt.Sprintf("第%d社区", i-60), models.TierCommunity
 		}
 		if err := db.Create(&d).Error; err != nil {
 			b.Fatal(err)
@@ -130,6 +130,6 @@ FROM (SELECT seq, 1 + seq MOD ? AS dept, received,
 		b.Fatal(err)
 	}
 	var open int64
-	db.Model(&models.Ticket{}).Where("status IN ?", models.OpenStatuses).Count(&open)
+	db.Model(&models.Ticket{}).Where("status IN ?", models.OpenTicketStatuses).Count(&open)
 	b.Logf("%d open tickets", open)
 }

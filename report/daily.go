@@ -50,7 +50,7 @@ func (u *Unit) Missing() bool { return u.Department.ReportRequired && u.Report =
 // RankGroup is the top and bottom of one kind of department (区级部门, 镇街, …)
 // by 综合评分; departments without a valid ticket are not ranked.
 type RankGroup struct {
-	Kind        string
+	Tier        models.Tier
 	Top, Bottom []models.DepartmentScore
 	// Ranked is how many departments of the kind have a score.
 	Ranked int
@@ -241,10 +241,10 @@ func rankLines(g RankGroup, top, bottom string) []msg.Line {
 		}
 		return msg.Text("：" + strings.Join(parts, "、"))
 	}
-	kind := msg.Text(models.KindHeading(g.Kind) + " ")
-	out := []msg.Line{msg.L(kind, msg.Good(top+itoa(len(g.Top))), names(g.Top))}
+	tier := msg.Text(g.Tier.Heading() + " ")
+	out := []msg.Line{msg.L(tier, msg.Good(top+itoa(len(g.Top))), names(g.Top))}
 	if len(g.Bottom) > 0 {
-		out = append(out, msg.L(kind, msg.Bad(bottom+itoa(len(g.Bottom))), names(g.Bottom)))
+		out = append(out, msg.L(tier, msg.Bad(bottom+itoa(len(g.Bottom))), names(g.Bottom)))
 	}
 	return out
 }
@@ -255,14 +255,14 @@ func rankLines(g RankGroup, top, bottom string) []msg.Line {
 func rankGroups(board *models.ScoreBoard, n int) []RankGroup {
 	var out []RankGroup
 	for _, list := range board.ByKind() {
-		k := list[0].Department.Kind
+		k := list[0].Department.Tier
 		top := list[:min(n, (len(list)+1)/2)]
 		rest := list[len(top):]
 		bottom := make([]models.DepartmentScore, 0, n)
 		for i := len(rest) - 1; i >= 0 && len(bottom) < n; i-- {
 			bottom = append(bottom, rest[i])
 		}
-		out = append(out, RankGroup{Kind: k, Top: top, Bottom: bottom, Ranked: len(list)})
+		out = append(out, RankGroup{Tier: k, Top: top, Bottom: bottom, Ranked: len(list)})
 	}
 	return out
 }

@@ -151,7 +151,7 @@ func TestNightlyGolden(t *testing.T) {
 		})
 		// A ticket that became overdue today.
 		create(t, s, &models.Ticket{Number: "2026111900013", Title: "井盖缺失", DepartmentID: &f.cgj.ID,
-			ReceivedAt: at("2026-11-19 09:00"), Deadline: ptr(at("2026-11-20 09:00")), Status: models.StatusInProgress})
+			ReceivedAt: at("2026-11-19 09:00"), Deadline: ptr(at("2026-11-20 09:00")), Status: models.TicketInProgress})
 		n, err := f.builder.Nightly(ctx, at("2026-11-20 23:00"), at("2026-11-20 23:00"))
 		if err != nil {
 			t.Fatal(err)

@@ -20,13 +20,13 @@ func bigDaily(n, required, reported int) *report.Daily {
 		RankTop:  3,
 	}
 	for i := 0; i < n; i++ {
-		dep := models.Department{ID: uint(i + 1), Name: fmt.Sprintf("第%d社区居委会", i+1), Kind: models.KindCommunity, Sort: i}
+		dep := models.Department{ID: uint(i + 1), Name: fmt.Sprintf("第%d社区居委会", i+1), Tier: models.TierCommunity, Sort: i}
 		u := report.Unit{
 			Figures: models.LedgerRow{Received: 12, Resolved: 9, InProgress: 130, Overdue: i % 3, DueSoon: 4},
 			Rates:   models.ScoreCounts{Valid: 40, Contacted: 39, Resolved: 35, Satisfied: 30, BasicSatisfied: 5}.Rates(models.Weights{Response: 0.1, Resolution: 0.5, Satisfaction: 0.4, BasicSatisfied: 0.9}),
 		}
 		if i < required {
-			dep.Kind, dep.ReportRequired = models.KindDepartment, true
+			dep.Tier, dep.ReportRequired = models.TierDepartment, true
 			dep.Name = fmt.Sprintf("区第%d局", i+1)
 			if i < reported {
 				u.Report = &models.DailyReport{ID: uint(i + 1), Text: strings.Repeat("今日办结工单若干件，", 5)}

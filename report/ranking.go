@@ -115,7 +115,7 @@ func redBlack(title, subtitle string, groups []RankGroup) []msg.Section {
 	sections := []msg.Section{head}
 	for _, g := range groups {
 		lines := []msg.Line{
-			msg.L(msg.Strong(models.KindHeading(g.Kind)), msg.Text("（"+itoa(g.Ranked)+"个单位参与排名）")),
+			msg.L(msg.Strong(g.Tier.Heading()), msg.Text("（"+itoa(g.Ranked)+"个单位参与排名）")),
 			msg.L(msg.Good("红榜")),
 		}
 		for _, s := range g.Top {
@@ -167,7 +167,7 @@ func (m *Monthly) Message() msg.Message {
 	all[0].Lines = append(all[0].Lines, text("全区评分"+d.ScoreText()+"｜响应"+d.Percent(d.Response)+" 解决"+d.Percent(d.Resolution)+
 		" 满意"+d.Percent(d.Satisfaction)+"（有效回访"+itoa(d.Valid)+"件）"))
 	for _, list := range m.Board.ByKind() {
-		lines := []msg.Line{msg.L(msg.Strong(models.KindHeading(list[0].Department.Kind) + "排名"))}
+		lines := []msg.Line{msg.L(msg.Strong(list[0].Department.Tier.Heading() + "排名"))}
 		for _, s := range list {
 			lines = append(lines, text(scoreLine(s)))
 		}

@@ -49,12 +49,12 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 	cfg := config.Default()
 	cal := calendar.New(cfg.Location(), nil)
 	f := &fixture{store: s, builder: report.New(s, cfg.Domain(), cal), cal: cal}
-	f.zjj = models.Department{Code: "zjj", Name: "住建局", Kind: models.KindDepartment, ReportRequired: true, Sort: 10}
-	f.cgj = models.Department{Code: "cgj", Name: "城管局", Kind: models.KindDepartment, ReportRequired: true, Sort: 20}
-	f.jyj = models.Department{Code: "jyj", Name: "教育局", Kind: models.KindDepartment, ReportRequired: true, Sort: 30}
-	f.wsj = models.Department{Code: "wsj", Name: "卫健委", Kind: models.KindDepartment, Sort: 40}
-	f.hhjd = models.Department{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet, ReportRequired: true, Sort: 50}
-	f.hbsq = models.Department{Code: "hbsq", Name: "海滨社区", Kind: models.KindCommunity, Sort: 60}
+	f.zjj = models.Department{Code: "zjj", Name: "住建局", Tier: models.TierDepartment, ReportRequired: true, Sort: 10}
+	f.cgj = models.Department{Code: "cgj", Name: "城管局", Tier: models.TierDepartment, ReportRequired: true, Sort: 20}
+	f.jyj = models.Department{Code: "jyj", Name: "教育局", Tier: models.TierDepartment, ReportRequired: true, Sort: 30}
+	f.wsj = models.Department{Code: "wsj", Name: "卫健委", Tier: models.TierDepartment, Sort: 40}
+	f.hhjd = models.Department{Code: "hhjd", Name: "环海街道", Tier: models.TierStreet, ReportRequired: true, Sort: 50}
+	f.hbsq = models.Department{Code: "hbsq", Name: "海滨社区", Tier: models.TierCommunity, Sort: 60}
 	for _, d := range []*models.Department{&f.zjj, &f.cgj, &f.jyj, &f.wsj, &f.hhjd, &f.hbsq} {
 		create(t, s, d)
 	}
@@ -75,29 +75,29 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 		dept                    *models.Department
 		received                string
 		deadline                string
-		status                  string
+		status                  models.TicketStatus
 		resolvedAt, visitedAt   string
 		contacted, resolved     *bool
-		satisfaction            string
+		satisfaction            models.Satisfaction
 		reopenedAt              string
 	}
 	yes, no := ptr(true), ptr(false)
 	tickets := []tk{
 		// Received today; one resolved today.
-		{"2026112000001", "小区电梯故障停运", "求助", &f.zjj, "2026-11-20 09:10", "2026-11-27 09:10", models.StatusInProgress, "", "", nil, nil, "", ""},
-		{"2026112000002", "楼道堆放杂物", "投诉", &f.zjj, "2026-11-20 10:00", "2026-12-04 10:00", models.StatusResolved, "2026-11-20 16:00", "", nil, nil, "", ""},
-		{"2026112000003", "占道经营", "投诉", &f.cgj, "2026-11-20 11:30", "2026-12-04 11:30", models.StatusPending, "", "", nil, nil, "", ""},
+		{"2026112000001", "小区电梯故障停运", "求助", &f.zjj, "2026-11-20 09:10", "2026-11-27 09:10", models.TicketInProgress, "", "", nil, nil, "", ""},
+		{"2026112000002", "楼道堆放杂物", "投诉", &f.zjj, "2026-11-20 10:00", "2026-12-04 10:00", models.TicketResolved, "2026-11-20 16:00", "", nil, nil, "", ""},
+		{"2026112000003", "占道经营", "投诉", &f.cgj, "2026-11-20 11:30", "2026-12-04 11:30", models.TicketPending, "", "", nil, nil, "", ""},
 		// Overdue and due soon.
-		{"2026111000004", "老旧小区外墙脱落", "求助", &f.zjj, "2026-11-10 09:00", "2026-11-17 09:00", models.StatusInProgress, "", "", nil, nil, "", ""},
-		{"2026111800005", "路灯不亮", "咨询", &f.cgj, "2026-11-18 15:00", "2026-11-19 15:00", models.StatusInProgress, "", "", nil, nil, "", ""},
-		{"2026111300006", "校外培训退费", "投诉", &f.jyj, "2026-11-13 09:00", "2026-11-21 09:00", models.StatusInProgress, "", "", nil, nil, "", ""},
+		{"2026111000004", "老旧小区外墙脱落", "求助", &f.zjj, "2026-11-10 09:00", "2026-11-17 09:00", models.TicketInProgress, "", "", nil, nil, "", ""},
+		{"2026111800005", "路灯不亮", "咨询", &f.cgj, "2026-11-18 15:00", "2026-11-19 15:00", models.TicketInProgress, "", "", nil, nil, "", ""},
+		{"2026111300006", "校外培训退费", "投诉", &f.jyj, "2026-11-13 09:00", "2026-11-21 09:00", models.TicketInProgress, "", "", nil, nil, "", ""},
 		// Visited this month: scores, 不满意, 双否件, reopened today.
-		{"2026110200007", "供暖不热", "投诉", &f.zjj, "2026-11-02 09:00", "2026-11-16 09:00", models.StatusResolved, "2026-11-05 10:00", "2026-11-06 10:00", yes, yes, models.Satisfied, ""},
-		{"2026110200008", "噪音扰民", "投诉", &f.cgj, "2026-11-02 09:00", "2026-11-16 09:00", models.StatusResolved, "2026-11-04 10:00", "2026-11-20 10:00", yes, no, models.Unsatisfied, ""},
-		{"2026110300009", "垃圾清运不及时", "求助", &f.cgj, "2026-11-03 09:00", "2026-11-10 09:00", models.StatusResolved, "2026-11-05 10:00", "2026-11-18 10:00", yes, yes, models.BasicSatisfied, ""},
-		{"2026110300010", "学位申请咨询", "咨询", &f.jyj, "2026-11-03 09:00", "2026-11-04 09:00", models.StatusResolved, "2026-11-03 15:00", "2026-11-04 10:00", yes, yes, models.Satisfied, ""},
-		{"2026110400011", "背街小巷积水", "求助", &f.hhjd, "2026-11-04 09:00", "2026-11-11 09:00", models.StatusInProgress, "2026-11-06 10:00", "2026-11-17 10:00", no, no, models.Unsatisfied, "2026-11-20 09:30"},
-		{"2026110500012", "社区活动场地", "建议", &f.hbsq, "2026-11-05 09:00", "2026-11-26 09:00", models.StatusResolved, "2026-11-09 10:00", "2026-11-10 10:00", yes, yes, models.BasicSatisfied, ""},
+		{"2026110200007", "供暖不热", "投诉", &f.zjj, "2026-11-02 09:00", "2026-11-16 09:00", models.TicketResolved, "2026-11-05 10:00", "2026-11-06 10:00", yes, yes, models.Satisfied, ""},
+		{"2026110200008", "噪音扰民", "投诉", &f.cgj, "2026-11-02 09:00", "2026-11-16 09:00", models.TicketResolved, "2026-11-04 10:00", "2026-11-20 10:00", yes, no, models.Unsatisfied, ""},
+		{"2026110300009", "垃圾清运不及时", "求助", &f.cgj, "2026-11-03 09:00", "2026-11-10 09:00", models.TicketResolved, "2026-11-05 10:00", "2026-11-18 10:00", yes, yes, models.BasicSatisfied, ""},
+		{"2026110300010", "学位申请咨询", "咨询", &f.jyj, "2026-11-03 09:00", "2026-11-04 09:00", models.TicketResolved, "2026-11-03 15:00", "2026-11-04 10:00", yes, yes, models.Satisfied, ""},
+		{"2026110400011", "背街小巷积水", "求助", &f.hhjd, "2026-11-04 09:00", "2026-11-11 09:00", models.TicketInProgress, "2026-11-06 10:00", "2026-11-17 10:00", no, no, models.Unsatisfied, "2026-11-20 09:30"},
+		{"2026110500012", "社区活动场地", "建议", &f.hbsq, "2026-11-05 09:00", "2026-11-26 09:00", models.TicketResolved, "2026-11-09 10:00", "2026-11-10 10:00", yes, yes, models.BasicSatisfied, ""},
 	}
 	for _, x := range tickets {
 		row := models.Ticket{

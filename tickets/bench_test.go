@@ -83,7 +83,7 @@ func BenchmarkImportXLSX(b *testing.B) {
 						}
 					}
 					for i, name := range []string{"环海街道", "科技街道"} {
-						d := models.Department{Code: "g" + strconv.Itoa(i), Name: name, Kind: models.KindStreet}
+						d := models.Department{Code: "g" + strconv.Itoa(i), Name: name, Tier: models.TierStreet}
 						if _, err := s.UpsertDepartment(ctx, &d); err != nil {
 							b.Fatal(err)
 						}

@@ -83,38 +83,41 @@ var fieldOf = func() map[string]string {
 }()
 
 // statusWords maps the platforms' status words to the four statuses.
-var statusWords = map[string]string{
-	"待签收": models.StatusPending, "待受理": models.StatusPending, "待接收": models.StatusPending,
-	"待派单": models.StatusPending, "已派单": models.StatusPending, "未签收": models.StatusPending,
-	"待分派": models.StatusPending, "待处理": models.StatusPending, "新建": models.StatusPending,
-	"办理中": models.StatusInProgress, "处理中": models.StatusInProgress, "已签收": models.StatusInProgress,
-	"已受理": models.StatusInProgress, "已接收": models.StatusInProgress, "在办": models.StatusInProgress,
-	"正在办理": models.StatusInProgress, "延期中": models.StatusInProgress, "延期办理": models.StatusInProgress,
-	"待审核": models.StatusInProgress, "审核中": models.StatusInProgress, "重办": models.StatusInProgress,
-	"重办中": models.StatusInProgress,
-	"已办结": models.StatusResolved, "已办理": models.StatusResolved, "已回访": models.StatusResolved,
-	"已归档": models.StatusResolved, "办结": models.StatusResolved, "已完成": models.StatusResolved,
-	"已结案": models.StatusResolved, "结案": models.StatusResolved, "已处理": models.StatusResolved,
-	"待回访": models.StatusResolved, "已关闭": models.StatusResolved, "已答复": models.StatusResolved,
-	"已退办": models.StatusReturned, "退办": models.StatusReturned, "退回": models.StatusReturned,
-	"已退回": models.StatusReturned, "不再办理": models.StatusReturned,
+var statusWords = map[string]models.TicketStatus{
+	"待签收": models.TicketPending, "待受理": models.TicketPending, "待接收": models.TicketPending,
+	"待派单": models.TicketPending, "已派单": models.TicketPending, "未签收": models.TicketPending,
+	"待分派": models.TicketPending, "待处理": models.TicketPending, "新建": models.TicketPending,
+	"办理中": models.TicketInProgress, "处理中": models.TicketInProgress, "已签收": models.TicketInProgress,
+	"已受理": models.TicketInProgress, "已接收": models.TicketInProgress, "在办": models.TicketInProgress,
+	"正在办理": models.TicketInProgress, "延期中": models.TicketInProgress, "延期办理": models.TicketInProgress,
+	"待审核": models.TicketInProgress, "审核中": models.TicketInProgress, "重办": models.TicketInProgress,
+	"重办中": models.TicketInProgress,
+	"已办结": models.TicketResolved, "已办理": models.TicketResolved, "已回访": models.TicketResolved,
+	"已归档": models.TicketResolved, "办结": models.TicketResolved, "已完成": models.TicketResolved,
+	"已结案": models.TicketResolved, "结案": models.TicketResolved, "已处理": models.TicketResolved,
+	"待回访": models.TicketResolved, "已关闭": models.TicketResolved, "已答复": models.TicketResolved,
+	"已退办": models.TicketReturned, "退办": models.TicketReturned, "退回": models.TicketReturned,
+	"已退回": models.TicketReturned, "不再办理": models.TicketReturned,
 }
 
 // statusHints judge words not in statusWords by what they contain, in order:
 // 已办结（超期） is resolved, 退回申请中 and 延期审核中 still in progress (the
 // request awaits a decision), 已退回区级 returned.
-var statusHints = []struct{ part, status string }{
-	{"申请", models.StatusInProgress}, {"审核", models.StatusInProgress}, {"审批", models.StatusInProgress},
-	{"退", models.StatusReturned},
-	{"办结", models.StatusResolved}, {"归档", models.StatusResolved}, {"回访", models.StatusResolved},
-	{"结案", models.StatusResolved}, {"完成", models.StatusResolved},
-	{"待", models.StatusPending},
-	{"办理", models.StatusInProgress}, {"处理", models.StatusInProgress}, {"签收", models.StatusInProgress},
+var statusHints = []struct {
+	part   string
+	status models.TicketStatus
+}{
+	{"申请", models.TicketInProgress}, {"审核", models.TicketInProgress}, {"审批", models.TicketInProgress},
+	{"退", models.TicketReturned},
+	{"办结", models.TicketResolved}, {"归档", models.TicketResolved}, {"回访", models.TicketResolved},
+	{"结案", models.TicketResolved}, {"完成", models.TicketResolved},
+	{"待", models.TicketPending},
+	{"办理", models.TicketInProgress}, {"处理", models.TicketInProgress}, {"签收", models.TicketInProgress},
 }
 
 // NormStatus returns the status of a platform's status word, or false when the
 // word is unknown.
-func NormStatus(word string) (string, bool) {
+func NormStatus(word string) (models.TicketStatus, bool) {
 	w := sheet.HeaderKey(word)
 	if s, ok := statusWords[w]; ok {
 		return s, true
@@ -129,7 +132,7 @@ func NormStatus(word string) (string, bool) {
 
 // NormSource returns 市级直派, 区级转派 or 其他 for a platform's 来源/派单方式
 // word, "" for an empty one.
-func NormSource(word string) string {
+func NormSource(word string) models.TicketSource {
 	w := sheet.HeaderKey(word)
 	switch {
 	case w == "":
@@ -144,7 +147,7 @@ func NormSource(word string) string {
 
 // satisfactionWords map return-visit answers to 满意, 基本满意 and 不满意; the
 // empty string marks answers that mean no answer.
-var satisfactionWords = map[string]string{
+var satisfactionWords = map[string]models.Satisfaction{
 	"满意": models.Satisfied, "非常满意": models.Satisfied, "很满意": models.Satisfied, "是": models.Satisfied,
 	"基本满意": models.BasicSatisfied, "比较满意": models.BasicSatisfied, "一般": models.BasicSatisfied,
 	"不满意": models.Unsatisfied, "非常不满意": models.Unsatisfied, "很不满意": models.Unsatisfied, "否": models.Unsatisfied,
@@ -153,7 +156,7 @@ var satisfactionWords = map[string]string{
 
 // NormSatisfaction returns 满意, 基本满意, 不满意 or "" (no answer) for a
 // return-visit answer, or false when the answer is unknown.
-func NormSatisfaction(word string) (string, bool) {
+func NormSatisfaction(word string) (models.Satisfaction, bool) {
 	w := sheet.HeaderKey(word)
 	if w == "" {
 		return "", true

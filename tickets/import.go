@@ -357,8 +357,10 @@ func cmpOr(v, def int) int {
 type input struct {
 	num                                               int
 	number                                            string
-	source, status, category, title, content, address string
-	satisfaction                                      string
+	source                                            models.TicketSource
+	status                                            models.TicketStatus
+	category, title, content, address                 string
+	satisfaction                                      models.Satisfaction
 	departmentID, gridID                              *uint
 	received                                          time.Time
 	deadline                                          *time.Time
@@ -527,9 +529,9 @@ func (s *Service) apply(old *models.Ticket, in *input, now time.Time) (*models.T
 	case in.status != "":
 		t.Status = in.status
 	case old == nil && t.ResolvedAt != nil:
-		t.Status = models.StatusResolved
+		t.Status = models.TicketResolved
 	case old == nil:
-		t.Status = models.StatusPending
+		t.Status = models.TicketPending
 	}
 
 	// The return visit: 有效回访 is given, or known from an answer.
@@ -625,7 +627,7 @@ func (s *Service) Extend(ctx context.Context, number string, by calendar.Limit, 
 	return s.Store.ExtendTicket(ctx, number, s.Calendar.Deadline(from, by), reason, actor)
 }
 
-func setString(dst *string, v string) {
+func setString[S ~string](dst *S, v S) {
 	if v != "" {
 		*dst = v
 	}

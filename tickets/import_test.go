@@ -42,8 +42,8 @@ func setup(t *testing.T, s *models.Store) *tickets.Service {
 	for _, d := range []models.Department{
 		{Code: "zjj", Name: "住建局", Aliases: models.StringList{"区住建局", "住建"}, Sort: 1},
 		{Code: "cgj", Name: "城管局", Aliases: models.StringList{"区城管局"}, Sort: 2},
-		{Code: "hhjd", Name: "环海街道", Kind: models.KindStreet, Sort: 3},
-		{Code: "kjjd", Name: "科技街道", Kind: models.KindStreet, Sort: 4},
+		{Code: "hhjd", Name: "环海街道", Tier: models.TierStreet, Sort: 3},
+		{Code: "kjjd", Name: "科技街道", Tier: models.TierStreet, Sort: 4},
 	} {
 		if _, err := s.UpsertDepartment(ctx, &d); err != nil {
 			t.Fatal(err)
@@ -148,23 +148,23 @@ func TestImportBeijingXLSX(t *testing.T) {
 		if tk.Department.Name != "住建局" || tk.GridDepartment.Name != "环海街道" || tk.Source != models.SourceCity ||
 			tk.Category != "投诉" || !tk.ReceivedAt.Equal(sh(11, 16, 9, 30)) ||
 			!tk.Deadline.Equal(sh(11, 23, 18, 0)) || tk.DeadlineSource != models.DeadlinePlatform ||
-			tk.Status != models.StatusResolved || !tk.ResolvedAt.Equal(sh(11, 19, 16, 0)) ||
+			tk.Status != models.TicketResolved || !tk.ResolvedAt.Equal(sh(11, 19, 16, 0)) ||
 			!*tk.Contacted || !*tk.Resolved || tk.Satisfaction != models.BasicSatisfied || !tk.Assessed ||
 			!tk.VisitedAt.Equal(sh(11, 19, 16, 0)) || tk.Address != "幸福里小区3号楼" {
 			t.Errorf("BJ001 = %+v", tk)
 		}
-		if len(events) != 1 || events[0].Kind != models.EventCreated || events[0].To != models.StatusResolved || events[0].Actor != "import" {
+		if len(events) != 1 || events[0].Change != models.EventCreated || events[0].To != string(models.TicketResolved) || events[0].Actor != "import" {
 			t.Errorf("BJ001 events = %+v", events)
 		}
 		// No deadline given: 咨询 is one working day, from a text date.
 		tk, _ = ticket(t, s, "BJ002")
 		if !tk.ReceivedAt.Equal(sh(11, 17, 14, 5)) || !tk.Deadline.Equal(sh(11, 18, 14, 5)) || tk.DeadlineSource != models.DeadlineRule ||
-			tk.Status != models.StatusInProgress || tk.Source != models.SourceDistrict || tk.Contacted != nil || tk.Assessed || tk.VisitedAt != nil {
+			tk.Status != models.TicketInProgress || tk.Source != models.SourceDistrict || tk.Contacted != nil || tk.Assessed || tk.VisitedAt != nil {
 			t.Errorf("BJ002 = %+v", tk)
 		}
 		// A limit in words counts on the calendar: Thursday 10:00 + 3 working days = Tuesday 10:00.
 		tk, _ = ticket(t, s, "BJ007")
-		if !tk.Deadline.Equal(sh(11, 24, 10, 0)) || tk.DeadlineSource != models.DeadlinePlatform || tk.Status != models.StatusPending {
+		if !tk.Deadline.Equal(sh(11, 24, 10, 0)) || tk.DeadlineSource != models.DeadlinePlatform || tk.Status != models.TicketPending {
 			t.Errorf("BJ007 deadline %v (%s), status %s", tk.Deadline, tk.DeadlineSource, tk.Status)
 		}
 		// A number stored as a number; 双否 and reopened.
@@ -214,12 +214,12 @@ func TestImportWuhanGBKCSV(t *testing.T) {
 			t.Errorf("summary %s, errors %q", sum, errorTexts(sum))
 		}
 		tk, _ := ticket(t, s, "WH001")
-		if !tk.ReceivedAt.Equal(sh(11, 18, 9, 30)) || !tk.Deadline.Equal(sh(11, 25, 17, 30)) || tk.Status != models.StatusInProgress ||
+		if !tk.ReceivedAt.Equal(sh(11, 18, 9, 30)) || !tk.Deadline.Equal(sh(11, 25, 17, 30)) || tk.Status != models.TicketInProgress ||
 			tk.GridDepartment.Name != "科技街道" || tk.Department.Name != "城管局" || tk.Title != "路灯不亮" {
 			t.Errorf("WH001 = %+v", tk)
 		}
 		tk, _ = ticket(t, s, "WH002")
-		if !tk.ReceivedAt.Equal(sh(11, 16, 8, 15)) || !tk.Deadline.Equal(sh(11, 19, 18, 0)) || tk.Status != models.StatusResolved ||
+		if !tk.ReceivedAt.Equal(sh(11, 16, 8, 15)) || !tk.Deadline.Equal(sh(11, 19, 18, 0)) || tk.Status != models.TicketResolved ||
 			!*tk.Contacted || tk.Resolved != nil || tk.Satisfaction != models.Satisfied || !tk.Assessed ||
 			!tk.VisitedAt.Equal(sh(11, 18, 10, 0)) || tk.Content != `反映顶楼漏水，"多次"维修未果` {
 			t.Errorf("WH002 = %+v", tk)
@@ -227,7 +227,7 @@ func TestImportWuhanGBKCSV(t *testing.T) {
 		// 建议 is 15 working days; received at 00:00 of Tuesday 17 November the
 		// count ends with Monday 7 December, i.e. at 00:00 on the 8th.
 		tk, _ = ticket(t, s, "WH003")
-		if tk.Status != models.StatusReturned || tk.Source != models.SourceOther || !tk.Deadline.Equal(sh(12, 8, 0, 0)) {
+		if tk.Status != models.TicketReturned || tk.Source != models.SourceOther || !tk.Deadline.Equal(sh(12, 8, 0, 0)) {
 			t.Errorf("WH003 = %+v", tk)
 		}
 		sum, err = svc.ImportFile(ctx, strings.NewReader(gbk), "wuhan.csv", "import")
@@ -253,7 +253,7 @@ func TestImportJSONUpdatesWithEvents(t *testing.T) {
 			t.Errorf("first: %s %q", sum, errorTexts(sum))
 		}
 		tk, _ := ticket(t, s, "20261120999")
-		if !tk.ReceivedAt.Equal(sh(11, 20, 12, 0)) || tk.Department.Name != "住建局" || tk.Status != models.StatusPending {
+		if !tk.ReceivedAt.Equal(sh(11, 20, 12, 0)) || tk.Department.Name != "住建局" || tk.Status != models.TicketPending {
 			t.Errorf("20261120999 = %+v", tk)
 		}
 		// The next push: API001 resolved and visited, moved to 住建局; fields
@@ -273,7 +273,7 @@ func TestImportJSONUpdatesWithEvents(t *testing.T) {
 		}
 		var got []string
 		for _, e := range events {
-			got = append(got, e.Kind+" "+e.From+"→"+e.To)
+			got = append(got, string(e.Change)+" "+e.From+"→"+e.To)
 		}
 		want := []string{"created →办理中", "status 办理中→已办结", "department 城管局→住建局", "satisfaction →满意", "reopen 0→1"}
 		if !slices.Equal(got, want) {
@@ -313,10 +313,10 @@ func TestDeadlineRulesAndExtension(t *testing.T) {
 		if !tk.Deadline.Equal(sh(11, 30, 18, 0)) || tk.DeadlineSource != models.DeadlinePlatform {
 			t.Errorf("D1 = %v %s", tk.Deadline, tk.DeadlineSource)
 		}
-		if e := events[1]; e.Kind != models.EventExtension || e.From != "2026-11-23 18:00" || e.To != "2026-11-26 18:00" || e.Reason != "需多部门协调" {
+		if e := events[1]; e.Change != models.EventExtension || e.From != "2026-11-23 18:00" || e.To != "2026-11-26 18:00" || e.Reason != "需多部门协调" {
 			t.Errorf("extension event = %+v", e)
 		}
-		if e := events[2]; e.Kind != models.EventDeadline || e.To != "2026-11-30 18:00" || e.Reason != "平台办理时限" || e.Actor != "api" {
+		if e := events[2]; e.Change != models.EventDeadline || e.To != "2026-11-30 18:00" || e.Reason != "平台办理时限" || e.Actor != "api" {
 			t.Errorf("deadline event = %+v", e)
 		}
 		if _, err := svc.Extend(ctx, "D1", calendar.Limit{}, "x", "lisi"); models.ErrorCode(err) != models.EINVALID {
@@ -369,12 +369,12 @@ func TestUnreadableFiles(t *testing.T) {
 }
 
 func TestNormalisation(t *testing.T) {
-	for word, want := range map[string]string{
-		"待签收": models.StatusPending, "待受理": models.StatusPending, "已派单": models.StatusPending,
-		"办理中": models.StatusInProgress, "处理中": models.StatusInProgress, " 已签收 ": models.StatusInProgress,
-		"已办结": models.StatusResolved, "已办理": models.StatusResolved, "已回访": models.StatusResolved, "已归档": models.StatusResolved,
-		"已办结（超期）": models.StatusResolved, "退回": models.StatusReturned, "已退办": models.StatusReturned, "已退回区级": models.StatusReturned,
-		"退回申请中": models.StatusInProgress, "延期审核中": models.StatusInProgress,
+	for word, want := range map[string]models.TicketStatus{
+		"待签收": models.TicketPending, "待受理": models.TicketPending, "已派单": models.TicketPending,
+		"办理中": models.TicketInProgress, "处理中": models.TicketInProgress, " 已签收 ": models.TicketInProgress,
+		"已办结": models.TicketResolved, "已办理": models.TicketResolved, "已回访": models.TicketResolved, "已归档": models.TicketResolved,
+		"已办结（超期）": models.TicketResolved, "退回": models.TicketReturned, "已退办": models.TicketReturned, "已退回区级": models.TicketReturned,
+		"退回申请中": models.TicketInProgress, "延期审核中": models.TicketInProgress,
 	} {
 		if got, ok := tickets.NormStatus(word); !ok || got != want {
 			t.Errorf("NormStatus(%q) = %q %v", word, got, ok)
@@ -383,13 +383,13 @@ func TestNormalisation(t *testing.T) {
 	if _, ok := tickets.NormStatus("挂起"); ok {
 		t.Error("NormStatus(挂起) accepted")
 	}
-	for word, want := range map[string]string{"市级直派": models.SourceCity, "市直派": models.SourceCity, "区级转派": models.SourceDistrict,
+	for word, want := range map[string]models.TicketSource{"市级直派": models.SourceCity, "市直派": models.SourceCity, "区级转派": models.SourceDistrict,
 		"转派": models.SourceDistrict, "网络": models.SourceOther, "": ""} {
 		if got := tickets.NormSource(word); got != want {
 			t.Errorf("NormSource(%q) = %q", word, got)
 		}
 	}
-	for word, want := range map[string]string{"满意": models.Satisfied, "非常满意": models.Satisfied, "是": models.Satisfied,
+	for word, want := range map[string]models.Satisfaction{"满意": models.Satisfied, "非常满意": models.Satisfied, "是": models.Satisfied,
 		"基本满意": models.BasicSatisfied, "比较满意": models.BasicSatisfied, "不满意": models.Unsatisfied, "否": models.Unsatisfied, "未回访": ""} {
 		if got, ok := tickets.NormSatisfaction(word); !ok || got != want {
 			t.Errorf("NormSatisfaction(%q) = %q %v", word, got, ok)
@@ -493,7 +493,7 @@ func TestRepeatedNumberInOneFile(t *testing.T) {
 		if err != nil || sum.String() != "新增 2, 更新 1, 未变 1, 错误 1" {
 			t.Fatalf("%v %v", sum, err)
 		}
-		if tk, _ := ticket(t, s, "R1"); tk.Status != models.StatusResolved {
+		if tk, _ := ticket(t, s, "R1"); tk.Status != models.TicketResolved {
 			t.Errorf("R1 status %s: the last row wins", tk.Status)
 		}
 		if tk, _ := ticket(t, s, "R2"); tk.Department.Name != "城管局" {
