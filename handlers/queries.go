@@ -37,7 +37,7 @@ func (h *Handler) lookupDispatch(r *request) error {
 	}
 	if d.Deadline != nil {
 		b.WriteString("时限：" + deadlineText(*d.Deadline, r.now) + "前")
-		if d.Status == models.DispatchOpen && r.now.After(*d.Deadline) {
+		if d.Overdue(r.now) {
 			b.WriteString("（" + overdueText(*d.Deadline, r.now) + "）")
 		}
 		b.WriteString("\n")
@@ -106,7 +106,7 @@ func (h *Handler) lookupTicket(r *request) error {
 	b.WriteString("受理：" + timeText(t.ReceivedAt, r.now) + "\n")
 	if t.Deadline != nil {
 		b.WriteString("期限：" + deadlineText(*t.Deadline, r.now))
-		if t.Open() && r.now.After(*t.Deadline) {
+		if t.Overdue(r.now) {
 			b.WriteString("（" + overdueText(*t.Deadline, r.now) + "）")
 		}
 		b.WriteString("\n")

@@ -174,7 +174,7 @@ type scanner struct {
 	now     time.Time
 	every   time.Duration
 	actions []action
-	orphans int // open tickets past a step without a department
+	orphans int // overdue tickets without a department
 }
 
 // plan adds the action a subject needs now, if any.
@@ -207,7 +207,7 @@ func (s *scanner) tickets(ctx context.Context, tickets []models.Ticket) error {
 	}
 	for _, t := range tickets {
 		if t.DepartmentID == nil {
-			if Reached(s.e.Calendar, s.ladder, *t.Deadline, s.now) >= 0 {
+			if t.Overdue(s.now) {
 				s.orphans++
 			}
 			continue

@@ -133,3 +133,18 @@ func TestOverdueDispatchGoesToTargetsThatHaveNotAnswered(t *testing.T) {
 		}
 	})
 }
+
+func TestOverdueScanCountsOverdueTicketsWithoutADepartment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		d := newDistrict(t, s)
+		// Nobody answers for these: the scan sends nothing and says how many are overdue.
+		create(t, s, &models.Ticket{Number: "2026111300010", Title: "无主工单", Status: models.TicketInProgress,
+			ReceivedAt: at("2026-11-13 10:00"), Deadline: ptr(at("2026-11-20 09:00"))})
+		create(t, s, &models.Ticket{Number: "2026111300011", Title: "临期无主工单", Status: models.TicketInProgress,
+			ReceivedAt: at("2026-11-13 10:00"), Deadline: ptr(at("2026-11-20 12:00"))}) // 预警 reached, not overdue
+		res := mustRun(t, d.runner, jobs.OverdueScan, "2026-11-20 10:00")
+		if !res.Ran || res.Messages != 0 || !strings.HasSuffix(res.Summary, "；1件超期工单无承办单位，未提醒") {
+			t.Errorf("scan: %+v", res)
+		}
+	})
+}

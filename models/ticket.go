@@ -103,6 +103,20 @@ func (t *Ticket) Open() bool {
 	return slices.Contains(OpenTicketStatuses, t.Status)
 }
 
+// Overdue is the one rule of 超期: something due at deadline is overdue at
+// now once the deadline has passed, that is strictly before now; at the
+// deadline itself it is not yet. Without a deadline nothing is overdue. The
+// store's queries say the same in SQL (overdueSQL).
+func Overdue(deadline *time.Time, now time.Time) bool {
+	return deadline != nil && deadline.Before(now)
+}
+
+// overdueSQL is Overdue as a condition on the deadline column, bound to now.
+const overdueSQL = "deadline < ?"
+
+// Overdue reports whether the ticket is open and Overdue at now.
+func (t *Ticket) Overdue(now time.Time) bool { return t.Open() && Overdue(t.Deadline, now) }
+
 // TicketChange is what a TicketEvent records: which change of a ticket.
 type TicketChange string
 

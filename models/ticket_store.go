@@ -485,7 +485,7 @@ type TicketSet string
 // The named sets. "Open" means 待签收 or 办理中 (OpenTicketStatuses). Each set says
 // which time places a ticket in a TicketQuery's Period.
 const (
-	// SetOverdue: open, deadline passed (before Now). Period bounds the deadline.
+	// SetOverdue: open and Overdue at Now. Period bounds the deadline.
 	SetOverdue TicketSet = "overdue"
 	// SetDueSoon: open, deadline from Now to Now+Within. Period is not used.
 	SetDueSoon TicketSet = "due_soon"
@@ -530,7 +530,7 @@ func (s *Store) scope(ctx context.Context, q TicketQuery) (*gorm.DB, string, err
 		}
 		db = db.Where("status IN ?", OpenTicketStatuses)
 		if q.Set == SetOverdue {
-			db = db.Where("deadline < ?", q.Now)
+			db = db.Where(overdueSQL, q.Now)
 			bound("deadline")
 		} else {
 			db = db.Where("deadline >= ? AND deadline < ?", q.Now, q.Now.Add(q.Within))
@@ -841,7 +841,7 @@ FROM (
 	FROM ` + t + ` WHERE resolved_at >= ? AND resolved_at < ? AND status = ?
 	UNION ALL
 	SELECT department_id, 0, 0, 1,
-		CASE WHEN deadline < ? THEN 1 ELSE 0 END,
+		CASE WHEN ` + overdueSQL + ` THEN 1 ELSE 0 END,
 		CASE WHEN deadline >= ? AND deadline < ? THEN 1 ELSE 0 END, 0, 0
 	FROM ` + t + ` WHERE status IN ?
 	UNION ALL

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -369,6 +370,7 @@ func TestTicketSets(t *testing.T) {
 		mk("D", zjj, models.TicketInProgress, sh(11, 25, 18, 0), nil)      // later
 		mk("E", cgj, models.TicketInProgress, sh(10, 30, 18, 0), nil)      // overdue since October
 		mk("K", cgj, models.TicketReturned, sh(11, 1, 18, 0), nil)         // returned: not overdue
+		mk("L", zjj, models.TicketPending, now, nil)                       // due this very minute: not yet overdue
 		mk("F", zjj, models.TicketResolved, far, func(tk *models.Ticket) { // 双否
 			tk.Satisfaction, tk.Resolved, tk.VisitedAt = models.Unsatisfied, ptr(false), ptr(sh(11, 19, 9, 0))
 		})
@@ -392,7 +394,7 @@ func TestTicketSets(t *testing.T) {
 			{"overdue now", models.TicketQuery{Set: models.SetOverdue, Now: now}, []string{"E", "A"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
 			{"overdue this month", models.TicketQuery{Set: models.SetOverdue, Now: now, Period: month}, []string{"A"}, models.Counts{zjj.ID: 1}},
 			{"overdue of 城管局", models.TicketQuery{Set: models.SetOverdue, Now: now, DepartmentID: cgj.ID}, []string{"E"}, models.Counts{cgj.ID: 1}},
-			{"due within 24h", models.TicketQuery{Set: models.SetDueSoon, Now: now, Within: 24 * time.Hour}, []string{"B"}, models.Counts{cgj.ID: 1}},
+			{"due within 24h", models.TicketQuery{Set: models.SetDueSoon, Now: now, Within: 24 * time.Hour}, []string{"L", "B"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
 			{"unsatisfied this week", models.TicketQuery{Set: models.SetUnsatisfied, Period: week}, []string{"G", "F"}, models.Counts{zjj.ID: 1, cgj.ID: 1}},
 			{"双否 this week", models.TicketQuery{Set: models.SetDoubleNo, Period: week}, []string{"F"}, models.Counts{zjj.ID: 1}},
 			{"双否 today", models.TicketQuery{Set: models.SetDoubleNo, Period: models.DayOf(now, storetest.Shanghai)}, nil, models.Counts{}},
@@ -426,6 +428,24 @@ func TestTicketSets(t *testing.T) {
 		}
 		if _, err := s.CountTickets(ctx, models.TicketQuery{Set: models.SetOverdue}); err == nil {
 			t.Error("overdue without Now: want an error")
+		}
+		// The set's SQL and the Go rule (Ticket.Overdue) agree on every ticket.
+		overdue, err := s.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inSet := map[string]bool{}
+		for _, tk := range overdue {
+			inSet[tk.Number] = true
+		}
+		all, err := s.TicketsByNumber(ctx, strings.Split("A B C D E F G H I J K L", " "))
+		if err != nil || len(all) != 12 {
+			t.Fatalf("tickets: %d, %v", len(all), err)
+		}
+		for number, tk := range all {
+			if tk.Overdue(now) != inSet[number] {
+				t.Errorf("ticket %s: Overdue = %v, in SetOverdue = %v", number, tk.Overdue(now), inSet[number])
+			}
 		}
 	})
 }

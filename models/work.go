@@ -94,6 +94,11 @@ type Dispatch struct {
 // Code is the short id people type: D12.
 func (d *Dispatch) Code() string { return fmt.Sprintf("D%d", d.ID) }
 
+// Overdue reports whether the dispatch is open and Overdue at now.
+func (d *Dispatch) Overdue(now time.Time) bool {
+	return d.Status == DispatchOpen && Overdue(d.Deadline, now)
+}
+
 // DispatchTarget is one addressee of a dispatch: a department (answered by its
 // head) or a member, with its progress.
 type DispatchTarget struct {

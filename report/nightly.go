@@ -53,7 +53,7 @@ func (b *Builder) Nightly(ctx context.Context, day, now time.Time) (*Nightly, er
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
 	for _, d := range ds {
-		if d.Deadline.Before(now) {
+		if d.Overdue(now) {
 			n.Dispatches = append(n.Dispatches, DispatchLine{
 				Code: d.Code(), Instruction: d.Instruction, Targets: strings.Join(PendingTargets(dir, &d), "、"), Deadline: *d.Deadline,
 			})
