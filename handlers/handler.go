@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"yanzhen/config"
 	"yanzhen/handlers/timephrase"
@@ -155,7 +154,7 @@ func (h *Handler) prepare(r *request) error {
 	case r.cmd.Name == "" && r.cmd.Text == "":
 		return models.Errorf(models.EINVALID, "请发送“帮助”查看可用命令")
 	case r.cmd.Name == "":
-		return models.Errorf(models.EINVALID, "未能识别“%s”。发送“帮助”查看可用命令", clip(firstWord(r.cmd.Text), 12))
+		return models.Errorf(models.EINVALID, "未能识别“%s”。发送“帮助”查看可用命令", models.ClipRunes(firstWord(r.cmd.Text), 13))
 	case r.cmd.Malformed:
 		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
 	case !r.cmd.spec.allows(me):
@@ -245,12 +244,4 @@ func firstWord(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// clip shortens s to at most n characters, marking the cut with an ellipsis.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

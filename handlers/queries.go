@@ -46,9 +46,9 @@ func (h *Handler) lookupDispatch(r *request) error {
 		b.WriteString("· " + t.Label() + "：" + string(t.Status))
 		switch {
 		case t.Finished():
-			b.WriteString("（" + timeText(*t.DoneAt, r.now) + "）" + clip(oneLine(t.Result), 40))
+			b.WriteString("（" + timeText(*t.DoneAt, r.now) + "）" + models.ClipRunes(models.OneLine(t.Result), 41))
 		case t.Status == models.TargetFeedback:
-			b.WriteString("（" + timeText(*t.FeedbackAt, r.now) + "）" + clip(oneLine(t.Feedback), 40))
+			b.WriteString("（" + timeText(*t.FeedbackAt, r.now) + "）" + models.ClipRunes(models.OneLine(t.Feedback), 41))
 		case t.SignedAt != nil:
 			b.WriteString("（" + timeText(*t.SignedAt, r.now) + "签收）")
 		}
@@ -85,7 +85,7 @@ func (h *Handler) lookupTicket(r *request) error {
 		if title == "" {
 			title = t.Content
 		}
-		b.WriteString("诉求：" + clip(oneLine(title), 60) + "\n")
+		b.WriteString("诉求：" + models.ClipRunes(models.OneLine(title), 61) + "\n")
 	}
 	var facts []string
 	for _, f := range [][2]string{{"类别", t.Category}, {"来源", string(t.Source)}} {
@@ -150,7 +150,7 @@ func eventText(e models.TicketEvent) string {
 		s += " " + e.To
 	}
 	if e.Reason != "" {
-		s += "（" + clip(oneLine(e.Reason), 30) + "）"
+		s += "（" + models.ClipRunes(models.OneLine(e.Reason), 31) + "）"
 	}
 	return s
 }
@@ -341,7 +341,7 @@ func (h *Handler) ranking(r *request) error {
 	}
 	fmt.Fprintf(&b, "\n全区综合评分 %s（有效%d件）", board.District.Rates.ScoreText(), board.District.Rates.Valid)
 	if len(empty) > 0 {
-		fmt.Fprintf(&b, "\n暂无有效回访（%d个）：%s", len(empty), clip(strings.Join(empty, "、"), 100))
+		fmt.Fprintf(&b, "\n暂无有效回访（%d个）：%s", len(empty), models.ClipRunes(strings.Join(empty, "、"), 101))
 	}
 	r.reply(b.String())
 	return nil
@@ -367,7 +367,7 @@ func (h *Handler) todo(r *request) error {
 		lines := make([]string, len(issued))
 		for i := range issued {
 			d := &issued[i]
-			lines[i] = fmt.Sprintf("%s %s：办结 %s", d.Code(), clip(oneLine(d.Instruction), 20), tally(d, models.StepDone))
+			lines[i] = fmt.Sprintf("%s %s：办结 %s", d.Code(), models.ClipRunes(models.OneLine(d.Instruction), 21), tally(d, models.StepDone))
 			if progressDone(d) {
 				lines[i] += "，待您确认"
 			}
@@ -388,7 +388,7 @@ func (h *Handler) todo(r *request) error {
 	if len(reviews) > 0 {
 		lines := make([]string, len(reviews))
 		for i, q := range reviews {
-			lines[i] = fmt.Sprintf("工单 %s（%s申请）：%s", q.Ticket.Number, personText(r.dir, q.RequestedBy), clip(oneLine(q.Reason), 30))
+			lines[i] = fmt.Sprintf("工单 %s（%s申请）：%s", q.Ticket.Number, personText(r.dir, q.RequestedBy), models.ClipRunes(models.OneLine(q.Reason), 31))
 		}
 		sections = append(sections, "【待审批退办】\n"+strings.Join(lines, "\n"))
 	}
@@ -408,7 +408,7 @@ func targetLines(r *request, ds []models.Dispatch, depts []uint) []string {
 			if !answers(t, r.me, depts) || t.Finished() {
 				continue
 			}
-			line := fmt.Sprintf("%s %s：%s（%s", d.Code(), d.Issuer.Name, clip(oneLine(d.Instruction), 20), t.Status)
+			line := fmt.Sprintf("%s %s：%s（%s", d.Code(), d.Issuer.Name, models.ClipRunes(models.OneLine(d.Instruction), 21), t.Status)
 			if d.Deadline != nil {
 				line += "，时限" + deadlineText(*d.Deadline, r.now)
 			}
@@ -417,6 +417,3 @@ func targetLines(r *request, ds []models.Dispatch, depts []uint) []string {
 	}
 	return lines
 }
-
-// oneLine collapses the blanks and line breaks of s.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -141,7 +141,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id uint, worker string, at t
 // holds the row until next. It reports false when the claim was lost.
 func (s *Store) RetryOutbox(ctx context.Context, id uint, worker string, next time.Time, errText string) (bool, error) {
 	return s.finishClaim(ctx, id, worker, map[string]any{
-		"next_attempt_at": next, "last_error": clip(errText, 512), "attempts": gorm.Expr("attempts + 1"),
+		"next_attempt_at": next, "last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1"),
 	})
 }
 
@@ -150,7 +150,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint, worker string, next ti
 // false when the claim was lost.
 func (s *Store) FailOutbox(ctx context.Context, id uint, worker string, errText string) (bool, error) {
 	return s.finishClaim(ctx, id, worker, map[string]any{
-		"status": OutboxFailed, "last_error": clip(errText, 512), "attempts": gorm.Expr("attempts + 1"),
+		"status": OutboxFailed, "last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1"),
 	})
 }
 

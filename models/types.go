@@ -4,7 +4,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 )
 
 // StringList is a list of strings kept in one text column as a JSON array.
@@ -57,15 +56,4 @@ func (l StringList) Contains(s string) bool {
 		}
 	}
 	return false
-}
-
-// clip shortens s to at most n bytes without cutting a UTF-8 character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -105,7 +105,7 @@ func (n *Nightly) Messages() []msg.Message {
 		if tk.Department != nil {
 			s += " " + tk.Department.Name
 		}
-		return s + " " + oneLine(tk.Title, 24)
+		return s + " " + listTitle(tk.Title)
 	}
 	lines = append(lines, msg.L(msg.Strong("双否件"), msg.Text(" "), count(len(n.DoubleNo)), msg.Text(" 件")))
 	lines = append(lines, capped(n.DoubleNo, func(tk models.Ticket) msg.Line { return text(ticket(tk)) }, "件")...)
@@ -115,7 +115,7 @@ func (n *Nightly) Messages() []msg.Message {
 	}, "件")...)
 	lines = append(lines, msg.L(msg.Strong("逾期未办结的调度"), msg.Text(" "), count(len(n.Dispatches)), msg.Text(" 项")))
 	lines = append(lines, capped(n.Dispatches, func(d DispatchLine) msg.Line {
-		return text("· " + d.Code + " " + d.Targets + "：" + oneLine(d.Instruction, 24) + "｜截止" + whenCN(d.Deadline.In(n.Day.Start.Location())))
+		return text("· " + d.Code + " " + d.Targets + "：" + listTitle(d.Instruction) + "｜截止" + whenCN(d.Deadline.In(n.Day.Start.Location())))
 	}, "项")...)
 	_, ids := mentions(n.Leaders)
 	return toMembers(ids, "今日工作简报", "nightly-digest/"+DayKey(n.Day.Start, n.Day.Start.Location()), msg.S(lines...))

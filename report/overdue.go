@@ -162,7 +162,7 @@ func (s *Scan) itemLines(items []Item, cal *calendar.Calendar) []msg.Line {
 
 // itemLine renders one item: · 工单2024112700123 路灯不亮｜超期2小时（第2次提醒）.
 func (s *Scan) itemLine(it Item, cal *calendar.Calendar) string {
-	line := "· " + it.Label + " " + oneLine(it.Title, 24) + "｜" + Lateness(cal, it.Deadline, s.Now)
+	line := "· " + it.Label + " " + listTitle(it.Title) + "｜" + Lateness(cal, it.Deadline, s.Now)
 	if it.Count > 1 {
 		line += "（第" + itoa(it.Count) + "次提醒）"
 	}

@@ -83,7 +83,7 @@ func (w *Weekly) tickets() msg.Section {
 			}
 		}
 		head := msg.L(msg.Strong(name), msg.Text(" 不满意"+itoa(un)+" 重办"+itoa(len(es)-un)))
-		return append([]msg.Line{head}, capped(es, func(e entry) msg.Line { return text("· " + e.kind + " " + e.number + " " + oneLine(e.title, 24)) }, "件")...)
+		return append([]msg.Line{head}, capped(es, func(e entry) msg.Line { return text("· " + e.kind + " " + e.number + " " + listTitle(e.title)) }, "件")...)
 	}
 	for _, d := range w.Departments {
 		if es := byDept[d.ID]; len(es) > 0 {

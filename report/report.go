@@ -12,7 +12,6 @@ package report
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"yanzhen/calendar"
@@ -72,14 +71,14 @@ func mentions(ms []*models.Member) ([]msg.Span, []string) {
 	return spans, ids
 }
 
-// oneLine squeezes text onto one line of at most n characters, with "…" when cut.
-func oneLine(text string, n int) string {
-	s := strings.Join(strings.Fields(text), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
+// listTitleRunes is how many characters of a title or an instruction a list
+// line shows, the mark of a cut included.
+const listTitleRunes = 24
+
+// listTitle puts a ticket's title or a dispatch's instruction on one line of
+// a list: on one line, at most listTitleRunes characters.
+func listTitle(text string) string {
+	return models.ClipRunes(models.OneLine(text), listTitleRunes)
 }
 
 // itoa is strconv.Itoa, short.
