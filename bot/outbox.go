@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -300,20 +299,11 @@ func (w *worker) notifyAdmins(ctx context.Context, m *models.OutboxMessage, err 
 		why = fmt.Sprintf("%s；已重试 %d 次，超过 %s 仍未成功", why, m.Attempts+1, w.giveUp)
 	}
 	notice := msg.Plain(msg.ToMembers(admins...), fmt.Sprintf("【消息发送失败】\n编号：%d\n发往：%s\n原因：%s\n内容：%s\n该消息已停止发送，请检查机器人或成员配置。",
-		m.ID, w.targetName(m), why, excerpt(m.Body, 60)))
+		m.ID, w.targetName(m), why, models.ClipRunes(models.OneLine(m.Body), 61)))
 	notice.DedupeKey = noticeKeyPrefix + m.Destination + "/" + w.now().Format("2006010215")
 	if _, err := w.outbox.Enqueue(ctx, w.store, notice); err != nil {
 		w.log.Error("outbox: cannot enqueue the failure notice", zap.Uint("outbox_id", m.ID), zap.Error(err))
 	}
-}
-
-// excerpt returns the first n characters of s on one line, marked when cut.
-func excerpt(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // sleepContext waits d, or until ctx ends.
