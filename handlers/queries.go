@@ -201,7 +201,7 @@ func (h *Handler) progress(r *request) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "【%s】%s办理进度\n", dept.Name, dayText(day))
 	fmt.Fprintf(&b, "今日受理 %d 件，办结 %d 件\n在办 %d 件，其中超期 %d 件、即将到期 %d 件\n", f.Received, f.Resolved, f.InProgress, f.Overdue, f.DueSoon)
-	for _, s := range board.Departments {
+	for _, s := range report.Rank(board).All {
 		if s.Department.ID != dept.ID {
 			continue
 		}
@@ -309,21 +309,20 @@ func (h *Handler) ranking(r *request) error {
 	if err != nil {
 		return err
 	}
+	ranking := report.Rank(board)
 	var empty []string
-	for _, s := range board.Departments {
-		if s.Rates.Empty() {
-			empty = append(empty, s.Department.Name)
-		}
+	for _, d := range ranking.Unranked() {
+		empty = append(empty, d.Name)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "【三率排名】%s", p.Label())
-	groups := board.ByKind()
+	groups := ranking.ByTier()
 	if len(groups) == 0 {
 		b.WriteString("\n暂无有效回访，无法排名。")
 		r.reply(b.String())
 		return nil
 	}
-	// Departments and streets are ranked each against their own kind.
+	// Departments and streets are ranked each against their own tier.
 	for _, ranked := range groups {
 		if len(groups) > 1 {
 			fmt.Fprintf(&b, "\n%s：", ranked[0].Department.Tier.Heading())

@@ -51,7 +51,7 @@ func (u *Unit) Missing() bool { return u.Department.ReportRequired && u.Report =
 // by 综合评分; departments without a valid ticket are not ranked.
 type RankGroup struct {
 	Tier        models.Tier
-	Top, Bottom []models.DepartmentScore
+	Top, Bottom []Standing
 	// Ranked is how many departments of the kind have a score.
 	Ranked int
 }
@@ -100,7 +100,7 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 		}
 		d.Units = append(d.Units, u)
 	}
-	d.Ranking = rankGroups(board, d.RankTop)
+	d.Ranking = rankGroups(Rank(board), d.RankTop)
 	return d, nil
 }
 
@@ -232,9 +232,9 @@ func (d *Daily) ranking() msg.Section {
 	return msg.S(lines...)
 }
 
-// rankLines are one kind's top and bottom lists, a line each.
+// rankLines are one tier's top and bottom lists, a line each.
 func rankLines(g RankGroup, top, bottom string) []msg.Line {
-	names := func(list []models.DepartmentScore) msg.Span {
+	names := func(list []Standing) msg.Span {
 		parts := make([]string, len(list))
 		for i, s := range list {
 			parts[i] = s.Department.Name + " " + s.Rates.ScoreText()
@@ -249,16 +249,16 @@ func rankLines(g RankGroup, top, bottom string) []msg.Line {
 	return out
 }
 
-// rankGroups takes the top and bottom n of each kind of a score board. With
+// rankGroups takes the top and bottom n of each tier of a ranking. With
 // fewer than 2n ranked, the top takes the better half and the bottom the
 // rest, so that no department is on both lists.
-func rankGroups(board *models.ScoreBoard, n int) []RankGroup {
+func rankGroups(r *Ranking, n int) []RankGroup {
 	var out []RankGroup
-	for _, list := range board.ByKind() {
+	for _, list := range r.ByTier() {
 		k := list[0].Department.Tier
 		top := list[:min(n, (len(list)+1)/2)]
 		rest := list[len(top):]
-		bottom := make([]models.DepartmentScore, 0, n)
+		bottom := make([]Standing, 0, n)
 		for i := len(rest) - 1; i >= 0 && len(bottom) < n; i-- {
 			bottom = append(bottom, rest[i])
 		}

@@ -49,7 +49,7 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
-	w.Ranking = rankGroups(board, b.cfg.Rules.RankTop)
+	w.Ranking = rankGroups(Rank(board), b.cfg.Rules.RankTop)
 	return w, nil
 }
 
@@ -133,7 +133,7 @@ func redBlack(title, subtitle string, groups []RankGroup) []msg.Section {
 }
 
 // scoreLine renders a ranked department: 1. 住建局 评分92.35｜响应… 解决… 满意…（有效回访12件）.
-func scoreLine(s models.DepartmentScore) string {
+func scoreLine(s Standing) string {
 	r := s.Rates
 	return fmt.Sprintf("%d. %s 评分%s｜响应%s 解决%s 满意%s（有效回访%d件）",
 		s.Rank, s.Department.Name, r.ScoreText(), r.Percent(r.Response), r.Percent(r.Resolution), r.Percent(r.Satisfaction), r.Valid)
@@ -144,7 +144,7 @@ func scoreLine(s models.DepartmentScore) string {
 type Monthly struct {
 	District string
 	Month    models.Period
-	Board    *models.ScoreBoard
+	Board    *Ranking
 	Ranking  []RankGroup
 }
 
@@ -155,10 +155,11 @@ func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) 
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
-	return &Monthly{District: b.cfg.District.Name, Month: month, Board: board, Ranking: rankGroups(board, b.cfg.Rules.RankTop)}, nil
+	r := Rank(board)
+	return &Monthly{District: b.cfg.District.Name, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
 }
 
-// Message returns the month's 红黑榜, then the whole ranking by kind, then
+// Message returns the month's 红黑榜, then the whole ranking by tier, then
 // the departments without a valid ticket, as one group message.
 func (m *Monthly) Message() msg.Message {
 	title := m.District + "接诉即办月度通报"
@@ -166,7 +167,7 @@ func (m *Monthly) Message() msg.Message {
 	all := redBlack(title, m.Month.Label()+" 三率及综合评分", m.Ranking)
 	all[0].Lines = append(all[0].Lines, text("全区评分"+d.ScoreText()+"｜响应"+d.Percent(d.Response)+" 解决"+d.Percent(d.Resolution)+
 		" 满意"+d.Percent(d.Satisfaction)+"（有效回访"+itoa(d.Valid)+"件）"))
-	for _, list := range m.Board.ByKind() {
+	for _, list := range m.Board.ByTier() {
 		lines := []msg.Line{msg.L(msg.Strong(list[0].Department.Tier.Heading() + "排名"))}
 		for _, s := range list {
 			lines = append(lines, text(scoreLine(s)))
@@ -174,10 +175,8 @@ func (m *Monthly) Message() msg.Message {
 		all = append(all, msg.S(lines...))
 	}
 	var unranked []string
-	for _, s := range m.Board.Departments {
-		if s.Rates.Empty() {
-			unranked = append(unranked, s.Department.Name)
-		}
+	for _, d := range m.Board.Unranked() {
+		unranked = append(unranked, d.Name)
 	}
 	if len(unranked) > 0 {
 		all = append(all, msg.S(msg.L(msg.Muted("本月无有效回访工单、未参与排名（"+itoa(len(unranked))+"个）："), msg.Text(strings.Join(unranked, "、")))))
