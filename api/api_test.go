@@ -77,7 +77,9 @@ func TestAuth(t *testing.T) {
 		// Unauthenticated writes change nothing.
 		w, _ := do(h, call{method: "POST", path: "/api/v1/tickets", body: strings.NewReader(`[{"number":"X1","received_at":"2026-11-20"}]`)})
 		var n int64
-		s.DB(context.Background()).Model(&models.Ticket{}).Count(&n)
+		if err := s.DB(context.Background()).Model(&models.Ticket{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if w.Code != http.StatusUnauthorized || n != 0 {
 			t.Errorf("unauthenticated post: %d, %d tickets", w.Code, n)
 		}
@@ -247,7 +249,9 @@ func TestUploadOver20MB(t *testing.T) {
 			}
 		}
 		var n int64
-		s.DB(context.Background()).Model(&models.Ticket{}).Count(&n)
+		if err := s.DB(context.Background()).Model(&models.Ticket{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Errorf("an oversized upload imported %d tickets", n)
 		}

@@ -143,7 +143,10 @@ func TestSeedBeforeTheWorkingDayStampsReportsBeforeNow(t *testing.T) {
 	if _, err := Seed(ctx, ticketService(t, store, cfg), cfg, now); err != nil {
 		t.Fatal(err)
 	}
-	reports, _ := store.DailyReports(ctx, "2026-11-20")
+	reports, err := store.DailyReports(ctx, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range reports {
 		if r.SubmittedAt.After(now) || r.SubmittedAt.Before(now.Add(-time.Hour)) {
 			t.Errorf("report stamped %v at %v", r.SubmittedAt, now)

@@ -261,7 +261,9 @@ func TestEndToEndDispatch(t *testing.T) {
 		got = w.private("wangwu", "确认 D1")
 		contains(t, "confirm reply", got.to("wangwu"), "调度 D1 已确认办结、销号。")
 		contains(t, "confirm notice", got.to("zhangsan", "lisi"), "王五（区领导）已确认办结、销号。")
-		if d, _ := w.store.Dispatch(ctx, 1); d.Status != models.DispatchClosed {
+		if d, err := w.store.Dispatch(ctx, 1); err != nil {
+			t.Fatal(err)
+		} else if d.Status != models.DispatchClosed {
 			t.Errorf("dispatch %s", d.Status)
 		}
 	})
@@ -295,13 +297,17 @@ func TestEndToEndReturnChain(t *testing.T) {
 		}
 		got = w.private("zhangsan", "同意退办 2024112700123 情况属实")
 		contains(t, "leaders' request", got.to("wangwu", "zhaosi"), "【退办审批】孙八（住建局）申请退办工单 2024112700123，张三（住建局）已审核同意。")
-		if tk, _, _ := w.store.TicketByNumber(ctx, "2024112700123"); tk.Status != models.TicketInProgress {
+		if tk, _, err := w.store.TicketByNumber(ctx, "2024112700123"); err != nil {
+			t.Fatal(err)
+		} else if tk.Status != models.TicketInProgress {
 			t.Fatalf("returned with one approval: %s", tk.Status)
 		}
 		got = w.private("zhaosi", "批准退办 2024112700123")
 		contains(t, "approval reply", got.to("zhaosi"), "已批准工单 2024112700123 退办")
 		contains(t, "approval notice", got.to("sunba", "zhangsan"), "【退办批准】工单 2024112700123")
-		if tk, _, _ := w.store.TicketByNumber(ctx, "2024112700123"); tk.Status != models.TicketReturned {
+		if tk, _, err := w.store.TicketByNumber(ctx, "2024112700123"); err != nil {
+			t.Fatal(err)
+		} else if tk.Status != models.TicketReturned {
 			t.Errorf("ticket after both approvals: %s", tk.Status)
 		}
 	})

@@ -68,7 +68,10 @@ func TestDailyReport(t *testing.T) {
 		if body := x.say("zhangsan", "补充日报：另完成巡查2次").only(); body != "已更新住建局11月20日日报（第2版，37字）。" {
 			t.Errorf("append: %q", body)
 		}
-		reports, _ := x.store.DailyReports(ctx, "2026-11-20")
+		reports, err := x.store.DailyReports(ctx, "2026-11-20")
+		if err != nil {
+			t.Fatal(err)
+		}
 		zjj := reports[x.dept["zjj"].ID]
 		if zjj.Text != "今日受理工单12件，办结10件。\n二、老旧小区改造完成3个\n另完成巡查2次" || zjj.SubmittedBy != "zhangsan" || zjj.Late {
 			t.Errorf("stored report %+v", zjj)
@@ -115,7 +118,9 @@ func TestDailyReport(t *testing.T) {
 		if g := late.group(); len(g) != 1 || !strings.Contains(g[0].Body, "【补报】环海街道") || !strings.Contains(g[0].Body, "今日办结工单8件") {
 			t.Errorf("补报 %+v", g)
 		}
-		reports, _ = x.store.DailyReports(ctx, "2026-11-20")
+		if reports, err = x.store.DailyReports(ctx, "2026-11-20"); err != nil {
+			t.Fatal(err)
+		}
 		if r := reports[x.dept["hhjd"].ID]; !r.Late || r.PostedAt == nil {
 			t.Errorf("late report stored %+v", r)
 		}
@@ -210,7 +215,10 @@ func TestDispatchFlow(t *testing.T) {
 		}
 		contains(t, "lookup", x.say("zhoujiu", "查 D1").only(), "【调度 D1】已办结", "· 住建局：已办结", "已修复路灯", "· 环海街道：已办结")
 
-		events, _ := x.store.DispatchEvents(ctx, 1)
+		events, err := x.store.DispatchEvents(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var trail []string
 		for _, e := range events {
 			trail = append(trail, string(e.Step)+":"+e.Actor)
@@ -296,7 +304,9 @@ func TestReturnChain(t *testing.T) {
 		}
 		notice := got.app()["wangwu|zhaosi"]
 		contains(t, "leaders' notice", notice, "【退办审批】赵六（环海街道）申请退办工单 2024112700123，李四（环海街道）已审核同意。", "请回复“批准退办 2024112700123”")
-		if tk, _, _ := x.store.TicketByNumber(ctx, "2024112700123"); tk.Status != models.TicketInProgress {
+		if tk, _, err := x.store.TicketByNumber(ctx, "2024112700123"); err != nil {
+			t.Fatal(err)
+		} else if tk.Status != models.TicketInProgress {
 			t.Fatalf("ticket returned after one approval: %s", tk.Status)
 		}
 
@@ -305,7 +315,10 @@ func TestReturnChain(t *testing.T) {
 			t.Errorf("leader's approval reply %q", body)
 		}
 		contains(t, "parties' notice", got.app()["zhaoliu|lisi"], "【退办批准】工单 2024112700123 的退办申请已经王五（区领导）批准，工单已退办。")
-		tk, events, _ := x.store.TicketByNumber(ctx, "2024112700123")
+		tk, events, err := x.store.TicketByNumber(ctx, "2024112700123")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if tk.Status != models.TicketReturned || events[len(events)-1].Change != models.EventStatus || events[len(events)-1].Actor != "wangwu" {
 			t.Errorf("ticket after approval %s, events %+v", tk.Status, events)
 		}
@@ -397,7 +410,9 @@ func TestSystemFailureIsRetriedThenTold(t *testing.T) {
 				t.Fatalf("attempt %d: %v, want a system error to retry", in.Attempts, err)
 			}
 			var rows []models.OutboxMessage
-			x.store.DB(ctx).Find(&rows)
+			if err := x.store.DB(ctx).Find(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
 			if len(rows) != replies || (replies == 1 && (rows[0].Body != "系统繁忙，请稍后再试" || rows[0].To != "wangwu")) {
 				t.Errorf("after attempt %d: %+v", in.Attempts, rows)
 			}

@@ -84,6 +84,14 @@ func runnerOn(s *models.Store) *jobs.Runner {
 	return jobs.NewRunner(jobs.NewEnv(s, bot.NewOutbox(cfg.WeCom), cfg.Domain(), calendar.New(cfg.Location(), nil), nil))
 }
 
+// must fails the test on a store error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func create(t *testing.T, s *models.Store, v any) {
 	t.Helper()
 	if err := s.DB(ctx).Create(v).Error; err != nil {
@@ -216,7 +224,8 @@ func TestDailyReportMarksPostedAndLateReportsFollow(t *testing.T) {
 		if !res.Ran || res.Messages != 1 {
 			t.Fatalf("daily: %+v", res)
 		}
-		reports, _ := s.DailyReports(ctx, "2026-11-20")
+		reports, err := s.DailyReports(ctx, "2026-11-20")
+		must(t, err)
 		if reports[d.zjj.ID].PostedAt == nil {
 			t.Error("the report the daily report carried is not marked posted")
 		}

@@ -13,7 +13,7 @@ import (
 func scanned(t *testing.T, d *district, when string) []models.OutboxMessage {
 	t.Helper()
 	var last models.OutboxMessage
-	d.store.DB(ctx).Order("id DESC").Limit(1).Find(&last)
+	must(t, d.store.DB(ctx).Order("id DESC").Limit(1).Find(&last).Error)
 	mustRun(t, d.runner, jobs.OverdueScan, when)
 	var rows []models.OutboxMessage
 	if err := d.store.DB(ctx).Where("id > ?", last.ID).Order("id").Find(&rows).Error; err != nil {
@@ -67,7 +67,7 @@ func TestOverdueLadderFiresOncePerLevel(t *testing.T) {
 			t.Errorf("urge: %s / %s", rows[0].Body, rows[1].Body)
 		}
 		// 签收 stops the repeats of the current level.
-		s.DB(ctx).Model(&models.Alert{}).Where("subject_id = ? AND level = ?", tk.ID, "urge").Update("acked_at", at("2026-11-23 11:00"))
+		must(t, s.DB(ctx).Model(&models.Alert{}).Where("subject_id = ? AND level = ?", tk.ID, "urge").Update("acked_at", at("2026-11-23 11:00")).Error)
 		expect("2026-11-23 14:30")
 		// Five working days after: 通报 in the group, acknowledged or not.
 		rows = expect("2026-11-27 10:00", "robot:")
@@ -75,10 +75,10 @@ func TestOverdueLadderFiresOncePerLevel(t *testing.T) {
 			t.Errorf("blacklist: %s", rows[0].Body)
 		}
 		// Resolved: it drops out.
-		s.DB(ctx).Model(&tk).Update("status", models.TicketResolved)
+		must(t, s.DB(ctx).Model(&tk).Update("status", models.TicketResolved).Error)
 		expect("2026-11-27 14:30")
 		var alerts []models.Alert
-		s.DB(ctx).Order("id").Find(&alerts)
+		must(t, s.DB(ctx).Order("id").Find(&alerts).Error)
 		if len(alerts) != 4 || alerts[1].Count != 2 {
 			t.Errorf("alerts: %+v", alerts)
 		}
@@ -95,7 +95,7 @@ func TestOverdueFirstSeenLateGoesStraightToItsLevel(t *testing.T) {
 			t.Fatalf("first scan: %+v", rows)
 		}
 		var n int64
-		s.DB(ctx).Model(&models.Alert{}).Count(&n)
+		must(t, s.DB(ctx).Model(&models.Alert{}).Count(&n).Error)
 		if n != 1 {
 			t.Errorf("%d alerts recorded, want only the level reached", n)
 		}
@@ -106,8 +106,8 @@ func TestOverdueDispatchGoesToTargetsThatHaveNotAnswered(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		d := newDistrict(t, s)
 		var leader, handler models.Member
-		s.DB(ctx).Where("userid = ?", "wangwu").Take(&leader)
-		s.DB(ctx).Where("userid = ?", "xiaoli").Take(&handler)
+		must(t, s.DB(ctx).Where("userid = ?", "wangwu").Take(&leader).Error)
+		must(t, s.DB(ctx).Where("userid = ?", "xiaoli").Take(&handler).Error)
 		create(t, s, &models.Dispatch{
 			IssuerID: leader.ID, Instruction: "占道经营整治，今日反馈", Status: models.DispatchOpen,
 			Deadline: ptr(at("2026-11-20 12:00")), IssuedAt: at("2026-11-20 09:00"),

@@ -92,8 +92,8 @@ func TestRestartCatchesUpWithinGraceOnly(t *testing.T) {
 		if len(rows) != 1 || !strings.Contains(rows[0].Body, "补发") {
 			t.Fatalf("catch-up: %+v", rows)
 		}
-		if run, _ := s.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00"); !run.Late {
-			t.Error("the run is not marked late")
+		if run, err := s.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00"); err != nil || !run.Late {
+			t.Errorf("the run is not marked late (%v)", err)
 		}
 		// Another restart soon after does not post it again.
 		restarted := newScheduler(t, runnerOn(s))
@@ -175,7 +175,10 @@ func TestFailedRunIsRetriedAndNeverRunsTwice(t *testing.T) {
 		if _, err := r.Run(ctx, job, run); err == nil {
 			t.Fatal("the failure was not returned")
 		}
-		row, _ := s.JobRunOf(ctx, "flaky", run.SlotKey)
+		row, err := s.JobRunOf(ctx, "flaky", run.SlotKey)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if row.Status != models.JobFailed || row.Error != "database went away" {
 			t.Fatalf("failed run: %+v", row)
 		}
@@ -187,8 +190,8 @@ func TestFailedRunIsRetriedAndNeverRunsTwice(t *testing.T) {
 			t.Fatalf("retry: %+v %v", res, err)
 		}
 		clock.t = clock.t.Add(time.Hour)
-		if res, _ := r.Run(ctx, job, run); res.Ran || calls != 2 {
-			t.Errorf("a done slot ran again: %+v, %d calls", res, calls)
+		if res, err := r.Run(ctx, job, run); err != nil || res.Ran || calls != 2 {
+			t.Errorf("a done slot ran again: %+v, %d calls (%v)", res, calls, err)
 		}
 	})
 }

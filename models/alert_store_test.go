@@ -27,19 +27,19 @@ func TestAlertFiresOnceAndRepeats(t *testing.T) {
 			t.Fatal(err)
 		}
 		other := models.Alert{SubjectKind: models.SubjectDispatch, SubjectID: 7, Level: "alert", FirstSentAt: at, LastSentAt: at}
-		if ok, _ := s.FireAlert(ctx, &other); !ok {
-			t.Error("same id and level of another subject kind refused")
+		if ok, err := s.FireAlert(ctx, &other); err != nil || !ok {
+			t.Errorf("same id and level of another subject kind refused (%v)", err)
 		}
 		stale := a
 		if ok, err := s.RepeatAlert(ctx, &a, at.Add(4*time.Hour)); !ok || err != nil || a.Count != 2 {
 			t.Fatalf("repeat: %v %v %+v", ok, err, a)
 		}
-		if ok, _ := s.RepeatAlert(ctx, &stale, at.Add(4*time.Hour)); ok {
-			t.Error("repeat from a stale read recorded")
+		if ok, err := s.RepeatAlert(ctx, &stale, at.Add(4*time.Hour)); err != nil || ok {
+			t.Errorf("repeat from a stale read recorded (%v)", err)
 		}
-		s.DB(ctx).Model(&models.Alert{}).Where("id = ?", a.ID).Update("acked_at", at.Add(5*time.Hour))
-		if ok, _ := s.RepeatAlert(ctx, &a, at.Add(8*time.Hour)); ok {
-			t.Error("repeat of an acknowledged alert recorded")
+		must(t, s.DB(ctx).Model(&models.Alert{}).Where("id = ?", a.ID).Update("acked_at", at.Add(5*time.Hour)).Error)
+		if ok, err := s.RepeatAlert(ctx, &a, at.Add(8*time.Hour)); err != nil || ok {
+			t.Errorf("repeat of an acknowledged alert recorded (%v)", err)
 		}
 		got, err := s.AlertsOf(ctx, models.SubjectTicket, []uint{7, 8})
 		if err != nil || len(got) != 1 || len(got[7]) != 1 || got[7][0].Count != 2 || got[7][0].AckedAt == nil ||
@@ -72,8 +72,8 @@ func TestOpenSubjectsDue(t *testing.T) {
 			*got[0].DepartmentID != dep.ID {
 			t.Fatalf("OpenTicketsDue = %+v %v", got, err)
 		}
-		if got, _ := s.OpenTicketsDue(ctx, *due(-2), *due(24)); len(got) != 1 || got[0].Number != "T2" {
-			t.Errorf("OpenTicketsDue from = %+v", got)
+		if got, err := s.OpenTicketsDue(ctx, *due(-2), *due(24)); err != nil || len(got) != 1 || got[0].Number != "T2" {
+			t.Errorf("OpenTicketsDue from = %+v (%v)", got, err)
 		}
 		boss := models.Member{UserID: "wangwu", Name: "王五", Role: models.RoleLeader, Active: true}
 		mustCreate(t, s, &boss)

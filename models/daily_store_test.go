@@ -30,8 +30,10 @@ func TestDailyReportLifecycle(t *testing.T) {
 		if r, err = s.SubmitReport(ctx, sub); err != nil || r.Revision != 3 || r.Text != "更正：办结 13 件" || !r.Late {
 			t.Fatalf("replace late: %+v %v", r, err)
 		}
-		reports, _ := s.DailyReports(ctx, "2026-11-20")
-		depts, _ := s.Departments(ctx)
+		reports, err := s.DailyReports(ctx, "2026-11-20")
+		must(t, err)
+		depts, err := s.Departments(ctx)
+		must(t, err)
 		if un := models.Unreported(depts, reports); len(un) != 1 || un[0].Code != "cgj" {
 			t.Errorf("unreported = %v", un)
 		}
@@ -41,7 +43,8 @@ func TestDailyReportLifecycle(t *testing.T) {
 		if err := s.WithdrawReport(ctx, zjj.ID, "2026-11-20", "zhangsan"); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Errorf("second withdraw: %v", err)
 		}
-		reports, _ = s.DailyReports(ctx, "2026-11-20")
+		reports, err = s.DailyReports(ctx, "2026-11-20")
+		must(t, err)
 		if un := models.Unreported(depts, reports); len(un) != 2 {
 			t.Errorf("after withdraw unreported = %v", un)
 		}

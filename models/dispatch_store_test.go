@@ -156,14 +156,14 @@ func TestDispatchesForAndBy(t *testing.T) {
 		if err != nil || len(got) != 2 || got[0].ID != d1.ID || got[1].ID != d2.ID || got[1].Targets[0].Member.Name != "张三" || got[0].Issuer.Name != "王五" {
 			t.Fatalf("DispatchesFor = %+v %v", got, err)
 		}
-		if got, _ := s.DispatchesFor(ctx, f.zhangsan.ID, nil); len(got) != 1 || got[0].ID != d2.ID {
-			t.Errorf("DispatchesFor without departments = %+v", got)
+		if got, err := s.DispatchesFor(ctx, f.zhangsan.ID, nil); err != nil || len(got) != 1 || got[0].ID != d2.ID {
+			t.Errorf("DispatchesFor without departments = %+v (%v)", got, err)
 		}
 		if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d1.ID, Step: models.StepDone, TargetIDs: []uint{d1.Targets[0].ID}, Text: "ok", At: at}); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.DispatchesFor(ctx, f.zhangsan.ID, []uint{f.zjj.ID}); len(got) != 1 || got[0].ID != d2.ID {
-			t.Errorf("DispatchesFor after done = %+v", got)
+		if got, err := s.DispatchesFor(ctx, f.zhangsan.ID, []uint{f.zjj.ID}); err != nil || len(got) != 1 || got[0].ID != d2.ID {
+			t.Errorf("DispatchesFor after done = %+v (%v)", got, err)
 		}
 		if got, err := s.DispatchesBy(ctx, f.leader.ID); err != nil || len(got) != 2 {
 			t.Errorf("DispatchesBy = %d %v", len(got), err)
@@ -193,18 +193,19 @@ func TestAckAlerts(t *testing.T) {
 		if n, err := s.AckAlerts(ctx, models.SubjectDispatch, 3, at.Add(time.Hour)); n != 2 || err != nil {
 			t.Fatalf("ack: %d %v", n, err)
 		}
-		if n, _ := s.AckAlerts(ctx, models.SubjectDispatch, 3, at.Add(2*time.Hour)); n != 0 {
-			t.Errorf("second ack changed %d", n)
+		if n, err := s.AckAlerts(ctx, models.SubjectDispatch, 3, at.Add(2*time.Hour)); err != nil || n != 0 {
+			t.Errorf("second ack changed %d (%v)", n, err)
 		}
-		got, _ := s.AlertsOf(ctx, models.SubjectDispatch, []uint{3})
+		got, err := s.AlertsOf(ctx, models.SubjectDispatch, []uint{3})
+		must(t, err)
 		if len(got[3]) != 2 || got[3][0].AckedAt == nil || !got[3][0].AckedAt.Equal(at.Add(time.Hour)) {
 			t.Errorf("alerts after ack: %+v", got)
 		}
-		if ok, _ := s.RepeatAlert(ctx, &got[3][1], at.Add(3*time.Hour)); ok {
-			t.Error("an acknowledged alert repeated")
+		if ok, err := s.RepeatAlert(ctx, &got[3][1], at.Add(3*time.Hour)); err != nil || ok {
+			t.Errorf("an acknowledged alert repeated (%v)", err)
 		}
-		if tk, _ := s.AlertsOf(ctx, models.SubjectTicket, []uint{3}); tk[3][0].AckedAt != nil {
-			t.Error("a ticket alert of the same id was acknowledged")
+		if tk, err := s.AlertsOf(ctx, models.SubjectTicket, []uint{3}); err != nil || tk[3][0].AckedAt != nil {
+			t.Errorf("a ticket alert of the same id was acknowledged (%v)", err)
 		}
 	})
 }

@@ -32,8 +32,8 @@ func TestHolidayOverrides(t *testing.T) {
 		if err != nil || len(list) != 2 || list[0].Date != "2027-02-06" || list[0].Name != "春节假期" || !list[1].Work {
 			t.Errorf("2027 = %+v %v", list, err)
 		}
-		if all, _ := s.HolidayOverrides(ctx, 0); len(all) != 3 {
-			t.Errorf("all = %+v", all)
+		if all, err := s.HolidayOverrides(ctx, 0); err != nil || len(all) != 3 {
+			t.Errorf("all = %+v (%v)", all, err)
 		}
 		if err := s.DeleteHolidayOverride(ctx, "2026-12-31"); err != nil {
 			t.Error(err)

@@ -61,11 +61,11 @@ func TestInboundLifecycle(t *testing.T) {
 		if ok, err := s.ClaimInbound(ctx, a.ID, 1, later, later.Add(time.Minute)); err != nil || !ok {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
-		if ok, _ := s.ClaimInbound(ctx, a.ID, 1, later, later.Add(time.Minute)); ok {
-			t.Fatal("the same attempt claimed twice")
+		if ok, err := s.ClaimInbound(ctx, a.ID, 1, later, later.Add(time.Minute)); err != nil || ok {
+			t.Fatalf("the same attempt claimed twice (%v)", err)
 		}
-		if ok, _ := s.ClaimInbound(ctx, a.ID, 2, later, later.Add(time.Minute)); ok {
-			t.Fatal("a leased message claimed again")
+		if ok, err := s.ClaimInbound(ctx, a.ID, 2, later, later.Add(time.Minute)); err != nil || ok {
+			t.Fatalf("a leased message claimed again (%v)", err)
 		}
 		if _, err := s.WriteInbound(ctx, nil, []uint{a.ID}, later); err != nil {
 			t.Fatal(err)

@@ -48,8 +48,8 @@ func TestClaimJobOnce(t *testing.T) {
 		if ok, err := s.Enqueued(ctx, "daily-report/2026-11-20"); !ok || err != nil {
 			t.Errorf("Enqueued = %v %v", ok, err)
 		}
-		if ok, _ := s.Enqueued(ctx, "daily-report/2026-11-21"); ok {
-			t.Error("Enqueued of an unknown key")
+		if ok, err := s.Enqueued(ctx, "daily-report/2026-11-21"); err != nil || ok {
+			t.Errorf("Enqueued of an unknown key (%v)", err)
 		}
 		if _, err := s.JobRunOf(ctx, job, "2026-11-21T18:00"); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Errorf("missing run: %v", err)
@@ -61,7 +61,10 @@ func TestClaimJobAfterCrashAndFailure(t *testing.T) {
 	c := newClock("2026-11-20 18:00")
 	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
 		const job, slot = "remind", "2026-11-20T17:30"
-		a, _ := s.ClaimJob(ctx, job, slot, "a", false, 5*time.Minute)
+		a, err := s.ClaimJob(ctx, job, slot, "a", false, 5*time.Minute)
+		if err != nil || a == nil {
+			t.Fatalf("first claim: %+v %v", a, err)
+		}
 		c.Advance(6 * time.Minute) // a crashed or hangs: its lease runs out
 		b, err := s.ClaimJob(ctx, job, slot, "b", true, 5*time.Minute)
 		if err != nil || b == nil || b.Attempts != 2 || !b.Late {
@@ -78,22 +81,23 @@ func TestClaimJobAfterCrashAndFailure(t *testing.T) {
 			t.Fatalf("finish after losing the lease: %v", err)
 		}
 		var n int64
-		s.DB(ctx).Model(&models.OutboxMessage{}).Count(&n)
+		must(t, s.DB(ctx).Model(&models.OutboxMessage{}).Count(&n).Error)
 		if n != 0 {
 			t.Fatalf("%d messages of the lost run were kept", n)
 		}
 		if err := s.FailJob(ctx, b, errors.New("database went away"), c.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if r, _ := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute); r != nil {
-			t.Fatal("failed run reclaimed before its retry time")
+		if r, err := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute); err != nil || r != nil {
+			t.Fatalf("failed run reclaimed before its retry time (%v)", err)
 		}
 		c.Advance(2 * time.Minute)
 		r, err := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute)
 		if err != nil || r == nil || r.Attempts != 3 || r.Owner != "c" {
 			t.Fatalf("retry of a failed run: %+v %v", r, err)
 		}
-		got, _ := s.JobRunOf(ctx, job, slot)
+		got, err := s.JobRunOf(ctx, job, slot)
+		must(t, err)
 		if got.Status != models.JobRunning || got.Error != "database went away" {
 			t.Errorf("row after retry claim: %+v", got)
 		}
@@ -106,8 +110,8 @@ func TestSkipJob(t *testing.T) {
 		if !ok || err != nil {
 			t.Fatalf("first skip: %v %v", ok, err)
 		}
-		if ok, _ := s.SkipJob(ctx, "daily-report", "2026-11-19T18:00", "again"); ok {
-			t.Error("second skip recorded")
+		if ok, err := s.SkipJob(ctx, "daily-report", "2026-11-19T18:00", "again"); err != nil || ok {
+			t.Errorf("second skip recorded (%v)", err)
 		}
 		if r, err := s.ClaimJob(ctx, "daily-report", "2026-11-19T18:00", "a", true, time.Minute); r != nil || err != nil {
 			t.Errorf("claim of a skipped slot: %+v %v", r, err)
@@ -115,8 +119,8 @@ func TestSkipJob(t *testing.T) {
 		if _, err := s.ClaimJob(ctx, "remind", "2026-11-19T17:30", "a", false, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := s.SkipJob(ctx, "remind", "2026-11-19T17:30", "late"); ok {
-			t.Error("skip overwrote a claimed slot")
+		if ok, err := s.SkipJob(ctx, "remind", "2026-11-19T17:30", "late"); err != nil || ok {
+			t.Errorf("skip overwrote a claimed slot (%v)", err)
 		}
 	})
 }

@@ -67,8 +67,8 @@ func TestClaimOutbox(t *testing.T) {
 		if ok, err := s.MarkOutboxSent(ctx, a1.ID, "w1", now); err != nil || !ok {
 			t.Fatalf("mark sent: %v %v", ok, err)
 		}
-		if ok, _ := s.MarkOutboxSent(ctx, r1.ID, "w2", now); ok {
-			t.Fatal("a worker marked a row claimed by another")
+		if ok, err := s.MarkOutboxSent(ctx, r1.ID, "w2", now); err != nil || ok {
+			t.Fatalf("a worker marked a row claimed by another (%v)", err)
 		}
 		if ok, err := s.RetryOutbox(ctx, r1.ID, "w1", now.Add(time.Minute), "errcode -1"); err != nil || !ok {
 			t.Fatalf("retry: %v %v", ok, err)
@@ -87,8 +87,8 @@ func TestClaimOutbox(t *testing.T) {
 		if got := bodies(rows); len(got) != 2 || got[0] != "a2" || got[1] != "r1" {
 			t.Fatalf("after the lease, claimed %v", got)
 		}
-		if ok, _ := s.MarkOutboxSent(ctx, rows[0].ID, "w2", later); ok {
-			t.Fatal("a worker whose lease ran out marked the row")
+		if ok, err := s.MarkOutboxSent(ctx, rows[0].ID, "w2", later); err != nil || ok {
+			t.Fatalf("a worker whose lease ran out marked the row (%v)", err)
 		}
 		if ok, err := s.FailOutbox(ctx, rows[0].ID, "w3", "errcode 81013"); err != nil || !ok {
 			t.Fatalf("fail: %v %v", ok, err)
@@ -102,7 +102,7 @@ func TestClaimOutbox(t *testing.T) {
 			t.Fatalf("after a2 failed, claimed %v", got)
 		}
 		var r1row models.OutboxMessage
-		s.DB(ctx).Take(&r1row, r1.ID)
+		must(t, s.DB(ctx).Take(&r1row, r1.ID).Error)
 		if r1row.Attempts != 1 || r1row.LastError != "errcode -1" {
 			t.Errorf("r1 = attempts %d, last error %q", r1row.Attempts, r1row.LastError)
 		}

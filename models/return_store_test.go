@@ -57,11 +57,11 @@ func TestReturnChain(t *testing.T) {
 		if got, err := s.PendingReturn(ctx, ticket.Number); err != nil || got.ID != req.ID || got.Ticket.Number != ticket.Number {
 			t.Errorf("PendingReturn = %+v %v", got, err)
 		}
-		if got, _ := s.PendingReturns(ctx, models.ReturnPendingHead, zjj.ID); len(got) != 0 {
-			t.Errorf("pending for another department: %+v", got)
+		if got, err := s.PendingReturns(ctx, models.ReturnPendingHead, zjj.ID); err != nil || len(got) != 0 {
+			t.Errorf("pending for another department: %+v (%v)", got, err)
 		}
-		if got, _ := s.PendingReturns(ctx, models.ReturnPendingHead, hh.ID); len(got) != 1 {
-			t.Errorf("pending for the grid: %+v", got)
+		if got, err := s.PendingReturns(ctx, models.ReturnPendingHead, hh.ID); err != nil || len(got) != 1 {
+			t.Errorf("pending for the grid: %+v (%v)", got, err)
 		}
 		// A leader cannot decide before the head.
 		if _, err := s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, Approve: true, By: "wangwu", At: at}); models.ErrorCode(err) != models.ECONFLICT {
@@ -71,7 +71,9 @@ func TestReturnChain(t *testing.T) {
 		if err != nil || got.State != models.ReturnPendingLeader || got.HeadBy != "zhaoliu" || got.HeadAt == nil {
 			t.Fatalf("head approval: %+v %v", got, err)
 		}
-		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.TicketInProgress {
+		if tk, _, err := s.TicketByNumber(ctx, ticket.Number); err != nil {
+			t.Fatal(err)
+		} else if tk.Status != models.TicketInProgress {
 			t.Errorf("ticket returned before the leader approved: %s", tk.Status)
 		}
 		got, err = s.DecideReturn(ctx, models.ReturnDecision{ID: req.ID, State: models.ReturnPendingLeader, Approve: true, By: "wangwu", At: at.Add(2 * time.Hour)})
@@ -115,7 +117,9 @@ func TestReturnRejectedAndHeadApplies(t *testing.T) {
 		if err != nil || got.State != models.ReturnRejected || got.LeaderNote != "请继续办理" {
 			t.Fatalf("rejection: %+v %v", got, err)
 		}
-		if tk, _, _ := s.TicketByNumber(ctx, ticket.Number); tk.Status != models.TicketPending {
+		if tk, _, err := s.TicketByNumber(ctx, ticket.Number); err != nil {
+			t.Fatal(err)
+		} else if tk.Status != models.TicketPending {
 			t.Errorf("rejected request changed the ticket: %s", tk.Status)
 		}
 		// Rejected, the ticket may be asked for again.

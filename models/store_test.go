@@ -50,7 +50,7 @@ func TestUniqueConstraints(t *testing.T) {
 			t.Errorf("duplicate job slot: %v", err)
 		}
 		dep := models.Department{}
-		db.Where("code = ?", "zjj").Take(&dep)
+		must(t, db.Where("code = ?", "zjj").Take(&dep).Error)
 		mustCreate(t, s, &models.DailyReport{DepartmentID: dep.ID, Day: "2026-11-20", Text: "x", SubmittedBy: "zhangsan", SubmittedAt: s.Now()})
 		if err := db.Create(&models.DailyReport{DepartmentID: dep.ID, Day: "2026-11-20", Text: "y", SubmittedBy: "zhangsan", SubmittedAt: s.Now()}).Error; models.ErrorCode(err) != models.ECONFLICT {
 			t.Errorf("second report row for one day: %v", err)
@@ -119,12 +119,12 @@ func TestTimesRoundTripInShanghai(t *testing.T) {
 		var n int64
 		lo := time.Date(2026, 11, 20, 9, 0, 0, 0, storetest.Shanghai).UTC()
 		hi := time.Date(2026, 11, 20, 10, 0, 0, 0, storetest.Shanghai).In(time.FixedZone("Y", 11*3600))
-		s.DB(ctx).Model(&models.Ticket{}).Where("received_at >= ? AND received_at < ?", lo, hi).Count(&n)
+		must(t, s.DB(ctx).Model(&models.Ticket{}).Where("received_at >= ? AND received_at < ?", lo, hi).Count(&n).Error)
 		if n != 1 {
 			t.Errorf("range query across zones found %d tickets, want 1", n)
 		}
 		// 09:30 Shanghai is not before 09:00 Shanghai, although "01:30+00:00" sorts before "09:00+08:00" as text.
-		s.DB(ctx).Model(&models.Ticket{}).Where("received_at < ?", time.Date(2026, 11, 20, 9, 0, 0, 0, storetest.Shanghai)).Count(&n)
+		must(t, s.DB(ctx).Model(&models.Ticket{}).Where("received_at < ?", time.Date(2026, 11, 20, 9, 0, 0, 0, storetest.Shanghai)).Count(&n).Error)
 		if n != 0 {
 			t.Errorf("a ticket received at 09:30 counted as received before 09:00")
 		}
@@ -157,12 +157,12 @@ func TestUpsertOrg(t *testing.T) {
 		}
 		m2 := m
 		m2.ID = 0
-		if ch, _ := s.UpsertMember(ctx, &m2); ch != models.Unchanged {
-			t.Errorf("same member: %v", ch)
+		if ch, err := s.UpsertMember(ctx, &m2); err != nil || ch != models.Unchanged {
+			t.Errorf("same member: %v %v", ch, err)
 		}
 		m2.Role = models.RoleReporter
-		if ch, _ := s.UpsertMember(ctx, &m2); ch != models.Updated {
-			t.Errorf("role change: %v", ch)
+		if ch, err := s.UpsertMember(ctx, &m2); err != nil || ch != models.Updated {
+			t.Errorf("role change: %v %v", ch, err)
 		}
 		got, err := s.MemberByUserID(ctx, "zhangsan")
 		if err != nil || got.Role != models.RoleReporter || got.Department == nil || got.Department.Name != "住建局" {
@@ -213,6 +213,14 @@ func TestUserText(t *testing.T) {
 		if got := models.UserText(c.err); got != c.want {
 			t.Errorf("UserText(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// must fails the test on a store error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -99,7 +99,10 @@ func TestSaveTicketsManyInBatches(t *testing.T) {
 		if res, err := s.SaveTickets(ctx, writes, "import"); err != nil || res.Created != 1234 {
 			t.Fatalf("%+v %v", res, err)
 		}
-		old, _ := s.TicketsByNumber(ctx, []string{"N00000", "N01233"})
+		old, err := s.TicketsByNumber(ctx, []string{"N00000", "N01233"})
+		if err != nil || len(old) != 2 {
+			t.Fatalf("stored: %v %v", old, err)
+		}
 		writes = writes[:0]
 		for _, n := range []string{"N00000", "N01233"} {
 			tk := *old[n]
@@ -110,8 +113,8 @@ func TestSaveTicketsManyInBatches(t *testing.T) {
 			t.Fatalf("%+v %v", res, err)
 		}
 		var n, events int64
-		s.DB(ctx).Model(&models.Ticket{}).Where("status = ?", models.TicketInProgress).Count(&n)
-		s.DB(ctx).Model(&models.TicketEvent{}).Count(&events)
+		must(t, s.DB(ctx).Model(&models.Ticket{}).Where("status = ?", models.TicketInProgress).Count(&n).Error)
+		must(t, s.DB(ctx).Model(&models.TicketEvent{}).Count(&events).Error)
 		if n != 2 || events != 1234+2 {
 			t.Errorf("in progress %d, events %d", n, events)
 		}
@@ -181,9 +184,9 @@ func TestExtendTicket(t *testing.T) {
 		if err != nil || !tk.Deadline.Equal(sh(11, 27, 18, 0)) || tk.DeadlineSource != models.DeadlineExtension {
 			t.Fatalf("extend: %+v %v", tk, err)
 		}
-		_, events, _ := s.TicketByNumber(ctx, "E1")
-		if len(events) != 1 {
-			t.Fatalf("events = %+v", events)
+		_, events, err := s.TicketByNumber(ctx, "E1")
+		if err != nil || len(events) != 1 {
+			t.Fatalf("events = %+v %v", events, err)
 		}
 		if e := events[0]; e.Change != models.EventExtension || e.From != "2026-11-20 18:00" || e.To != "2026-11-27 18:00" ||
 			e.Reason != "涉及多部门协调" || e.Actor != "lisi" || !e.At.Equal(now) {

@@ -74,8 +74,12 @@ func TestImportGoodRowsLandBadRowsNamed(t *testing.T) {
 			t.Errorf("second import changed rows: %s", again.Summary())
 		}
 		var depts, members int64
-		s.DB(ctx).Model(&models.Department{}).Count(&depts)
-		s.DB(ctx).Model(&models.Member{}).Count(&members)
+		if err := s.DB(ctx).Model(&models.Department{}).Count(&depts).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB(ctx).Model(&models.Member{}).Count(&members).Error; err != nil {
+			t.Fatal(err)
+		}
 		if depts != 3 || members != 3 {
 			t.Errorf("rows after two imports: %d departments, %d members", depts, members)
 		}

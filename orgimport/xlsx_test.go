@@ -78,7 +78,10 @@ func TestImportXLSX(t *testing.T) {
 		if err != nil || m.Mobile != "13800000001" || m.Role != models.RoleHead || m.Department.Code != "zjj" {
 			t.Errorf("member from a numeric mobile cell: %+v %v", m, err)
 		}
-		dir, _ := s.Directory(ctx)
+		dir, err := s.Directory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if d := dir.FindDepartments("区住建局"); len(d) != 1 || !d[0].ReportRequired || d[0].Domain != "老旧小区改造" {
 			t.Errorf("aliases from one cell: %+v", d)
 		}

@@ -130,6 +130,8 @@ FROM (SELECT seq, 1 + seq MOD ? AS dept, received,
 		b.Fatal(err)
 	}
 	var open int64
-	db.Model(&models.Ticket{}).Where("status IN ?", models.OpenTicketStatuses).Count(&open)
+	if err := db.Model(&models.Ticket{}).Where("status IN ?", models.OpenTicketStatuses).Count(&open).Error; err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("%d open tickets", open)
 }

@@ -84,8 +84,8 @@ func TestRemindGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if r, _ = f.builder.Remind(ctx, at("2026-11-20 17:30")); len(r.Messages()) != 0 {
-			t.Errorf("reminder when all reported: %+v", r.Messages())
+		if r, err = f.builder.Remind(ctx, at("2026-11-20 17:30")); err != nil || len(r.Messages()) != 0 {
+			t.Fatalf("reminder when all reported: %+v %v", r, err)
 		}
 	})
 }
@@ -101,7 +101,8 @@ func TestLateGolden(t *testing.T) {
 		if n, err := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); n != 0 || err != nil {
 			t.Fatalf("PostLate before the report: %d %v", n, err)
 		}
-		d, _ := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
+		d, err := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
+		must(t, err)
 		// Post the daily report without 城管局's report, as if it raced the 18:00 run.
 		var ids []uint
 		for _, u := range d.Units {
@@ -118,8 +119,8 @@ func TestLateGolden(t *testing.T) {
 		if n, err := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); n != 1 || err != nil {
 			t.Fatalf("PostLate: %d %v", n, err)
 		}
-		if n, _ := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); n != 0 {
-			t.Errorf("PostLate posted %d again", n)
+		if n, err := f.builder.PostLate(ctx, s, outbox, "2026-11-20"); err != nil || n != 0 {
+			t.Errorf("PostLate posted %d again (%v)", n, err)
 		}
 		var rows []models.OutboxMessage
 		if err := s.DB(ctx).Where("dedupe_key LIKE ?", "daily-late/%").Find(&rows).Error; err != nil {
@@ -137,9 +138,9 @@ func TestNightlyGolden(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newFixture(t, s)
 		var leader models.Member
-		s.DB(ctx).Where("userid = ?", "wangwu").Take(&leader)
+		must(t, s.DB(ctx).Where("userid = ?", "wangwu").Take(&leader).Error)
 		var handler models.Member
-		s.DB(ctx).Where("userid = ?", "xiaoli").Take(&handler)
+		must(t, s.DB(ctx).Where("userid = ?", "xiaoli").Take(&handler).Error)
 		create(t, s, &models.Dispatch{
 			IssuerID: leader.ID, Instruction: "请于今日内完成外墙脱落隐患排查并反馈", Status: models.DispatchOpen,
 			Deadline: ptr(at("2026-11-20 12:00")), IssuedAt: at("2026-11-19 09:00"),

@@ -128,6 +128,14 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 	return f
 }
 
+// must fails the test on an error of the store or the builder.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func create(t *testing.T, s *models.Store, v any) {
 	t.Helper()
 	if err := s.DB(ctx).Create(v).Error; err != nil {

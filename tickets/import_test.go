@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -173,19 +174,22 @@ func TestImportBeijingXLSX(t *testing.T) {
 			!tk.Assessed || !tk.VisitedAt.Equal(sh(11, 10, 9, 0)) {
 			t.Errorf("2026111000008 = %+v", tk)
 		}
-		n, _ := s.CountTickets(ctx, models.TicketQuery{Set: models.SetDoubleNo})
-		if n.Total() != 1 {
-			t.Errorf("双否 = %v", n)
+		if n, err := s.CountTickets(ctx, models.TicketQuery{Set: models.SetDoubleNo}); err != nil || n.Total() != 1 {
+			t.Errorf("双否 = %v (%v)", n, err)
 		}
 
 		// The same file again changes nothing and writes no event.
 		var before, after int64
-		s.DB(ctx).Model(&models.TicketEvent{}).Count(&before)
+		if err := s.DB(ctx).Model(&models.TicketEvent{}).Count(&before).Error; err != nil {
+			t.Fatal(err)
+		}
 		sum, err = svc.ImportFile(ctx, bytes.NewReader(data), "12345导出.xlsx", "import")
 		if err != nil || sum.String() != "新增 0, 更新 0, 未变 4, 错误 4" {
 			t.Errorf("second import: %v %v", sum, err)
 		}
-		s.DB(ctx).Model(&models.TicketEvent{}).Count(&after)
+		if err := s.DB(ctx).Model(&models.TicketEvent{}).Count(&after).Error; err != nil {
+			t.Fatal(err)
+		}
 		if before != after || before != 4 {
 			t.Errorf("events before %d, after %d", before, after)
 		}
@@ -443,9 +447,12 @@ func TestGeneratedExportsImportCleanlyTwice(t *testing.T) {
 				if err != nil || sum.String() != fmt.Sprintf("新增 0, 更新 0, 未变 %d, 错误 0", n) {
 					t.Fatalf("second import: %v %v", sum, err)
 				}
-				overdue, _ := s.CountTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: now})
-				unsatisfied, _ := s.CountTickets(ctx, models.TicketQuery{Set: models.SetUnsatisfied})
-				reopened, _ := s.CountTickets(ctx, models.TicketQuery{Set: models.SetReopened})
+				overdue, err1 := s.CountTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: now})
+				unsatisfied, err2 := s.CountTickets(ctx, models.TicketQuery{Set: models.SetUnsatisfied})
+				reopened, err3 := s.CountTickets(ctx, models.TicketQuery{Set: models.SetReopened})
+				if err := errors.Join(err1, err2, err3); err != nil {
+					t.Fatal(err)
+				}
 				for _, c := range []struct {
 					name   string
 					got    int
