@@ -27,7 +27,7 @@ type Daily struct {
 	Total models.LedgerRow
 	// Units holds every department in the configured order.
 	Units []Unit
-	// Ranking is the day's ranking by the month-to-date 综合评分, per kind of department.
+	// Ranking is the day's ranking by the month-to-date 综合评分, per tier of department.
 	Ranking []RankGroup
 	// RankTop is N of the top and bottom lists.
 	RankTop int
@@ -47,12 +47,12 @@ type Unit struct {
 // Missing reports whether the unit had to report and has not.
 func (u *Unit) Missing() bool { return u.Department.ReportRequired && u.Report == nil }
 
-// RankGroup is the top and bottom of one kind of department (区级部门, 镇街, …)
+// RankGroup is the top and bottom of one tier of department (区级部门, 镇街, …)
 // by 综合评分; departments without a valid ticket are not ranked.
 type RankGroup struct {
 	Tier        models.Tier
 	Top, Bottom []Standing
-	// Ranked is how many departments of the kind have a score.
+	// Ranked is how many departments of the tier have a score.
 	Ranked int
 }
 

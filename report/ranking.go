@@ -60,12 +60,12 @@ func (w *Weekly) tickets() msg.Section {
 		msg.L(msg.Strong("【本周不满意及重办工单】"), msg.Text(w.Week.Label())),
 		msg.L(msg.Text("全区不满意 "), count(len(w.Unsatisfied)), msg.Text(" 件，重办 "), count(len(w.Reopened)), msg.Text(" 件。")),
 	}
-	type entry struct{ kind, number, title string }
+	type entry struct{ why, number, title string } // why: 不满意 or 重办
 	byDept := map[uint][]entry{}
 	var none []entry
-	add := func(kind string, tks []models.Ticket) {
+	add := func(why string, tks []models.Ticket) {
 		for _, t := range tks {
-			e := entry{kind, t.Number, t.Title}
+			e := entry{why, t.Number, t.Title}
 			if t.DepartmentID == nil {
 				none = append(none, e)
 				continue
@@ -78,12 +78,12 @@ func (w *Weekly) tickets() msg.Section {
 	block := func(name string, es []entry) []msg.Line {
 		un := 0
 		for _, e := range es {
-			if e.kind == "不满意" {
+			if e.why == "不满意" {
 				un++
 			}
 		}
 		head := msg.L(msg.Strong(name), msg.Text(" 不满意"+itoa(un)+" 重办"+itoa(len(es)-un)))
-		return append([]msg.Line{head}, capped(es, func(e entry) msg.Line { return text("· " + e.kind + " " + e.number + " " + listTitle(e.title)) }, "件")...)
+		return append([]msg.Line{head}, capped(es, func(e entry) msg.Line { return text("· " + e.why + " " + e.number + " " + listTitle(e.title)) }, "件")...)
 	}
 	for _, d := range w.Departments {
 		if es := byDept[d.ID]; len(es) > 0 {
@@ -105,7 +105,7 @@ func (w *Weekly) Messages() []msg.Message {
 	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking)...))
 }
 
-// redBlack returns the sections of a 红黑榜: the title, then per kind of
+// redBlack returns the sections of a 红黑榜: the title, then per tier of
 // department the top (红榜) and the bottom (黑榜) with their 综合评分 and 三率.
 func redBlack(title, subtitle string, groups []RankGroup) []msg.Section {
 	head := msg.S(msg.H(msg.Text(title)), msg.L(msg.Strong(subtitle)))
