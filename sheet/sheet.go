@@ -8,23 +8,23 @@
 // Cells are returned as raw text: an xlsx date is its serial number (parse it
 // with ParseTime), a number is written as stored. Errors about the file's
 // content are *Error values with a Chinese message fit to show to users.
+//
+// Whatever the input, reading costs bounded memory (Limits): a file, a row,
+// a cell and the columns of a row have a size each, and a row over one of
+// them is refused with its number while the rows around it are read. Every
+// row of a csv file is read or refused: lines end at LF, CRLF or a lone CR,
+// and an unclosed quote refuses its row only.
 package sheet
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"unicode"
-	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 )
 
 // Format is a file format the reader understands.
@@ -58,6 +58,8 @@ type Options struct {
 	// the first of the top rows that has a column of every required field
 	// (or, with none required, of at least two fields).
 	Required []string
+	// Limits bound the file, its rows and cells; zero fields take the defaults.
+	Limits Limits
 }
 
 // Error is a problem with a file's content, in words for its user: the row
@@ -82,12 +84,23 @@ func (e *Error) Error() string {
 }
 
 // source yields the cells of one row after another; io.EOF ends it. rows is
-// how many rows of the sheet the call went past: 1, plus blank lines a csv
-// reader skipped.
+// how many rows of the sheet the call went past: 1, plus the empty rows an
+// xlsx file leaves out. A row the source cannot read (too long, an unclosed
+// quote) is a *rowIssue with its rows; the source goes on after it. Any other
+// error ends the sheet.
 type source interface {
 	next() (cells []string, rows int, err error)
 	close() error
 }
+
+// rowIssue says why a source refused a row; col is the column concerned
+// (from 0), or -1 for the whole row.
+type rowIssue struct {
+	col    int
+	reason string
+}
+
+func (e *rowIssue) Error() string { return e.reason }
 
 // Reader reads the rows of one sheet after its header. It is not safe for
 // concurrent use.
@@ -96,16 +109,22 @@ type Reader struct {
 	columns Columns
 	index   map[string]int    // field → column index
 	headers map[string]string // field → header text as in the file
+	names   []string          // the header row's cells
 	num     int               // number of the last row read
 	err     error
 }
 
 // Open reads the header of r and returns a Reader positioned at the first row
-// below it. An xlsx file is read into memory whole (zip needs random access;
-// large worksheets spill to temporary files); a csv file is streamed. Close
-// the Reader when done.
+// below it. Both formats are streamed: an xlsx file is read in place when r
+// is a file (or a bytes.Reader, or anything with ReadAt and Size), else from
+// a temporary copy; a csv file is read as it comes. A file known to be over
+// the file limit is refused before any row is read. Close the Reader when done.
 func Open(r io.Reader, o Options) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lim := o.Limits.orDefaults()
+	if size, ok := knownSize(r); ok && size > lim.FileBytes {
+		return nil, TooLarge(lim.FileBytes)
+	}
+	br := bufio.NewReaderSize(&boundedReader{r: r, left: lim.FileBytes, limit: lim.FileBytes}, 64<<10)
 	format, err := detect(br, o)
 	if err != nil {
 		return nil, err
@@ -113,9 +132,9 @@ func Open(r io.Reader, o Options) (*Reader, error) {
 	var src source
 	switch format {
 	case XLSX:
-		src, err = openXLSX(br, o.Sheet)
+		src, err = openXLSX(r, br, lim, o.Sheet)
 	default:
-		src, err = openCSV(br)
+		src, err = openCSV(br, lim)
 	}
 	if err != nil {
 		return nil, err
@@ -154,30 +173,51 @@ func detect(br *bufio.Reader, o Options) (Format, error) {
 	return CSV, nil
 }
 
+// readHeader reads the top rows up to the header row. A row over a limit
+// there is passed over, and named if no header is found.
 func (rd *Reader) readHeader(required []string) error {
+	var skipped *Error
 	for rd.num < headerScanRows {
 		cells, rows, err := rd.src.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
+		var issue *rowIssue
+		switch {
+		case errors.Is(err, io.EOF):
+			return rd.noHeader(required, skipped)
+		case errors.As(err, &issue):
+			rd.num += rows
+			if skipped == nil {
+				skipped = &Error{Row: rd.num, Reason: issue.reason}
+			}
+			continue
+		case err != nil:
 			return err
 		}
 		rd.num += rows
 		index, headers := rd.match(cells)
 		if isHeader(index, required, len(rd.columns)) {
 			rd.index, rd.headers = index, headers
+			rd.names = append([]string(nil), cells...)
 			return nil
 		}
 	}
-	if len(required) == 0 {
-		return &Error{Reason: "未找到表头行：请确认文件前几行中有列名"}
+	return rd.noHeader(required, skipped)
+}
+
+// noHeader is the error of a file without a header row; skipped is a top
+// row that could not be read, which may have been it.
+func (rd *Reader) noHeader(required []string, skipped *Error) error {
+	reason := "未找到表头行：请确认文件前几行中有列名"
+	if len(required) > 0 {
+		var missing []string
+		for _, f := range required {
+			missing = append(missing, rd.aliasList(f))
+		}
+		reason = "缺少必需的列：" + strings.Join(missing, "；")
 	}
-	var missing []string
-	for _, f := range required {
-		missing = append(missing, rd.aliasList(f))
+	if skipped != nil {
+		reason += "（" + skipped.Error() + "）"
 	}
-	return &Error{Reason: "缺少必需的列：" + strings.Join(missing, "；")}
+	return &Error{Reason: reason}
 }
 
 // aliasList names a field's accepted headers for a message: 工单编号（或 诉求编号、受理编号）.
@@ -263,14 +303,23 @@ func (rd *Reader) Column(field string) string {
 }
 
 // Next returns the next row that has any content; empty rows are skipped.
-// At the end it returns io.EOF. The Row is valid until the next call.
+// At the end it returns io.EOF. A row that cannot be read — over a limit of
+// Options.Limits, or with an unclosed quote — is an *Error with its number,
+// and the caller may go on calling Next. Any other error (the file over its
+// limit or broken) ends the reading: every later call returns it. The Row is
+// valid until the next call.
 func (rd *Reader) Next() (Row, error) {
 	if rd.err != nil {
 		return Row{}, rd.err
 	}
 	for {
 		cells, rows, err := rd.src.next()
-		if err != nil {
+		var issue *rowIssue
+		switch {
+		case errors.As(err, &issue):
+			rd.num += rows
+			return Row{}, &Error{Row: rd.num, Column: rd.columnName(issue.col), Reason: issue.reason}
+		case err != nil:
 			var se *Error
 			if !errors.Is(err, io.EOF) && !errors.As(err, &se) {
 				err = fmt.Errorf("sheet: row %d: %w", rd.num+1, err)
@@ -283,6 +332,17 @@ func (rd *Reader) Next() (Row, error) {
 			return Row{Num: rd.num, cells: cells, rd: rd}, nil
 		}
 	}
+}
+
+// columnName names column i (from 0) by its header, else as 第 K 列; "" for -1.
+func (rd *Reader) columnName(i int) string {
+	switch {
+	case i < 0:
+		return ""
+	case i < len(rd.names) && strings.TrimSpace(rd.names[i]) != "":
+		return strings.TrimSpace(rd.names[i])
+	}
+	return fmt.Sprintf("第 %d 列", i+1)
 }
 
 func blank(cells []string) bool {
@@ -323,130 +383,3 @@ func (r Row) Column(field string) string { return r.rd.Column(field) }
 func (r Row) Errorf(field, format string, args ...any) *Error {
 	return &Error{Row: r.Num, Column: r.Column(field), Reason: fmt.Sprintf(format, args...)}
 }
-
-// xlsxSource streams one worksheet with excelize.
-type xlsxSource struct {
-	f    *excelize.File
-	rows *excelize.Rows
-}
-
-// xlsxLimits bound what an upload may unpack to (zip bombs): the whole
-// workbook, and the part of a worksheet kept in memory before it spills to a
-// temporary file.
-const (
-	xlsxUnzipLimit    = 2 << 30
-	xlsxInMemoryLimit = 16 << 20
-)
-
-func openXLSX(r io.Reader, sheetName string) (*xlsxSource, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: xlsxUnzipLimit, UnzipXMLSizeLimit: xlsxInMemoryLimit})
-	if err != nil {
-		if f != nil {
-			_ = f.Close()
-		}
-		return nil, &Error{Reason: "无法读取 xlsx 文件：文件已损坏或不是 Excel 工作簿"}
-	}
-	if sheetName == "" {
-		list := f.GetSheetList()
-		if len(list) == 0 {
-			_ = f.Close()
-			return nil, &Error{Reason: "工作簿中没有工作表"}
-		}
-		sheetName = list[0]
-	}
-	rows, err := f.Rows(sheetName)
-	if err != nil {
-		_ = f.Close()
-		var missing excelize.ErrSheetNotExist
-		if errors.As(err, &missing) {
-			return nil, &Error{Reason: fmt.Sprintf("工作簿中没有名为“%s”的工作表", sheetName)}
-		}
-		return nil, fmt.Errorf("sheet: open worksheet %s: %w", sheetName, err)
-	}
-	return &xlsxSource{f: f, rows: rows}, nil
-}
-
-func (s *xlsxSource) next() ([]string, int, error) {
-	if !s.rows.Next() {
-		if err := s.rows.Error(); err != nil {
-			return nil, 0, err
-		}
-		return nil, 0, io.EOF
-	}
-	cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
-	return cells, 1, err
-}
-
-func (s *xlsxSource) close() error {
-	return errors.Join(s.rows.Close(), s.f.Close())
-}
-
-// csvSource streams a csv file, decoded to UTF-8.
-type csvSource struct {
-	r *csv.Reader
-	// line is the line the next record would start on if no blank line came
-	// first; Excel shows blank lines as empty rows, the csv reader skips them.
-	line int
-}
-
-// sniffBytes is how much of a csv file decides its encoding and delimiter.
-const sniffBytes = 64 << 10
-
-// openCSV decodes GBK (read as GB18030, its superset) when the start of the
-// file is not valid UTF-8, drops a UTF-8 BOM, and takes a tab as the delimiter
-// when the first line has tabs but no commas.
-func openCSV(br *bufio.Reader) (*csvSource, error) {
-	head, err := br.Peek(sniffBytes)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("sheet: read csv: %w", err)
-	}
-	var r io.Reader = br
-	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-		head = head[3:]
-	} else if !validUTF8Prefix(head, len(head) == sniffBytes) {
-		r = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
-	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	first, _, _ := bytes.Cut(head, []byte("\n"))
-	if !bytes.ContainsRune(first, ',') && bytes.ContainsRune(first, '\t') {
-		cr.Comma = '\t'
-	}
-	return &csvSource{r: cr, line: 1}, nil
-}
-
-// validUTF8Prefix reports whether b is valid UTF-8, forgiving a character cut
-// at the end when b is only the start of the file.
-func validUTF8Prefix(b []byte, truncated bool) bool {
-	if truncated {
-		for i := 0; i < utf8.UTFMax && len(b) > 0 && !utf8.RuneStart(b[len(b)-1]); i++ {
-			b = b[:len(b)-1]
-		}
-		if len(b) > 0 && b[len(b)-1] >= utf8.RuneSelf {
-			b = b[:len(b)-1]
-		}
-	}
-	return utf8.Valid(b)
-}
-
-func (s *csvSource) next() ([]string, int, error) {
-	rec, err := s.r.Read()
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, 0, &Error{Row: pe.StartLine, Reason: "csv 格式错误：" + pe.Err.Error()}
-		}
-		return nil, 0, err
-	}
-	start, _ := s.r.FieldPos(0)
-	rows := 1 + max(0, start-s.line)
-	// A quoted cell may span lines; the record ends where its last cell does.
-	last, _ := s.r.FieldPos(len(rec) - 1)
-	s.line = last + strings.Count(rec[len(rec)-1], "\n") + 1
-	return rec, rows, nil
-}
-
-func (s *csvSource) close() error { return nil }
