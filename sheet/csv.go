@@ -144,7 +144,10 @@ func (s *csvSource) next() ([]string, int, error) {
 				}
 				return s.refuseQuoted(s.issue)
 			}
-			return s.refuseRest(b, &rowIssue{col: -1, reason: fmt.Sprintf("整行超过 %s：本行未导入", Size(int64(s.lim.RowBytes)))})
+			if s.issue == nil {
+				s.issue = &rowIssue{col: -1, reason: fmt.Sprintf("整行超过 %s：本行未导入", Size(int64(s.lim.RowBytes)))}
+			}
+			return s.refuseRest(b, s.issue)
 		}
 		switch state {
 		case cellStart, bare:

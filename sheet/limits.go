@@ -40,8 +40,8 @@ const (
 	DefaultUnzipBytes = 2 << 30
 )
 
-// orDefaults returns l with every zero field set to its default.
-func (l Limits) orDefaults() Limits {
+// OrDefaults returns l with every zero field set to its default.
+func (l Limits) OrDefaults() Limits {
 	if l.FileBytes <= 0 {
 		l.FileBytes = DefaultFileBytes
 	}

@@ -120,7 +120,7 @@ type Reader struct {
 // a temporary copy; a csv file is read as it comes. A file known to be over
 // the file limit is refused before any row is read. Close the Reader when done.
 func Open(r io.Reader, o Options) (*Reader, error) {
-	lim := o.Limits.orDefaults()
+	lim := o.Limits.OrDefaults()
 	if size, ok := knownSize(r); ok && size > lim.FileBytes {
 		return nil, TooLarge(lim.FileBytes)
 	}
