@@ -31,6 +31,7 @@ type Config struct {
 	Outbox   Outbox   `yaml:"outbox" envPrefix:"OUTBOX_"`
 	Schedule Schedule `yaml:"schedule" envPrefix:"SCHEDULE_"`
 	Rules    Rules    `yaml:"rules" envPrefix:"RULES_"`
+	Import   Import   `yaml:"import" envPrefix:"IMPORT_"`
 
 	loc *time.Location
 }
@@ -162,6 +163,14 @@ type Scores struct {
 	PeriodStartDay int `yaml:"period_start_day" env:"PERIOD_START_DAY"`
 }
 
+// Import bounds the files imported, by `yanzhen import` and the API alike:
+// ticket exports (xlsx, csv) and org files.
+type Import struct {
+	// MaxFileSize is the largest file accepted; a larger one is refused
+	// before any row is read (a stream, when it grows past it).
+	MaxFileSize Size `yaml:"max_file_size" env:"MAX_FILE_SIZE"`
+}
+
 // Level names a level of the escalation ladder.
 type Level string
 
@@ -237,6 +246,7 @@ func Default() *Config {
 			},
 			RankTop: 3,
 		},
+		Import: Import{MaxFileSize: 200 * MB},
 	}
 	c.loc, _ = time.LoadLocation(c.Timezone)
 	return c
@@ -370,6 +380,7 @@ func (c *Config) Validate() error {
 		{c.Rules.Scores.PeriodStartDay >= 1 && c.Rules.Scores.PeriodStartDay <= 28, "rules.scores.period_start_day", "must be 1 to 28"},
 		{c.Rules.Scores.BasicSatisfied >= 0 && c.Rules.Scores.BasicSatisfied <= 1, "rules.scores.basic_satisfied", "must be between 0 and 1"},
 		{weightsOK(c.Rules.Scores), "rules.scores", "weights must be non-negative and sum to 1"},
+		{c.Import.MaxFileSize >= MB && c.Import.MaxFileSize <= 2*GB, "import.max_file_size", "must be between 1MB and 2GB"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {

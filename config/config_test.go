@@ -61,6 +61,7 @@ rules:
 		"YANZHEN_DATABASE_DSN=other-dsn",
 		"YANZHEN_WECOM_APP_CALLBACK_TOKEN=env-token",
 		"YANZHEN_SCHEDULE_REPORT_AT=18:15",
+		"YANZHEN_IMPORT_MAX_FILE_SIZE=50MB",
 		"UNRELATED=1",
 	}
 	c, err := Parse([]byte(text), environ)
@@ -85,6 +86,9 @@ rules:
 	if len(c.Rules.Escalation) != 1 || c.Rules.Escalation[0].At != (Span{0, Workdays}) {
 		t.Errorf("ladder = %+v", c.Rules.Escalation)
 	}
+	if c.Import.MaxFileSize != 50*MB {
+		t.Errorf("import.max_file_size = %v", c.Import.MaxFileSize)
+	}
 	// An env var for a key absent from the file still applies.
 	c2, err := Parse([]byte("timezone: Asia/Shanghai\n"), []string{"YANZHEN_HTTP_ADMIN_TOKEN=abc"})
 	if err != nil || c2.HTTP.AdminToken.Reveal() != "abc" {
@@ -107,6 +111,9 @@ func TestValidationNamesKeyAndRule(t *testing.T) {
 		{"no_such_key: 1", "", "config: is not valid YAML: line 1: field no_such_key not found"},
 		{"", "YANZHEN_WECOM_AGENT_ID=abc", "config: YANZHEN_WECOM_AGENT_ID has a value of the wrong form"},
 		{"rules: {ticket_number: '('}", "", "config: rules.ticket_number must be a valid regular expression"},
+		{"import: {max_file_size: 100KB}", "", "config: import.max_file_size must be between 1MB and 2GB"},
+		{"import: {max_file_size: 3GB}", "", "config: import.max_file_size must be between 1MB and 2GB"},
+		{"import: {max_file_size: lots}", "", "config: is not valid YAML"},
 	}
 	for _, tc := range cases {
 		var environ []string
@@ -183,6 +190,26 @@ func TestSpanAndClock(t *testing.T) {
 	at := MustClock("18:00").On(time.Date(2026, 11, 20, 9, 0, 0, 0, loc))
 	if at.Format("2006-01-02 15:04 MST") != "2026-11-20 18:00 CST" {
 		t.Errorf("On = %v", at)
+	}
+}
+
+func TestSize(t *testing.T) {
+	for in, want := range map[string]Size{"200MB": 200 * MB, "200 MiB": 200 * MB, "512kb": 512 * KB, "1G": GB, "1048576": MB, "10B": 10} {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "MB", "5I", "-1MB", "1.5GB", "200 megabytes", "99999999999GB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+	if s := (200 * MB).String(); s != "200MB" {
+		t.Errorf("String = %q", s)
+	}
+	if Default().Import.MaxFileSize != 200*MB {
+		t.Errorf("default import.max_file_size = %v", Default().Import.MaxFileSize)
 	}
 }
 

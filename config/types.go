@@ -158,3 +158,62 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
+
+// Size is a number of bytes written with a binary unit in the config:
+// "200MB", "512KB", "1GB" (also "200M", "200 MiB"), or a bare number of bytes.
+type Size int64
+
+// Size units.
+const (
+	KB Size = 1 << 10
+	MB Size = 1 << 20
+	GB Size = 1 << 30
+)
+
+// ParseSize reads a Size.
+func ParseSize(s string) (Size, error) {
+	t := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	for _, u := range []struct {
+		suffix string
+		size   Size
+	}{
+		{"KIB", KB}, {"MIB", MB}, {"GIB", GB}, {"KB", KB}, {"MB", MB}, {"GB", GB}, {"K", KB}, {"M", MB}, {"G", GB}, {"B", 1}, {"", 1},
+	} {
+		num, ok := strings.CutSuffix(t, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 0 || n > int64(1<<40/u.size) {
+			break
+		}
+		return Size(n) * u.size, nil
+	}
+	return 0, fmt.Errorf("%q is not a size such as 200MB or 512KB", s)
+}
+
+// String formats the size with the largest unit it is a whole number of.
+func (s Size) String() string {
+	for _, u := range []struct {
+		size Size
+		name string
+	}{{GB, "GB"}, {MB, "MB"}, {KB, "KB"}} {
+		if s >= u.size && s%u.size == 0 {
+			return strconv.FormatInt(int64(s/u.size), 10) + u.name
+		}
+	}
+	return strconv.FormatInt(int64(s), 10)
+}
+
+// MarshalText writes the size as in the config.
+func (s Size) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "200MB", "512KB", "1GB" or a number of bytes.
+func (s *Size) UnmarshalText(b []byte) error {
+	v, err := ParseSize(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
