@@ -1,0 +1,237 @@
+package tickets
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"yanzhen/calendar"
+	"yanzhen/models"
+	"yanzhen/sheet"
+)
+
+// input is one row, parsed and normalised. Empty strings and nil pointers are
+// values the row does not give: they leave the stored ones as they are.
+type input struct {
+	num                                               int
+	number                                            string
+	source                                            models.TicketSource
+	status                                            models.TicketStatus
+	category, title, content, address                 string
+	satisfaction                                      models.Satisfaction
+	departmentID, gridID                              *uint
+	received                                          time.Time
+	deadline                                          *time.Time
+	limit                                             *calendar.Limit
+	signed, resolvedAt, visited, reopened             *time.Time
+	contacted, resolved, assessed, excluded, priority *bool
+	difficult                                         *bool
+	reopenCount                                       *int
+	receivedColumn                                    string
+}
+
+// Column sizes in characters (the MySQL columns; SQLite has no limit).
+const (
+	maxNumber   = 64
+	maxCategory = 32
+	maxText     = 255
+	maxContent  = 16000 // a MySQL TEXT holds 65,535 bytes
+)
+
+// rowParser turns records into inputs against the organisation. One
+// goroutine uses it.
+type rowParser struct {
+	s   *Service
+	dir *models.Directory
+	loc *time.Location
+}
+
+// cells are the fields of one record, and the row number its problems name.
+type cells struct {
+	rec record
+	num int
+}
+
+func (c cells) get(field string) string { return c.rec.Get(field) }
+
+// fail is the refusal of the record for its cell of field.
+func (c cells) fail(field, format string, args ...any) *sheet.Error {
+	return &sheet.Error{Row: c.num, Column: c.rec.Column(field), Reason: fmt.Sprintf(format, args...)}
+}
+
+// parse reads one record into an input, or returns the first problem with
+// it: each step reads some fields, in the order of the steps.
+func (p *rowParser) parse(num int, rec record) (*input, *sheet.Error) {
+	c := cells{rec: rec, num: num}
+	in := &input{num: num, receivedColumn: rec.Column(FieldReceivedAt)}
+	steps := []func(*input, cells) *sheet.Error{p.number, p.times, p.units, p.flags, p.deadline, p.status, p.satisfaction, p.reopenCount}
+	for _, step := range steps {
+		if err := step(in, c); err != nil {
+			return nil, err
+		}
+	}
+	in.source = NormSource(c.get(FieldSource))
+	in.category = clip(NormCategory(c.get(FieldCategory)), maxCategory)
+	in.title = clip(c.get(FieldTitle), maxText)
+	in.address = clip(c.get(FieldAddress), maxText)
+	in.content = clip(c.get(FieldContent), maxContent)
+	return in, nil
+}
+
+func (p *rowParser) number(in *input, c cells) *sheet.Error {
+	in.number = sheet.NumberText(c.get(FieldNumber))
+	switch {
+	case in.number == "":
+		return c.fail(FieldNumber, "不能为空")
+	case utf8.RuneCountInString(in.number) > maxNumber:
+		return c.fail(FieldNumber, "超过 %d 个字符", maxNumber)
+	}
+	return nil
+}
+
+// times reads the receipt and the other times of the ticket's course.
+func (p *rowParser) times(in *input, c cells) *sheet.Error {
+	received, err := p.time(c, FieldReceivedAt)
+	if err != nil {
+		return err
+	}
+	if received != nil {
+		in.received = *received
+	}
+	for _, f := range []struct {
+		field string
+		dst   **time.Time
+	}{
+		{FieldSignedAt, &in.signed}, {FieldResolvedAt, &in.resolvedAt}, {FieldVisitedAt, &in.visited}, {FieldReopenedAt, &in.reopened},
+	} {
+		if *f.dst, err = p.time(c, f.field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// time reads a date or time cell; an empty one is nil.
+func (p *rowParser) time(c cells, field string) (*time.Time, *sheet.Error) {
+	v := c.get(field)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := sheet.ParseTime(v, p.loc)
+	if err != nil || t.Year() < 2000 || t.Year() > 2200 {
+		return nil, c.fail(field, "无法识别的日期 %q", v)
+	}
+	return &t, nil
+}
+
+// units finds the department and the grid (street) by name or alias.
+func (p *rowParser) units(in *input, c cells) *sheet.Error {
+	var err *sheet.Error
+	if in.departmentID, err = p.unit(c, FieldDepartment); err != nil {
+		return err
+	}
+	in.gridID, err = p.unit(c, FieldGrid)
+	return err
+}
+
+func (p *rowParser) unit(c cells, field string) (*uint, *sheet.Error) {
+	name := c.get(field)
+	if name == "" {
+		return nil, nil
+	}
+	switch found := p.dir.FindDepartments(name); len(found) {
+	case 1:
+		return &found[0].ID, nil
+	case 0:
+		return nil, c.fail(field, "未知的部门 %q", name)
+	}
+	return nil, c.fail(field, "部门名称 %q 对应多个部门", name)
+}
+
+// flags reads the yes/no cells.
+func (p *rowParser) flags(in *input, c cells) *sheet.Error {
+	for _, f := range []struct {
+		field string
+		dst   **bool
+	}{
+		{FieldContacted, &in.contacted}, {FieldResolved, &in.resolved}, {FieldAssessed, &in.assessed},
+		{FieldExcluded, &in.excluded}, {FieldPriority, &in.priority}, {FieldDifficult, &in.difficult},
+	} {
+		v := c.get(f.field)
+		b, err := sheet.ParseBool(v)
+		if err != nil {
+			return c.fail(f.field, "无法识别的是否值 %q", v)
+		}
+		*f.dst = b
+	}
+	return nil
+}
+
+// deadline reads the platform's deadline: a time (a date alone means the
+// off-work time that day) or a time limit (5个工作日) from the receipt.
+func (p *rowParser) deadline(in *input, c cells) *sheet.Error {
+	v := c.get(FieldDeadline)
+	if v == "" {
+		return nil
+	}
+	if t, err := sheet.ParseTime(v, p.loc); err == nil {
+		if sheet.DateOnly(v) {
+			t = p.s.Rules.OffWork.On(t)
+		}
+		in.deadline = &t
+		return nil
+	}
+	l, err := ParseLimit(v)
+	if err != nil {
+		return c.fail(FieldDeadline, "无法识别的日期或时限 %q", v)
+	}
+	in.limit = &l
+	return nil
+}
+
+func (p *rowParser) status(in *input, c cells) *sheet.Error {
+	v := c.get(FieldStatus)
+	if v == "" {
+		return nil
+	}
+	st, ok := NormStatus(v)
+	if !ok {
+		return c.fail(FieldStatus, "无法识别的状态 %q", v)
+	}
+	in.status = st
+	return nil
+}
+
+func (p *rowParser) satisfaction(in *input, c cells) *sheet.Error {
+	v := c.get(FieldSatisfaction)
+	if v == "" {
+		return nil
+	}
+	sat, ok := NormSatisfaction(v)
+	if !ok {
+		return c.fail(FieldSatisfaction, "无法识别的评价 %q，应为满意、基本满意或不满意", v)
+	}
+	in.satisfaction = sat // "" for an answer that means none, like an empty cell
+	return nil
+}
+
+func (p *rowParser) reopenCount(in *input, c cells) *sheet.Error {
+	v := c.get(FieldReopenCount)
+	if v == "" {
+		return nil
+	}
+	n, err := sheet.ParseInt(v)
+	if err != nil || n < 0 {
+		return c.fail(FieldReopenCount, "应为非负整数，而非 %q", v)
+	}
+	in.reopenCount = &n
+	return nil
+}
+
+// clip cuts s to n characters.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
