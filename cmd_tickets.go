@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,8 +26,9 @@ const (
 )
 
 // cmdImportTickets is `yanzhen import tickets FILE -c FILE`: import an xlsx or
-// csv export of the hotline platform. Refused rows go to stderr, the summary
-// line to stdout; some refused rows make the exit status 1.
+// csv export of the hotline platform. Refused rows go to stderr, the summary line to stdout; refused rows, a file that breaks
+// off and an interruption (Ctrl-C) make the exit status 1, the last two with
+// how many rows were written.
 func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
 	pos, cfg, code := configCommand(c, "import tickets", importTicketsUsage, 1, args, nil)
 	if code != exitOK {
@@ -38,16 +40,15 @@ func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
 		return exitFail
 	}
 	defer f.Close()
-	// A one-shot import trades memory (well under 300 MB for 100,000 rows)
-	// for less time in the collector.
+	// A one-shot import trades memory for less time in the collector, within
+	// a ceiling well under the 300 MB an import may take.
 	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(importMemoryLimit)
 	return withMain(ctx, c, cfg, func(m *Main) int {
 		sum, err := m.Tickets.ImportFile(ctx, f, filepath.Base(pos[0]), "import")
-		if err != nil {
+		if sum == nil {
 			c.errorf("%s", cliText(err))
-			if sum == nil {
-				return exitFail
-			}
+			return exitFail
 		}
 		for _, e := range sum.Errors {
 			fmt.Fprintln(c.stderr, e.Error())
@@ -56,11 +57,27 @@ func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
 			fmt.Fprintf(c.stderr, "……另有 %d 行错误未列出\n", more)
 		}
 		c.printf("%s\n", sum)
-		if err != nil || sum.Failed > 0 {
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			c.errorf("导入已中断：已写入 %d 行（%s），其余行未导入；再次导入同一文件即可补齐", sum.Landed(), sum)
+			return exitFail
+		case err != nil:
+			c.errorf("%s（此前已写入 %d 行）", cliText(err), sum.Landed())
+			return exitFail
+		case sum.Failed > 0:
 			return exitFail
 		}
 		return exitOK
 	})
+}
+
+// importMemoryLimit is the Go heap the import command tunes its collector to.
+const importMemoryLimit = 200 << 20
+
+// importLimits are the bounds of imported files: the configured file size,
+// sheet's defaults for rows and cells.
+func importLimits(cfg *config.Config) sheet.Limits {
+	return sheet.Limits{FileBytes: int64(cfg.Import.MaxFileSize)}
 }
 
 // cliText is an error for an operator: the user text of an application error,

@@ -21,20 +21,28 @@ type record interface {
 // content tell the format. Columns missing from the file, and empty cells,
 // leave the stored values as they are. A row is refused, with its row
 // number, column and reason, for a missing number, an unknown department or
-// grid (by name or alias), an unreadable date, status, answer or count, or a
-// new ticket without a receipt time; the good rows land all the same. A file
-// that cannot be read at all (no 工单编号 column, not a workbook) is an
-// EINVALID error with the reason. actor is recorded on the events ("import",
-// a userid). A number on several rows applies them in order.
+// grid (by name or alias), an unreadable date, status, answer or count, a new ticket without a receipt
+// time, or a row over the Limits (too long, a cell too long, too many
+// columns, an unclosed quote); the good rows land all the same. A file that
+// cannot be read at all (no 工单编号 column, not a workbook, over the size
+// limit) is an EINVALID error with the reason; so is a file that breaks off
+// midway, returned with the summary of the rows before. actor is recorded on
+// the events ("import", a userid). A number on several rows applies them in
+// order. A cancelled ctx ends the import with its error and the summary of
+// the rows written before.
 func (s *Service) ImportFile(ctx context.Context, r io.Reader, name, actor string) (*Summary, error) {
-	rd, err := sheet.Open(r, sheet.Options{Name: name, Columns: Columns, Required: []string{FieldNumber}})
+	rd, err := sheet.Open(r, sheet.Options{Name: name, Columns: Columns, Required: []string{FieldNumber}, Limits: s.Limits})
 	if err != nil {
 		return nil, userError(err)
 	}
 	defer rd.Close()
 	return s.run(ctx, actor, func() (int, record, error) {
 		row, err := rd.Next()
-		if err != nil {
+		var se *sheet.Error
+		switch {
+		case errors.As(err, &se) && se.Row > 0:
+			return 0, nil, se // a refused row; the reading goes on
+		case err != nil:
 			return 0, nil, userError(err)
 		}
 		return row.Num, row, nil

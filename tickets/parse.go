@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +31,12 @@ type input struct {
 	receivedColumn                                    string
 }
 
+// size is about the memory an input holds, for bounding a batch.
+func (in *input) size() int {
+	return 256 + len(in.number) + len(in.source) + len(in.status) + len(in.category) + len(in.title) +
+		len(in.content) + len(in.address) + len(in.satisfaction) + len(in.receivedColumn)
+}
+
 // Column sizes in characters (the MySQL columns; SQLite has no limit).
 const (
 	maxNumber   = 64
@@ -37,6 +44,9 @@ const (
 	maxText     = 255
 	maxContent  = 16000 // a MySQL TEXT holds 65,535 bytes
 )
+
+// maxQuoted is how much of a cell a refusal quotes.
+const maxQuoted = 50
 
 // rowParser turns records into inputs against the organisation. One
 // goroutine uses it.
@@ -57,6 +67,14 @@ func (c cells) get(field string) string { return c.rec.Get(field) }
 // fail is the refusal of the record for its cell of field.
 func (c cells) fail(field, format string, args ...any) *sheet.Error {
 	return &sheet.Error{Row: c.num, Column: c.rec.Column(field), Reason: fmt.Sprintf(format, args...)}
+}
+
+// quote writes a cell's text for a refusal, cut to maxQuoted characters.
+func quote(v string) string {
+	if utf8.RuneCountInString(v) > maxQuoted {
+		v = clip(v, maxQuoted) + "…"
+	}
+	return strconv.Quote(v)
 }
 
 // parse reads one record into an input, or returns the first problem with
@@ -119,7 +137,7 @@ func (p *rowParser) time(c cells, field string) (*time.Time, *sheet.Error) {
 	}
 	t, err := sheet.ParseTime(v, p.loc)
 	if err != nil || t.Year() < 2000 || t.Year() > 2200 {
-		return nil, c.fail(field, "无法识别的日期 %q", v)
+		return nil, c.fail(field, "无法识别的日期 %s", quote(v))
 	}
 	return &t, nil
 }
@@ -143,9 +161,9 @@ func (p *rowParser) unit(c cells, field string) (*uint, *sheet.Error) {
 	case 1:
 		return &found[0].ID, nil
 	case 0:
-		return nil, c.fail(field, "未知的部门 %q", name)
+		return nil, c.fail(field, "未知的部门 %s", quote(name))
 	}
-	return nil, c.fail(field, "部门名称 %q 对应多个部门", name)
+	return nil, c.fail(field, "部门名称 %s 对应多个部门", quote(name))
 }
 
 // flags reads the yes/no cells.
@@ -160,7 +178,7 @@ func (p *rowParser) flags(in *input, c cells) *sheet.Error {
 		v := c.get(f.field)
 		b, err := sheet.ParseBool(v)
 		if err != nil {
-			return c.fail(f.field, "无法识别的是否值 %q", v)
+			return c.fail(f.field, "无法识别的是否值 %s", quote(v))
 		}
 		*f.dst = b
 	}
@@ -183,7 +201,7 @@ func (p *rowParser) deadline(in *input, c cells) *sheet.Error {
 	}
 	l, err := ParseLimit(v)
 	if err != nil {
-		return c.fail(FieldDeadline, "无法识别的日期或时限 %q", v)
+		return c.fail(FieldDeadline, "无法识别的日期或时限 %s", quote(v))
 	}
 	in.limit = &l
 	return nil
@@ -196,7 +214,7 @@ func (p *rowParser) status(in *input, c cells) *sheet.Error {
 	}
 	st, ok := NormStatus(v)
 	if !ok {
-		return c.fail(FieldStatus, "无法识别的状态 %q", v)
+		return c.fail(FieldStatus, "无法识别的状态 %s", quote(v))
 	}
 	in.status = st
 	return nil
@@ -209,7 +227,7 @@ func (p *rowParser) satisfaction(in *input, c cells) *sheet.Error {
 	}
 	sat, ok := NormSatisfaction(v)
 	if !ok {
-		return c.fail(FieldSatisfaction, "无法识别的评价 %q，应为满意、基本满意或不满意", v)
+		return c.fail(FieldSatisfaction, "无法识别的评价 %s，应为满意、基本满意或不满意", quote(v))
 	}
 	in.satisfaction = sat // "" for an answer that means none, like an empty cell
 	return nil
@@ -222,7 +240,7 @@ func (p *rowParser) reopenCount(in *input, c cells) *sheet.Error {
 	}
 	n, err := sheet.ParseInt(v)
 	if err != nil || n < 0 {
-		return c.fail(FieldReopenCount, "应为非负整数，而非 %q", v)
+		return c.fail(FieldReopenCount, "应为非负整数，而非 %s", quote(v))
 	}
 	in.reopenCount = &n
 	return nil

@@ -15,9 +15,15 @@ import (
 // one of its tickets meanwhile.
 const conflictRetries = 3
 
+// maxBatchBytes bounds the text of the rows of one batch, so that a batch of
+// rows with long contents does not hold BatchSize times 48 KB.
+const maxBatchBytes = 16 << 20
+
 // run reads records with next until io.EOF and writes them in batches.
 // Reading and parsing run in a goroutine of their own, one batch ahead of the
-// writes.
+// writes. When ctx ends first, the import stops and returns ctx's error with
+// the summary of the batches written before (each batch is written whole or
+// not at all).
 func (s *Service) run(ctx context.Context, actor string, next func() (int, record, error)) (*Summary, error) {
 	dir, err := s.Store.Directory(ctx)
 	if err != nil {
@@ -45,37 +51,45 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 		}
 	}
 	sum.merge(&rd.sum, keep)
-	return sum, cmp.Or(writeErr, rd.err)
+	err = cmp.Or(writeErr, rd.err)
+	if ctx.Err() != nil && (err != nil || !rd.eof) {
+		return sum, fmt.Errorf("tickets: import stopped after %d rows written: %w", sum.Landed(), context.Cause(ctx))
+	}
+	return sum, err
 }
 
-// batchReader reads and parses records into batches of rows rows. Its sum
-// counts the refused rows, its err what stopped the reading early; both are
-// read after the batches channel is closed.
+// batchReader reads and parses records into batches of at most rows rows and
+// maxBatchBytes. Its sum counts the refused rows, its err what stopped the
+// reading early, eof that it read to the end; they are read after the
+// batches channel is closed.
 type batchReader struct {
 	parser rowParser
 	rows   int
 	keep   int
 	sum    Summary
 	err    error
+	eof    bool
 }
 
 func (b *batchReader) read(ctx context.Context, next func() (int, record, error), out chan<- []*input) {
 	defer close(out)
-	batch := make([]*input, 0, b.rows)
-	for {
+	batch, size := make([]*input, 0, b.rows), 0
+	for ctx.Err() == nil {
 		num, rec, err := next()
 		var se *sheet.Error
 		switch {
 		case errors.Is(err, io.EOF):
-			if len(batch) > 0 {
-				send(ctx, out, batch)
-			}
+			b.eof = len(batch) == 0 || send(ctx, out, batch)
 			return
 		case errors.As(err, &se) && se.Row > 0:
 			b.sum.refuse(se, b.keep)
 			continue
 		case err != nil:
+			// The file broke off: the rows before it land all the same.
 			b.err = err
+			if len(batch) > 0 {
+				send(ctx, out, batch)
+			}
 			return
 		}
 		in, refused := b.parser.parse(num, rec)
@@ -83,11 +97,12 @@ func (b *batchReader) read(ctx context.Context, next func() (int, record, error)
 			b.sum.refuse(refused, b.keep)
 			continue
 		}
-		if batch = append(batch, in); len(batch) >= b.rows {
+		batch, size = append(batch, in), size+in.size()
+		if len(batch) >= b.rows || size >= maxBatchBytes {
 			if !send(ctx, out, batch) {
 				return
 			}
-			batch = make([]*input, 0, b.rows)
+			batch, size = make([]*input, 0, b.rows), 0
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/sheet"
 )
 
 // Defaults of a Service.
@@ -34,6 +35,9 @@ type Service struct {
 	// Rules give the time limits per category and the off-work time a
 	// deadline written as a date alone means.
 	Rules config.Rules
+	// Limits bound the files ImportFile reads (size, rows, cells, columns);
+	// sheet's defaults where zero.
+	Limits sheet.Limits
 	// BatchSize is the number of rows written per transaction; DefaultBatchSize when 0.
 	BatchSize int
 	// MaxErrors is how many row errors a Summary keeps (all are counted);

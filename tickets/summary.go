@@ -7,7 +7,8 @@ import (
 	"yanzhen/sheet"
 )
 
-// Summary is the outcome of an import.
+// Summary is the outcome of an import. Its counts add up to the rows (or
+// array items) read: each is created, updated, unchanged or failed.
 type Summary struct {
 	Created, Updated, Unchanged int
 	// Failed counts the refused rows; Errors holds the first of them.
@@ -19,6 +20,9 @@ type Summary struct {
 func (s *Summary) String() string {
 	return fmt.Sprintf("新增 %d, 更新 %d, 未变 %d, 错误 %d", s.Created, s.Updated, s.Unchanged, s.Failed)
 }
+
+// Landed is the number of rows written: created, updated or unchanged.
+func (s *Summary) Landed() int { return s.Created + s.Updated + s.Unchanged }
 
 func (s *Summary) refuse(e *sheet.Error, keep int) {
 	s.Failed++
