@@ -95,7 +95,8 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		m.Close()
 		return nil, err
 	}
-	m.Tickets = &tickets.Service{Store: m.Store, Calendar: m.Calendar, Rules: cfg.Rules, Limits: importLimits(cfg)}
+	m.Tickets = &tickets.Service{Store: m.Store, Calendar: m.Calendar, Rules: cfg.Rules, District: cfg.District.Name,
+		Limits: importLimits(cfg)}
 	m.Bot, err = bot.New(m.Store, bot.Options{
 		WeCom: cfg.WeCom, Outbox: cfg.Outbox, Log: log, Registerer: m.Registry, Now: o.Now,
 	})

@@ -26,7 +26,8 @@ const (
 )
 
 // cmdImportTickets is `yanzhen import tickets FILE -c FILE`: import an xlsx or
-// csv export of the hotline platform. Refused rows go to stderr, the summary line to stdout; refused rows, a file that breaks
+// csv export of the hotline platform. Refused rows and the unknown unit names
+// go to stderr, the summary line to stdout; refused rows, a file that breaks
 // off and an interruption (Ctrl-C) make the exit status 1, the last two with
 // how many rows were written.
 func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
@@ -55,6 +56,9 @@ func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
 		}
 		if more := sum.Failed - len(sum.Errors); more > 0 {
 			fmt.Fprintf(c.stderr, "……另有 %d 行错误未列出\n", more)
+		}
+		for _, u := range sum.Unknown {
+			fmt.Fprintln(c.stderr, u.String())
 		}
 		c.printf("%s\n", sum)
 		switch {

@@ -27,18 +27,27 @@ func TestImportTicketsCommand(t *testing.T) {
 		}
 
 		bad := filepath.Join(t.TempDir(), "bad.csv")
-		os.WriteFile(bad, []byte("工单编号,受理时间,承办单位\nB1,2026-11-20 09:00,住建局\nB2,2026-11-20 09:00,不存在的局\n"), 0o600)
+		writeFile(t, bad, "工单编号,受理时间,承办单位\nB1,2026-11-20 09:00,住建局\nB2,2026-11-20 09:00,不存在的局\nB3,2026-11-20 09:00,不存在的局\n")
 		code, stdout, stderr = runCLI(t, environ, "import", "tickets", bad, "-c", cfg)
-		if code != exitFail || strings.TrimSpace(stdout) != "新增 1, 更新 0, 未变 0, 错误 1" ||
-			strings.TrimSpace(stderr) != `第 3 行 承办单位：未知的部门 "不存在的局"` {
+		if code != exitFail || strings.TrimSpace(stdout) != "新增 1, 更新 0, 未变 0, 错误 2" ||
+			strings.TrimSpace(stderr) != `第 3 行 承办单位：未知的部门 "不存在的局"`+"\n"+`第 4 行 承办单位：未知的部门 "不存在的局"`+"\n"+
+				"承办单位“不存在的局”未找到对应单位，共 2 行未导入：如为已有单位的其他叫法，请在组织架构文件中为该单位添加别名（aliases），导入组织架构后再导入本文件" {
 			t.Errorf("bad rows: %d %q %q", code, stdout, stderr)
 		}
-		os.WriteFile(bad, []byte("序号,名称\n1,x\n"), 0o600)
+		writeFile(t, bad, "序号,名称\n1,x\n")
 		code, _, stderr = runCLI(t, environ, "import", "tickets", bad, "-c", cfg)
 		if code != exitFail || !strings.HasPrefix(stderr, "yanzhen: 缺少必需的列：工单编号") {
 			t.Errorf("unreadable file: %d %q", code, stderr)
 		}
 	})
+}
+
+// writeFile writes a test's file.
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestHolidayCommand(t *testing.T) {

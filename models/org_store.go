@@ -201,6 +201,26 @@ func (d *Directory) FindDepartments(name string) []*Department {
 	return d.deptByName[strings.TrimSpace(name)]
 }
 
+// FindDepartmentsIn is FindDepartments for a name that may carry the
+// district's name or 区 in front, as hotline exports write them: when no
+// department has the name itself, it returns those that have it without the
+// prefix (高新区教育局 and 区教育局 find 教育局 in 高新区). Several departments
+// mean the name is ambiguous.
+func (d *Directory) FindDepartmentsIn(district, name string) []*Department {
+	name = strings.TrimSpace(name)
+	if found := d.deptByName[name]; len(found) > 0 {
+		return found
+	}
+	for _, prefix := range []string{strings.TrimSpace(district), "区"} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok && prefix != "" && rest != "" {
+			if found := d.deptByName[rest]; len(found) > 0 {
+				return found
+			}
+		}
+	}
+	return nil
+}
+
 // FindMembers returns the members whose name or alias is name.
 func (d *Directory) FindMembers(name string) []*Member {
 	return d.memberByName[strings.TrimSpace(name)]

@@ -121,6 +121,55 @@ func TestEveryCSVRowImportedOrNamed(t *testing.T) {
 	}
 }
 
+func TestUnitNamesWithTheDistrictPrefix(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
+		for _, d := range []models.Department{
+			{Code: "jyj", Name: "教育局", Sort: 5},
+			{Code: "gxwjw", Name: "高新卫健委", Sort: 6}, {Code: "wjw", Name: "卫健委", Aliases: models.StringList{"区卫健委"}, Sort: 7},
+		} {
+			if _, err := s.UpsertDepartment(ctx, &d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc.District = "高新区"
+		text := "工单编号,受理时间,承办单位,被反映街乡镇\n" +
+			"P1,2026-11-20 09:00,区教育局,\n" +
+			"P2,2026-11-20 09:00,高新区教育局,区环海街道\n" +
+			"P3,2026-11-20 09:00,高新区卫健委,\n" + // 卫健委 by its alias-free name; 高新卫健委 is another unit
+			"P4,2026-11-20 09:00,市教育局,\n" +
+			"P5,2026-11-20 09:00,市教育局,\n" +
+			"P6,2026-11-20 09:00,市教育局,\n" +
+			"P7,2026-11-20 09:00,住建局,高新区科创街道\n"
+		sum, err := svc.ImportFile(ctx, strings.NewReader(text), "x.csv", "import")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.String() != "新增 3, 更新 0, 未变 0, 错误 4" {
+			t.Errorf("summary %v %q", sum, errorTexts(sum))
+		}
+		for number, want := range map[string]string{"P1": "教育局", "P2": "教育局", "P3": "卫健委"} {
+			if tk, _ := ticket(t, s, number); tk.Department == nil || tk.Department.Name != want {
+				t.Errorf("%s: department %+v, want %s", number, tk.Department, want)
+			}
+		}
+		if tk, _ := ticket(t, s, "P2"); tk.GridDepartment == nil || tk.GridDepartment.Name != "环海街道" {
+			t.Errorf("P2: grid %+v", tk.GridDepartment)
+		}
+		// The unknown names are summed up once each, most rows first.
+		var unknown []string
+		for _, u := range sum.Unknown {
+			unknown = append(unknown, u.String())
+		}
+		want := []string{
+			"承办单位“市教育局”未找到对应单位，共 3 行未导入：如为已有单位的其他叫法，请在组织架构文件中为该单位添加别名（aliases），导入组织架构后再导入本文件",
+			"被反映街乡镇“高新区科创街道”未找到对应单位，共 1 行未导入：如为已有单位的其他叫法，请在组织架构文件中为该单位添加别名（aliases），导入组织架构后再导入本文件",
+		}
+		if strings.Join(unknown, "\n") != strings.Join(want, "\n") {
+			t.Errorf("unknown:\n%s", strings.Join(unknown, "\n"))
+		}
+	})
+}
+
 func TestRefusalsQuoteCellsShort(t *testing.T) {
 	// A refusal quotes at most 50 characters of a cell: a thousand rows with
 	// a 1 MB date do not keep a gigabyte of errors.

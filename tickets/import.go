@@ -21,7 +21,8 @@ type record interface {
 // content tell the format. Columns missing from the file, and empty cells,
 // leave the stored values as they are. A row is refused, with its row
 // number, column and reason, for a missing number, an unknown department or
-// grid (by name or alias), an unreadable date, status, answer or count, a new ticket without a receipt
+// grid (by name or alias, with or without the district's name in front), an
+// unreadable date, status, answer or count, a new ticket without a receipt
 // time, or a row over the Limits (too long, a cell too long, too many
 // columns, an unclosed quote); the good rows land all the same. A file that
 // cannot be read at all (no 工单编号 column, not a workbook, over the size

@@ -48,12 +48,13 @@ const (
 // maxQuoted is how much of a cell a refusal quotes.
 const maxQuoted = 50
 
-// rowParser turns records into inputs against the organisation. One
-// goroutine uses it.
+// rowParser turns records into inputs against the organisation, and counts
+// the unit names it does not know. One goroutine uses it.
 type rowParser struct {
-	s   *Service
-	dir *models.Directory
-	loc *time.Location
+	s       *Service
+	dir     *models.Directory
+	loc     *time.Location
+	unknown unknownNames
 }
 
 // cells are the fields of one record, and the row number its problems name.
@@ -157,10 +158,11 @@ func (p *rowParser) unit(c cells, field string) (*uint, *sheet.Error) {
 	if name == "" {
 		return nil, nil
 	}
-	switch found := p.dir.FindDepartments(name); len(found) {
+	switch found := p.dir.FindDepartmentsIn(p.s.District, name); len(found) {
 	case 1:
 		return &found[0].ID, nil
 	case 0:
+		p.unknown.add(c.rec.Column(field), name)
 		return nil, c.fail(field, "未知的部门 %s", quote(name))
 	}
 	return nil, c.fail(field, "部门名称 %s 对应多个部门", quote(name))

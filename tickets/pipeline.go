@@ -34,7 +34,7 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 	defer cancel()
 
 	rd := &batchReader{
-		parser: rowParser{s: s, dir: dir, loc: s.Store.Location()},
+		parser: rowParser{s: s, dir: dir, loc: s.Store.Location(), unknown: unknownNames{}},
 		rows:   cmpOr(s.BatchSize, DefaultBatchSize),
 		keep:   keep,
 	}
@@ -50,6 +50,7 @@ func (s *Service) run(ctx context.Context, actor string, next func() (int, recor
 			}
 		}
 	}
+	rd.sum.Unknown = rd.parser.unknown.list()
 	sum.merge(&rd.sum, keep)
 	err = cmp.Or(writeErr, rd.err)
 	if ctx.Err() != nil && (err != nil || !rd.eof) {

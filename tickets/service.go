@@ -35,6 +35,9 @@ type Service struct {
 	// Rules give the time limits per category and the off-work time a
 	// deadline written as a date alone means.
 	Rules config.Rules
+	// District is the district's name (district.name): a unit written with
+	// it or 区 in front (高新区教育局, 区教育局) is the unit without it.
+	District string
 	// Limits bound the files ImportFile reads (size, rows, cells, columns);
 	// sheet's defaults where zero.
 	Limits sheet.Limits

@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -14,6 +15,9 @@ type Summary struct {
 	// Failed counts the refused rows; Errors holds the first of them.
 	Failed int
 	Errors []*sheet.Error
+	// Unknown are the unit names no department has (by name or alias), each
+	// once with the number of rows that wrote it, most rows first.
+	Unknown []UnknownName
 }
 
 // String is the summary line users see: 新增 N, 更新 M, 未变 U, 错误 E.
@@ -38,4 +42,46 @@ func (s *Summary) merge(read *Summary, keep int) {
 	s.Errors = append(s.Errors, read.Errors...)
 	slices.SortStableFunc(s.Errors, func(a, b *sheet.Error) int { return a.Row - b.Row })
 	s.Errors = s.Errors[:min(len(s.Errors), keep)]
+	s.Unknown = read.Unknown
+}
+
+// UnknownName is a unit name that no department has, with the column that
+// wrote it and the number of rows.
+type UnknownName struct {
+	Column, Name string
+	Rows         int
+}
+
+// String says it once for all its rows, with what to do about it.
+func (u UnknownName) String() string {
+	return fmt.Sprintf("%s“%s”未找到对应单位，共 %d 行未导入：如为已有单位的其他叫法，请在组织架构文件中为该单位添加别名（aliases），导入组织架构后再导入本文件",
+		u.Column, u.Name, u.Rows)
+}
+
+// maxUnknownNames bounds the names an import tracks; rows naming further
+// ones are still refused one by one.
+const maxUnknownNames = 100
+
+type unknownKey struct{ column, name string }
+
+// unknownNames counts the rows that name each unknown unit.
+type unknownNames map[unknownKey]int
+
+func (u unknownNames) add(column, name string) {
+	k := unknownKey{clip(column, maxText), clip(name, maxText)}
+	if _, ok := u[k]; ok || len(u) < maxUnknownNames {
+		u[k]++
+	}
+}
+
+// list returns the names, most rows first.
+func (u unknownNames) list() []UnknownName {
+	var out []UnknownName
+	for k, n := range u {
+		out = append(out, UnknownName{Column: k.column, Name: k.name, Rows: n})
+	}
+	slices.SortFunc(out, func(a, b UnknownName) int {
+		return cmp.Or(b.Rows-a.Rows, cmp.Compare(a.Column, b.Column), cmp.Compare(a.Name, b.Name))
+	})
+	return out
 }
