@@ -1,8 +1,8 @@
 // Package api is yanzhen's HTTP API for hotline platforms and administrators:
 //
-//	POST /api/v1/tickets         a JSON array of tickets, upserted by number
+//	POST /api/v1/tickets         a JSON array of tickets, upserted by number, at most 20 MB
 //	POST /api/v1/tickets/import  an xlsx or csv export: multipart/form-data (any file
-//	                             field) or the raw body, at most 20 MB
+//	                             field) or the raw body, at most import.max_file_size
 //	GET  /api/v1/tickets/{number} one ticket with its events
 //
 // Every request needs "Authorization: Bearer <http.admin_token>" (401
@@ -23,6 +23,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 
 	"go.uber.org/zap"
@@ -33,8 +34,8 @@ import (
 	"yanzhen/tickets"
 )
 
-// DefaultMaxUpload is the largest upload accepted: 20 MB.
-const DefaultMaxUpload = 20 << 20
+// MaxJSONBody is the largest JSON body accepted: 20 MB.
+const MaxJSONBody = 20 << 20
 
 // multipartSlack is what a multipart body may carry besides the file: part
 // headers and boundaries.
@@ -42,12 +43,11 @@ const multipartSlack = 64 << 10
 
 // Options are what the API needs.
 type Options struct {
-	// Tickets imports tickets; its Store answers the reads.
+	// Tickets imports tickets; its Store answers the reads, and its
+	// Limits.FileBytes bounds uploaded files.
 	Tickets *tickets.Service
 	// Token is http.admin_token; empty turns the API off.
 	Token config.Secret
-	// MaxUpload bounds request bodies; DefaultMaxUpload when 0.
-	MaxUpload int64
 	// Log receives failures; nothing is logged when nil. Tokens never are.
 	Log *zap.Logger
 }
@@ -57,7 +57,7 @@ type server struct {
 	store   *models.Store
 	token   [sha256.Size]byte
 	enabled bool
-	max     int64
+	maxFile int64 // the largest upload
 	log     *zap.Logger
 	mux     *http.ServeMux
 }
@@ -65,10 +65,8 @@ type server struct {
 // New returns the API handler. Mount it for every path under /api/, e.g.
 // mux.Handle("/api/", api.New(opts)).
 func New(o Options) http.Handler {
-	s := &server{tickets: o.Tickets, store: o.Tickets.Store, enabled: o.Token.IsSet(), max: o.MaxUpload, log: o.Log, mux: http.NewServeMux()}
-	if s.max <= 0 {
-		s.max = DefaultMaxUpload
-	}
+	s := &server{tickets: o.Tickets, store: o.Tickets.Store, enabled: o.Token.IsSet(), log: o.Log, mux: http.NewServeMux(),
+		maxFile: o.Tickets.Limits.OrDefaults().FileBytes}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -108,41 +106,59 @@ func (s *server) authorized(r *http.Request) bool {
 const actor = "api"
 
 func (s *server) postTickets(w http.ResponseWriter, r *http.Request) {
-	body, ok := s.readBody(w, r, r.Body)
-	if !ok {
+	if r.ContentLength > MaxJSONBody {
+		s.tooLarge(w, MaxJSONBody)
 		return
 	}
-	if !json.Valid(body) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
+	switch {
+	case isTooLarge(err) || len(b) > MaxJSONBody:
+		s.tooLarge(w, MaxJSONBody)
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "读取请求内容失败")
+		return
+	case len(b) == 0:
+		writeError(w, http.StatusBadRequest, "请求内容为空")
+		return
+	case !json.Valid(b):
 		writeError(w, http.StatusBadRequest, "请求体不是有效的 JSON")
 		return
 	}
-	sum, err := s.tickets.ImportJSON(r.Context(), bytes.NewReader(body), actor)
+	sum, err := s.tickets.ImportJSON(r.Context(), bytes.NewReader(b), actor)
 	s.writeSummary(w, r, sum, err, "条")
 }
 
 func (s *server) importTickets(w http.ResponseWriter, r *http.Request) {
-	name, body, ok := s.upload(w, r)
+	name, f, ok := s.upload(w, r)
 	if !ok {
 		return
 	}
-	sum, err := s.tickets.ImportFile(r.Context(), bytes.NewReader(body), name, actor)
+	defer func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}()
+	sum, err := s.tickets.ImportFile(r.Context(), f, name, actor)
 	s.writeSummary(w, r, sum, err, "行")
 }
 
-// upload reads the file of an import request: the first file part of a
-// multipart form, or the body itself. The name comes from the part, the
-// filename query parameter or the content type, so that the format is known.
-func (s *server) upload(w http.ResponseWriter, r *http.Request) (string, []byte, bool) {
-	if r.ContentLength > s.max+multipartSlack {
-		s.tooLarge(w)
+// upload copies the file of an import request to a temporary file, which
+// the caller removes: the first file part of a multipart form, or the body
+// itself. The name comes from the part, the filename query parameter or the
+// content type, so that the format is known. The whole file is copied before
+// anything is imported, so an oversized upload changes nothing, and memory
+// holds none of it.
+func (s *server) upload(w http.ResponseWriter, r *http.Request) (string, *os.File, bool) {
+	if r.ContentLength > s.maxFile+multipartSlack {
+		s.tooLarge(w, s.maxFile)
 		return "", nil, false
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType != "multipart/form-data" {
-		body, ok := s.readBody(w, r, r.Body)
-		return uploadName(r, mediaType), body, ok
+		f, ok := s.spool(w, r.Body)
+		return uploadName(r, mediaType), f, ok
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.max+multipartSlack)
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxFile+multipartSlack)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "无法解析上传的表单")
@@ -152,7 +168,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) (string, []byte,
 		part, err := mr.NextPart()
 		if err != nil {
 			if isTooLarge(err) {
-				s.tooLarge(w)
+				s.tooLarge(w, s.maxFile)
 			} else {
 				writeError(w, http.StatusBadRequest, "表单中没有文件：请用 file 字段上传 xlsx 或 csv")
 			}
@@ -162,8 +178,8 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) (string, []byte,
 			_ = part.Close()
 			continue
 		}
-		body, ok := s.readBody(w, r, part)
-		return part.FileName(), body, ok
+		f, ok := s.spool(w, part)
+		return part.FileName(), f, ok
 	}
 }
 
@@ -182,26 +198,36 @@ func uploadName(r *http.Request, mediaType string) string {
 	return ""
 }
 
-// readBody reads at most s.max bytes of body; more is answered 413. The whole
-// body is read before anything is imported, so an oversized upload changes nothing.
-func (s *server) readBody(w http.ResponseWriter, r *http.Request, body io.Reader) ([]byte, bool) {
-	if r.ContentLength > s.max && body == r.Body {
-		s.tooLarge(w)
+// spool copies at most s.maxFile bytes of body to a temporary file and
+// rewinds it; more is answered 413, nothing 400.
+func (s *server) spool(w http.ResponseWriter, body io.Reader) (*os.File, bool) {
+	f, err := os.CreateTemp("", "yanzhen-upload-*")
+	if err != nil {
+		s.log.Error("api upload", zap.Error(err))
+		writeError(w, http.StatusInternalServerError, "服务器暂时无法接收文件，请稍后重试")
 		return nil, false
 	}
-	b, err := io.ReadAll(io.LimitReader(body, s.max+1))
+	n, err := io.Copy(f, io.LimitReader(body, s.maxFile+1))
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	ok := false
 	switch {
-	case isTooLarge(err) || int64(len(b)) > s.max:
-		s.tooLarge(w)
-		return nil, false
+	case isTooLarge(err) || n > s.maxFile:
+		s.tooLarge(w, s.maxFile)
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "读取请求内容失败")
-		return nil, false
-	case len(b) == 0:
+	case n == 0:
 		writeError(w, http.StatusBadRequest, "请求内容为空")
+	default:
+		ok = true
+	}
+	if !ok {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
 		return nil, false
 	}
-	return b, true
+	return f, true
 }
 
 func isTooLarge(err error) bool {
@@ -209,13 +235,14 @@ func isTooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
-func (s *server) tooLarge(w http.ResponseWriter) {
-	writeError(w, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("文件超过 %d MB 上限，请拆分后分批导入", s.max>>20))
+func (s *server) tooLarge(w http.ResponseWriter, limit int64) {
+	writeError(w, http.StatusRequestEntityTooLarge, sheet.TooLarge(limit).Reason)
 }
 
 // summaryJSON is the answer to an import.
 type summaryJSON struct {
+	// Error says why an import broke off midway; the counts are of the rows before.
+	Error     string      `json:"error,omitempty"`
 	Summary   string      `json:"summary"`
 	Created   int         `json:"created"`
 	Updated   int         `json:"updated"`
@@ -224,6 +251,17 @@ type summaryJSON struct {
 	Errors    []errorJSON `json:"errors"`
 	// Truncated says that only the first of the Failed rows are listed.
 	Truncated bool `json:"errors_truncated"`
+	// Unknown lists the unit names no department has, once each with its rows.
+	Unknown []unknownJSON `json:"unknown_units"`
+}
+
+// unknownJSON is a unit name no department has, with the rows that wrote it
+// and the advice for users.
+type unknownJSON struct {
+	Column  string `json:"column"`
+	Name    string `json:"name"`
+	Rows    int    `json:"rows"`
+	Message string `json:"message"`
 }
 
 // errorJSON is one refused row. Row counts file rows as Excel shows them, or
@@ -235,20 +273,33 @@ type errorJSON struct {
 	Message string `json:"message"`
 }
 
-// writeSummary answers an import: 200 with the summary, or the error. unit
-// is 行 for file rows and 条 for array items.
+// writeSummary answers an import: 200 with the summary, or the error. An
+// import that broke off midway is answered with the error's status, its text
+// and the summary of the rows before. unit is 行 for file rows and 条 for
+// array items.
 func (s *server) writeSummary(w http.ResponseWriter, r *http.Request, sum *tickets.Summary, err error, unit string) {
-	if err != nil {
+	if sum == nil {
 		s.writeAppError(w, r, err)
 		return
 	}
 	out := summaryJSON{Summary: sum.String(), Created: sum.Created, Updated: sum.Updated, Unchanged: sum.Unchanged,
-		Failed: sum.Failed, Errors: []errorJSON{}, Truncated: len(sum.Errors) < sum.Failed}
+		Failed: sum.Failed, Errors: []errorJSON{}, Truncated: len(sum.Errors) < sum.Failed, Unknown: []unknownJSON{}}
 	for _, e := range sum.Errors {
 		out.Errors = append(out.Errors, errorJSON{Row: e.Row, Column: e.Column, Reason: e.Reason, Message: rowMessage(e, unit)})
 	}
-	s.log.Info("tickets imported", zap.String("path", r.URL.Path), zap.String("summary", out.Summary))
-	writeJSON(w, http.StatusOK, out)
+	for _, u := range sum.Unknown {
+		out.Unknown = append(out.Unknown, unknownJSON{Column: u.Column, Name: u.Name, Rows: u.Rows, Message: u.String()})
+	}
+	status := http.StatusOK
+	if err != nil {
+		status = s.errorStatus(r, err)
+		out.Error = models.UserText(err)
+		s.log.Warn("tickets import broke off", zap.String("path", r.URL.Path), zap.String("summary", out.Summary),
+			zap.Int("landed", sum.Landed()), zap.Error(err))
+	} else {
+		s.log.Info("tickets imported", zap.String("path", r.URL.Path), zap.String("summary", out.Summary))
+	}
+	writeJSON(w, status, out)
 }
 
 // rowMessage writes a row error for users: 第 3 条 received_at：无法识别的日期 "x".
@@ -292,18 +343,29 @@ func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
 // writeAppError answers an application error with its status and user text;
 // anything else is logged and answered 500 with a text that reveals nothing.
 func (s *server) writeAppError(w http.ResponseWriter, r *http.Request, err error) {
+	status := s.errorStatus(r, err)
+	if status >= http.StatusInternalServerError || status == statusClientGone {
+		s.log.Error("api request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
+	}
+	writeError(w, status, models.UserText(err))
+}
+
+// statusClientGone answers a request whose client went away; nobody reads it.
+const statusClientGone = 499
+
+// errorStatus is the HTTP status of an error.
+func (s *server) errorStatus(r *http.Request, err error) int {
 	status := map[models.Code]int{
 		models.EINVALID: http.StatusBadRequest, models.ENOTFOUND: http.StatusNotFound,
 		models.ECONFLICT: http.StatusConflict, models.EFORBIDDEN: http.StatusForbidden,
 	}[models.ErrorCode(err)]
-	if status == 0 {
-		status = http.StatusInternalServerError
-		if errors.Is(err, context.Canceled) {
-			status = 499 // the client went away; nobody reads the answer
-		}
-		s.log.Error("api request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
+	switch {
+	case status != 0:
+		return status
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return statusClientGone
 	}
-	writeError(w, status, models.UserText(err))
+	return http.StatusInternalServerError
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

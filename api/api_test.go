@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -37,8 +38,12 @@ func each(t *testing.T, f func(t *testing.T, h http.Handler, s *models.Store)) {
 	})
 }
 
-func newAPI(s *models.Store, tok string) http.Handler {
-	svc := &tickets.Service{Store: s, Calendar: calendar.New(storetest.Shanghai, nil), Rules: config.Default().Rules}
+func newAPI(s *models.Store, tok string) http.Handler { return newAPIWith(s, tok, sheet.Limits{}) }
+
+// newAPIWith is newAPI with the import's file limits.
+func newAPIWith(s *models.Store, tok string, lim sheet.Limits) http.Handler {
+	svc := &tickets.Service{Store: s, Calendar: calendar.New(storetest.Shanghai, nil), Rules: config.Default().Rules,
+		District: "高新区", Limits: lim}
 	return api.New(api.Options{Tickets: svc, Token: config.Secret(tok)})
 }
 
@@ -219,17 +224,19 @@ type chunked struct{ r io.Reader }
 
 func (c chunked) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-func TestUploadOver20MB(t *testing.T) {
-	each(t, func(t *testing.T, h http.Handler, s *models.Store) {
+func TestUploadOverTheLimit(t *testing.T) {
+	const limit = 1 << 20
+	each(t, func(t *testing.T, _ http.Handler, s *models.Store) {
+		h := newAPIWith(s, token, sheet.Limits{FileBytes: limit})
 		// A valid csv that is one byte over the limit once its rows are counted in full.
 		head := "工单编号,受理时间,承办单位\n"
 		line := "BIG000001,2026-11-20 09:00,住建局\n"
-		big := head + strings.Repeat(line, api.DefaultMaxUpload/len(line)+1)
-		want := "文件超过 20 MB 上限，请拆分后分批导入"
+		big := head + strings.Repeat(line, limit/len(line)+1)
 		for name, c := range map[string]call{
 			"raw with length": {contentType: "text/csv", body: strings.NewReader(big)},
 			"raw chunked":     {contentType: "text/csv", body: chunked{strings.NewReader(big)}},
-			"json array":      {body: chunked{strings.NewReader(`[` + strings.Repeat(`{"number":"1"},`, api.DefaultMaxUpload/15+1) + `{}]`)}},
+			"json array": {path: "/api/v1/tickets",
+				body: chunked{strings.NewReader(`[` + strings.Repeat(`{"number":"1"},`, api.MaxJSONBody/15+1) + `{}]`)}},
 			"multipart file": func() call {
 				ct, b := multipartBody(t, "file", "big.csv", []byte(big))
 				return call{contentType: ct, body: b}
@@ -239,9 +246,12 @@ func TestUploadOver20MB(t *testing.T) {
 				return call{contentType: ct, body: chunked{b}}
 			}(),
 		} {
-			c.method, c.path, c.auth = "POST", "/api/v1/tickets/import", bearer
-			if name == "json array" {
-				c.path = "/api/v1/tickets"
+			want := "文件超过 1 MB 上限，请拆分后分批导入"
+			c.method, c.auth = "POST", bearer
+			if c.path == "" {
+				c.path = "/api/v1/tickets/import"
+			} else {
+				want = "文件超过 20 MB 上限，请拆分后分批导入"
 			}
 			w, out := do(h, c)
 			if w.Code != http.StatusRequestEntityTooLarge || out["error"] != want {
@@ -255,11 +265,72 @@ func TestUploadOver20MB(t *testing.T) {
 		if n != 0 {
 			t.Errorf("an oversized upload imported %d tickets", n)
 		}
-		// Exactly the limit is fine (blank lines pad one row to 20 MB).
-		fits := head + line + strings.Repeat("\n", api.DefaultMaxUpload-len(head)-len(line))
+		// Exactly the limit is fine (blank lines pad one row to 1 MB).
+		fits := head + line + strings.Repeat("\n", limit-len(head)-len(line))
 		w, out := do(h, call{method: "POST", path: "/api/v1/tickets/import", contentType: "text/csv", body: strings.NewReader(fits), auth: bearer})
 		if w.Code != http.StatusOK || out["created"] != 1.0 {
 			t.Errorf("upload under the limit: %d %v", w.Code, out["summary"])
+		}
+	})
+}
+
+func TestImportAnswersBadInputInWords(t *testing.T) {
+	each(t, func(t *testing.T, h http.Handler, s *models.Store) {
+		post := func(body string) (*httptest.ResponseRecorder, map[string]any) {
+			return do(h, call{method: "POST", path: "/api/v1/tickets/import", contentType: "text/csv", body: strings.NewReader(body), auth: bearer})
+		}
+		// Binary content (/dev/zero) is refused at once.
+		w, out := post(string(make([]byte, 1<<20)))
+		if w.Code != http.StatusBadRequest || !strings.HasPrefix(out["error"].(string), "文件不是文本格式的 csv") {
+			t.Errorf("zeros: %d %v", w.Code, out)
+		}
+		// Unknown units are listed once with their rows; 区 and the district
+		// in front of a unit's name are understood.
+		w, out = post("工单编号,受理时间,承办单位\n" +
+			"U1,2026-11-20 09:00,区住建局\nU2,2026-11-20 09:00,高新区城管局\n" +
+			"U3,2026-11-20 09:00,市住建委\nU4,2026-11-20 09:00,市住建委\nU5,2026-11-20 09:00,\"未闭合\n")
+		unknown, _ := json.Marshal(out["unknown_units"])
+		if w.Code != http.StatusOK || out["summary"] != "新增 2, 更新 0, 未变 0, 错误 3" ||
+			!strings.HasPrefix(string(unknown), `[{"column":"承办单位","message":"承办单位“市住建委”未找到对应单位，共 2 行未导入：如为已有单位的其他叫法`) ||
+			!strings.Contains(string(unknown), `"rows":2`) {
+			t.Errorf("unknown units: %d %v %s", w.Code, out, unknown)
+		}
+		errs, _ := json.Marshal(out["errors"])
+		if !strings.Contains(string(errs), `"message":"第 6 行：引号未闭合：本行未导入"`) {
+			t.Errorf("errors: %s", errs)
+		}
+	})
+}
+
+func TestCancelledUploadAnswers499AndChangesNothing(t *testing.T) {
+	// The client went away: the import stops with the cancellation (499).
+	// (tickets tests a cancellation midway, which returns the rows written.)
+	each(t, func(t *testing.T, _ http.Handler, s *models.Store) {
+		svc := &tickets.Service{Store: s, Calendar: calendar.New(storetest.Shanghai, nil), Rules: config.Default().Rules, BatchSize: 10}
+		h := api.New(api.Options{Tickets: svc, Token: config.Secret(token)})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var body strings.Builder
+		body.WriteString("工单编号,受理时间,承办单位\n")
+		for i := range 500 {
+			fmt.Fprintf(&body, "C%04d,2026-11-20 09:00,住建局\n", i)
+		}
+		r := httptest.NewRequest("POST", "/api/v1/tickets/import", strings.NewReader(body.String())).WithContext(ctx)
+		r.Header.Set("Content-Type", "text/csv")
+		r.Header.Set("Authorization", bearer)
+		cancel() // gone before the import starts: nothing may land, and the answer says so
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := s.DB(context.Background()).Model(&models.Ticket{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != 499 || n != 0 {
+			t.Errorf("cancelled upload: %d %v, %d tickets stored", w.Code, out, n)
 		}
 	})
 }
