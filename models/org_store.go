@@ -49,10 +49,25 @@ func (s *Store) UpsertDepartment(ctx context.Context, d *Department) (Change, er
 	return Updated, nil
 }
 
-// UpsertMember inserts m, or updates the member with m's UserID. On return m.ID is set.
+// UserIDKey is the form in which userids are compared: WeCom userids do not
+// differ by case, so DupUser and dupuser are one member.
+func UserIDKey(userid string) string { return strings.ToLower(userid) }
+
+// whereUserID is the condition that a member's userid is the argument, as
+// UserIDKey compares them: MySQL's _ci collation ignores case itself; SQLite
+// is told to, and its index idx_<members>_userid_nocase serves the lookup.
+func (s *Store) whereUserID() string {
+	if s.driver == DriverSQLite {
+		return "userid = ? COLLATE NOCASE"
+	}
+	return "userid = ?"
+}
+
+// UpsertMember inserts m, or updates the member whose UserID is m's but for
+// case (taking m's spelling). On return m.ID is set.
 func (s *Store) UpsertMember(ctx context.Context, m *Member) (Change, error) {
 	var old Member
-	err := s.db.WithContext(ctx).Where("userid = ?", m.UserID).Take(&old).Error
+	err := s.db.WithContext(ctx).Where(s.whereUserID(), m.UserID).Take(&old).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		if err := s.db.WithContext(ctx).Create(m).Error; err != nil {
@@ -63,13 +78,13 @@ func (s *Store) UpsertMember(ctx context.Context, m *Member) (Change, error) {
 		return Unchanged, fmt.Errorf("models: find member %s: %w", m.UserID, err)
 	}
 	m.ID, m.CreatedAt = old.ID, old.CreatedAt
-	if old.Name == m.Name && slices.Equal(old.Aliases, m.Aliases) && old.Mobile == m.Mobile &&
+	if old.UserID == m.UserID && old.Name == m.Name && slices.Equal(old.Aliases, m.Aliases) && old.Mobile == m.Mobile &&
 		equalID(old.DepartmentID, m.DepartmentID) && old.Role == m.Role && old.Main == m.Main &&
 		slices.Equal(old.Covers, m.Covers) && old.Active == m.Active {
 		return Unchanged, nil
 	}
 	err = s.db.WithContext(ctx).Model(&Member{ID: old.ID}).Select(
-		"name", "aliases", "mobile", "department_id", "role", "main", "covers", "active", "updated_at",
+		"userid", "name", "aliases", "mobile", "department_id", "role", "main", "covers", "active", "updated_at",
 	).Updates(m).Error
 	if err != nil {
 		return Unchanged, fmt.Errorf("models: update member %s: %w", m.UserID, err)
@@ -111,11 +126,12 @@ func (s *Store) Members(ctx context.Context) ([]Member, error) {
 	return out, nil
 }
 
-// MemberByUserID returns the active member with a WeCom userid, or ENOTFOUND.
+// MemberByUserID returns the active member with a WeCom userid (compared
+// without regard to case, see UserIDKey), or ENOTFOUND.
 func (s *Store) MemberByUserID(ctx context.Context, userid string) (*Member, error) {
 	var m Member
 	err := s.db.WithContext(ctx).Preload("Department").
-		Where("userid = ? AND active = ?", userid, true).Take(&m).Error
+		Where(s.whereUserID(), userid).Where("active = ?", true).Take(&m).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, Errorf(ENOTFOUND, "您尚未登记，请联系管理员")
 	}
@@ -169,7 +185,7 @@ func NewDirectory(depts []Department, members []Member) *Directory {
 	for i := range d.Members {
 		m := &d.Members[i]
 		d.memberByID[m.ID] = m
-		d.memberByUID[m.UserID] = m
+		d.memberByUID[UserIDKey(m.UserID)] = m
 		for _, n := range uniqueNames(m.Name, m.Aliases) {
 			d.memberByName[n] = append(d.memberByName[n], m)
 		}
@@ -193,8 +209,9 @@ func (d *Directory) Department(id uint) *Department { return d.deptByID[id] }
 // Member returns the member with an ID, or nil.
 func (d *Directory) Member(id uint) *Member { return d.memberByID[id] }
 
-// MemberByUserID returns the member with a WeCom userid, or nil.
-func (d *Directory) MemberByUserID(userid string) *Member { return d.memberByUID[userid] }
+// MemberByUserID returns the member with a WeCom userid (compared without
+// regard to case, see UserIDKey), or nil.
+func (d *Directory) MemberByUserID(userid string) *Member { return d.memberByUID[UserIDKey(userid)] }
 
 // FindDepartments returns the departments whose name or alias is name.
 func (d *Directory) FindDepartments(name string) []*Department {

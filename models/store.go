@@ -176,7 +176,56 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 		}
 	}
+	return s.migrateUserIDCase(ctx)
+}
+
+// migrateUserIDCase makes both databases compare userids without regard to
+// case (UserIDKey), so that DupUser and dupuser are one member: on MySQL the
+// column takes a _ci collation if the database's default was another (the
+// documented one, utf8mb4_unicode_ci, is); SQLite gets a unique index without
+// regard to case, which also serves whereUserID. Members stored before that
+// differ only in case stop the migration, named, to be merged by a person.
+func (s *Store) migrateUserIDCase(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	table := s.Table(&Member{})
+	concat := "group_concat(userid, '、')"
+	if s.driver == DriverMySQL {
+		var collation string
+		err := db.Raw("SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'userid'", table).
+			Scan(&collation).Error
+		if err != nil {
+			return fmt.Errorf("models: migrate: read the collation of %s.userid: %w", table, err)
+		}
+		if strings.HasSuffix(collation, "_ci") {
+			return nil
+		}
+		concat = "GROUP_CONCAT(userid SEPARATOR '、')"
+	}
+	var twins []string
+	err := db.Raw("SELECT " + concat + " FROM " + s.quote(table) + " GROUP BY lower(userid) HAVING COUNT(*) > 1").Scan(&twins).Error
+	if err != nil {
+		return fmt.Errorf("models: migrate: find userids that differ in case: %w", err)
+	}
+	if len(twins) > 0 {
+		return fmt.Errorf("models: migrate: members %s differ only in the case of their userids, which WeCom does not tell apart: keep one of each (update the references to the others) and migrate again",
+			strings.Join(twins, "; "))
+	}
+	if s.driver == DriverMySQL {
+		err = db.Exec("ALTER TABLE " + s.quote(table) + " MODIFY userid varchar(64) NOT NULL COLLATE utf8mb4_unicode_ci").Error
+	} else {
+		err = db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS " + s.quote("idx_"+table+"_userid_nocase") + " ON " + s.quote(table) + " (userid COLLATE NOCASE)").Error
+	}
+	if err != nil {
+		return fmt.Errorf("models: migrate: make %s.userid compare without regard to case: %w", table, err)
+	}
 	return nil
+}
+
+// quote quotes an identifier for the store's database.
+func (s *Store) quote(name string) string {
+	var b strings.Builder
+	s.db.Dialector.QuoteTo(&b, name)
+	return b.String()
 }
 
 // Ping checks that the database answers.

@@ -131,8 +131,10 @@ var (
 )
 
 // Apply writes a parsed org file into the store: departments first (parents
-// before children, whatever the file order), then members. The result's errors
-// hold the file's unreadable rows and the refused ones, in file order.
+// before children, whatever the file order), then members. A userid on
+// several member rows (compared as WeCom does, without regard to case) lands
+// from the first of them; the others are refused, naming it. The result's
+// errors hold the file's unreadable rows and the refused ones, in file order.
 func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 	var res Result
 	for _, e := range f.Errors {
@@ -194,8 +196,15 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 		}
 		pending = next
 	}
+	first := map[string]int{} // userid (UserIDKey) → the row that has it first
 	for _, row := range f.Members {
 		m, reason := member(row.Value, byCode, byName)
+		key := models.UserIDKey(strings.TrimSpace(row.Value.UserID))
+		if at, dup := first[key]; dup && key != "" {
+			reason = fmt.Sprintf("账号 %s 与第 %d 行重复（企业微信账号不区分大小写）", strings.TrimSpace(row.Value.UserID), at)
+		} else if key != "" {
+			first[key] = row.Num
+		}
 		if reason != "" {
 			res.refuse(row.Sheet, row.Num, "%s", reason)
 			continue

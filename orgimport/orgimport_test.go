@@ -106,3 +106,64 @@ func TestRenameAndMoveAlias(t *testing.T) {
 		}
 	})
 }
+
+// parseYAML parses an org file given as text.
+func parseYAML(t *testing.T, text string) *orgimport.File {
+	t.Helper()
+	f, err := orgimport.ParseYAML(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestDuplicateUserIDsAreNamedByRow(t *testing.T) {
+	// WeCom userids do not differ by case: DupUser and dupuser are one
+	// member on both databases, and a file naming one twice is told so.
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		res, err := orgimport.Apply(ctx, s, parseYAML(t, `members:
+  - {userid: DupUser, name: 甲, role: leader}
+  - {userid: zhangsan, name: 张三, role: leader}
+  - {userid: dupuser, name: 乙, role: leader}
+  - {userid: DUPUSER, name: 丙, role: supervisor}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range res.Errors {
+			got = append(got, e.Error())
+		}
+		want := "members 第 4 行：账号 dupuser 与第 2 行重复（企业微信账号不区分大小写）\n" +
+			"members 第 5 行：账号 DUPUSER 与第 2 行重复（企业微信账号不区分大小写）"
+		if res.Created != 2 || strings.Join(got, "\n") != want {
+			t.Errorf("%s\n%s", res.Summary(), strings.Join(got, "\n"))
+		}
+		// A later file with another spelling updates the same member, which
+		// takes the new spelling.
+		res, err = orgimport.Apply(ctx, s, parseYAML(t, "members:\n  - {userid: dupUSER, name: 丁, role: leader}\n"))
+		if err != nil || res.Created != 0 || res.Updated != 1 || len(res.Errors) != 0 {
+			t.Errorf("second file: %s %v %v", res.Summary(), res.Errors, err)
+		}
+		var members []models.Member
+		if err := s.DB(ctx).Order("id").Find(&members).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(members) != 2 || members[0].UserID != "dupUSER" || members[0].Name != "丁" {
+			t.Errorf("members = %+v", members)
+		}
+		for _, id := range []string{"dupuser", "DupUser", "DUPUSER"} {
+			m, err := s.MemberByUserID(ctx, id)
+			if err != nil || m.ID != members[0].ID {
+				t.Errorf("MemberByUserID(%q) = %+v, %v", id, m, err)
+			}
+		}
+		dir, err := s.Directory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := dir.MemberByUserID("ZHANGSAN"); m == nil || m.Name != "张三" {
+			t.Errorf("Directory.MemberByUserID(ZHANGSAN) = %+v", m)
+		}
+	})
+}
