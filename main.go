@@ -230,7 +230,7 @@ func cmdImportOrg(ctx context.Context, c *cli, args []string) int {
 		return code
 	}
 	return withMain(ctx, c, cfg, func(m *Main) int {
-		res, err := importOrgFile(ctx, m.Store, pos[0])
+		res, err := importOrgFile(ctx, m.Store, pos[0], importLimits(cfg))
 		if err != nil {
 			c.errorf("%v", err)
 			return exitFail

@@ -72,6 +72,18 @@ func TestImportOrgTwiceGivesTheSameRows(t *testing.T) {
 	})
 }
 
+func TestImportOrgHonoursTheFileLimit(t *testing.T) {
+	cfg := writeConfig(t, "import: {max_file_size: 1MB}\n")
+	big := filepath.Join(t.TempDir(), "org.xlsx")
+	if err := os.WriteFile(big, make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, nil, "import", "org", big, "-c", cfg)
+	if code != exitFail || strings.TrimSpace(stderr) != "yanzhen: 文件超过 1 MB 上限，请拆分后分批导入" {
+		t.Errorf("org file over the limit: %d %q", code, stderr)
+	}
+}
+
 func TestBadInvocationsAreOneLine(t *testing.T) {
 	cases := []struct {
 		args []string

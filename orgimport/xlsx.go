@@ -1,7 +1,6 @@
 package orgimport
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,18 +23,21 @@ var (
 	}
 )
 
+// maxRowBytes bounds the text of the rows an org file may hold: an org of
+// thousands of members is a few megabytes.
+const maxRowBytes = 32 << 20
+
 // ParseXLSX reads the xlsx org file: a sheet 部门 (编码/名称/别名/类型/上级/领域/
 // 需报日报/排序) and a sheet 人员 (账号/姓名/别名/手机/部门/角色, optionally
 // 主要领导 and 兼报部门). Lists in a cell are separated by 、，, ; or spaces. Row
-// numbers are Excel's. A missing sheet or header is an error; a bad cell goes
-// to File.Errors.
-func ParseXLSX(r io.Reader) (*File, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("读取组织架构文件：%w", err)
-	}
+// numbers are Excel's. r is read one sheet after the other, so it is a file
+// or other random-access reader of size bytes; lim bounds it as it bounds
+// ticket exports. A missing sheet or header, a file over lim or rows over
+// 32 MB in all are errors; a bad cell or a row over a limit goes to File.Errors.
+func ParseXLSX(r io.ReaderAt, size int64, lim sheet.Limits) (*File, error) {
 	f := &File{}
-	err = readSheet(data, SheetDepartments, departmentColumns, []string{"code", "name"}, f, func(row sheet.Row) error {
+	budget := maxRowBytes
+	err := readSheet(r, size, lim, SheetDepartments, departmentColumns, []string{"code", "name"}, f, &budget, func(row sheet.Row) error {
 		required, err := optionalBool(row, "report_required")
 		if err != nil {
 			return err
@@ -54,7 +56,7 @@ func ParseXLSX(r io.Reader) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = readSheet(data, SheetMembers, memberColumns, []string{"userid", "name"}, f, func(row sheet.Row) error {
+	err = readSheet(r, size, lim, SheetMembers, memberColumns, []string{"userid", "name"}, f, &budget, func(row sheet.Row) error {
 		main, err := optionalBool(row, "main")
 		if err != nil {
 			return err
@@ -72,34 +74,49 @@ func ParseXLSX(r io.Reader) (*File, error) {
 	return f, nil
 }
 
-// readSheet streams one sheet into f through add; an *sheet.Error from add
+// readSheet streams one sheet into f through add, counting the rows' text
+// against budget; an *sheet.Error from add or a row the reader refuses
 // becomes a row error, anything else stops the import.
-func readSheet(data []byte, name string, cols sheet.Columns, required []string, f *File, add func(sheet.Row) error) error {
-	rd, err := sheet.Open(bytes.NewReader(data), sheet.Options{Format: sheet.XLSX, Sheet: name, Columns: cols, Required: required})
+func readSheet(r io.ReaderAt, size int64, lim sheet.Limits, name string, cols sheet.Columns, required []string, f *File, budget *int, add func(sheet.Row) error) error {
+	rd, err := sheet.Open(io.NewSectionReader(r, 0, size), sheet.Options{Format: sheet.XLSX, Sheet: name, Columns: cols, Required: required, Limits: lim})
 	if err != nil {
 		return fmt.Errorf("工作表 %s：%w", name, err)
 	}
 	defer rd.Close()
 	for {
 		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
+		var se *sheet.Error
+		switch {
+		case errors.Is(err, io.EOF):
 			return nil
-		}
-		if err != nil {
+		case errors.As(err, &se) && se.Row > 0:
+			f.Errors = append(f.Errors, rowError(name, se))
+			continue
+		case err != nil:
 			return fmt.Errorf("工作表 %s：%w", name, err)
 		}
+		for field := range cols {
+			*budget -= len(row.Get(field))
+		}
+		if *budget < 0 {
+			return fmt.Errorf("工作表 %s 第 %d 行：组织架构文件的内容超过 %s，请确认文件是否正确", name, row.Num, sheet.Size(maxRowBytes))
+		}
 		if err := add(row); err != nil {
-			var se *sheet.Error
 			if !errors.As(err, &se) {
 				return err
 			}
-			reason := se.Reason
-			if se.Column != "" {
-				reason = se.Column + "：" + se.Reason
-			}
-			f.Errors = append(f.Errors, RowError{Sheet: name, Row: row.Num, Reason: reason})
+			f.Errors = append(f.Errors, rowError(name, se))
 		}
 	}
+}
+
+// rowError is a refused row of sheet name.
+func rowError(name string, se *sheet.Error) RowError {
+	reason := se.Reason
+	if se.Column != "" {
+		reason = se.Column + "：" + se.Reason
+	}
+	return RowError{Sheet: name, Row: se.Row, Reason: reason}
 }
 
 func optionalBool(row sheet.Row, field string) (bool, error) {

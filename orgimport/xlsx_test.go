@@ -10,6 +10,7 @@ import (
 	"yanzhen/models"
 	"yanzhen/models/storetest"
 	"yanzhen/orgimport"
+	"yanzhen/sheet"
 )
 
 // workbook builds an org workbook the way an office would fill it in.
@@ -54,7 +55,7 @@ func TestImportXLSX(t *testing.T) {
 			{"", "无名", "", "住建局", "经办人", ""},
 		},
 	)
-	file, err := orgimport.ParseXLSX(buf)
+	file, err := orgimport.ParseXLSX(bytes.NewReader(buf.Bytes()), int64(buf.Len()), sheet.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +98,33 @@ func TestXLSXWithoutMemberSheet(t *testing.T) {
 	f.SetSheetRow(orgimport.SheetDepartments, "A1", &[]any{"编码", "名称"})
 	var buf bytes.Buffer
 	f.Write(&buf)
-	_, err := orgimport.ParseXLSX(&buf)
+	_, err := orgimport.ParseXLSX(bytes.NewReader(buf.Bytes()), int64(buf.Len()), sheet.Limits{})
 	if err == nil || !strings.Contains(err.Error(), "人员") {
 		t.Errorf("missing sheet: %v", err)
+	}
+}
+
+func TestOrgFilesAreBounded(t *testing.T) {
+	// A YAML org file over 4 MB is refused before it is parsed.
+	big := "members:\n" + strings.Repeat("  - {userid: a, name: 甲, role: leader}\n", 5<<20/40)
+	if _, err := orgimport.ParseYAML(strings.NewReader(big)); err == nil || err.Error() != "组织架构 YAML 文件超过 4 MB 上限：请确认文件是否正确" {
+		t.Errorf("big yaml: %v", err)
+	}
+	// A row of the xlsx over a limit is refused with its number; the others land.
+	buf := workbook(t,
+		[][]any{{"编码", "名称"}, {"zjj", "住建局"}},
+		[][]any{{"账号", "姓名", "角色"}, {"zhangsan", "张三", "区领导"}, {"lisi", strings.Repeat("长", 400), "区领导"}, {"wangwu", "王五", "区领导"}},
+	)
+	file, err := orgimport.ParseXLSX(bytes.NewReader(buf.Bytes()), int64(buf.Len()), sheet.Limits{CellBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(file.Members) != 2 || len(file.Errors) != 1 || file.Errors[0].Error() != "人员 第 3 行：姓名：单元格超过 1000 字节：本行未导入" {
+		t.Errorf("members %+v, errors %v", file.Members, file.Errors)
+	}
+	// A workbook over the file limit is refused.
+	if _, err := orgimport.ParseXLSX(bytes.NewReader(buf.Bytes()), int64(buf.Len()), sheet.Limits{FileBytes: 1024}); err == nil ||
+		!strings.Contains(err.Error(), "文件超过 1 KB 上限") {
+		t.Errorf("over the file limit: %v", err)
 	}
 }

@@ -1,20 +1,35 @@
 package orgimport
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"yanzhen/sheet"
 )
+
+// MaxYAMLBytes bounds a YAML org file: parsed, YAML takes some twenty times
+// its size in memory, and an org of thousands of members is a few hundred KB.
+const MaxYAMLBytes = 4 << 20
 
 // ParseYAML reads the YAML org file of DESIGN §4: top-level departments and
 // members lists. Row numbers are the line numbers of the entries. A malformed
-// entry goes to File.Errors; only a file that is not YAML at all is an error.
+// entry goes to File.Errors; a file that is not YAML at all, or is over
+// MaxYAMLBytes, is an error.
 func ParseYAML(r io.Reader) (*File, error) {
+	text, err := io.ReadAll(io.LimitReader(r, MaxYAMLBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("读取组织架构文件：%w", err)
+	}
+	if len(text) > MaxYAMLBytes {
+		return nil, fmt.Errorf("组织架构 YAML 文件超过 %s 上限：请确认文件是否正确", sheet.Size(MaxYAMLBytes))
+	}
 	var doc yaml.Node
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+	if err := yaml.NewDecoder(bytes.NewReader(text)).Decode(&doc); err != nil {
 		if err == io.EOF {
 			return &File{}, nil
 		}
