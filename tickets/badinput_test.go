@@ -171,15 +171,15 @@ func TestUnitNamesWithTheDistrictPrefix(t *testing.T) {
 }
 
 func TestRefusalsQuoteCellsShort(t *testing.T) {
-	// A refusal quotes at most 50 characters of a cell: a thousand rows with
-	// a 1 MB date do not keep a gigabyte of errors.
+	// A refusal quotes at most 50 characters of a cell (49 and an ellipsis):
+	// a thousand rows with a 1 MB date do not keep a gigabyte of errors.
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
 		text := "工单编号,受理时间\nL1," + strings.Repeat("九", 300000) + "\n"
 		sum, err := svc.ImportFile(ctx, strings.NewReader(text), "x.csv", "import")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := `第 2 行 受理时间：无法识别的日期 "` + strings.Repeat("九", 50) + `…"`; strings.Join(errorTexts(sum), "|") != want {
+		if want := `第 2 行 受理时间：无法识别的日期 "` + strings.Repeat("九", 49) + `…"`; strings.Join(errorTexts(sum), "|") != want {
 			t.Errorf("errors %.200q", errorTexts(sum))
 		}
 	})

@@ -71,12 +71,7 @@ func (c cells) fail(field, format string, args ...any) *sheet.Error {
 }
 
 // quote writes a cell's text for a refusal, cut to maxQuoted characters.
-func quote(v string) string {
-	if utf8.RuneCountInString(v) > maxQuoted {
-		v = clip(v, maxQuoted) + "…"
-	}
-	return strconv.Quote(v)
-}
+func quote(v string) string { return strconv.Quote(models.ClipRunes(v, maxQuoted)) }
 
 // parse reads one record into an input, or returns the first problem with
 // it: each step reads some fields, in the order of the steps.
@@ -90,10 +85,10 @@ func (p *rowParser) parse(num int, rec record) (*input, *sheet.Error) {
 		}
 	}
 	in.source = NormSource(c.get(FieldSource))
-	in.category = clip(NormCategory(c.get(FieldCategory)), maxCategory)
-	in.title = clip(c.get(FieldTitle), maxText)
-	in.address = clip(c.get(FieldAddress), maxText)
-	in.content = clip(c.get(FieldContent), maxContent)
+	in.category = fitChars(NormCategory(c.get(FieldCategory)), maxCategory)
+	in.title = fitChars(c.get(FieldTitle), maxText)
+	in.address = fitChars(c.get(FieldAddress), maxText)
+	in.content = fitChars(c.get(FieldContent), maxContent)
 	return in, nil
 }
 
@@ -248,8 +243,8 @@ func (p *rowParser) reopenCount(in *input, c cells) *sheet.Error {
 	return nil
 }
 
-// clip cuts s to n characters.
-func clip(s string, n int) string {
+// fitChars cuts s, unmarked, to the n characters a column of that size holds.
+func fitChars(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"yanzhen/models"
 	"yanzhen/sheet"
 )
 
@@ -68,7 +69,7 @@ type unknownKey struct{ column, name string }
 type unknownNames map[unknownKey]int
 
 func (u unknownNames) add(column, name string) {
-	k := unknownKey{clip(column, maxText), clip(name, maxText)}
+	k := unknownKey{models.ClipRunes(column, maxText), models.ClipRunes(name, maxText)}
 	if _, ok := u[k]; ok || len(u) < maxUnknownNames {
 		u[k]++
 	}
