@@ -402,3 +402,21 @@ func TestXLSXLargeSharedStrings(t *testing.T) {
 		t.Errorf("rows = %d %.60v", len(rows), rows)
 	}
 }
+
+func TestLongHeadersAreNamedShort(t *testing.T) {
+	// A header too long to quote names its column by the alias it matched,
+	// or by position; the row errors that name it stay short.
+	long := "工" + strings.Repeat(" ", 300) + "单编号" // HeaderKey drops the spaces
+	rd, err := sheet.Open(strings.NewReader(long+",受理时间,"+strings.Repeat("备注", 100)+"\nA1,x,"+strings.Repeat("y", 1001)+"\n"),
+		sheet.Options{Columns: columns, Required: []string{"number"}, Limits: sheet.Limits{CellBytes: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	if rd.Column("number") != "工单编号" {
+		t.Errorf("column = %q", rd.Column("number"))
+	}
+	if _, err := rd.Next(); err == nil || err.Error() != "第 2 行 第 3 列：单元格超过 1000 字节：本行未导入" {
+		t.Errorf("row error: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ package sheet
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -196,7 +197,10 @@ func (rd *Reader) readHeader(required []string) error {
 		index, headers := rd.match(cells)
 		if isHeader(index, required, len(rd.columns)) {
 			rd.index, rd.headers = index, headers
-			rd.names = append([]string(nil), cells...)
+			rd.names = make([]string, len(cells))
+			for i, c := range cells {
+				rd.names[i] = headerName(c)
+			}
 			return nil
 		}
 	}
@@ -259,12 +263,25 @@ func (rd *Reader) match(cells []string) (map[string]int, map[string]string) {
 	for field, aliases := range rd.columns {
 		for _, name := range append(aliases[:len(aliases):len(aliases)], field) {
 			if i, ok := at[HeaderKey(name)]; ok {
-				index[field], headers[field] = i, strings.TrimSpace(cells[i])
+				index[field], headers[field] = i, cmp.Or(headerName(cells[i]), name)
 				break
 			}
 		}
 	}
 	return index, headers
+}
+
+// maxHeaderName bounds the header text that names a column in messages; a
+// longer header is named by its alias or position instead.
+const maxHeaderName = 256
+
+// headerName is a header cell as messages name its column: trimmed, or ""
+// when longer than maxHeaderName.
+func headerName(cell string) string {
+	if cell = strings.TrimSpace(cell); len(cell) > maxHeaderName {
+		return ""
+	}
+	return cell
 }
 
 // HeaderKey is the form in which header names are compared: without spaces
@@ -339,8 +356,8 @@ func (rd *Reader) columnName(i int) string {
 	switch {
 	case i < 0:
 		return ""
-	case i < len(rd.names) && strings.TrimSpace(rd.names[i]) != "":
-		return strings.TrimSpace(rd.names[i])
+	case i < len(rd.names) && rd.names[i] != "":
+		return rd.names[i]
 	}
 	return fmt.Sprintf("第 %d 列", i+1)
 }
