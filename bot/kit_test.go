@@ -146,7 +146,7 @@ func (k *kit) config(window time.Duration) config.WeCom {
 		ReplayWindow: config.Duration(window), BotName: botName,
 		AppCallback: config.Callback{Token: sampleToken, AESKey: sampleAESKey},
 		Robot:       config.Robot{WebhookKey: robotKey, Token: robotToken, AESKey: robotAESKey},
-		AIBot:       config.Callback{Token: aibotToken, AESKey: aibotAESKey},
+		AIBot:       config.AIBot{Token: aibotToken, AESKey: aibotAESKey},
 	}
 }
 

@@ -70,7 +70,7 @@ type WeCom struct {
 	ReplayWindow Duration `yaml:"replay_window" env:"REPLAY_WINDOW"`
 	AppCallback  Callback `yaml:"app_callback" envPrefix:"APP_CALLBACK_"`
 	Robot        Robot    `yaml:"robot" envPrefix:"ROBOT_"`
-	AIBot        Callback `yaml:"aibot" envPrefix:"AIBOT_"`
+	AIBot        AIBot    `yaml:"aibot" envPrefix:"AIBOT_"`
 	// BotName is the robot's display name, stripped from the start of @-messages.
 	BotName string `yaml:"bot_name" env:"BOT_NAME"`
 }
@@ -91,6 +91,38 @@ type Robot struct {
 	Token  Secret `yaml:"token" env:"TOKEN"`
 	AESKey Secret `yaml:"aes_key" env:"AES_KEY"`
 }
+
+// AI bot modes: how the 智能机器人 receives messages.
+const (
+	// AIBotCallback receives them on the callback route /wecom/aibot (a
+	// public HTTPS URL, token and aes_key).
+	AIBotCallback = "callback"
+	// AIBotWebSocket dials out to WeCom and receives them on a long
+	// connection (bot_id and secret; no public URL).
+	AIBotWebSocket = "websocket"
+)
+
+// DefaultAIBotWSURL is WeCom's address for the AI bot's long connection.
+const DefaultAIBotWSURL = "wss://openws.work.weixin.qq.com"
+
+// AIBot is the 智能机器人. In mode callback it is served on /wecom/aibot with
+// Token and AESKey; in mode websocket it dials WSURL and subscribes with
+// BotID and Secret, replies on the connection, and posts to the group ChatID
+// by aibot_send_msg.
+type AIBot struct {
+	Mode   string `yaml:"mode" env:"MODE"`
+	Token  Secret `yaml:"token" env:"TOKEN"`
+	AESKey Secret `yaml:"aes_key" env:"AES_KEY"`
+	BotID  string `yaml:"bot_id" env:"BOT_ID"`
+	Secret Secret `yaml:"secret" env:"SECRET"`
+	WSURL  string `yaml:"ws_url" env:"WS_URL"`
+	// ChatID is the work group's chatid for proactive pushes; the log names
+	// it when the first group message arrives.
+	ChatID string `yaml:"chat_id" env:"CHAT_ID"`
+}
+
+// WebSocket reports whether the AI bot runs on the long connection.
+func (a AIBot) WebSocket() bool { return a.Mode == AIBotWebSocket }
 
 // Outbox configures delivery: per-destination rate limits and how long to keep retrying.
 type Outbox struct {
@@ -205,6 +237,7 @@ func Default() *Config {
 			APIBase:      "https://qyapi.weixin.qq.com",
 			ReplayWindow: Duration(10 * time.Minute),
 			BotName:      "雁阵",
+			AIBot:        AIBot{Mode: AIBotCallback, WSURL: DefaultAIBotWSURL},
 		},
 		Outbox: Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: Duration(24 * time.Hour), PollEvery: Duration(time.Second)},
 		Schedule: Schedule{
@@ -396,6 +429,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateLadder(); err != nil {
+		return err
+	}
+	if err := c.WeCom.AIBot.validate(); err != nil {
 		return err
 	}
 	return c.validateCrypto()

@@ -65,7 +65,7 @@ func Config(addr, dbPath string, environ []string) (*config.Config, error) {
 	c.WeCom.Secret = wecomtest.DefaultSecret
 	c.WeCom.Robot = config.Robot{WebhookKey: wecomtest.DefaultWebhookKey, Token: robotToken, AESKey: robotAESKey}
 	c.WeCom.AppCallback = config.Callback{Token: appToken, AESKey: appAESKey}
-	c.WeCom.AIBot = config.Callback{Token: aibotToken, AESKey: aibotAESKey}
+	c.WeCom.AIBot = config.AIBot{Mode: config.AIBotCallback, Token: aibotToken, AESKey: aibotAESKey}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("demo config: %w", err)
 	}

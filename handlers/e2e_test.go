@@ -50,7 +50,7 @@ func newWire(t *testing.T, driver string) *wire {
 		ReplayWindow: config.Duration(10 * time.Minute), BotName: "雁阵",
 		AppCallback: config.Callback{Token: "AppToken", AESKey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
 		Robot:       config.Robot{WebhookKey: robotKey, Token: "RobotToken", AESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
-		AIBot:       config.Callback{Token: "AIBotToken", AESKey: "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"},
+		AIBot:       config.AIBot{Token: "AIBotToken", AESKey: "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"},
 	}
 	b, err := bot.New(w.store, bot.Options{
 		WeCom: w.cfg.WeCom, Now: w.clock.Now,
