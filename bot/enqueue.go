@@ -114,7 +114,7 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 		switch in.Route {
 		case models.RouteAIBot:
 			// An AI bot's response_url takes one markdown message only.
-			add(row, []string{cutToFit(m, asMarkdown, aibotReplyLimit)}, asMarkdown)
+			add(row, []string{cutToFit(m, asRichMarkdown, aibotReplyLimit)}, asRichMarkdown)
 		case models.RouteRobot:
 			mentions := m.Mentions
 			if in.ChatType != "single" && in.FromUserID != "" && f == asText {

@@ -23,6 +23,88 @@ var markdownEscapes = map[rune]string{
 // escapeMarkdown returns s as literal text for WeCom markdown.
 func escapeMarkdown(s string) string { return escape(s, markdownEscapes) }
 
+// richMarkdownEscapes add to markdownEscapes what opens markup in the AI
+// bot's standard markdown: emphasis (_), strikethrough and fences (~),
+// tables (|), the escape character (\) and entities (&#64;all).
+var richMarkdownEscapes = func() map[rune]string {
+	t := map[rune]string{'_': "＿", '~': "～", '|': "｜", '\\': "＼", '&': "＆"}
+	for r, rep := range markdownEscapes {
+		t[r] = rep
+	}
+	return t
+}()
+
+// escapeRichMarkdown returns s as literal text for the AI bot's standard
+// markdown. Besides the characters of richMarkdownEscapes, it defuses what
+// opens a block at the start of a line (a list, a setext heading, a rule)
+// after each newline s carries, and a bare "www." address, which standard
+// markdown makes a link.
+func escapeRichMarkdown(s string) string {
+	lines := strings.Split(escape(s, richMarkdownEscapes), "\n")
+	for i := range lines {
+		if i > 0 {
+			lines[i] = defuseLineStart(lines[i])
+		}
+		lines[i] = defuseWWW(lines[i])
+	}
+	return strings.Join(lines, "\n")
+}
+
+// blockMarks are the characters that open a block at the start of a line in
+// standard markdown and are not escaped everywhere: a list item (- +), a
+// setext heading or rule (= -), with their full-width look-alikes.
+var blockMarks = map[byte]string{'-': "－", '+': "＋", '=': "＝"}
+
+// defuseLineStart replaces the mark that would open a block at the start of
+// line, after any spaces: "- x", "+ x", "===", or an ordered item "1. x"
+// (whose "." or ")" is replaced).
+func defuseLineStart(line string) string {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	if i == len(line) {
+		return line
+	}
+	if rep, ok := blockMarks[line[i]]; ok {
+		return line[:i] + rep + line[i+1:]
+	}
+	j := i
+	for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+		j++
+	}
+	if j > i && j < len(line) && (line[j] == '.' || line[j] == ')') {
+		return line[:j] + map[byte]string{'.': "．", ')': "）"}[line[j]] + line[j+1:]
+	}
+	return line
+}
+
+// defuseWWW replaces the dot of every "www." (any case), which standard
+// markdown turns into a link.
+func defuseWWW(s string) string {
+	var b strings.Builder
+	for {
+		i := indexFold(s, "www.")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+3])
+		b.WriteString("．")
+		s = s[i+4:]
+	}
+}
+
+// indexFold is strings.Index ignoring ASCII case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
 // escapeText returns s as literal text for a WeCom text message. Text
 // messages know no markup but the HTML tags of app messages (<a href="…">),
 // so only a "<" that could open a tag is replaced: "<工单号>" in a usage

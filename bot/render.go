@@ -23,25 +23,42 @@ const (
 // truncatedMark ends a reply that had to be cut to fit a one-use reply.
 const truncatedMark = "\n……（内容过长，已截断）"
 
-// format is how a message is set: as text, or as markdown.
+// format is how a message is set: as text, as WeCom's markdown (robot and
+// app: <font> colours and <@userid> mentions), or as the AI bot's standard
+// markdown (no colours, no mentions).
 type format uint8
 
 const (
 	asText format = iota
 	asMarkdown
+	asRichMarkdown
 )
 
 // kind is the WeCom message type of the format.
 func (f format) kind() string {
-	if f == asMarkdown {
-		return kindMarkdown
+	if f == asText {
+		return kindText
 	}
-	return kindText
+	return kindMarkdown
+}
+
+// escape returns s as literal text in the format.
+func (f format) escape(s string) string {
+	switch f {
+	case asMarkdown:
+		return escapeMarkdown(s)
+	case asRichMarkdown:
+		return escapeRichMarkdown(s)
+	}
+	return escapeText(s)
 }
 
 // renderSpan renders one span as markdown: escaped text, with the markup of
 // its style around it, or a mention.
-func renderSpan(sp msg.Span) string {
+func renderSpan(sp msg.Span, f format) string {
+	if f == asRichMarkdown {
+		return renderRichSpan(sp)
+	}
 	if sp.UserID != "" {
 		if validUserID(sp.UserID) {
 			return "<@" + sp.UserID + ">"
@@ -61,6 +78,28 @@ func renderSpan(sp msg.Span) string {
 		return `<font color="warning">` + t + `</font>`
 	case msg.StyleMuted:
 		return `<font color="comment">` + t + `</font>`
+	}
+	return t
+}
+
+// renderRichSpan renders one span in the AI bot's markdown, which knows
+// bold and italics but no colours and no mentions: a warning or good news
+// is bold, a note italic, a mention the name it carries after an "@".
+func renderRichSpan(sp msg.Span) string {
+	if sp.UserID != "" {
+		if sp.Text == "" {
+			return ""
+		}
+		return escapeRichMarkdown("@" + sp.Text)
+	}
+	t := escapeRichMarkdown(sp.Text)
+	switch {
+	case t == "":
+		return ""
+	case sp.Style == msg.StyleMuted:
+		return "*" + t + "*"
+	case sp.Style != msg.StylePlain:
+		return "**" + t + "**"
 	}
 	return t
 }
@@ -86,17 +125,27 @@ func renderLine(l msg.Line, f format) string {
 	case msg.Quotation:
 		b.WriteString("> ")
 	}
+	start := b.Len()
 	for _, sp := range l.Spans {
-		b.WriteString(renderSpan(sp))
+		b.WriteString(renderSpan(sp, f))
+	}
+	if f == asRichMarkdown {
+		line := b.String()
+		return line[:start] + defuseLineStart(line[start:])
 	}
 	return b.String()
 }
 
-// renderSection renders a section's lines, a newline apart.
+// renderSection renders a section's lines, a newline apart. In the AI bot's
+// markdown each line but the last ends with two spaces, a hard line break,
+// so that no renderer joins the lines into one paragraph.
 func renderSection(s msg.Section, f format) string {
 	lines := make([]string, len(s.Lines))
 	for i, l := range s.Lines {
 		lines[i] = renderLine(l, f)
+		if f == asRichMarkdown && lines[i] != "" && i < len(s.Lines)-1 {
+			lines[i] += "  "
+		}
 	}
 	return strings.Join(lines, "\n")
 }
@@ -119,11 +168,11 @@ func renderWhole(m *msg.Message, f format) string {
 // title: 高新区接诉即办工作日报（续2/3）, in bold in markdown.
 func continuation(title string, f format) func(i, n int) string {
 	return func(i, n int) string {
-		line := title + "（续" + strconv.Itoa(i) + "/" + strconv.Itoa(n) + "）"
-		if f == asMarkdown {
-			return "**" + escapeMarkdown(line) + "**"
+		line := f.escape(title + "（续" + strconv.Itoa(i) + "/" + strconv.Itoa(n) + "）")
+		if f == asText {
+			return line
 		}
-		return escapeText(line)
+		return "**" + line + "**"
 	}
 }
 

@@ -45,7 +45,13 @@ var hostile = []string{
 	"<@all>", "@all 请注意", "@ALL", `<font color="warning">假通报</font>`, "[点此领取](http://evil.example/x)",
 	"**加粗**", "# 标题", "> 引用", "`代码`", "<a href=\"http://evil.example\">链接</a>", "https://evil.example/p",
 	"<@zhangsan>", "a\r\nb", "\xff\xfe", "<!-- x -->", "</font>",
+	"_斜体_", "~~删除~~", "| 单位 | 件数 |", "\\*转义\\*", "&#64;all", "- 列表", "  1. 有序", "2) 其二", "===", "a\n---",
+	"www.evil.example", "见WWW.evil.example", "all",
 }
+
+// blockStart matches a line that opens a block in standard markdown: a list
+// item, a setext underline or a rule.
+var blockStart = regexp.MustCompile(`(?m)^[ \t]*([-+=]|\d+[.)])`)
 
 // checkLiteral fails when rendering span text s as any style, in markdown
 // and as text, lets any markup through.
@@ -59,6 +65,15 @@ func checkLiteral(t *testing.T, s string) {
 			}
 			if !utf8.ValidString(md) {
 				t.Fatalf("markdown of %q is not UTF-8", s)
+			}
+			rich := renderLine(l, asRichMarkdown)
+			if blockStart.MatchString(strings.TrimPrefix(strings.TrimPrefix(rich, "# "), "> ")) {
+				t.Fatalf("AI bot markdown of %q (style %d, line %d) opens a block: %q", s, sp.Style, l.Kind, rich)
+			}
+			plain := strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(rich, "# "), "> "), "*", "")
+			if strings.ContainsAny(plain, "<>[]#`\r_~|\\&") || strings.Contains(plain, "://") || strings.Contains(strings.ToLower(plain), "@all") ||
+				strings.Contains(strings.ToLower(plain), "www.") || !utf8.ValidString(plain) {
+				t.Fatalf("AI bot markdown of %q (style %d, line %d) lets markup through: %q", s, sp.Style, l.Kind, rich)
 			}
 			tx := renderLine(msg.L(sp, msg.Text(s), sp), asText) // spans must not join into markup either
 			if regexp.MustCompile(`<[A-Za-z/!?@]`).MatchString(tx) || strings.Contains(tx, "://") || strings.Contains(strings.ToLower(tx), "@all") {
@@ -79,6 +94,15 @@ func TestRenderKeepsEveryTextLiteral(t *testing.T) {
 	}
 	if got := renderLine(msg.L(msg.Text("用法：申请退办 <工单号> <理由>")), asText); got != "用法：申请退办 <工单号> <理由>" {
 		t.Errorf("a usage line in text = %q", got)
+	}
+	// The AI bot's markdown has no colours and no mentions: styles become
+	// bold and italics, a mention the name.
+	got = renderLine(msg.L(msg.Text("未报："), msg.Bad("2"), msg.Text(" "), msg.At("lisi", "李四"), msg.Muted("注")), asRichMarkdown)
+	if want := `未报：**2** @李四*注*`; got != want {
+		t.Errorf("styled line in AI bot markdown = %q, want %q", got, want)
+	}
+	if got := renderSection(msg.S(msg.L(msg.Text("一")), msg.Blank(), msg.L(msg.Text("二")), msg.L(msg.Text("三"))), asRichMarkdown); got != "一  \n\n二  \n三" {
+		t.Errorf("AI bot markdown lines = %q, want hard line breaks", got)
 	}
 }
 
@@ -170,7 +194,8 @@ func TestLongMessagesSplitOrCut(t *testing.T) {
 	if len(rows) != 1 || len(rows[0].Body) > aibotReplyLimit || !strings.HasSuffix(rows[0].Body, "（内容过长，已截断）") {
 		t.Fatalf("%d rows, first of %d bytes", len(rows), len(rows[0].Body))
 	}
-	if !strings.HasPrefix(strings.Repeat(line+"\n", 80), strings.SplitN(rows[0].Body, "\n……", 2)[0]) {
+	kept := strings.ReplaceAll(strings.TrimRight(strings.SplitN(rows[0].Body, "\n……", 2)[0], " "), "  \n", "\n") // without the hard line breaks
+	if !strings.HasPrefix(strings.Repeat(line+"\n", 80), kept) {
 		t.Error("the cut reply is not a prefix of the text at a line boundary")
 	}
 }
