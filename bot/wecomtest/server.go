@@ -1,7 +1,7 @@
 // Package wecomtest is a fake WeCom (企业微信) server that speaks the real HTTP
 // protocol: access tokens, the group robot webhook, app messages, app group
 // chats and the AI bot's one-time response URLs, with WeCom's limits and
-// error codes. It records every request as a decoded Request, can be told to
+// error codes; and the AI bot's long connection (WebSocket, see ws.go). It records every request as a decoded Request, can be told to
 // fail on purpose, and builds signed, encrypted callbacks as WeCom sends them
 // (see CallbackSigner).
 //
@@ -68,6 +68,10 @@ type Request struct {
 	ToParty string   // app message: toparty as sent
 	AgentID int      // app message: agentid, when it is an integer
 
+	ChatType string // long connection: "group" (ChatID says which) or "single" (ToUser says whose)
+	StreamID string // aibot_respond_msg: the stream's id
+	Finish   bool   // aibot_respond_msg: the stream is finished
+
 	MsgType          string
 	Content          string   // what a reader sees: text or markdown content, textcard title and description, news titles, template card main title
 	Mentions         []string // mentioned_list plus <@userid> mentions in the content
@@ -82,9 +86,10 @@ type Request struct {
 }
 
 // Delivered reports whether a user would see the message: a message route
-// answered with HTTP 200 and errcode 0.
+// answered with HTTP 200 (or, on the long connection, an ack) and errcode 0.
 func (r Request) Delivered() bool {
-	return r.Route != RouteToken && r.Status == http.StatusOK && r.Errcode == 0
+	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing &&
+		r.Status == http.StatusOK && r.Errcode == 0
 }
 
 // Server is the fake WeCom. Its methods are safe for concurrent use.
@@ -113,6 +118,7 @@ type Server struct {
 	script    func(Request) (Fault, bool)
 	subs      map[int]chan Request
 	nextSub   int
+	ws        *wsState
 }
 
 type tokenState int
@@ -194,6 +200,7 @@ func New(opts ...Option) *Server {
 		tokens:    make(map[string]*token),
 		responses: make(map[string]*responseURL),
 		subs:      make(map[int]chan Request),
+		ws:        newWSState(),
 	}
 	s.resetLocked()
 	for _, o := range opts {
@@ -205,6 +212,7 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("POST /cgi-bin/message/send", s.endpoint(RouteMessage, s.messageSend))
 	s.mux.HandleFunc("POST /cgi-bin/appchat/send", s.endpoint(RouteAppChat, s.appChatSend))
 	s.mux.HandleFunc("POST /cgi-bin/aibot/response", s.endpoint(RouteResponse, s.aibotResponse))
+	s.mux.HandleFunc("GET /openws", s.serveWS)
 	return s
 }
 
@@ -221,11 +229,13 @@ func (s *Server) Start() string {
 	return ts.URL
 }
 
-// Close stops the server started by Start, if any.
+// Close stops the server started by Start, if any, the in-memory server of
+// PipeClient, and every long connection.
 func (s *Server) Close() {
 	s.mu.Lock()
 	ts := s.ts
 	s.mu.Unlock()
+	s.closeWS()
 	if ts != nil {
 		ts.Close()
 	}
@@ -308,6 +318,7 @@ func (s *Server) resetLocked() {
 	s.member = make(map[string][]time.Time)
 	s.faults = make(map[Route][]*faultStep)
 	s.script = nil
+	s.ws.pushes, s.ws.mute = make(map[string][]time.Time), 0
 }
 
 // Subscribe returns a channel that receives every call recorded from now on,
