@@ -63,8 +63,12 @@ type Options struct {
 	// HTTPClient calls WeCom; nil means one with a 15 s timeout. Redirects
 	// are never followed, whatever the client says.
 	HTTPClient *http.Client
-	// WorkerID names this process in outbox claims; empty means host-pid-random.
+	// WorkerID names this process in outbox claims and in the lease of the
+	// AI bot's long connection; empty means host-pid-random.
 	WorkerID string
+	// WSClient dials the AI bot's long connection (wecom.aibot.mode:
+	// websocket); nil means a default client. Its Timeout must be 0.
+	WSClient *http.Client
 }
 
 // Bot is the WeCom side of yanzhen. Create it with New, mount its routes
@@ -83,6 +87,7 @@ type Bot struct {
 	dispatcher   *dispatcher
 	outbox       *Outbox
 	worker       *worker
+	aibot        *longConn // nil unless the AI bot runs on its long connection
 
 	mu         sync.Mutex
 	started    bool
@@ -129,8 +134,9 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID)
 	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal()}
 	b.outbox = NewOutbox(o.WeCom)
+	send := &wecomSender{resolver: res, client: c, log: log}
 	b.worker = &worker{
-		store: store, outbox: b.outbox, sender: &wecomSender{resolver: res, client: c, log: log}, resolver: res,
+		store: store, outbox: b.outbox, sender: send, resolver: res,
 		now: o.Now, sleep: o.Sleep, log: log.Named("outbox"), metrics: b.metrics, id: o.WorkerID,
 		limits: limits{robotPerMinute: o.Outbox.RobotPerMinute, userPerMinute: o.Outbox.UserPerMinute},
 		giveUp: o.Outbox.GiveUpAfter.D(), poll: o.Outbox.PollEvery.D(),
@@ -139,6 +145,10 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	b.dispatcher = &dispatcher{
 		store: store, journal: b.journal, now: o.Now, log: log.Named("inbound"), metrics: b.metrics,
 		poll: o.Outbox.PollEvery.D(), queue: make(chan *models.Inbound, queueSize),
+	}
+	if o.WeCom.AIBot.WebSocket() {
+		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)
+		send.aibot, b.worker.away = b.aibot, b.aibot.away
 	}
 	return b, nil
 }
@@ -156,7 +166,8 @@ func routes(c config.WeCom) ([]*route, error) {
 	}{
 		{models.RouteApp, c.AppCallback.Token, c.AppCallback.AESKey, c.CorpID, parseApp, "wecom.app_callback"},
 		{models.RouteRobot, c.Robot.Token, c.Robot.AESKey, "", parseRobot, "wecom.robot"},
-		{models.RouteAIBot, c.AIBot.Token, c.AIBot.AESKey, "", parseAIBot, "wecom.aibot"},
+		{models.RouteAIBot, c.AIBot.Token, c.AIBot.AESKey, "", parseAIBot, "wecom.aibot"}, // mode callback only
+
 	} {
 		if !r.token.IsSet() {
 			continue
@@ -210,10 +221,29 @@ func (b *Bot) Start(h Handler) {
 		defer b.running.Done()
 		b.dispatcher.run(stop, work, h)
 	}()
+	sent := make(chan struct{})
 	go func() {
 		defer b.running.Done()
+		defer close(sent)
 		b.worker.run(stop, work)
 	}()
+	if b.aibot != nil {
+		// The long connection closes once the worker has finished the
+		// sends under way, some of which may go on it.
+		b.aibot.setHandling(true)
+		conn, closeConn := context.WithCancel(context.Background())
+		b.running.Add(2)
+		go func() {
+			defer b.running.Done()
+			<-stop.Done()
+			<-sent
+			closeConn()
+		}()
+		go func() {
+			defer b.running.Done()
+			b.aibot.run(conn)
+		}()
+	}
 	b.log.Info("bot started", zap.Int("callback_routes", len(b.routes)), zap.Bool("handler", h != nil), zap.String("worker", b.worker.id))
 }
 
@@ -250,8 +280,35 @@ func (b *Bot) Outbox() *Outbox { return b.outbox }
 // send falls before ctx's deadline (or, without a deadline, within two
 // minutes), and otherwise returns a *PendingError saying how many messages
 // remain for the service to send. `yanzhen run JOB` calls it before exiting.
+//
+// With the AI bot on its long connection, a bot not started (`yanzhen run`)
+// sends that connection's messages only when no service holds it: it takes
+// the connection for the flush and leaves it after. When a service holds
+// it, they are left to it, and counted in the *PendingError.
 func (b *Bot) Flush(ctx context.Context) error {
-	return b.worker.flush(ctx)
+	if b.aibot != nil && !b.isStarted() {
+		defer b.aibot.borrow(ctx)()
+	}
+	if err := b.worker.flush(ctx); err != nil || b.aibot == nil {
+		return err
+	}
+	return b.aibot.leftToHolder(ctx)
+}
+
+func (b *Bot) isStarted() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.started
+}
+
+// Health returns why the bot cannot work as configured, or nil: the AI
+// bot's subscription refused (a wrong bot_id or secret), or its long
+// connection taken over by another client. /healthz reports it.
+func (b *Bot) Health() error {
+	if b.aibot == nil {
+		return nil
+	}
+	return b.aibot.health()
 }
 
 // Close stops storing callbacks; a callback arriving afterwards is answered

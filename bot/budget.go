@@ -32,12 +32,15 @@ type budget struct {
 }
 
 // budgetKeys returns what a send to t counts against: its robot, or each of
-// its members (WeCom userids are case-insensitive). AI-bot replies and app
-// chats have no limit of their own.
+// its members (WeCom userids are case-insensitive), or the chat the AI bot's
+// long connection puts it in. AI-bot response_url replies and app chats
+// have no limit of their own.
 func budgetKeys(t target) []string {
 	switch t.Kind {
 	case targetWebhook:
 		return []string{"robot:" + t.Key}
+	case targetAIBotWSReply, targetAIBotPush:
+		return []string{"aibot:" + t.ChatID}
 	case targetApp:
 		keys := make([]string, 0, len(t.Users))
 		for _, u := range t.Users {
@@ -96,6 +99,9 @@ type window struct {
 func (b *budget) windows(key string) []window {
 	if strings.HasPrefix(key, "robot:") {
 		return []window{{b.limits.robotPerMinute, time.Minute + windowSlack}}
+	}
+	if strings.HasPrefix(key, "aibot:") {
+		return []window{{aibotPerMinute, time.Minute + windowSlack}}
 	}
 	return []window{{b.limits.userPerMinute, time.Minute + windowSlack}, {memberPerHour, time.Hour + windowSlack}}
 }

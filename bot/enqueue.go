@@ -42,6 +42,11 @@ type Outbox struct {
 	// robotChat is the chat id of the configured robot's group; "" posts
 	// without one.
 	robotChat string
+	// aibotGroup sends group posts by the AI bot's long connection to
+	// aibotChat (the AI bot runs on it and no robot webhook key is set), and
+	// aibotMembers messages to members by it too (no app is configured).
+	aibotGroup, aibotMembers bool
+	aibotChat                string
 }
 
 // Enqueue renders msgs and puts them in the outbox of st (a store, or a
@@ -71,7 +76,11 @@ func (o *Outbox) Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Mess
 
 // NewOutbox returns the Outbox of a WeCom configuration.
 func NewOutbox(c config.WeCom) *Outbox {
-	return &Outbox{robotChat: c.Robot.ChatID}
+	ws := c.AIBot.WebSocket()
+	return &Outbox{
+		robotChat:  c.Robot.ChatID,
+		aibotGroup: ws && !c.Robot.WebhookKey.IsSet(), aibotMembers: ws && !c.AppConfigured(), aibotChat: c.AIBot.ChatID,
+	}
 }
 
 // Render returns the outbox rows m becomes, as Enqueue would store them
@@ -87,21 +96,7 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 	}
 	var rows []models.OutboxMessage
 	add := func(r models.OutboxMessage, bodies []string, f format) {
-		for i, body := range bodies {
-			row := r
-			row.Kind, row.Body, row.Priority = f.kind(), body, int(m.Priority)
-			if i > 0 {
-				row.Mentions = nil
-			}
-			if m.DedupeKey != "" {
-				key := m.DedupeKey
-				if i > 0 {
-					key += "/" + strconv.Itoa(i+1)
-				}
-				row.DedupeKey = &key
-			}
-			rows = append(rows, row)
-		}
+		rows = append(rows, stamped(r, bodies, f, m.DedupeKey, m.Priority)...)
 	}
 	f := asText
 	if m.Styled() {
@@ -113,7 +108,10 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 		row := models.OutboxMessage{Channel: channelReply, To: in.ReplyURL, ChatID: in.ChatID}
 		switch in.Route {
 		case models.RouteAIBot:
-			// An AI bot's response_url takes one markdown message only.
+			if isReplyRef(in.ReplyURL) { // a frame of the long connection
+				row = aibotReplyRow(in)
+			}
+			// An AI bot's response_url, like a stream reply, takes one markdown message only.
 			add(row, []string{cutToFit(m, asRichMarkdown, aibotReplyLimit)}, asRichMarkdown)
 		case models.RouteRobot:
 			mentions := m.Mentions
@@ -137,11 +135,41 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 			row := models.OutboxMessage{Channel: channelApp, To: in.FromUserID}
 			add(row, parts(m, f, textLimit), f)
 		}
+	case len(m.To.Members) > 0 && o.aibotMembers:
+		rows = append(rows, aibotMemberRows(m, appendNew(nil, m.To.Members...))...)
 	case len(m.To.Members) > 0:
 		users := appendNew(nil, m.To.Members...)
 		add(models.OutboxMessage{Channel: channelApp, To: strings.Join(users, "|")}, parts(m, f, textLimit), f)
+	case o.aibotGroup:
+		// The AI bot cannot @-mention in its markdown: inline mentions show
+		// the name, and m.Mentions are left out.
+		add(models.OutboxMessage{Channel: channelAIBotPush, ChatID: o.aibotChat}, parts(m, asRichMarkdown, aibotReplyLimit), asRichMarkdown)
 	default:
 		add(o.withMentions(models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, m, f, m.Mentions))
+	}
+	return rows
+}
+
+// stamped returns the rows of bodies, one message's parts in format f on
+// the channel of r: with the message's priority, the mentions on the first
+// part only, and the dedupe key key on the first, then key/2, key/3 … on
+// the others ("" for none).
+func stamped(r models.OutboxMessage, bodies []string, f format, key string, p msg.Priority) []models.OutboxMessage {
+	rows := make([]models.OutboxMessage, 0, len(bodies))
+	for i, body := range bodies {
+		row := r
+		row.Kind, row.Body, row.Priority = f.kind(), body, int(p)
+		if i > 0 {
+			row.Mentions = nil
+		}
+		if key != "" {
+			k := key
+			if i > 0 {
+				k += "/" + strconv.Itoa(i+1)
+			}
+			row.DedupeKey = &k
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }

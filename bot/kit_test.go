@@ -77,6 +77,8 @@ type kitOptions struct {
 	window   time.Duration
 	poll     time.Duration
 	broken   func(n int) bool // the transport refuses the nth call (1-based) when true
+	wecomCfg func(*config.WeCom)
+	wsClient *http.Client // dials the long connection (wecomtest's PipeClient under synctest)
 }
 
 func newKit(t testing.TB, driver string, o kitOptions) *kit {
@@ -103,8 +105,12 @@ func newKit(t testing.TB, driver string, o kitOptions) *kit {
 		o.poll = 20 * time.Millisecond
 	}
 	k.wire = &recorder{next: http.DefaultTransport, broken: o.broken}
+	cfg := k.config(o.window)
+	if o.wecomCfg != nil {
+		o.wecomCfg(&cfg)
+	}
 	opts := bot.Options{
-		WeCom:      k.config(o.window),
+		WeCom: cfg, WSClient: o.wsClient,
 		Outbox:     config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(24 * time.Hour), PollEvery: config.Duration(o.poll)},
 		Log:        zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(k.logs), zap.DebugLevel)),
 		Registerer: k.reg, Now: k.clock.Now, WorkerID: o.worker,

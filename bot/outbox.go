@@ -65,6 +65,10 @@ type worker struct {
 	limits   limits
 	giveUp   time.Duration
 	poll     time.Duration
+	// away, when set, reports whether a row is another process's to send
+	// (the AI bot's long connection held by another replica): the worker
+	// leaves it.
+	away func(m *models.OutboxMessage) bool
 }
 
 // run sends until stop ends: a pass, then a wait until the next row may be
@@ -173,6 +177,8 @@ func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []mode
 	}
 	for _, h := range heads {
 		switch {
+		case w.away != nil && w.away(&h):
+			continue
 		case h.ClaimedUntil != nil && !h.ClaimedUntil.Before(now):
 			later(*h.ClaimedUntil) // another worker is on it, and may well finish sooner
 			later(now.Add(w.poll))

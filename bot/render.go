@@ -15,8 +15,8 @@ const (
 	// textLimit is the most bytes of a text message (robot or app) and of an
 	// app markdown message.
 	textLimit = 2048
-	// aibotReplyLimit is the most bytes of the one reply an AI bot's
-	// response_url takes.
+	// aibotReplyLimit is the most bytes of an AI bot message's content: the
+	// one reply a response_url takes, a stream reply, a push.
 	aibotReplyLimit = 20480
 )
 

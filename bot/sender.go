@@ -56,6 +56,8 @@ func (t target) Name() string {
 		return "智能机器人回复"
 	case targetApp:
 		return "成员 " + strings.Join(t.Users, "、")
+	case targetAIBotWSReply, targetAIBotPush:
+		return aibotTargetName(t)
 	}
 	return t.Kind
 }
@@ -96,6 +98,8 @@ func (r *resolver) target(m *models.OutboxMessage) (target, error) {
 		return target{Kind: targetWebhook, Key: key, ChatID: m.ChatID}, nil
 	case channelReply:
 		return r.reply(m)
+	case channelAIBotReply, channelAIBotPush:
+		return aibotTarget(m)
 	case channelApp:
 		users := strings.Split(m.To, "|")
 		if m.To == "" {
@@ -134,6 +138,7 @@ type wecomSender struct {
 	resolver *resolver
 	client   *client
 	log      *zap.Logger
+	aibot    *longConn // nil unless the AI bot runs on its long connection
 }
 
 // Send implements sender: it sends m to its target and classifies the error.
@@ -163,6 +168,11 @@ func (s *wecomSender) send(ctx context.Context, t target, m *models.OutboxMessag
 		return s.client.webhook(ctx, t.Key, rm)
 	case targetAIBot:
 		return s.client.aibotResponse(ctx, t.Key, aibotPayload(m))
+	case targetAIBotWSReply, targetAIBotPush:
+		if s.aibot == nil {
+			return unsendable("the AI bot's long connection is not configured (wecom.aibot.mode: websocket)")
+		}
+		return s.aibot.deliver(ctx, t, m)
 	case targetApp:
 		am, err := appPayload(m)
 		if err != nil {

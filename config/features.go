@@ -52,7 +52,7 @@ type Feature struct {
 // connection alone receives messages, replies, posts to the group and
 // messages members in their single chats.
 func (w WeCom) Features() []Feature {
-	app := w.CorpID != "" && w.AgentID > 0 && w.Secret.IsSet()
+	app := w.AppConfigured()
 	return []Feature{
 		{"群机器人", "wecom.robot.webhook_key", w.Robot.WebhookKey.IsSet(), "群消息（日报、提醒、通报）"},
 		{"群机器人回调", "wecom.robot.token, aes_key", w.Robot.Token.IsSet(), "群里 @机器人 的消息（需公网地址 /wecom/robot）"},
@@ -63,6 +63,10 @@ func (w WeCom) Features() []Feature {
 			"无需公网地址：收消息、回复" + w.aibotPushes(app)},
 	}
 }
+
+// AppConfigured reports whether the self-built app can send: corp_id,
+// agent_id and secret are all set.
+func (w WeCom) AppConfigured() bool { return w.CorpID != "" && w.AgentID > 0 && w.Secret.IsSet() }
 
 // aibotPushes says what the long connection also carries, given which
 // other channels are configured.
