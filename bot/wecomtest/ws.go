@@ -112,9 +112,14 @@ func WithAIBot(botID, secret string) Option {
 }
 
 // WSURL returns the address of the long connection under the base URL, the
-// wecom.aibot.ws_url a service under test dials.
+// wecom.aibot.ws_url a service under test dials; on a Server neither
+// started nor given a URL, an address for PipeClient.
 func (s *Server) WSURL() string {
-	return "ws" + strings.TrimPrefix(s.URL(), "http") + "/openws"
+	base := s.URL()
+	if base == "" {
+		base = "http://wecomtest.pipe"
+	}
+	return "ws" + strings.TrimPrefix(base, "http") + "/openws"
 }
 
 // serveWS serves one long connection: it reads the service's frames and

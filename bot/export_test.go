@@ -1,0 +1,14 @@
+package bot
+
+// LeaseKey is the KV key of the long connection's lease, for tests.
+const LeaseKey = leaseKey
+
+// Crash stops b as a killed process stops, as far as the long connection
+// goes: its connection drops and its lease is left to run out.
+func (b *Bot) Crash() {
+	if b.aibot != nil {
+		b.aibot.mu.Lock()
+		b.aibot.crashed = true
+		b.aibot.mu.Unlock()
+	}
+}
