@@ -140,7 +140,8 @@ func (m *Main) Handler() http.Handler {
 	return mux
 }
 
-// healthz answers 200 when the database answers, 503 with the reason otherwise.
+// healthz answers 200 when the database answers and the bot works as
+// configured, 503 with the reason otherwise.
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -148,6 +149,11 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := m.Store.Ping(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "database unavailable: %v\n", err)
+		return
+	}
+	if err := m.Bot.Health(); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "wecom: %v\n", err)
 		return
 	}
 	fmt.Fprintln(w, "ok")
@@ -189,6 +195,7 @@ func (m *Main) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	m.Log.Info("yanzhen serving", zap.String("addr", ln.Addr().String()), zap.String("version", Version),
 		zap.String("database", m.Config.Database.Driver), zap.String("timezone", m.Config.Timezone))
+	m.logWeCom()
 	var serveErr error
 	select {
 	case err := <-errc:

@@ -53,16 +53,20 @@ func (l *longConn) run(ctx context.Context) {
 // tick takes or renews the lease once and starts or stops the connection
 // accordingly.
 func (l *longConn) tick(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	// The query is not cut short when ctx ends meanwhile: its answer is
+	// still the truth about the lease.
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseEvery)
+	defer cancel()
 	now := l.now()
-	lease, err := l.store.TakeLease(ctx, leaseKey, l.holder, now, now.Add(leaseTTL))
+	lease, err := l.store.TakeLease(qctx, leaseKey, l.holder, now, now.Add(leaseTTL))
 	l.mu.Lock()
 	holding, renewed := l.keeper != nil, l.renewedAt
 	l.mu.Unlock()
 	switch {
 	case err != nil:
-		if ctx.Err() != nil {
-			return
-		}
 		l.log.Warn("aibot: cannot renew the long connection's lease", zap.Error(err))
 		if holding && now.Sub(renewed) >= leaseTTL-leaseMargin {
 			l.log.Error("aibot: the lease may run out: closing the long connection so that another replica can take over")
