@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"net"
+	"slices"
 
 	"yanzhen/demo"
 )
 
-const demoUsage = "demo [--addr 127.0.0.1:8080] [--db FILE]"
+const demoUsage = "demo [--addr 127.0.0.1:8080] [--db FILE] [--aibot-ws]"
 
 // cmdDemo runs `yanzhen demo`: the service exactly as `serve` runs it — store,
 // callback routes, outbox worker, scheduler — on the embedded defaults, with
@@ -17,6 +18,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	fs := newFlags(c, "demo", demoUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the page and the service")
 	db := fs.String("db", demo.DefaultDB, "SQLite file of the demo, created on first run")
+	ws := fs.Bool("aibot-ws", false, "run on the AI bot's long connection alone, as an installation without a public URL")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return exitUsage
@@ -32,7 +34,11 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	}
 	defer ln.Close()
 	bound := ln.Addr().String()
-	cfg, err := demo.Config(bound, *db, c.environ)
+	environ := c.environ
+	if *ws {
+		environ = append(slices.Clone(environ), demo.AIBotWSEnv)
+	}
+	cfg, err := demo.Config(bound, *db, environ)
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFail
@@ -59,7 +65,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 		c.errorf("%v", err)
 		return exitFail
 	}
-	printDemoIntro(c, bound, *db, seeded, steps)
+	printDemoIntro(c, bound, *db, cfg.WeCom.AIBot.WebSocket(), seeded, steps)
 	// The leaders speak once Serve answers: their callbacks wait in the
 	// listener's queue until then.
 	go func() {
@@ -76,8 +82,11 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 
 // printDemoIntro tells the visitor where the page is, what the seed wrote
 // (the import summaries: nothing new on a second run) and what to try first.
-func printDemoIntro(c *cli, addr, db string, seeded demo.Seeded, st demo.Steps) {
+func printDemoIntro(c *cli, addr, db string, ws bool, seeded demo.Seeded, st demo.Steps) {
 	c.printf("\n雁阵演示已启动：%s/\n", demo.BaseURL(addr))
+	if ws {
+		c.printf("企业微信通道：智能机器人长连接（仅凭 BotID 与 Secret，无需公网地址）\n")
+	}
 	c.printf("演示数据（%s，删除该文件即可重新生成）：\n", db)
 	c.printf("  组织架构  %s\n", seeded.Org.Summary())
 	c.printf("  工单      %s\n", seeded.Tickets)

@@ -250,7 +250,17 @@ func counts(t *testing.T, db string) rowCounts {
 // the head finds the app message, a stranger is refused. It saves a
 // screenshot in demo/testdata/out.
 func TestDemoInTheBrowser(t *testing.T) {
-	d := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), "YANZHEN_SCHEDULE_ENABLED=false")
+	t.Run("callbacks", func(t *testing.T) { browseDemo(t, "demo.png", "加密回调", "YANZHEN_SCHEDULE_ENABLED=false") })
+	// The same page on the AI bot's long connection alone.
+	t.Run("aibot-ws", func(t *testing.T) {
+		browseDemo(t, "demo-aibot-ws.png", "智能机器人长连接", "YANZHEN_SCHEDULE_ENABLED=false", demo.AIBotWSEnv)
+	})
+}
+
+// browseDemo is TestDemoInTheBrowser on a demo started with environ, whose
+// page says its messages travel by transport; the screenshot is shot.
+func browseDemo(t *testing.T, shot, transport string, environ ...string) {
+	d := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), environ...)
 	b := browsertest.New(t, 1440, 900)
 	ctx, cancel := context.WithTimeout(b.Ctx, 45*time.Second)
 	defer cancel()
@@ -273,6 +283,7 @@ func TestDemoInTheBrowser(t *testing.T) {
 
 	step("open the page",
 		chromedp.Navigate(d.url+"/"),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#chat-sub").textContent.includes("`+transport+`")`),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
 	)
 	step("a head reports", speak("huangzhiming", "日报 今日受理工单6件，办结5件，1件正在协调。"), botSays("卫健委", "日报"))
@@ -293,7 +304,7 @@ func TestDemoInTheBrowser(t *testing.T) {
 		document.querySelector('#messages').scrollTop = report.offsetTop - 160;
 		document.querySelector('#toast').hidden = true;
 	})()`))
-	b.Screenshot(t, filepath.Join("demo", "testdata", "out", "demo.png"))
+	b.Screenshot(t, filepath.Join("demo", "testdata", "out", shot))
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the page logged problems: %q", p)
 	}

@@ -10,6 +10,7 @@ package demo
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 // SimPrefix is the path under which the demo serves the fake WeCom on its own
 // listener; the bot's wecom.api_base points there.
 const SimPrefix = "/wecom-sim"
+
+// AIBotWSEnv runs the demo on the AI bot's long connection alone.
+const AIBotWSEnv = "YANZHEN_WECOM_AIBOT_MODE=" + config.AIBotWebSocket
 
 // DefaultDB is the SQLite file of a demo started without --db.
 const DefaultDB = "yanzhen-demo.db"
@@ -46,8 +50,13 @@ const (
 // at the fake WeCom served under SimPrefix on the same listener. The YANZHEN_*
 // variables of environ override the rest, as for `serve` (for example
 // YANZHEN_SCHEDULE_ENABLED=false, YANZHEN_LOG_LEVEL=debug).
+//
+// With YANZHEN_WECOM_AIBOT_MODE=websocket (what `yanzhen demo --aibot-ws`
+// sets) the demo runs as an installation with the AI bot alone: it dials
+// the fake's long connection, and has no robot, no app and no callback.
 func Config(addr, dbPath string, environ []string) (*config.Config, error) {
-	c, err := config.Parse(nil, environ)
+	ws := slices.Contains(environ, AIBotWSEnv)
+	c, err := config.Parse(nil, slices.DeleteFunc(slices.Clone(environ), func(v string) bool { return v == AIBotWSEnv }))
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +75,14 @@ func Config(addr, dbPath string, environ []string) (*config.Config, error) {
 	c.WeCom.Robot = config.Robot{WebhookKey: wecomtest.DefaultWebhookKey, Token: robotToken, AESKey: robotAESKey}
 	c.WeCom.AppCallback = config.Callback{Token: appToken, AESKey: appAESKey}
 	c.WeCom.AIBot = config.AIBot{Mode: config.AIBotCallback, Token: aibotToken, AESKey: aibotAESKey}
+	if ws {
+		c.WeCom.CorpID, c.WeCom.AgentID, c.WeCom.Secret = "", 0, ""
+		c.WeCom.Robot, c.WeCom.AppCallback = config.Robot{}, config.Callback{}
+		c.WeCom.AIBot = config.AIBot{
+			Mode: config.AIBotWebSocket, BotID: wecomtest.DefaultBotID, Secret: wecomtest.DefaultBotSecret,
+			WSURL: "ws" + strings.TrimPrefix(c.WeCom.APIBase, "http") + "/openws", ChatID: ChatID,
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("demo config: %w", err)
 	}

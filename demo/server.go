@@ -84,9 +84,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, errors.New("demo: Config, Store and Jobs are required")
 	}
 	cfg := o.Config
-	signer, err := wecomtest.NewCallbackSigner(cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), "")
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	var signer *wecomtest.CallbackSigner
+	if !cfg.WeCom.AIBot.WebSocket() {
+		var err error
+		if signer, err = wecomtest.NewCallbackSigner(cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), ""); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
 	}
 	log := o.Log
 	if log == nil {
@@ -162,8 +165,9 @@ func jsonOnly(h http.HandlerFunc) http.HandlerFunc {
 
 // Say posts text to the bot's /wecom/robot route as a signed, encrypted robot
 // callback from the member userid (or the stranger) @-mentioning the robot in
-// the demo group, exactly as WeCom sends it. The message is put in the
-// timeline first, as the group shows it before the bot answers.
+// the demo group, exactly as WeCom sends it; on the AI bot's long connection
+// it pushes the message to the bot as a frame instead. The message is put in
+// the timeline first, as the group shows it before the bot answers.
 func (s *Server) Say(ctx context.Context, userid, text string) error {
 	text = strings.TrimSpace(text)
 	switch {
@@ -182,6 +186,9 @@ func (s *Server) Say(ctx context.Context, userid, text string) error {
 			return err
 		}
 		name = m.Name
+	}
+	if s.signer == nil {
+		return s.pushFrame(ctx, userid, name, text)
 	}
 	cb, err := s.signer.RobotText(wecomtest.RobotMessage{
 		WebhookURL: s.fake.WebhookURL(s.cfg.WeCom.Robot.WebhookKey.Reveal()),
@@ -342,16 +349,17 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		first = steps.Reporter.UserID
 	}
 	writeJSON(w, map[string]any{
-		"district": s.cfg.District.Name,
-		"group":    s.cfg.District.GroupName,
-		"bot":      s.cfg.WeCom.BotName,
-		"timezone": s.cfg.Timezone,
-		"members":  memberViews(dir),
-		"stranger": memberView{UserID: StrangerID, Name: StrangerName, Role: "stranger", Title: "未登记"},
-		"names":    mentionNames(dir),
-		"first":    first,
-		"tips":     steps.Tips(),
-		"jobs":     s.jobList(),
+		"district":  s.cfg.District.Name,
+		"group":     s.cfg.District.GroupName,
+		"bot":       s.cfg.WeCom.BotName,
+		"timezone":  s.cfg.Timezone,
+		"transport": s.cfg.WeCom.AIBot.Mode, // how messages reach the bot: callback or websocket
+		"members":   memberViews(dir),
+		"stranger":  memberView{UserID: StrangerID, Name: StrangerName, Role: "stranger", Title: "未登记"},
+		"names":     mentionNames(dir),
+		"first":     first,
+		"tips":      steps.Tips(),
+		"jobs":      s.jobList(),
 	})
 }
 

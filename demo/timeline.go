@@ -73,10 +73,13 @@ func (t *timeline) since(after int) ([]Event, <-chan struct{}) {
 
 // fromFake turns a call the fake WeCom received into the event the page shows:
 // a delivered robot or response-URL message is a group message, a delivered
-// app message goes to the members who received it, and a refused message a
-// notice. Token fetches show nothing.
+// app message goes to the members who received it, an AI bot's reply or push
+// goes to its group or to the member of its single chat, and a refused
+// message is a notice. Token fetches, subscriptions and heartbeats show
+// nothing.
 func fromFake(r wecomtest.Request, botName string) (Event, bool) {
-	if r.Route == wecomtest.RouteToken {
+	switch r.Route {
+	case wecomtest.RouteToken, wecomtest.RouteSubscribe, wecomtest.RoutePing:
 		return Event{}, false
 	}
 	if !r.Delivered() {
@@ -93,6 +96,11 @@ func fromFake(r wecomtest.Request, botName string) (Event, bool) {
 		}
 		if len(e.To) == 0 {
 			return Event{}, false
+		}
+	case wecomtest.RouteRespond, wecomtest.RouteSendMsg, wecomtest.RouteWelcome, wecomtest.RouteUpdate:
+		e.Kind = EventGroup
+		if r.ChatType == "single" {
+			e.Kind, e.To = EventApp, r.ToUser
 		}
 	default:
 		e.Kind = EventGroup
@@ -114,8 +122,11 @@ var errcodeText = map[int]string{
 // refusal explains a message the fake did not deliver.
 func refusal(r wecomtest.Request) string {
 	what := "机器人消息"
-	if r.Route == wecomtest.RouteMessage {
+	switch r.Route {
+	case wecomtest.RouteMessage:
 		what = "应用消息"
+	case wecomtest.RouteRespond, wecomtest.RouteSendMsg, wecomtest.RouteWelcome, wecomtest.RouteUpdate:
+		what = "智能机器人消息"
 	}
 	var why string
 	switch {

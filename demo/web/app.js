@@ -101,7 +101,8 @@
 
   // -------------------------------------------- the WeCom markdown subset
   //
-  // Supported: # headings, > quotes, **bold**, `code`, [text](http…) links,
+  // Supported: # headings, > quotes, **bold**, *italics* (the AI bot's
+  // markdown), `code`, [text](http…) links,
   // <font color="info|comment|warning">…</font> (also across lines),
   // <@userid> mentions and typed @name mentions. Anything else is text.
 
@@ -113,7 +114,8 @@
   const WORD = /[\p{L}\p{N}_]/u;
 
   function styleNode(s) {
-    return s.type === 'font' ? el('span', 'font-' + s.color) : el('strong', 'md-b');
+    if (s.type === 'font') return el('span', 'font-' + s.color);
+    return s.type === 'italic' ? el('em', 'md-i') : el('strong', 'md-b');
   }
 
   function mentionNode(text) {
@@ -195,6 +197,9 @@
         } else if (markdown && c === '*' && line[i + 1] === '*') {
           if (!popTo('bold')) push({ type: 'bold' });
           i += 2;
+        } else if (markdown && c === '*') {
+          if (!popTo('italic')) push({ type: 'italic' });
+          i++;
         } else if (c === '<' && (m = sticky(USER_MENTION, line, i))) {
           flush();
           cur.appendChild(mentionNode('@' + memberName(m[1])));
@@ -233,6 +238,7 @@
     switch (ev.msgtype) {
       case 'markdown':
       case 'markdown_v2':
+      case 'stream': // the AI bot's reply on its long connection, in markdown
         render(box, ev.content, true);
         break;
       case 'textcard': {
@@ -624,6 +630,7 @@
     state.names = [...new Set([info.bot, ...info.names])].sort((a, b) => b.length - a.length);
     document.title = info.group + ' · 雁阵演示';
     $('group-name').textContent = info.group + '（' + (info.members.length + 2) + '）';
+    if (info.transport === 'websocket') $('chat-sub').textContent = '本机演示 · 每条消息都经智能机器人长连接送达机器人，无需公网地址';
     $('at-bot').textContent = '@' + info.bot;
     renderSpeakers();
     renderJobs();
