@@ -27,7 +27,7 @@ const (
 	stableAfter    = time.Minute
 	refusedQuick   = 3
 	refusedEvery   = 30 * time.Second
-	storeInFlight  = 64 // frames being stored at once; the next waits
+	storeInFlight  = 256 // frames being stored at once (a journal batch); the next waits
 	frameStoreWait = 10 * time.Second
 	// frameStoreTries bounds the attempts at storing a frame while the
 	// database fails: about a minute in all, then the frame is lost (and
