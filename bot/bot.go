@@ -149,6 +149,19 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	if o.WeCom.AIBot.WebSocket() {
 		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)
 		send.aibot, b.worker.away = b.aibot, b.aibot.away
+		if o.Registerer != nil {
+			up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "yanzhen_aibot_connected", Help: "1 while this process holds the AI bot's long connection up, else 0.",
+			}, func() float64 {
+				if b.aibot.session() != nil {
+					return 1
+				}
+				return 0
+			})
+			if err := o.Registerer.Register(up); err != nil {
+				return nil, fmt.Errorf("bot: register metrics: %w", err)
+			}
+		}
 	}
 	return b, nil
 }

@@ -22,6 +22,7 @@ import (
 //	yanzhen_outbox_backlog{channel}                     pending messages (read at scrape)
 //	yanzhen_outbox_oldest_pending_seconds               age of the oldest pending message (read at scrape)
 //	yanzhen_inbound_unhandled{state}                    unhandled callbacks: pending or abandoned (read at scrape)
+//	yanzhen_aibot_connected                             1 while this process holds the AI bot's long connection up, else 0
 type metrics struct {
 	callbacks       *prometheus.CounterVec
 	callbackSeconds *prometheus.HistogramVec
@@ -105,7 +106,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		c.log.Warn("metrics: outbox backlog", zap.Error(err))
 	} else {
-		for _, ch2 := range []string{channelRobot, channelReply, channelApp} {
+		for _, ch2 := range []string{channelRobot, channelReply, channelApp, channelAIBotReply, channelAIBotPush} {
 			ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(byChannel[ch2]), ch2)
 		}
 		age := 0.0
