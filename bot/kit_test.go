@@ -76,9 +76,8 @@ type kitOptions struct {
 	fakeTime bool // Flush and the worker sleep by moving the clock
 	window   time.Duration
 	poll     time.Duration
-	broken   func(n int) bool // the transport refuses the nth call (1-based) when true
-	wecomCfg func(*config.WeCom)
-	wsClient *http.Client // dials the long connection (wecomtest's PipeClient under synctest)
+	broken   func(n int) bool    // the transport refuses the nth call (1-based) when true
+	wecomCfg func(*config.WeCom) // adjusts the WeCom configuration, e.g. to the AI bot alone
 }
 
 func newKit(t testing.TB, driver string, o kitOptions) *kit {
@@ -110,7 +109,7 @@ func newKit(t testing.TB, driver string, o kitOptions) *kit {
 		o.wecomCfg(&cfg)
 	}
 	opts := bot.Options{
-		WeCom: cfg, WSClient: o.wsClient,
+		WeCom:      cfg,
 		Outbox:     config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(24 * time.Hour), PollEvery: config.Duration(o.poll)},
 		Log:        zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(k.logs), zap.DebugLevel)),
 		Registerer: k.reg, Now: k.clock.Now, WorkerID: o.worker,
