@@ -19,7 +19,7 @@ func TestTheDemoRunsOnTheAIBotAlone(t *testing.T) {
 	}
 	for _, c := range []struct {
 		r    wecomtest.Request
-		kind string
+		kind EventKind
 		to   string
 	}{
 		{wecomtest.Request{Route: wecomtest.RouteRespond, Status: 200, ChatType: "group", ChatID: ChatID, MsgType: "stream", Content: "已收到"}, EventGroup, ""},
