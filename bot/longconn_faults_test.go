@@ -53,6 +53,12 @@ func inBubble(t *testing.T, f func(t *testing.T, s *models.Store, fake *wecomtes
 // configuration, answering every message; secret "" is the right one.
 func startReplica(t *testing.T, s *models.Store, fake *wecomtest.Server, id, secret string) *replica {
 	t.Helper()
+	return startReplicaGivingUp(t, s, fake, id, secret, 24*time.Hour)
+}
+
+// startReplicaGivingUp is startReplica with outbox.give_up_after giveUp.
+func startReplicaGivingUp(t *testing.T, s *models.Store, fake *wecomtest.Server, id, secret string, giveUp time.Duration) *replica {
+	t.Helper()
 	var c config.WeCom
 	aibotAlone(fake, groupChat)(&c)
 	c.APIBase, c.BotName = "http://wecom.test", botName
@@ -62,7 +68,7 @@ func startReplica(t *testing.T, s *models.Store, fake *wecomtest.Server, id, sec
 	r := &replica{t: t, store: s, logs: &syncBuffer{}}
 	b, err := bot.New(s, bot.Options{
 		WeCom: c, WorkerID: id, WSClient: fake.PipeClient(),
-		Outbox: config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(24 * time.Hour), PollEvery: config.Duration(time.Second)},
+		Outbox: config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(giveUp), PollEvery: config.Duration(time.Second)},
 		Log:    zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(r.logs), zap.DebugLevel)),
 	})
 	if err != nil {
@@ -327,6 +333,42 @@ func TestAKilledHolderIsTakenOverWithin30s(t *testing.T) {
 		pushes := delivered(fake, wecomtest.RouteSendMsg)
 		if !slices.IsSortedFunc(pushes, func(x, y wecomtest.Request) int { return strings.Compare(x.Content, y.Content) }) {
 			t.Error("the notices to the group went out of order")
+		}
+	})
+}
+
+func TestMessagesWaitingForADownConnectionAreGivenUpAndReported(t *testing.T) {
+	inBubble(t, func(t *testing.T, s *models.Store, fake *wecomtest.Server) {
+		ctx := context.Background()
+		if _, err := s.UpsertMember(ctx, &models.Member{UserID: "admin1", Name: "管理员", Role: models.RoleAdmin, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		r := startReplicaGivingUp(t, s, fake, "a", "wrong-secret-0000", 10*time.Minute)
+		m := msg.Plain(msg.ToGroup(""), "17:30 未报提醒")
+		if _, err := r.bot.Outbox().Enqueue(ctx, s, m); err != nil {
+			t.Fatal(err)
+		}
+		settle(5 * time.Minute)
+		var row models.OutboxMessage
+		if err := s.DB(ctx).Order("id").First(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != models.OutboxPending || row.Attempts < 3 || !strings.Contains(row.LastError, "long connection is down") {
+			t.Fatalf("after 5 minutes down: %s, %d attempts, %q", row.Status, row.Attempts, row.LastError)
+		}
+		settle(25 * time.Minute) // the attempt after the give-up age, backoff and all
+		if err := s.DB(ctx).First(&row, row.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != models.OutboxFailed {
+			t.Errorf("after the give-up age: %s", row.Status)
+		}
+		var notices []models.OutboxMessage
+		if err := s.DB(ctx).Where("id > ?", row.ID).Find(&notices).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(notices) != 1 || notices[0].Channel != "aibot_push" || notices[0].ChatID != "admin1" || !strings.Contains(notices[0].Body, "消息发送失败") {
+			t.Errorf("notices to the administrators: %+v", notices)
 		}
 	})
 }
