@@ -193,6 +193,9 @@ type Scores struct {
 	BasicSatisfied float64 `yaml:"basic_satisfied" env:"BASIC_SATISFIED"`
 	// PeriodStartDay is the day of the month an assessment period starts.
 	PeriodStartDay int `yaml:"period_start_day" env:"PERIOD_START_DAY"`
+	// MinSample is the fewest valid return visits (有效回访) a unit needs in a
+	// period to be ranked; a unit with fewer is shown as 样本不足, unranked.
+	MinSample int `yaml:"min_sample" env:"MIN_SAMPLE"`
 }
 
 // Import bounds the files imported, by `yanzhen import` and the API alike:
@@ -275,7 +278,7 @@ func Default() *Config {
 			TicketNumber: `[A-Za-z]{1,6}\d{6,}|\d{8,}`,
 			Scores: Scores{
 				Response: 0.1, Resolution: 0.5, Satisfaction: 0.4,
-				BasicSatisfied: 0.9, PeriodStartDay: 1,
+				BasicSatisfied: 0.9, PeriodStartDay: 1, MinSample: 5,
 			},
 			RankTop: 3,
 		},
@@ -412,6 +415,7 @@ func (c *Config) Validate() error {
 		{c.Rules.RankTop > 0, "rules.rank_top", "must be positive"},
 		{c.Rules.Scores.PeriodStartDay >= 1 && c.Rules.Scores.PeriodStartDay <= 28, "rules.scores.period_start_day", "must be 1 to 28"},
 		{c.Rules.Scores.BasicSatisfied >= 0 && c.Rules.Scores.BasicSatisfied <= 1, "rules.scores.basic_satisfied", "must be between 0 and 1"},
+		{c.Rules.Scores.MinSample >= 1, "rules.scores.min_sample", "must be at least 1"},
 		{weightsOK(c.Rules.Scores), "rules.scores", "weights must be non-negative and sum to 1"},
 		{c.Import.MaxFileSize >= MB && c.Import.MaxFileSize <= 2*GB, "import.max_file_size", "must be between 1MB and 2GB"},
 	}

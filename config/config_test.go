@@ -37,6 +37,9 @@ func TestDefaultsMatchTheDesign(t *testing.T) {
 	if got := c.Rules.TimeLimit("没有这个类别"); got != c.Rules.DefaultLimit {
 		t.Errorf("unknown category limit = %v", got)
 	}
+	if c.Rules.Scores.MinSample != 5 {
+		t.Errorf("rules.scores.min_sample = %d, want 5 (DESIGN §4b)", c.Rules.Scores.MinSample)
+	}
 }
 
 func TestFileThenEnvironment(t *testing.T) {
@@ -114,6 +117,7 @@ func TestValidationNamesKeyAndRule(t *testing.T) {
 		{"import: {max_file_size: 100KB}", "", "config: import.max_file_size must be between 1MB and 2GB"},
 		{"import: {max_file_size: 3GB}", "", "config: import.max_file_size must be between 1MB and 2GB"},
 		{"import: {max_file_size: lots}", "", "config: is not valid YAML"},
+		{"rules: {scores: {min_sample: 0}}", "", "config: rules.scores.min_sample must be at least 1"},
 	}
 	for _, tc := range cases {
 		var environ []string
