@@ -99,7 +99,7 @@ var commands = []*spec{
 		Usage: "超期 [部门]", Summary: "列出超期未办结的工单",
 		args: shape{tail: tailWord}, run: (*Handler).overdue},
 	{Name: "排名", Aliases: []string{"排行", "排行榜"}, Group: groupQuery,
-		Usage: "排名 [今日|本周|本月]", Summary: "查看各部门三率综合评分排名",
+		Usage: "排名 [今日|本周|本月]", Summary: "查看各单位三率综合评分排名（默认本月累计，与日报排名一致）",
 		args: shape{tail: tailPeriod}, run: (*Handler).ranking},
 	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,
 		Usage: "待办", Summary: "查看需要我处理的调度和退办审批",

@@ -33,7 +33,8 @@ type Command struct {
 	// Body is the trailing free text as the sender wrote it, with its own
 	// punctuation and line breaks: a report, a feedback, a reason.
 	Body string
-	// Period is the period of 排名: models.PeriodDay, PeriodWeek or PeriodMonth.
+	// Period is the period of 排名: models.PeriodDay, PeriodWeek or
+	// PeriodMonth (the default).
 	Period models.PeriodKind
 	// Malformed reports arguments that do not fit the usage line.
 	Malformed bool
@@ -243,9 +244,10 @@ func (s shape) parse(g *Grammar, n normalized, i int, c *Command) bool {
 	return true
 }
 
-// periods are the words of 排名; none means today.
+// periods are the words of 排名; none means the month to date, the ranking
+// of the daily report.
 var periods = map[string]models.PeriodKind{
-	"": models.PeriodDay, "今日": models.PeriodDay, "今天": models.PeriodDay, "当日": models.PeriodDay, "日": models.PeriodDay,
+	"": models.PeriodMonth, "今日": models.PeriodDay, "今天": models.PeriodDay, "当日": models.PeriodDay, "日": models.PeriodDay,
 	"本周": models.PeriodWeek, "这周": models.PeriodWeek, "周": models.PeriodWeek,
 	"本月": models.PeriodMonth, "这个月": models.PeriodMonth, "当月": models.PeriodMonth, "月": models.PeriodMonth,
 }

@@ -87,7 +87,8 @@ func TestParse(t *testing.T) {
 		{"进度", Command{Name: "进度", Malformed: true}},
 		{"超期", Command{Name: "超期"}},
 		{"超期 城管局", Command{Name: "超期", Word: "城管局"}},
-		{"排名", Command{Name: "排名", Period: models.PeriodDay}},
+		{"排名", Command{Name: "排名", Period: models.PeriodMonth}}, // the daily report's ranking
+		{"排名 今日", Command{Name: "排名", Period: models.PeriodDay}},
 		{"排名 本周", Command{Name: "排名", Period: models.PeriodWeek}},
 		{"排行榜 本月", Command{Name: "排名", Period: models.PeriodMonth}},
 		{"排名 去年", Command{Name: "排名", Malformed: true}},

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"yanzhen/models"
@@ -172,7 +173,8 @@ func department(dir *models.Directory, name string) (*models.Department, error) 
 }
 
 // progress shows a department's day: tickets received and resolved, open and
-// overdue, the month's 三率, its daily report and its open dispatches.
+// overdue, the 三率 and place of the month to date (the ranking of 排名 and
+// of the daily report), its daily report and its open dispatches.
 func (h *Handler) progress(r *request) error {
 	dept, err := department(r.dir, r.cmd.Word)
 	if err != nil {
@@ -183,8 +185,7 @@ func (h *Handler) progress(r *request) error {
 	if err != nil {
 		return err
 	}
-	month := models.MonthOf(r.now, loc, h.cfg.Rules.Scores.PeriodStartDay)
-	board, err := r.tx.ScoreBoard(r.ctx, month, report.Weights(h.cfg.Rules.Scores))
+	ranking, err := h.rank(r, models.PeriodMonth)
 	if err != nil {
 		return err
 	}
@@ -201,17 +202,11 @@ func (h *Handler) progress(r *request) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "【%s】%s办理进度\n", dept.Name, dayText(day))
 	fmt.Fprintf(&b, "今日受理 %d 件，办结 %d 件\n在办 %d 件，其中超期 %d 件、即将到期 %d 件\n", f.Received, f.Resolved, f.InProgress, f.Overdue, f.DueSoon)
-	for _, s := range report.Rank(board).All {
-		if s.Department.ID != dept.ID {
-			continue
-		}
-		if s.Rates.Empty() {
-			b.WriteString("本月三率：暂无有效回访\n")
-		} else {
-			fmt.Fprintf(&b, "本月三率：响应 %s，解决 %s，满意 %s，综合评分 %s（第%d名）\n",
-				s.Rates.Percent(s.Rates.Response), s.Rates.Percent(s.Rates.Resolution), s.Rates.Percent(s.Rates.Satisfaction), s.Rates.ScoreText(), s.Rank)
-		}
+	b.WriteString("三率（" + report.PeriodText(ranking.Period) + "）：")
+	if s, _, ok := ranking.Of(dept.ID); ok {
+		b.WriteString(report.RatesText(s.DepartmentScore) + "，综合评分 " + s.Rates.ScoreText() + "，")
 	}
+	b.WriteString(ranking.Place(dept.ID) + "\n")
 	if rep, ok := reports[dept.ID]; ok {
 		b.WriteString("今日日报：已报送（" + rep.SubmittedAt.In(loc).Format("15:04") + "）")
 	} else if dept.ReportRequired {
@@ -230,6 +225,16 @@ func (h *Handler) progress(r *request) error {
 	}
 	r.reply(strings.TrimSuffix(b.String(), "\n"))
 	return nil
+}
+
+// rank returns the ranking of kind as of the request (report.RankPeriod):
+// the month to date is the daily report's ranking.
+func (h *Handler) rank(r *request, kind models.PeriodKind) (*report.Ranking, error) {
+	board, err := r.tx.ScoreBoard(r.ctx, report.RankPeriod(h.cfg, kind, r.now), report.Weights(h.cfg.Rules.Scores))
+	if err != nil {
+		return nil, err
+	}
+	return report.Rank(board, h.cfg.Rules.Scores.MinSample), nil
 }
 
 // overdue lists the open tickets past their deadline, district-wide or of a department.
@@ -293,55 +298,53 @@ const (
 	rankTail = 5
 )
 
-// ranking shows the 三率 ranking of today, this week or this month.
+// ranking shows the 三率 ranking of today, the week or the month to date
+// (the default, as the daily report ranks), each tier on its own, by the
+// ranking rules of report.Rank.
 func (h *Handler) ranking(r *request) error {
-	loc := h.cfg.Location()
-	var p models.Period
-	switch r.cmd.Period {
-	case models.PeriodWeek:
-		p = models.WeekOf(r.now, loc)
-	case models.PeriodMonth:
-		p = models.MonthOf(r.now, loc, h.cfg.Rules.Scores.PeriodStartDay)
-	default:
-		p = models.DayOf(r.now, loc)
-	}
-	board, err := r.tx.ScoreBoard(r.ctx, p, report.Weights(h.cfg.Rules.Scores))
+	ranking, err := h.rank(r, r.cmd.Period)
 	if err != nil {
 		return err
 	}
-	ranking := report.Rank(board)
-	var empty []string
-	for _, d := range ranking.Unranked() {
-		empty = append(empty, d.Name)
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "【三率排名】%s", p.Label())
-	groups := ranking.ByTier()
-	if len(groups) == 0 {
+	b.WriteString("【三率排名】" + report.PeriodText(ranking.Period))
+	if len(ranking.Tiers) == 0 {
 		b.WriteString("\n暂无有效回访，无法排名。")
 		r.reply(b.String())
 		return nil
 	}
-	// Departments and streets are ranked each against their own tier.
-	for _, ranked := range groups {
-		if len(groups) > 1 {
-			fmt.Fprintf(&b, "\n%s：", ranked[0].Department.Tier.Heading())
+	for _, t := range ranking.Tiers {
+		if len(t.Ranked) == 0 {
+			fmt.Fprintf(&b, "\n%s（无单位参与排名）：", t.Tier.Heading())
+		} else {
+			fmt.Fprintf(&b, "\n%s（%d个单位参与排名）：", t.Tier.Heading(), len(t.Ranked))
 		}
-		for i, s := range ranked {
-			if len(ranked) > rankAll && i == rankHead {
-				fmt.Fprintf(&b, "\n……（中间%d个单位略）", len(ranked)-rankHead-rankTail)
+		for i, s := range t.Ranked {
+			if len(t.Ranked) > rankAll && i == rankHead {
+				fmt.Fprintf(&b, "\n……（中间%d个单位略）", len(t.Ranked)-rankHead-rankTail)
 			}
-			if len(ranked) > rankAll && i >= rankHead && i < len(ranked)-rankTail {
+			if len(t.Ranked) > rankAll && i >= rankHead && i < len(t.Ranked)-rankTail {
 				continue
 			}
-			fmt.Fprintf(&b, "\n%d. %s %s（响应%s 解决%s 满意%s，有效%d件）", s.Rank, s.Department.Name, s.Rates.ScoreText(),
-				s.Rates.Percent(s.Rates.Response), s.Rates.Percent(s.Rates.Resolution), s.Rates.Percent(s.Rates.Satisfaction), s.Rates.Valid)
+			b.WriteString("\n" + report.ScoreLine(s))
+		}
+		if len(t.Small) > 0 {
+			names := make([]string, len(t.Small))
+			for i, s := range t.Small {
+				names[i] = s.Department.Name + "（回访" + strconv.Itoa(s.Rates.Valid) + "）"
+			}
+			b.WriteString("\n样本不足：" + models.ClipRunes(strings.Join(names, "、"), 101))
 		}
 	}
-	fmt.Fprintf(&b, "\n全区综合评分 %s（有效%d件）", board.District.Rates.ScoreText(), board.District.Rates.Valid)
-	if len(empty) > 0 {
+	fmt.Fprintf(&b, "\n全区综合评分 %s（有效回访%d件）", ranking.District.Rates.ScoreText(), ranking.District.Rates.Valid)
+	if len(ranking.Empty) > 0 {
+		empty := make([]string, len(ranking.Empty))
+		for i, d := range ranking.Empty {
+			empty[i] = d.Name
+		}
 		fmt.Fprintf(&b, "\n暂无有效回访（%d个）：%s", len(empty), models.ClipRunes(strings.Join(empty, "、"), 101))
 	}
+	b.WriteString("\n" + report.TieBreak(ranking.MinSample))
 	r.reply(b.String())
 	return nil
 }

@@ -19,18 +19,27 @@ type Daily struct {
 	// special (国庆节调休), else "".
 	Day     models.Period
 	DayName string
+	// Now is when the report was built: the open figures (在办, 超期, 临期)
+	// are as of then.
+	Now time.Time
+	// Past marks a report of a day before Now's: its open figures are current,
+	// not the day's, and it says so.
+	Past bool
 	// Late marks a report made up after its time (补发).
 	Late bool
-	// Month is the assessment month to date whose 三率 each unit shows.
+	// Preview marks a report shown before it is posted (预览日报): it mentions nobody.
+	Preview bool
+	// Month is the assessment month up to the end of Day (RankPeriod), whose
+	// 三率 each unit shows and by which the units are ranked.
 	Month models.Period
 	// Total sums the ledger of the whole district.
 	Total models.LedgerRow
 	// Units holds every department in the configured order.
 	Units []Unit
-	// Ranking is the day's ranking by the month-to-date 综合评分, per tier of department.
+	// Ranking is the 红黑榜 of each tier by Month's 综合评分.
 	Ranking []RankGroup
-	// RankTop is N of the top and bottom lists.
-	RankTop int
+	// MinSample is the fewest valid return visits of a ranked unit.
+	MinSample int
 }
 
 // Unit is one department in the daily report.
@@ -47,26 +56,31 @@ type Unit struct {
 // Missing reports whether the unit had to report and has not.
 func (u *Unit) Missing() bool { return u.Department.ReportRequired && u.Report == nil }
 
-// RankGroup is the top and bottom of one tier of department (区级部门, 镇街, …)
-// by 综合评分; departments without a valid ticket are not ranked.
+// RankGroup is one tier's 红黑榜 (区级部门, 镇街, …) by 综合评分: the red and
+// black lists (TierRanking.RedBlack) and the units with too few valid return
+// visits to be ranked.
 type RankGroup struct {
 	Tier        models.Tier
 	Top, Bottom []Standing
-	// Ranked is how many departments of the tier have a score.
+	// Ranked is how many units of the tier are ranked.
 	Ranked int
+	// Small are the units of the tier with too few valid return visits (样本不足).
+	Small []Standing
 }
 
 // Daily builds the daily report of day (any time on it) as it stands at now:
-// the standing reports, the day's ledger (open figures as of now) and the
-// month-to-date 三率. It sends nothing: handlers preview it with it, and the
-// daily-report job posts it.
+// the day's standing reports, the day's ledger (open figures as of now) and
+// the 三率 of the month up to the end of day. A day before now's is Past. It
+// sends nothing: handlers preview it with it, and the daily-report job posts it.
 func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error) {
 	d := &Daily{
-		District: b.cfg.District.Name,
-		Day:      models.DayOf(day, b.loc),
-		Month:    models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay),
-		RankTop:  b.cfg.Rules.RankTop,
+		District:  b.cfg.District.Name,
+		Day:       models.DayOf(day, b.loc),
+		Now:       now.In(b.loc),
+		Month:     RankPeriod(b.cfg, models.PeriodMonth, day),
+		MinSample: b.cfg.Rules.Scores.MinSample,
 	}
+	d.Past = !d.Day.End.After(d.Now)
 	d.DayName = b.cal.Occasion(d.Day.Start)
 	dir, err := b.store.Directory(ctx)
 	if err != nil {
@@ -100,7 +114,7 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 		}
 		d.Units = append(d.Units, u)
 	}
-	d.Ranking = rankGroups(Rank(board), d.RankTop)
+	d.Ranking = rankGroups(Rank(board, d.MinSample), b.cfg.Rules.RankTop)
 	return d, nil
 }
 
@@ -149,7 +163,9 @@ func (d *Daily) Sections() []msg.Section {
 	return append(sections, d.ranking())
 }
 
-// header renders the title, the date and the district summary.
+// header renders the title, the date and the district summary. A preview
+// names the units that have not reported without @-mentioning anyone; a
+// past day's report says its open figures are current.
 func (d *Daily) header() msg.Section {
 	date := []msg.Span{msg.Strong(dateCN(d.Day.Start) + " " + weekdays[d.Day.Start.Weekday()])}
 	if d.DayName != "" {
@@ -158,11 +174,18 @@ func (d *Daily) header() msg.Section {
 	if d.Late {
 		date = append(date, msg.Text(" "), msg.Bad("补发"))
 	}
+	if d.Preview {
+		date = append(date, msg.Text(" "), msg.Muted("预览（"+whenCN(d.Now)+"，尚未发布）"))
+	}
+	dayWord := "今日"
+	if d.Past {
+		dayWord = "当日"
+	}
 	t := d.Total
 	lines := []msg.Line{
 		msg.H(msg.Text(d.Title())), msg.L(date...), msg.Blank(), msg.L(msg.Strong("全区概况")),
-		msg.L(msg.Text(fmt.Sprintf("今日受理 %d 件，办结 %d 件；在办 %d 件，其中超期 ", t.Received, t.Resolved, t.InProgress)), count(t.Overdue),
-			msg.Text(fmt.Sprintf(" 件、24小时内到期 %d 件；今日重办 %d 件，不满意 %d 件。", t.DueSoon, t.Reopened, t.Unsatisfied))),
+		msg.L(msg.Text(fmt.Sprintf("%s受理 %d 件，办结 %d 件；在办 %d 件，其中超期 ", dayWord, t.Received, t.Resolved, t.InProgress)), count(t.Overdue),
+			msg.Text(fmt.Sprintf(" 件、24小时内到期 %d 件；%s重办 %d 件，不满意 %d 件。", t.DueSoon, dayWord, t.Reopened, t.Unsatisfied))),
 	}
 	required, reported := 0, 0
 	var missing []msg.Span
@@ -182,8 +205,10 @@ func (d *Daily) header() msg.Section {
 		}
 		nmissing++
 		missing = append(missing, msg.Text(u.Department.Name))
-		for _, id := range u.Responsible {
-			missing = append(missing, msg.At(id, ""))
+		if !d.Preview {
+			for _, id := range u.Responsible {
+				missing = append(missing, msg.At(id, ""))
+			}
 		}
 	}
 	status := []msg.Span{msg.Text("日报已报 "), msg.Good(itoa(reported)), msg.Text("/" + itoa(required))}
@@ -191,8 +216,13 @@ func (d *Daily) header() msg.Section {
 		status = append(status, msg.Text("，"), msg.Bad("未报"), msg.Text(" "+itoa(nmissing)+" 个："))
 		status = append(status, missing...)
 	}
+	open := "为当前数"
+	if d.Past {
+		open = "为" + whenCN(d.Now) + "的当前数，不是当日数"
+	}
 	lines = append(lines, msg.L(status...),
-		msg.L(msg.Muted("各单位数据：收/结为今日受理/办结，在办、超期、临期（24小时内到期）为当前数；三率为本月累计响应率/解决率/满意率（%）。")))
+		msg.L(msg.Muted("各单位数据：收/结为"+dayWord+"受理/办结，在办、超期、临期（24小时内到期）"+open+
+			"；三率为"+PeriodText(d.Month)+"响应率/解决率/满意率（%），回访为其有效回访件数。")))
 	return msg.S(lines...)
 }
 
@@ -200,10 +230,13 @@ func (d *Daily) header() msg.Section {
 func unitLine(name msg.Span, u *Unit, more ...msg.Span) msg.Line {
 	f, r := u.Figures, u.Rates
 	spans := append([]msg.Span{name}, more...)
+	rates := " · 三率 —"
+	if !r.Empty() {
+		rates = fmt.Sprintf(" · 三率 %s/%s/%s 评分%s（回访%d）", pct(r, r.Response), pct(r, r.Resolution), pct(r, r.Satisfaction), pct(r, r.Score), r.Valid)
+	}
 	return msg.L(append(spans,
 		msg.Text(fmt.Sprintf("　收%d 结%d 在办%d 超期", f.Received, f.Resolved, f.InProgress)), count(f.Overdue),
-		msg.Text(fmt.Sprintf(" 临期%d · 三率 %s/%s/%s 评分%s", f.DueSoon,
-			pct(r, r.Response), pct(r, r.Resolution), pct(r, r.Satisfaction), pct(r, r.Score))))...)
+		msg.Text(fmt.Sprintf(" 临期%d", f.DueSoon)+rates))...)
 }
 
 // section is a reporting department: its figures and its text, or 未报.
@@ -219,50 +252,62 @@ func (u *Unit) section(n int) msg.Section {
 	return msg.S(lines...)
 }
 
-// ranking is the day's ranking by month-to-date 综合评分.
+// ranking is the 红黑榜 of each tier by the 综合评分 of the month up to the
+// report's day: the same ranking as the chat's 排名 on that day.
 func (d *Daily) ranking() msg.Section {
-	head := msg.L(msg.Strong("今日排名"), msg.Text("（"+d.Month.Label()+"累计综合评分）"))
+	head := msg.L(msg.Strong("三率排名"), msg.Text(" "+PeriodText(d.Month)+"综合评分"))
 	if len(d.Ranking) == 0 {
-		return msg.S(head, text("本月暂无有效回访工单，不排名。"))
+		return msg.S(head, text("本期暂无有效回访工单，不排名。"))
 	}
 	lines := []msg.Line{head}
 	for _, g := range d.Ranking {
-		lines = append(lines, rankLines(g, "前", "后")...)
+		lines = append(lines, rankLines(g)...)
 	}
+	lines = append(lines, msg.L(msg.Muted(TieBreak(d.MinSample))))
 	return msg.S(lines...)
 }
 
-// rankLines are one tier's top and bottom lists, a line each.
-func rankLines(g RankGroup, top, bottom string) []msg.Line {
+// rankLines are one tier's red and black lists and its units with too few
+// valid return visits, a line each: 区级部门 红榜：1.住建局 100.00（回访6）、….
+func rankLines(g RankGroup) []msg.Line {
 	names := func(list []Standing) msg.Span {
 		parts := make([]string, len(list))
 		for i, s := range list {
-			parts[i] = s.Department.Name + " " + s.Rates.ScoreText()
+			parts[i] = itoa(s.Rank) + "." + s.Department.Name + " " + s.Rates.ScoreText() + "（回访" + itoa(s.Rates.Valid) + "）"
 		}
 		return msg.Text("：" + strings.Join(parts, "、"))
 	}
 	tier := msg.Text(g.Tier.Heading() + " ")
-	out := []msg.Line{msg.L(tier, msg.Good(top+itoa(len(g.Top))), names(g.Top))}
+	var out []msg.Line
+	if len(g.Top) > 0 {
+		out = append(out, msg.L(tier, msg.Good("红榜"), names(g.Top)))
+	}
 	if len(g.Bottom) > 0 {
-		out = append(out, msg.L(tier, msg.Bad(bottom+itoa(len(g.Bottom))), names(g.Bottom)))
+		out = append(out, msg.L(tier, msg.Bad("黑榜"), names(g.Bottom)))
+	}
+	if len(g.Small) > 0 {
+		out = append(out, msg.L(tier, msg.Muted("样本不足"), msg.Text("："+smallNames(g.Small))))
 	}
 	return out
 }
 
-// rankGroups takes the top and bottom n of each tier of a ranking. With
-// fewer than 2n ranked, the top takes the better half and the bottom the
-// rest, so that no department is on both lists.
+// smallNames lists units with too few valid return visits: 教育局（回访2）、环海街道（回访1）.
+func smallNames(list []Standing) string {
+	parts := make([]string, len(list))
+	for i, s := range list {
+		parts[i] = s.Department.Name + "（回访" + itoa(s.Rates.Valid) + "）"
+	}
+	return strings.Join(parts, "、")
+}
+
+// rankGroups takes the red and black lists of n of each tier of a ranking
+// (TierRanking.RedBlack), with the tier's units too small to rank.
 func rankGroups(r *Ranking, n int) []RankGroup {
-	var out []RankGroup
-	for _, list := range r.ByTier() {
-		k := list[0].Department.Tier
-		top := list[:min(n, (len(list)+1)/2)]
-		rest := list[len(top):]
-		bottom := make([]Standing, 0, n)
-		for i := len(rest) - 1; i >= 0 && len(bottom) < n; i-- {
-			bottom = append(bottom, rest[i])
-		}
-		out = append(out, RankGroup{Tier: k, Top: top, Bottom: bottom, Ranked: len(list)})
+	out := make([]RankGroup, 0, len(r.Tiers))
+	for i := range r.Tiers {
+		t := &r.Tiers[i]
+		red, black := t.RedBlack(n)
+		out = append(out, RankGroup{Tier: t.Tier, Top: red, Bottom: black, Ranked: len(t.Ranked), Small: t.Small})
 	}
 	return out
 }

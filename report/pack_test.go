@@ -17,7 +17,6 @@ func bigDaily(n, required, reported int) *report.Daily {
 		District: "高新区",
 		Day:      models.DayOf(at("2026-11-20 00:00"), at("2026-11-20 00:00").Location()),
 		Month:    models.MonthOf(at("2026-11-20 00:00"), at("2026-11-20 00:00").Location(), 1),
-		RankTop:  3,
 	}
 	for i := 0; i < n; i++ {
 		dep := models.Department{ID: uint(i + 1), Name: fmt.Sprintf("第%d社区居委会", i+1), Tier: models.TierCommunity, Sort: i}

@@ -19,6 +19,8 @@ type Weekly struct {
 	Reopened    []models.Ticket
 	Departments []models.Department // the configured order
 	Ranking     []RankGroup
+	// MinSample is the fewest valid return visits of a ranked unit.
+	MinSample int
 	// MainLeaders receive the ticket lists: the main leaders, else all leaders.
 	MainLeaders []*models.Member
 }
@@ -49,7 +51,8 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
-	w.Ranking = rankGroups(Rank(board), b.cfg.Rules.RankTop)
+	w.MinSample = b.cfg.Rules.Scores.MinSample
+	w.Ranking = rankGroups(Rank(board, w.MinSample), b.cfg.Rules.RankTop)
 	return w, nil
 }
 
@@ -102,41 +105,64 @@ func (w *Weekly) Messages() []msg.Message {
 	_, ids := mentions(w.MainLeaders)
 	out := toMembers(ids, "本周不满意及重办工单", key+"/leader", w.tickets())
 	title := w.District + "接诉即办红黑榜"
-	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking)...))
+	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample)...))
 }
 
-// redBlack returns the sections of a 红黑榜: the title, then per tier of
-// department the top (红榜) and the bottom (黑榜) with their 综合评分 and 三率.
-func redBlack(title, subtitle string, groups []RankGroup) []msg.Section {
-	head := msg.S(msg.H(msg.Text(title)), msg.L(msg.Strong(subtitle)))
+// redBlack returns the sections of a 红黑榜: the title, the summary lines
+// and the ranking rules, then per tier of unit the red list (红榜) and the black list (黑榜)
+// with their 综合评分 and 三率, and the units too small to rank (样本不足).
+func redBlack(title, subtitle string, groups []RankGroup, minSample int, summary ...msg.Line) []msg.Section {
+	head := msg.S(append(append([]msg.Line{msg.H(msg.Text(title)), msg.L(msg.Strong(subtitle))}, summary...), msg.L(msg.Muted(TieBreak(minSample))))...)
 	if len(groups) == 0 {
 		head.Lines = append(head.Lines, text("本期暂无有效回访工单，不排名。"))
 	}
 	sections := []msg.Section{head}
 	for _, g := range groups {
-		lines := []msg.Line{
-			msg.L(msg.Strong(g.Tier.Heading()), msg.Text("（"+itoa(g.Ranked)+"个单位参与排名）")),
-			msg.L(msg.Good("红榜")),
+		ranked := "（" + itoa(g.Ranked) + "个单位参与排名）"
+		if g.Ranked == 0 {
+			ranked = "（无单位参与排名）"
 		}
-		for _, s := range g.Top {
-			lines = append(lines, text(scoreLine(s)))
+		lines := []msg.Line{msg.L(msg.Strong(g.Tier.Heading()), msg.Text(ranked))}
+		if len(g.Top) > 0 {
+			lines = append(lines, msg.L(msg.Good("红榜")))
+			for _, s := range g.Top {
+				lines = append(lines, text(ScoreLine(s)))
+			}
 		}
 		if len(g.Bottom) > 0 {
 			lines = append(lines, msg.L(msg.Bad("黑榜")))
 			for _, s := range g.Bottom {
-				lines = append(lines, text(scoreLine(s)))
+				lines = append(lines, text(ScoreLine(s)))
 			}
+		}
+		if len(g.Small) > 0 {
+			lines = append(lines, msg.L(msg.Muted("样本不足（有效回访不足"+itoa(minSample)+"件，不排名）："), msg.Text(smallNames(g.Small))))
 		}
 		sections = append(sections, msg.S(lines...))
 	}
 	return sections
 }
 
-// scoreLine renders a ranked department: 1. 住建局 评分92.35｜响应… 解决… 满意…（有效回访12件）.
-func scoreLine(s Standing) string {
-	r := s.Rates
-	return fmt.Sprintf("%d. %s 评分%s｜响应%s 解决%s 满意%s（有效回访%d件）",
-		s.Rank, s.Department.Name, r.ScoreText(), r.Percent(r.Response), r.Percent(r.Resolution), r.Percent(r.Satisfaction), r.Valid)
+// ScoreLine renders a ranked unit: 1. 住建局 评分92.35｜响应100.00%（12/12） ….
+func ScoreLine(s Standing) string {
+	return itoa(s.Rank) + ". " + s.Department.Name + " 评分" + s.Rates.ScoreText() + "｜" + RatesText(s.DepartmentScore)
+}
+
+// RatesText renders a unit's 三率 with their denominators, the valid return
+// visits: 响应100.00%（12/12） 解决91.67%（11/12） 满意90.83%（11/12，含基本满意1）.
+// 满意 counts the answers 满意 and 基本满意; 满意率 weighs the latter as configured.
+func RatesText(s models.DepartmentScore) string {
+	r, c := s.Rates, s.Counts
+	if r.Empty() {
+		return "暂无有效回访"
+	}
+	of := func(n int) string { return "（" + itoa(n) + "/" + itoa(c.Valid) }
+	satisfied := of(c.Satisfied + c.BasicSatisfied)
+	if c.BasicSatisfied > 0 {
+		satisfied += "，含基本满意" + itoa(c.BasicSatisfied)
+	}
+	return "响应" + r.Percent(r.Response) + of(c.Contacted) + "） 解决" + r.Percent(r.Resolution) + of(c.Resolved) +
+		"） 满意" + r.Percent(r.Satisfaction) + satisfied + "）"
 }
 
 // Monthly is the monthly report: the month's 三率 and 综合评分 of every
@@ -155,31 +181,32 @@ func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) 
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
-	r := Rank(board)
+	r := Rank(board, b.cfg.Rules.Scores.MinSample)
 	return &Monthly{District: b.cfg.District.Name, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
 }
 
-// Message returns the month's 红黑榜, then the whole ranking by tier, then
-// the departments without a valid ticket, as one group message.
+// Message returns the month's 红黑榜, then the whole ranking of each tier,
+// then the units without a valid return visit, as one group message.
 func (m *Monthly) Message() msg.Message {
 	title := m.District + "接诉即办月度通报"
-	d := m.Board.District.Rates
-	all := redBlack(title, m.Month.Label()+" 三率及综合评分", m.Ranking)
-	all[0].Lines = append(all[0].Lines, text("全区评分"+d.ScoreText()+"｜响应"+d.Percent(d.Response)+" 解决"+d.Percent(d.Resolution)+
-		" 满意"+d.Percent(d.Satisfaction)+"（有效回访"+itoa(d.Valid)+"件）"))
-	for _, list := range m.Board.ByTier() {
-		lines := []msg.Line{msg.L(msg.Strong(list[0].Department.Tier.Heading() + "排名"))}
-		for _, s := range list {
-			lines = append(lines, text(scoreLine(s)))
+	all := redBlack(title, m.Month.Label()+" 三率及综合评分", m.Ranking, m.Board.MinSample,
+		text("全区评分"+m.Board.District.Rates.ScoreText()+"｜"+RatesText(m.Board.District)))
+	for _, t := range m.Board.Tiers {
+		if len(t.Ranked) == 0 {
+			continue
+		}
+		lines := []msg.Line{msg.L(msg.Strong(t.Tier.Heading() + "排名"))}
+		for _, s := range t.Ranked {
+			lines = append(lines, text(ScoreLine(s)))
 		}
 		all = append(all, msg.S(lines...))
 	}
-	var unranked []string
-	for _, d := range m.Board.Unranked() {
-		unranked = append(unranked, d.Name)
+	var empty []string
+	for _, d := range m.Board.Empty {
+		empty = append(empty, d.Name)
 	}
-	if len(unranked) > 0 {
-		all = append(all, msg.S(msg.L(msg.Muted("本月无有效回访工单、未参与排名（"+itoa(len(unranked))+"个）："), msg.Text(strings.Join(unranked, "、")))))
+	if len(empty) > 0 {
+		all = append(all, msg.S(msg.L(msg.Muted("本月无有效回访工单、未参与排名（"+itoa(len(empty))+"个）："), msg.Text(strings.Join(empty, "、")))))
 	}
 	return toGroup(title, "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location()), all...)
 }

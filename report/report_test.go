@@ -99,6 +99,14 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 		{"2026110400011", "背街小巷积水", "求助", &f.hhjd, "2026-11-04 09:00", "2026-11-11 09:00", models.TicketInProgress, "2026-11-06 10:00", "2026-11-17 10:00", no, no, models.Unsatisfied, "2026-11-20 09:30"},
 		{"2026110500012", "社区活动场地", "建议", &f.hbsq, "2026-11-05 09:00", "2026-11-26 09:00", models.TicketResolved, "2026-11-09 10:00", "2026-11-10 10:00", yes, yes, models.BasicSatisfied, ""},
 	}
+	// Enough return visits early in the month (before the week of the 20th)
+	// for 住建局 (6), 教育局 (5) and 城管局 (5) to be ranked: 住建局 and 教育局
+	// tie at 100.00; 环海街道 and 海滨社区, with one each, are 样本不足.
+	for i, d := range []*models.Department{&f.zjj, &f.zjj, &f.zjj, &f.zjj, &f.zjj, &f.jyj, &f.jyj, &f.jyj, &f.jyj, &f.cgj, &f.cgj, &f.cgj} {
+		day := fmt.Sprintf("2026-11-%02d", 2+i%10)
+		tickets = append(tickets, tk{fmt.Sprintf("20261102%05d", 100+i), "已办结的诉求", "求助", d, day + " 09:00", day + " 18:00",
+			models.TicketResolved, day + " 15:00", "2026-11-13 10:00", yes, yes, models.Satisfied, ""})
+	}
 	for _, x := range tickets {
 		row := models.Ticket{
 			Number: x.number, Title: x.title, Category: x.category, Source: models.SourceCity,
