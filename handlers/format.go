@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -42,22 +41,6 @@ func dayText(day string) string {
 		return day
 	}
 	return t.Format("1月2日")
-}
-
-// overdueText says how far past its deadline something is at now: 超期2天3小时.
-func overdueText(deadline, now time.Time) string {
-	d := now.Sub(deadline)
-	switch {
-	case d < time.Hour:
-		return "超期不足1小时"
-	case d < 24*time.Hour:
-		return fmt.Sprintf("超期%d小时", int(d/time.Hour))
-	}
-	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if hours == 0 {
-		return fmt.Sprintf("超期%d天", days)
-	}
-	return fmt.Sprintf("超期%d天%d小时", days, hours)
 }
 
 // memberText names a member with their department, or a leader with the

@@ -17,6 +17,7 @@ import (
 	"yanzhen/handlers/timephrase"
 	"yanzhen/models"
 	"yanzhen/msg"
+	"yanzhen/report"
 )
 
 // Enqueuer puts messages in the outbox on st (the store, or a transaction of
@@ -25,13 +26,20 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error)
 }
 
+// Calendar is the working-day calendar: it reads deadline phrases and counts
+// overdue working days. *calendar.Calendar is one.
+type Calendar interface {
+	timephrase.Workdays
+	report.Workdays
+}
+
 // Options are what a Handler needs. Store, Outbox, Config (with its zone) and Calendar are required.
 type Options struct {
 	Store  *models.Store
 	Outbox Enqueuer
 	Config config.Domain
 	// Calendar tells working days from days off (*calendar.Calendar).
-	Calendar timephrase.Workdays
+	Calendar Calendar
 	// Reports renders the daily report for 预览日报 and 补报; nil turns both off.
 	Reports Reports
 	// Now is the clock; time.Now when nil.
@@ -46,7 +54,7 @@ type Handler struct {
 	store   *models.Store
 	out     Enqueuer
 	cfg     config.Domain
-	cal     timephrase.Workdays
+	cal     Calendar
 	grammar *Grammar
 	phrases timephrase.Parser
 	reports Reports

@@ -341,19 +341,24 @@ func TestQueries(t *testing.T) {
 		x.addTicket("2024112700123", "zjj", "hhjd", at("2026-11-19 18:00"))
 		x.addTicket("2024112700456", "cgj", "", at("2026-11-18 18:00"))
 		x.addTicket("2024112700789", "zjj", "", at("2026-11-27 18:00"))
+		// Overdue time in working days, as the overdue digests say it (report.Lateness).
 		contains(t, "overdue", x.say("zhoujiu", "超期").only(), "全区超期未办结工单 2 件：住建局 1、城管局 1",
-			"\n2024112700456 城管局 超期1天16小时", "\n2024112700123 住建局 超期16小时")
-		if body := x.say("zhoujiu", "超期 住建").only(); body != "住建局超期未办结工单 1 件\n2024112700123 超期16小时" {
+			"\n2024112700456 城管局 超期2个工作日", "\n2024112700123 住建局 超期1个工作日")
+		if body := x.say("zhoujiu", "超期 住建").only(); body != "住建局超期未办结工单 1 件\n2024112700123 超期1个工作日" {
 			t.Errorf("overdue of one unit: %q", body)
 		}
 		if body := x.say("zhoujiu", "超期 教育局").only(); body != "教育局目前没有超期未办结的工单。" {
 			t.Errorf("no overdue: %q", body)
 		}
 		contains(t, "ticket", x.say("zhoujiu", "查 2024112700123").only(), "【工单 2024112700123】办理中", "诉求：小区路灯不亮",
-			"类别：求助｜来源：市级直派", "承办：住建局；网格：环海街道", "期限：11月19日（周四）18:00（超期16小时）")
+			"类别：求助｜来源：市级直派", "承办：住建局；网格：环海街道", "期限：11月19日（周四）18:00（超期1个工作日）")
 		if body := x.say("zhoujiu", "查 2099000000000").only(); body != "未找到工单 2099000000000" {
 			t.Errorf("unknown ticket: %q", body)
 		}
+		// Over a weekend the calendar days are said too.
+		x.clock.Set(at("2026-11-23 09:00"))
+		contains(t, "overdue on Monday", x.say("zhoujiu", "超期 城管局").only(), "2024112700456 超期3个工作日（5天）")
+		x.clock.Set(at(friday))
 		x.say("zhangsan", "日报 今日办结5件")
 		x.say("wangwu", "调度 @住建局 明天下班前报送路灯整改方案")
 		progress := x.say("zhoujiu", "进度 住建局").only()

@@ -39,7 +39,7 @@ func (h *Handler) lookupDispatch(r *request) error {
 	if d.Deadline != nil {
 		b.WriteString("时限：" + deadlineText(*d.Deadline, r.now) + "前")
 		if d.Overdue(r.now) {
-			b.WriteString("（" + overdueText(*d.Deadline, r.now) + "）")
+			b.WriteString("（" + report.Lateness(h.cal, *d.Deadline, r.now) + "）")
 		}
 		b.WriteString("\n")
 	}
@@ -108,7 +108,7 @@ func (h *Handler) lookupTicket(r *request) error {
 	if t.Deadline != nil {
 		b.WriteString("期限：" + deadlineText(*t.Deadline, r.now))
 		if t.Overdue(r.now) {
-			b.WriteString("（" + overdueText(*t.Deadline, r.now) + "）")
+			b.WriteString("（" + report.Lateness(h.cal, *t.Deadline, r.now) + "）")
 		}
 		b.WriteString("\n")
 	}
@@ -281,7 +281,7 @@ func (h *Handler) overdue(r *request) error {
 		if q.DepartmentID == 0 && t.Department != nil {
 			b.WriteString(" " + t.Department.Name)
 		}
-		b.WriteString(" " + overdueText(*t.Deadline, r.now))
+		b.WriteString(" " + report.Lateness(h.cal, *t.Deadline, r.now))
 	}
 	if total > len(list) {
 		fmt.Fprintf(&b, "\n（仅列出超期最久的%d件）", len(list))

@@ -168,20 +168,3 @@ func (s *Scan) itemLine(it Item, cal *calendar.Calendar) string {
 	}
 	return line
 }
-
-// Lateness says how a deadline stands at now: "11月21日10:00到期" before it,
-// "已到期" within the first hour after it, then "超期3小时", and from the first
-// working day after the deadline's date "超期2个工作日".
-func Lateness(cal *calendar.Calendar, deadline, now time.Time) string {
-	deadline = deadline.In(cal.Location())
-	if now.Before(deadline) {
-		return whenCN(deadline) + "到期"
-	}
-	if n := cal.WorkdaysBetween(deadline, now); n >= 1 {
-		return "超期" + itoa(n) + "个工作日"
-	}
-	if h := int(now.Sub(deadline).Hours()); h >= 1 {
-		return "超期" + itoa(h) + "小时"
-	}
-	return "已到期"
-}
