@@ -114,8 +114,10 @@ func (h horizon) Deadline() (time.Time, bool) {
 }
 
 // cmdReport is `yanzhen report daily [--date DATE] -c FILE`: print the daily
-// report of a day as it stands, sending nothing. Today's shows the figures as
-// of now; another day's as of its report time.
+// report of a day, sending nothing. A past day's report carries that day's
+// reports, receipts and ranking (the month up to that day) and says that its
+// open figures (在办, 超期, 临期) are current, not the day's; a day after
+// today is refused.
 func cmdReport(ctx context.Context, c *cli, args []string) int {
 	const use = "report daily [--date 2006-01-02] -c FILE"
 	var dateText string
@@ -142,8 +144,9 @@ func cmdReport(ctx context.Context, c *cli, args []string) int {
 		switch {
 		case day.IsZero():
 			day = now
-		case day.Format(dateLayout) != now.Format(dateLayout):
-			now = cfg.Schedule.ReportAt.On(day)
+		case day.Format(dateLayout) > now.Format(dateLayout):
+			c.errorf("--date %s is after today (%s)", dateText, now.Format(dateLayout))
+			return exitUsage
 		}
 		d, err := report.New(m.Store, cfg.Domain(), m.Calendar).Daily(ctx, day, now)
 		if err != nil {

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"yanzhen/bot/wecomtest"
 	"yanzhen/config"
@@ -107,4 +111,55 @@ func TestRunLeavesALongBacklogToTheService(t *testing.T) {
 	if !strings.Contains(stdout, "发送队列中还有26条消息待发送，将由服务（yanzhen serve）继续发送") {
 		t.Errorf("no line about the messages left to the service: %q", stdout)
 	}
+}
+
+// `report daily --date` of a past day shows that day's receipts, reports and
+// ranking (the month up to that day), and says which figures are current.
+func TestReportOfAPastDay(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, cfg string, environ []string) {
+		now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, config.Default().Location()) }
+		runAt := func(args ...string) (int, string, string) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), args, &cli{stdout: &out, stderr: &errb, environ: environ, now: now})
+			return code, out.String(), errb.String()
+		}
+		if code, _, stderr := runAt("import", "org", "orgimport/testdata/org.yaml", "-c", cfg); code == exitUsage {
+			t.Fatalf("import org: %s", stderr)
+		}
+		rows := "工单编号,受理时间,承办单位,办理时限,工单状态,办结时间,是否联系,是否解决,是否满意,回访时间,是否有效回访\n" +
+			// Received on the 20th, open that evening, resolved since.
+			"P1,2026-11-20 09:00,住建局,2026-11-27 18:00,已办结,2026-11-23 10:00,,,,,\n"
+		for i := range 5 { // five good return visits by the 20th
+			rows += fmt.Sprintf("V%d,2026-11-02 09:00,住建局,2026-11-09 18:00,已办结,2026-11-05 10:00,是,是,满意,2026-11-10 10:00,是\n", i)
+		}
+		// A bad return visit after the 20th does not count in that day's ranking.
+		rows += "V9,2026-11-02 09:00,住建局,2026-11-09 18:00,已办结,2026-11-05 10:00,是,否,不满意,2026-11-24 10:00,是\n"
+		file := filepath.Join(t.TempDir(), "tickets.csv")
+		if err := os.WriteFile(file, []byte(rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, stdout, stderr := runAt("import", "tickets", file, "-c", cfg); code != exitOK {
+			t.Fatalf("import tickets: %d %s %s", code, stdout, stderr)
+		}
+		code, stdout, stderr := runAt("report", "daily", "--date", "2026-11-20", "-c", cfg)
+		if code != exitOK {
+			t.Fatalf("report daily: %d %s", code, stderr)
+		}
+		for _, want := range []string{
+			"**2026年11月20日 星期五**",
+			"当日受理 1 件，办结 0 件；在办 0 件",
+			"在办、超期、临期（24小时内到期）为11月25日10:00的当前数，不是当日数",
+			"三率为2026年11月累计（11月1日至20日）",
+			"**三率排名** 2026年11月累计（11月1日至20日）综合评分\n区级部门 <font color=\"info\">红榜</font>：1.住建局 100.00（回访5）",
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("the report of the 20th lacks %q:\n%s", want, stdout)
+			}
+		}
+		// A day to come has no report.
+		code, _, stderr = runAt("report", "daily", "--date", "2026-11-26", "-c", cfg)
+		if code != exitUsage || !strings.Contains(stderr, "--date 2026-11-26 is after today (2026-11-25)") {
+			t.Errorf("a future day: %d %q", code, stderr)
+		}
+	})
 }

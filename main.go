@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"yanzhen/config"
 )
@@ -38,6 +39,8 @@ func main() {
 type cli struct {
 	stdout, stderr io.Writer
 	environ        []string
+	// now is the clock of the commands; time.Now when nil. Tests pin it.
+	now func() time.Time
 }
 
 func (c *cli) printf(format string, args ...any) { fmt.Fprintf(c.stdout, format, args...) }
@@ -165,7 +168,7 @@ func configCommand(c *cli, name, usage string, npos int, args []string, extra fu
 // withMain opens Main for a one-shot command (console logs on stderr), runs
 // fn and closes it. A failure to open is one line and exit status 1.
 func withMain(ctx context.Context, c *cli, cfg *config.Config, fn func(m *Main) int) int {
-	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr})
+	m, err := Open(ctx, cfg, Options{LogFormat: "console", LogOutput: c.stderr, Now: c.now})
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFail
