@@ -89,12 +89,30 @@ func TestDailyReport(t *testing.T) {
 		}
 		contains(t, "unreported after withdrawal", x.say("wangwu", "未报").only(), "（3个）", "教育局")
 
-		// The preview is the daily report as it stands, in markdown.
+		// The preview is the daily report as it stands, in markdown, to the
+		// asker alone: the group gets one line, and nobody is mentioned.
 		preview := x.say("wangwu", "预览日报")
-		if len(preview.rows) == 0 || preview.rows[0].Kind != "markdown" || preview.rows[0].Channel != "reply" {
+		if body := preview.reply(); body != "今日日报预览已通过应用消息单独发给您。" {
+			t.Errorf("preview's line in the group: %q", body)
+		}
+		for _, row := range preview.rows {
+			if row.Channel == "reply" && (len(row.Mentions) != 1 || row.Mentions[0] != "wangwu") {
+				t.Errorf("the preview's line mentions %v", row.Mentions)
+			}
+		}
+		app := preview.app()["wangwu"]
+		if len(preview.rows) != 2 || len(preview.group()) != 0 || app == "" {
 			t.Fatalf("preview %+v", preview.rows)
 		}
-		contains(t, "preview", preview.rows[0].Body, "接诉即办工作日报", "住建局", "老旧小区改造完成3个")
+		contains(t, "preview", app, "接诉即办工作日报", "预览（11月20日10:00，尚未发布）", "住建局", "老旧小区改造完成3个", "未报</font> 3 个：城管局、教育局、环海街道")
+		if strings.Contains(app, "<@") {
+			t.Errorf("the preview mentions someone:\n%s", app)
+		}
+		// Asked privately, the preview is the reply.
+		single := x.handle(&models.Inbound{Route: models.RouteApp, MsgID: "preview-1", ChatType: "single", FromUserID: "wangwu", MsgType: "text", Text: "预览日报"})
+		if len(single.rows) != 1 || single.rows[0].To != "wangwu" || !strings.Contains(single.rows[0].Body, "老旧小区改造完成3个") || strings.Contains(single.rows[0].Body, "<@") {
+			t.Errorf("private preview %+v", single.rows)
+		}
 
 		// After the report has gone out, a late report goes out as 补报.
 		x.clock.Set(at("2026-11-20 18:00"))

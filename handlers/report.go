@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -143,13 +144,23 @@ func departmentIDs(ds []*models.Department) []uint {
 	return out
 }
 
-// previewReport shows today's report as it would go out now.
+// previewReport shows today's report as it would go out now, mentioning
+// nobody. Asked in a group, the whole preview goes to the asker privately and
+// the group gets one line, so that nobody floods the group with it.
 func (h *Handler) previewReport(r *request) error {
 	d, err := h.reports.Daily(r.ctx, r.now, r.now)
 	if err != nil {
 		return err
 	}
-	r.replyWith(d.Message())
+	d.Preview = true
+	m := d.Message()
+	if r.in.ChatType != "group" {
+		r.replyWith(m)
+		return nil
+	}
+	m.To, m.Priority = msg.ToMembers(r.me.UserID), msg.Reply
+	r.notes = append(r.notes, m)
+	r.reply("今日日报预览已通过应用消息单独发给您。")
 	return nil
 }
 
