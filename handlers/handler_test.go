@@ -155,6 +155,19 @@ func TestDailyReport(t *testing.T) {
 		if g := x.say("wangwu", "未报").group(); len(g) != 0 {
 			t.Errorf("an unrelated command re-posted the report: %+v", g)
 		}
+
+		// Withdrawing a report the group has seen tells the group.
+		x.clock.Set(at("2026-11-20 19:30"))
+		back := x.say("lisi", "撤回日报")
+		contains(t, "withdrawal after posting", back.reply(), "已撤回环海街道11月20日日报。该日报已随今日日报发布，撤回情况已告知工作群。")
+		if g := back.group(); len(g) != 1 || !strings.Contains(g[0].Body, "【撤回】环海街道 11月20日工作日报") ||
+			!strings.Contains(g[0].Body, "已由李四于19:30撤回，此前发布的该单位日报内容作废。") {
+			t.Errorf("withdrawal in the group %+v", g)
+		}
+		// Sent again, it goes out as a correction.
+		if g := x.say("lisi", "日报 今日办结工单9件，另核查积水点3处").group(); len(g) != 1 || !strings.Contains(g[0].Body, "【更正】环海街道") {
+			t.Errorf("report after withdrawal %+v", g)
+		}
 	})
 }
 

@@ -83,10 +83,20 @@ func (h *Handler) withdrawReport(r *request) error {
 		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
 	}
 	day, _ := h.reportDay(r.now)
+	reports, err := r.tx.DailyReports(r.ctx, day)
+	if err != nil {
+		return err
+	}
 	if err := r.tx.WithdrawReport(r.ctx, dept.ID, day, r.me.UserID); err != nil {
 		return err
 	}
-	r.reply(fmt.Sprintf("已撤回%s%s日报。如需重新报送，请发送“日报 正文”。", dept.Name, dayText(day)))
+	reply := fmt.Sprintf("已撤回%s%s日报。", dept.Name, dayText(day))
+	// A report the group has seen is withdrawn in the group too.
+	if rep, ok := reports[dept.ID]; ok && rep.PostedRevision > 0 {
+		r.notes = append(r.notes, report.Withdrawal(dept, &rep, r.me.Name, r.now, h.cfg.Location()))
+		reply += "该日报已随今日日报发布，撤回情况已告知工作群。"
+	}
+	r.reply(reply + "如需重新报送，请发送“日报 正文”。")
 	return nil
 }
 

@@ -39,6 +39,17 @@ func Late(dept *models.Department, r *models.DailyReport, loc *time.Location) ms
 	return m
 }
 
+// Withdrawal returns the group's notice that a department withdrew its
+// report r after it went out (撤回日报): who withdrew it and when, and that
+// what was posted no longer stands.
+func Withdrawal(dept *models.Department, r *models.DailyReport, who string, at time.Time, loc *time.Location) msg.Message {
+	day, _ := time.ParseInLocation("2006-01-02", r.Day, loc)
+	m := toGroup("", "", msg.S(msg.L(msg.Strong("【撤回】"+dept.Name+" "+monthDayCN(day)+"工作日报")),
+		msg.L(msg.Text("已由"+who+"于"+at.In(loc).Format("15:04")+"撤回，此前发布的该单位日报内容作废。"))))
+	m.Priority = msg.Report
+	return m
+}
+
 // DailyPosted reports whether the daily report of day ("2006-01-02") went out.
 func DailyPosted(ctx context.Context, st *models.Store, day string) (bool, error) {
 	ok, err := st.Enqueued(ctx, DailyKey(day))
