@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"yanzhen/models"
 	"yanzhen/msg"
@@ -31,16 +33,24 @@ func (h *Handler) report(r *request) error       { return h.submit(r, false) }
 func (h *Handler) appendReport(r *request) error { return h.submit(r, true) }
 
 // submit records the sender's department's report for today, replacing it or
-// appending to it; a late one also goes to the group at once as 补报.
+// appending to it; a late one also goes to the group at once as 补报. A text
+// with fewer than minReportRunes letters and digits (emoji and punctuation
+// alone) is refused with the usage line.
 func (h *Handler) submit(r *request, appendText bool) error {
-	word, rest := splitWord(r.cmd.Body)
-	dept, named, err := reportDepartment(r, word)
+	word, rest, label := splitLabel(r.cmd.Body)
+	if !label {
+		word = ""
+	}
+	dept, named, err := reportDepartment(r, word, true)
 	if err != nil {
 		return err
 	}
 	body := r.cmd.Body
 	if named {
 		body = rest
+	}
+	if !substantial(body) {
+		return models.Errorf(models.EINVALID, "日报内容过短：正文至少%d个字（表情和标点不计）。用法：%s", minReportRunes, r.cmd.Usage())
 	}
 	day, late := h.reportDay(r.now)
 	rep, err := r.tx.SubmitReport(r.ctx, models.ReportSubmission{
@@ -75,7 +85,7 @@ func (h *Handler) submit(r *request, appendText bool) error {
 
 // withdrawReport withdraws today's report of the sender's department.
 func (h *Handler) withdrawReport(r *request) error {
-	dept, named, err := reportDepartment(r, r.cmd.Word)
+	dept, named, err := reportDepartment(r, r.cmd.Word, false)
 	if err != nil {
 		return err
 	}
@@ -102,8 +112,11 @@ func (h *Handler) withdrawReport(r *request) error {
 
 // reportDepartment returns the department the sender reports for: the one
 // named by word when word is one they may report for (named true), else their
-// only one. A sender who reports for several must name it.
-func reportDepartment(r *request, word string) (*models.Department, bool, error) {
+// only one. A sender who reports for several must name it. A word naming a
+// department the sender may not report for is refused, unless inText and the
+// sender reports for one department only: then it is a word of their report
+// (日报 城管局、住建局联合整治… from 住建局 is 住建局's).
+func reportDepartment(r *request, word string, inText bool) (*models.Department, bool, error) {
 	mine := reportDepartments(r.dir, r.me)
 	if word != "" {
 		found := r.dir.FindDepartments(foldString(word))
@@ -113,7 +126,7 @@ func reportDepartment(r *request, word string) (*models.Department, bool, error)
 					return d, true, nil
 				}
 			}
-			if len(mine) > 0 {
+			if len(mine) > 1 || (len(mine) == 1 && !inText) {
 				return nil, false, models.Errorf(models.EFORBIDDEN, "您不能代%s报送日报，请联系管理员", found[0].Name)
 			}
 		}
@@ -196,6 +209,39 @@ func (h *Handler) unreported(r *request) error {
 	}
 	r.reply(fmt.Sprintf("%s尚未报送日报的单位（%d个）%s：%s", dayText(day), len(missing), note, strings.Join(list, "、")))
 	return nil
+}
+
+// minReportRunes is the fewest letters and digits a report (or an addition to
+// it) must have: 今日无事 will do, 好的 or a row of emoji will not.
+const minReportRunes = 4
+
+// substantial reports whether text has at least minReportRunes letters or
+// digits (Chinese characters are letters; emoji and punctuation are not).
+func substantial(text string) bool {
+	n := 0
+	for _, c := range text {
+		if unicode.IsLetter(c) || unicode.IsDigit(c) {
+			n++
+		}
+	}
+	return n >= minReportRunes
+}
+
+// splitLabel splits a report into a leading word and the rest when the word
+// is followed by a blank, a colon or a comma, the way a department is named
+// before the text (日报 教育局：…); label is false otherwise, e.g. when the
+// word is followed by 、 and starts a list of names (城管局、住建局联合整治…).
+func splitLabel(s string) (word, rest string, label bool) {
+	word, rest = splitWord(s)
+	if word == s {
+		return word, rest, true
+	}
+	sep, _ := utf8.DecodeRuneInString(s[len(word):])
+	switch sep {
+	case ' ', ':', '：', ',', '，':
+		return word, rest, true
+	}
+	return word, rest, unicode.IsSpace(sep)
 }
 
 // splitWord splits s at its first separator (a blank, colon or comma) into
