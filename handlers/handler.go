@@ -128,7 +128,7 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 		_, err := h.out.Enqueue(ctx, tx, r.outgoing()...)
 		return err
 	})
-	if err == nil {
+	if err == nil || errors.Is(err, errChatter) {
 		return nil
 	}
 	internal := models.ErrorCode(err) == models.EINTERNAL
@@ -162,7 +162,7 @@ func (h *Handler) prepare(r *request) error {
 	case r.cmd.Name == "" && r.cmd.Text == "":
 		return models.Errorf(models.EINVALID, "请发送“帮助”查看可用命令")
 	case r.cmd.Name == "":
-		return models.Errorf(models.EINVALID, "未能识别“%s”。发送“帮助”查看可用命令", models.ClipRunes(firstWord(r.cmd.Text), 13))
+		return h.unrecognised(r)
 	case r.cmd.Malformed:
 		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
 	case !r.cmd.spec.allows(me):
@@ -170,6 +170,25 @@ func (h *Handler) prepare(r *request) error {
 	}
 	r.dir, err = r.tx.Directory(r.ctx)
 	return err
+}
+
+// errChatter is a group message that names no command and does not look
+// like one: it is left unanswered (see chatter.go).
+var errChatter = errors.New("handlers: chatter")
+
+// unrecognised answers a message that names no command: with the usage of
+// the command it seems to mean, or, in a group, not at all when it does not
+// look like a command.
+func (h *Handler) unrecognised(r *request) error {
+	sp, ok := h.grammar.looksLikeCommand(r.cmd.Text)
+	if !ok && r.in.ChatType == "group" {
+		return errChatter
+	}
+	text := "未能识别“" + models.ClipRunes(firstWord(r.cmd.Text), 13) + "”。"
+	if ok {
+		text += "您是否要用：" + sp.Usage + "？"
+	}
+	return models.Errorf(models.EINVALID, "%s发送“帮助”查看可用命令", text)
 }
 
 // reply adds a paragraph to the one reply the sender gets.

@@ -15,7 +15,6 @@ func TestSenderAndCommandChecks(t *testing.T) {
 		cases := []struct{ from, text, want string }{
 			{"stranger", "@雁阵 帮助", "您尚未登记，请联系管理员"},
 			{"stranger", "调度 @住建局 明天办结", "您尚未登记，请联系管理员"},
-			{"zhangsan", "@雁阵 你好", "未能识别“你好”。发送“帮助”查看可用命令"},
 			{"zhangsan", "@雁阵", "请发送“帮助”查看可用命令"},
 			{"zhangsan", "调度 @环海街道 明天中午前办结", "仅区领导可以调度"},
 			{"zhaoliu", "日报 今日无事", "仅部门主要负责人、日报联络员可以报送日报"},
