@@ -32,8 +32,9 @@ var ticketLead = []string{"工单号:", "工单号", "工单:", "工单", "单�
 // word. Targets are @-mentions of members and departments anywhere, and
 // department names or aliases at the start (住建局、环海街道 …) or full
 // department names anywhere; ticket numbers are found by the configured
-// pattern; the deadline by the phrase parser; what is left is the
-// instruction. An @-mention that names nobody, a name that means several, no
+// pattern; the deadline by the phrase parser (timephrase.Find); what is left
+// is the instruction, the deadline phrase cut out of it only when it starts
+// or ends it, so that a phrase inside a sentence never mangles it. An @-mention that names nobody, a name that means several, no
 // target at all and a deadline in the past or unreadable are refused.
 func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Time) (*draft, error) {
 	x := newNameIndex(dir)
@@ -113,7 +114,8 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 			d.tickets = append(d.tickets, n)
 		}
 	}
-	res, err := h.phrases.Find(cutOut(text, cuts), now)
+	rest := cutOut(text, cuts)
+	res, err := h.phrases.Find(rest, now)
 	var perr *timephrase.Error
 	if errors.As(err, &perr) {
 		return nil, models.Errorf(models.EINVALID, "%s，调度未下达。请修改时限后重新发送", perr.Error())
@@ -121,11 +123,16 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("handlers: read deadline: %w", err)
 	}
+	d.instruction = strings.Trim(res.Rest, instructionTrim)
 	if res.Found {
 		t := res.Deadline
 		d.deadline, d.offDay = &t, res.OffDay
+		// A phrase inside a sentence stays in it: cutting it out would mangle the
+		// instruction (…问题于12月10日前拿出方案，12月20日前完成整治).
+		if strings.Trim(res.Before, instructionTrim) != "" && strings.Trim(res.After, instructionTrim) != "" {
+			d.instruction = strings.Trim(strings.Join(strings.Fields(rest), " "), instructionTrim)
+		}
 	}
-	d.instruction = strings.Trim(res.Rest, " ,.;:、。")
 	if d.instruction == "" && len(d.tickets) > 0 {
 		d.instruction = "请办理上述工单"
 	}
@@ -134,6 +141,9 @@ func (h *Handler) draftDispatch(dir *models.Directory, text string, now time.Tim
 	}
 	return d, nil
 }
+
+// instructionTrim are what a dispatch's instruction is trimmed of at either end.
+const instructionTrim = " ,.;:、。"
 
 // cutWithJoint adds the cut [start, end) of a name, widened to the connector
 // before it when there is one.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"yanzhen/models"
 )
@@ -14,6 +15,17 @@ func (h *Handler) dispatch(r *request) error {
 	dr, err := h.draftDispatch(r.dir, r.cmd.Word, r.now)
 	if err != nil {
 		return err
+	}
+	tickets, err := r.tx.TicketsByNumber(r.ctx, dr.tickets)
+	if err != nil {
+		return err
+	}
+	// Without a deadline phrase, a dispatch about tickets is due when the first of them is.
+	var dueTicket *models.Ticket
+	if dr.deadline == nil {
+		if dueTicket = firstDue(tickets, r.now); dueTicket != nil {
+			dr.deadline = dueTicket.Deadline
+		}
 	}
 	d := &models.Dispatch{
 		IssuerID: r.me.ID, Instruction: r.cmd.original(dr.instruction), Raw: r.in.Text, TicketNumbers: dr.tickets,
@@ -33,7 +45,7 @@ func (h *Handler) dispatch(r *request) error {
 		return err // not created: this message was handled before
 	}
 	issuer := memberText(r.dir, r.me)
-	details := dispatchDetails(d, r)
+	details := dispatchDetails(d, tickets, r)
 	var notified, missing, labels []string
 	var everyone []*models.Member
 	for _, t := range dr.targets {
@@ -60,12 +72,17 @@ func (h *Handler) dispatch(r *request) error {
 		reply += "，已点对点通知：" + strings.Join(notified, "、")
 	}
 	reply += "。"
-	if d.Deadline != nil {
+	switch {
+	case dueTicket != nil:
+		reply += "\n时限：" + deadlineText(*d.Deadline, r.now) + "前（工单 " + dueTicket.Number + " 的办理期限）"
+	case d.Deadline != nil:
 		reply += "\n时限：" + deadlineText(*d.Deadline, r.now) + "前"
 		if dr.offDay {
 			reply += "（该日为休息日）"
 		}
-	} else {
+	case len(tickets) > 0:
+		reply += "\n所涉工单已过办理期限或未定期限，本调度未设时限；如需限时请在要求中写明，如“明天下班前”。"
+	default:
 		reply += "\n未写明时限，如需限时请在要求中写明，如“明天下班前”。"
 	}
 	if len(missing) > 0 {
@@ -75,12 +92,41 @@ func (h *Handler) dispatch(r *request) error {
 	return nil
 }
 
+// firstDue returns the open ticket of tickets whose deadline comes first
+// after now, or nil.
+func firstDue(tickets map[string]*models.Ticket, now time.Time) *models.Ticket {
+	var first *models.Ticket
+	for _, t := range tickets {
+		if !t.Open() || t.Deadline == nil || !t.Deadline.After(now) {
+			continue
+		}
+		if first == nil || t.Deadline.Before(*first.Deadline) || (t.Deadline.Equal(*first.Deadline) && t.Number < first.Number) {
+			first = t
+		}
+	}
+	return first
+}
+
 // dispatchDetails writes the ticket and deadline lines of a dispatch, each
-// ending with a line break; empty when it has neither.
-func dispatchDetails(d *models.Dispatch, r *request) string {
+// ending with a line break; empty when it has neither. A ticket the store
+// knows is named with its title and address.
+func dispatchDetails(d *models.Dispatch, tickets map[string]*models.Ticket, r *request) string {
 	var b strings.Builder
-	if len(d.TicketNumbers) > 0 {
-		b.WriteString("工单：" + strings.Join(d.TicketNumbers, "、") + "\n")
+	for _, n := range d.TicketNumbers {
+		b.WriteString("工单：" + n)
+		if t := tickets[n]; t != nil {
+			title := t.Title
+			if title == "" {
+				title = t.Content
+			}
+			if title != "" {
+				b.WriteString(" " + models.ClipRunes(models.OneLine(title), 31))
+			}
+			if t.Address != "" {
+				b.WriteString("（地址：" + models.ClipRunes(models.OneLine(t.Address), 31) + "）")
+			}
+		}
+		b.WriteString("\n")
 	}
 	if d.Deadline != nil {
 		b.WriteString("时限：" + deadlineText(*d.Deadline, r.now) + "前\n")

@@ -114,9 +114,13 @@ func TestDeadlineText(t *testing.T) {
 func TestInstructionKeepsTheSendersWriting(t *testing.T) {
 	h, dir, now := draftFixture(t)
 	for text, want := range map[string]string{
-		"调度 @张三 牵头，会同城管局核实情况，明天中午前报送（附照片）": "牵头，会同城管局核实情况，报送（附照片）",
-		"调度 ＠住建局　３个工作日内办结；回复群众":            "办结；回复群众",
-		"调度 @住建局 工单2024112700123":          "请办理上述工单",
+		// A deadline phrase inside a sentence stays where it is written.
+		"调度 @张三 牵头，会同城管局核实情况，明天中午前报送（附照片）":        "牵头，会同城管局核实情况，明天中午前报送（附照片）",
+		"调度 @住建局 学府路拥堵问题于12月10日前拿出方案，12月20日前完成整治": "学府路拥堵问题于12月10日前拿出方案，12月20日前完成整治",
+		// At the start or the end of the instruction it is cut out.
+		"调度 @住建局 报送整改方案，周一下班前":    "报送整改方案",
+		"调度 ＠住建局　３个工作日内办结；回复群众":   "办结；回复群众",
+		"调度 @住建局 工单2024112700123": "请办理上述工单",
 	} {
 		c := h.grammar.Parse(text)
 		d, err := h.draftDispatch(dir, c.Word, now)

@@ -26,6 +26,7 @@ type rule struct {
 	text      string // the rule, in the pattern language of pattern.go
 	kind      kind
 	weak      bool // alone and without a marker it is no deadline (两点, 5号, 本周)
+	past      bool // kindDate: a day gone by (昨天): a deadline only with a marker or suffix, and then a past one
 	marked    bool // it holds its own suffix (3天内), so it counts as marked
 	notBefore bool // followed by 前 it is no deadline: 下周前 is not within next week
 	dayOfWeek bool // kindDate: it names only a day of the week (周五), in v[0]
@@ -65,7 +66,7 @@ const within = "(内|之内|以内)"
 var rules = []*rule{
 	{text: "上(个)?(周|星期|礼拜|月)", kind: kindSkip},
 	{text: "每(个)?(周|星期|礼拜|天|日|月|年)", kind: kindSkip},
-	{text: "(昨天|昨日|昨晚|前天|去年)", kind: kindSkip},
+	{text: "去年", kind: kindSkip},
 
 	{text: "{n}(个)?工作日" + within, kind: kindSpan, marked: true, at: workdays},
 	{text: "{n}(天|日)" + within, kind: kindSpan, marked: true, at: days},
@@ -88,6 +89,9 @@ var rules = []*rule{
 	{text: "(明天|明日)", kind: kindDate, at: rel(1)},
 	{text: "(后天|后日)", kind: kindDate, at: rel(2)},
 	{text: "大后天", kind: kindDate, at: rel(3)},
+	{text: "(昨天|昨日)", kind: kindDate, past: true, at: rel(-1)},
+	{text: "(昨晚|昨夜)", kind: kindDate, past: true, at: rel(-1), period: &night},
+	{text: "前天", kind: kindDate, past: true, at: rel(-2)},
 	{text: "(今晚|今夜)", kind: kindDate, at: rel(0), period: &night},
 	{text: "(明晚|明夜)", kind: kindDate, at: rel(1), period: &night},
 	{text: "(今早|今晨)", kind: kindDate, at: rel(0), period: &morning},

@@ -25,12 +25,13 @@
 //   - 月底 and 本月内 end at the off-work time of the month's last working day; 本周内 and 年底
 //     alike for the week and the year.
 //   - A deadline on a day off is kept (the leader wrote it) and flagged in Result.OffDay.
-//   - A deadline that is not after now is an error (*Error with Past set): 今天9点前 at 10:00.
+//   - A deadline that is not after now is an error (*Error with Past set): 今天9点前 at 10:00,
+//     and 昨天下班前; a day gone by (昨天, 前天) is a deadline only with a marker or a suffix.
 //
 // A date may be repeated in brackets, 11月27日（周五）; when the two disagree the phrase is
 // unreadable.
 //
-// Words that merely mention a time are not deadlines: 尽快, 立即, 上周五, 每天, 昨天, 明天起,
+// Words that merely mention a time are not deadlines: 尽快, 立即, 上周五, 每天, 昨天下午的, 明天起,
 // 本周以来; 明天前往 is 明天 followed by 前往. Ambiguous short forms (两点, 5号, 本周, 11.25)
 // count only with a marker: 两点前, 5号前, 本周内, 11.25前. With several phrases, the first
 // marked one wins, else the first one.
@@ -83,6 +84,10 @@ type Result struct {
 	// Rest is the text without the phrase and its marker, runs of blanks collapsed to one
 	// space and trimmed: the instruction. Without a phrase it is the whole text, so collapsed.
 	Rest string
+	// Before and After are the text before the phrase's marker and after its suffix, as
+	// written, so that a caller can tell a phrase that starts or ends the text from one in
+	// the middle of a sentence; both empty without a phrase.
+	Before, After string
 	// OffDay reports that the deadline falls on a day off (24:00 counts as the day ending),
 	// so the reply can warn about it.
 	OffDay bool
@@ -120,6 +125,8 @@ func (p Parser) Find(text string, now time.Time) (Result, error) {
 		Found:  true,
 		Phrase: text[m.core:m.end],
 		Rest:   collapse(text[:m.start], text[m.end:]),
+		Before: text[:m.start],
+		After:  text[m.end:],
 	}
 	c := newContext(p, now)
 	t, ok := c.resolve(&m)
@@ -238,6 +245,9 @@ func matchAt(text string, i int) (m match, skip int, ok bool) {
 		m.marked = true
 	case startsWithAny(text[end:], notDeadline):
 		return m, 0, false // 明天起, 本周以来
+	}
+	if m.date != nil && m.date.past && !m.marked {
+		return m, m.end, false // 昨天下午的工单 mentions a day gone by
 	}
 	if weak && !m.marked {
 		return m, 0, false

@@ -178,6 +178,14 @@ var cases = []struct {
 	{text: "今天9点前", want: past},
 	{text: "今天早上", want: past},
 	{text: "今天3点前", now: "2026-11-20 16:00", want: past},
+	// A day gone by is a deadline only with a marker or a suffix, and a past one.
+	{text: "昨天下班前报送整改方案", want: past, phrase: "昨天下班前", rest: "报送整改方案"},
+	{text: "请于昨天前反馈", want: past},
+	{text: "前天中午前", want: past},
+	{text: "昨晚8点前", want: past},
+	{text: "昨天收到的工单明天中午前办结", want: "2026-11-21 12:00", rest: "昨天收到的工单办结", offDay: true},
+	{text: "前天的投诉", want: none},
+	{text: "昨晚的噪音", want: none},
 	{text: "周五前", now: "2026-11-20 19:00", want: past},
 	// Markers, the instruction left over, several phrases.
 	{text: "调度 @住建局 @环海街道 工单2024112700123 明天中午前办结并回复群众", want: "2026-11-21 12:00",
@@ -275,6 +283,21 @@ func TestFindWithoutSuffixesAndWithEach(t *testing.T) {
 			if err != nil || !res.Deadline.Equal(base.Deadline) || res.Rest != "请办结" || res.Phrase != core+s.word {
 				t.Errorf("Find(%q) = %+v, %v; want %v", text, res, err, base.Deadline)
 			}
+		}
+	}
+}
+
+func TestBeforeAndAfterThePhrase(t *testing.T) {
+	p := newParser()
+	for text, want := range map[string][2]string{
+		"学府路拥堵问题于12月10日前拿出方案，12月20日前完成整治": {"学府路拥堵问题于", "拿出方案，12月20日前完成整治"},
+		"明天中午前办结":  {"", "办结"},
+		"报送方案 周一前": {"报送方案 ", ""},
+		"无期限":      {"", ""},
+	} {
+		res, err := p.Find(text, at(friday))
+		if err != nil || res.Before != want[0] || res.After != want[1] {
+			t.Errorf("Find(%q): before %q, after %q, %v; want %q", text, res.Before, res.After, err, want)
 		}
 	}
 }
