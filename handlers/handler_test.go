@@ -355,8 +355,14 @@ func TestReturnChain(t *testing.T) {
 		// A head's own request goes to the leaders, who may refuse it.
 		x.addTicket("2024112700789", "zjj", "", at("2026-11-25 18:00"))
 		got = x.say("zhangsan", "退办 2024112700789 非本部门职责")
-		if body := got.reply(); body != "已提交工单 2024112700789 的退办申请，待区领导批准。" || got.app()["wangwu|zhaosi"] == "" {
-			t.Errorf("head's request %q %v", body, got.app())
+		if body := got.reply(); body != "已提交工单 2024112700789 的退办申请，待区领导批准。" {
+			t.Errorf("head's request %q", body)
+		}
+		// The head applied and reviewed: the leaders are told so once, not 张三…申请…张三…已审核同意.
+		notice = got.app()["wangwu|zhaosi"]
+		contains(t, "leaders' notice of a head's request", notice, "【退办审批】张三（住建局）申请退办工单 2024112700789，并已作为主要负责人审核同意。\n理由：非本部门职责")
+		if n := strings.Count(notice, "张三"); n != 1 {
+			t.Errorf("the notice names the head %d times:\n%s", n, notice)
 		}
 		got = x.say("zhaosi", "驳回退办 2024112700789 请继续办理")
 		contains(t, "refusal notice", got.app()["zhangsan"], "【退办驳回】工单 2024112700789 的退办申请已被赵四（区领导）驳回，请继续办理。\n理由：请继续办理")

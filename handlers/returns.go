@@ -48,8 +48,13 @@ func (h *Handler) askLeaders(r *request, req *models.ReturnRequest) error {
 		return models.Errorf(models.EINVALID, "未登记区领导，无法审批退办，请联系管理员")
 	}
 	number := req.Ticket.Number
-	r.notify(fmt.Sprintf("【退办审批】%s申请退办工单 %s，%s已审核同意。\n理由：%s\n请回复“批准退办 %s”，或“驳回退办 %s 理由”。",
-		personText(r.dir, req.RequestedBy), number, personText(r.dir, req.HeadBy), req.Reason, number, number), leaders...)
+	// A head's own request was reviewed by the head: say who once.
+	reviewed := "，" + personText(r.dir, req.HeadBy) + "已审核同意。"
+	if req.HeadBy == req.RequestedBy {
+		reviewed = "，并已作为主要负责人审核同意。"
+	}
+	r.notify(fmt.Sprintf("【退办审批】%s申请退办工单 %s%s\n理由：%s\n请回复“批准退办 %s”，或“驳回退办 %s 理由”。",
+		personText(r.dir, req.RequestedBy), number, reviewed, req.Reason, number, number), leaders...)
 	return nil
 }
 
