@@ -101,6 +101,6 @@ func TestOneRankingEverywhere(t *testing.T) {
 		contains(t, "进度 卫健委", x.say("zhoujiu", "进度 卫健委").only(), "样本不足（有效回访1件，不足5件），不排名")
 
 		// 排名 今日 says it covers today only.
-		contains(t, "排名 今日", x.say("zhoujiu", "排名 今日").only(), "【三率排名】2026年11月20日\n暂无有效回访，无法排名。")
+		contains(t, "排名 今日", x.say("zhoujiu", "排名 今日").only(), "【三率排名】2026年11月20日当日\n暂无有效回访，无法排名。")
 	})
 }

@@ -210,9 +210,9 @@ func RankPeriod(cfg config.Domain, kind models.PeriodKind, day time.Time) models
 	return p
 }
 
-// PeriodText names the period of a ranking: 2026年11月20日 for a day, the
-// Label of a whole week or month, and for one to date what it sums up:
-// 2026年11月累计（11月1日至20日）, 2026年第47周累计（11月16日至18日）.
+// PeriodText names the period of a ranking: 2026年11月20日当日 for a day (its
+// return visits alone), the Label of a whole week or month, and for one to
+// date what it sums up: 2026年11月累计（11月1日至20日）, 2026年第47周累计（11月16日至18日）.
 func PeriodText(p models.Period) string {
 	whole := p
 	switch p.Kind {
@@ -220,6 +220,8 @@ func PeriodText(p models.Period) string {
 		whole.End = p.Start.AddDate(0, 0, 7)
 	case models.PeriodMonth:
 		whole.End = p.Start.AddDate(0, 1, 0)
+	case models.PeriodDay:
+		return p.Label() + "当日"
 	default:
 		return p.Label()
 	}

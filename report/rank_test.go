@@ -159,7 +159,7 @@ func TestRankPeriodAndItsName(t *testing.T) {
 		start, end string
 		text       string
 	}{
-		{models.PeriodDay, "2026-11-20 00:00", "2026-11-21 00:00", "2026年11月20日"},
+		{models.PeriodDay, "2026-11-20 00:00", "2026-11-21 00:00", "2026年11月20日当日"},
 		{models.PeriodWeek, "2026-11-16 00:00", "2026-11-21 00:00", "2026年第47周累计（11月16日至20日）"},
 		{models.PeriodMonth, "2026-11-01 00:00", "2026-11-21 00:00", "2026年11月累计（11月1日至20日）"},
 	}
