@@ -59,14 +59,14 @@ func TestImportOrgTwiceGivesTheSameRows(t *testing.T) {
 			t.Fatalf("migrate: %d %s", code, stderr)
 		}
 		code, stdout, stderr := runCLI(t, environ, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
-		if code != exitFail || strings.TrimSpace(stdout) != "新增 6, 更新 0, 跳过 6" {
+		if code != exitFail || strings.TrimSpace(stdout) != "新增 7, 更新 0, 跳过 6" {
 			t.Errorf("first import: code %d, stdout %q", code, stdout)
 		}
 		if !strings.Contains(stderr, "members 第 11 行：部门 nowhere 不存在") {
 			t.Errorf("bad row not named: %q", stderr)
 		}
 		_, stdout, _ = runCLI(t, environ, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
-		if strings.TrimSpace(stdout) != "新增 0, 更新 0, 跳过 12" {
+		if strings.TrimSpace(stdout) != "新增 0, 更新 0, 跳过 13" {
 			t.Errorf("second import: %q", stdout)
 		}
 	})

@@ -49,12 +49,13 @@ const (
 	RoleHead       Role = "head"       // 部门一把手: reports for and answers for a department
 	RoleReporter   Role = "reporter"   // 日报联络员: reports for one or several departments
 	RoleHandler    Role = "handler"    // 经办人: works tickets, asks for returns
-	RoleSupervisor Role = "supervisor" // 督导专班: watches everything
+	RoleSupervisor Role = "supervisor" // 督导专班: watches everything, 督办 tickets
+	RoleHotline    Role = "hotline"    // 12345热线办: owns the tickets, hears the 退办/延期 decisions
 	RoleAdmin      Role = "admin"      // 管理员: runs the system, hears of failures
 )
 
 // Roles lists every valid role.
-var Roles = []Role{RoleLeader, RoleHead, RoleReporter, RoleHandler, RoleSupervisor, RoleAdmin}
+var Roles = []Role{RoleLeader, RoleHead, RoleReporter, RoleHandler, RoleSupervisor, RoleHotline, RoleAdmin}
 
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool {
@@ -79,6 +80,8 @@ func (r Role) Chinese() string {
 		return "经办人"
 	case RoleSupervisor:
 		return "督导专班"
+	case RoleHotline:
+		return "12345热线办"
 	case RoleAdmin:
 		return "管理员"
 	}

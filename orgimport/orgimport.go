@@ -121,6 +121,7 @@ var roleWords = map[string]models.Role{
 	"reporter": models.RoleReporter, "日报联络员": models.RoleReporter, "联络员": models.RoleReporter,
 	"handler": models.RoleHandler, "经办人": models.RoleHandler,
 	"supervisor": models.RoleSupervisor, "督导专班": models.RoleSupervisor, "督导": models.RoleSupervisor,
+	"hotline": models.RoleHotline, "12345热线办": models.RoleHotline, "热线办": models.RoleHotline, "12345": models.RoleHotline,
 	"admin": models.RoleAdmin, "管理员": models.RoleAdmin,
 }
 
@@ -293,7 +294,7 @@ func member(m Member, byCode, byName map[string]*models.Department) (*models.Mem
 	case m.Name == "":
 		return nil, "缺少姓名"
 	case !ok:
-		return nil, fmt.Sprintf("角色 %q 无效，应为 leader、head、reporter、handler、supervisor 或 admin", m.Role)
+		return nil, fmt.Sprintf("角色 %q 无效，应为 leader、head、reporter、handler、supervisor、hotline 或 admin", m.Role)
 	case m.Mobile != "" && !mobilePattern.MatchString(m.Mobile):
 		return nil, fmt.Sprintf("手机号 %q 格式不正确", m.Mobile)
 	}

@@ -34,7 +34,7 @@ func importFile(t *testing.T, s *models.Store, path string) orgimport.Result {
 func TestImportGoodRowsLandBadRowsNamed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		res := importFile(t, s, "testdata/org.yaml")
-		if res.Created != 6 || res.Updated != 0 || res.Skipped != 6 {
+		if res.Created != 7 || res.Updated != 0 || res.Skipped != 6 {
 			t.Errorf("first import: %s", res.Summary())
 		}
 		want := []string{
@@ -42,7 +42,7 @@ func TestImportGoodRowsLandBadRowsNamed(t *testing.T) {
 			"departments 第 6 行：类型 \"委员会\" 无效，应为 部门、镇街 或 社区",
 			"members 第 11 行：部门 nowhere 不存在",
 			"members 第 12 行：账号 \"bad id\" 格式不正确，只能含字母、数字和 _ . @ -",
-			"members 第 13 行：角色 \"boss\" 无效，应为 leader、head、reporter、handler、supervisor 或 admin",
+			"members 第 13 行：角色 \"boss\" 无效，应为 leader、head、reporter、handler、supervisor、hotline 或 admin",
 			"members 第 14 行：未知字段 mobil",
 		}
 		var got []string
@@ -68,6 +68,9 @@ func TestImportGoodRowsLandBadRowsNamed(t *testing.T) {
 		if w := dir.MemberByUserID("wangwu"); w == nil || !w.Main || w.DepartmentID != nil {
 			t.Errorf("main leader = %+v", w)
 		}
+		if h := dir.MemberByUserID("liuyi"); h == nil || h.Role != models.RoleHotline || h.DepartmentID != nil {
+			t.Errorf("the 12345 office = %+v", h)
+		}
 
 		again := importFile(t, s, "testdata/org.yaml")
 		if again.Created != 0 || again.Updated != 0 || again.Skipped != res.Skipped+res.Created {
@@ -80,7 +83,7 @@ func TestImportGoodRowsLandBadRowsNamed(t *testing.T) {
 		if err := s.DB(ctx).Model(&models.Member{}).Count(&members).Error; err != nil {
 			t.Fatal(err)
 		}
-		if depts != 3 || members != 3 {
+		if depts != 3 || members != 4 {
 			t.Errorf("rows after two imports: %d departments, %d members", depts, members)
 		}
 	})
