@@ -21,6 +21,7 @@ import (
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/handlers"
+	"yanzhen/jobs"
 	"yanzhen/models"
 	"yanzhen/report"
 	"yanzhen/tickets"
@@ -107,6 +108,9 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	m.closers = append(m.closers, m.Bot.Close)
 	h, err := handlers.New(handlers.Options{
 		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: report.New(m.Store, cfg.Domain(), m.Calendar), Now: o.Now,
+		Reached: func(deadline, now time.Time) int {
+			return jobs.Reached(m.Calendar, cfg.Rules.Escalation, deadline, now)
+		},
 	})
 	if err != nil {
 		m.Close()

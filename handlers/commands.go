@@ -31,13 +31,19 @@ const (
 	groupReport   = "日报"
 	groupDispatch = "调度"
 	groupQuery    = "查询"
-	groupReturn   = "退办审批"
+	groupApproval = "退办与延期"
 	groupOther    = "其他"
 )
 
 var (
 	reportRoles = []models.Role{models.RoleHead, models.RoleReporter}
 	leaderOnly  = []models.Role{models.RoleLeader}
+	// issuers issue dispatches (leaders) and 督办 (leaders and supervisors), and close them.
+	issuers = []models.Role{models.RoleLeader, models.RoleSupervisor}
+	// unitRoles work a unit's tickets.
+	unitRoles = []models.Role{models.RoleHandler, models.RoleReporter, models.RoleHead}
+	headOnly  = []models.Role{models.RoleHead}
+	deciders  = []models.Role{models.RoleHead, models.RoleLeader}
 )
 
 // commands is the command table: the one place that says what people may
@@ -62,31 +68,36 @@ var commands = []*spec{
 		Usage: "未报", Summary: "列出今日尚未报送日报的单位",
 		run: (*Handler).unreported},
 
-	{Name: "调度", Aliases: []string{"交办", "派单", "督办"}, Group: groupDispatch,
+	{Name: "调度", Aliases: []string{"交办", "派单"}, Group: groupDispatch,
 		Usage:   "调度 @部门或人员… [工单号] [时限] <要求>",
 		Summary: "点对点调度，如：调度 @住建局 @环海街道 工单2024112700123 明天中午前办结并回复群众",
 		Roles:   leaderOnly, Action: "调度",
 		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).dispatch},
+	{Name: "督办", Aliases: []string{"督办工单"}, Group: groupDispatch,
+		Usage:   "督办 <工单号> [时限] [要求]",
+		Summary: "督办工单：通知承办单位主要负责人，按调度跟踪签收、反馈、办结；不写时限按工单期限",
+		Roles:   issuers, Action: "督办",
+		args: shape{ticket: optional, tail: tailWord}, run: (*Handler).supervise},
 	{Name: "签收", Aliases: []string{"收到", "确认收到"}, Group: groupDispatch,
-		Usage: "签收 [D12]", Summary: "签收调度；只有一件待办时可省略编号",
-		args: shape{code: optional}, run: (*Handler).sign},
+		Usage: "签收 [D12|工单号]", Summary: "签收调度或工单；只有一件待办调度时可省略编号",
+		args: shape{code: optional, ticket: optional}, run: step(models.StepSign, models.EventSigned)},
 	{Name: "反馈", Aliases: []string{"汇报", "进展"}, Group: groupDispatch,
-		Usage: "反馈 [D12] <进展>", Summary: "反馈调度办理进展",
-		args: shape{code: optional, tail: tailBody, tailNeed: required}, run: (*Handler).feedback},
+		Usage: "反馈 [D12|工单号] <进展>", Summary: "反馈调度或工单的办理进展",
+		args: shape{code: optional, ticket: optional, tail: tailBody, tailNeed: required}, run: step(models.StepFeedback, models.EventFeedback)},
 	{Name: "办结", Aliases: []string{"已办结", "完成", "已完成"}, Group: groupDispatch,
-		Usage: "办结 [D12] <结果>", Summary: "报告调度办结结果",
-		args: shape{code: optional, tail: tailBody, tailNeed: required}, run: (*Handler).finish},
+		Usage: "办结 [D12|工单号] <结果>", Summary: "报告调度或工单办结结果；工单办结待平台导入确认",
+		args: shape{code: optional, ticket: optional, tail: tailBody, tailNeed: required}, run: step(models.StepDone, models.EventClaimed)},
 	{Name: "确认", Aliases: []string{"确认办结", "销号"}, Group: groupDispatch,
 		Usage: "确认 D12", Summary: "发起人核查后确认办结、销号",
-		Roles: leaderOnly, Action: "确认办结",
+		Roles: issuers, Action: "确认办结",
 		args: shape{code: required}, run: (*Handler).confirm},
 	{Name: "退回", Aliases: []string{"打回"}, Group: groupDispatch,
 		Usage: "退回 D12 [单位] <理由>", Summary: "发起人退回已报办结的单位，要求重新办理",
-		Roles: leaderOnly, Action: "退回调度",
+		Roles: issuers, Action: "退回调度",
 		args: shape{code: required, tail: tailBody, tailNeed: required}, run: (*Handler).sendBack},
 	{Name: "撤销", Aliases: []string{"撤回调度", "取消"}, Group: groupDispatch,
 		Usage: "撤销 D12 [理由]", Summary: "发起人撤销调度",
-		Roles: leaderOnly, Action: "撤销调度",
+		Roles: issuers, Action: "撤销调度",
 		args: shape{code: required, tail: tailBody}, run: (*Handler).cancel},
 
 	{Name: "查", Aliases: []string{"查询", "查看"}, Group: groupQuery,
@@ -102,25 +113,42 @@ var commands = []*spec{
 		Usage: "排名 [今日|本周|本月]", Summary: "查看各单位三率综合评分排名（默认本月累计，与日报排名一致）",
 		args: shape{tail: tailPeriod}, run: (*Handler).ranking},
 	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,
-		Usage: "待办", Summary: "查看需要我处理的调度和退办审批",
+		Usage: "待办", Summary: "查看需要我处理的调度和退办、延期审批",
 		run: (*Handler).todo},
 
-	{Name: "申请退办", Aliases: []string{"退办", "退办申请"}, Group: groupReturn,
+	{Name: "申请退办", Aliases: []string{"退办", "退办申请"}, Group: groupApproval,
 		Usage: "申请退办 <工单号> <理由>", Summary: "申请退办，经部门主要负责人审核、区领导批准后退办",
-		Roles: []models.Role{models.RoleHandler, models.RoleReporter, models.RoleHead}, Action: "申请退办",
-		args: shape{ticket: required, tail: tailBody, tailNeed: required}, run: (*Handler).requestReturn},
-	{Name: "同意退办", Group: groupReturn,
+		Roles: unitRoles, Action: "申请退办",
+		args: shape{ticket: required, tail: tailBody, tailNeed: required}, run: returns.apply},
+	{Name: "同意退办", Group: groupApproval,
 		Usage: "同意退办 [工单号] [意见]", Summary: "部门主要负责人审核同意，报区领导批准",
-		Roles: []models.Role{models.RoleHead}, Action: "审核退办",
-		args: shape{ticket: optional, tail: tailBody}, run: (*Handler).agreeReturn},
-	{Name: "驳回退办", Aliases: []string{"不同意退办"}, Group: groupReturn,
+		Roles: headOnly, Action: "审核退办",
+		args: shape{ticket: optional, tail: tailBody}, run: returns.agree},
+	{Name: "驳回退办", Aliases: []string{"不同意退办"}, Group: groupApproval,
 		Usage: "驳回退办 [工单号] <理由>", Summary: "驳回退办申请",
-		Roles: []models.Role{models.RoleHead, models.RoleLeader}, Action: "驳回退办",
-		args: shape{ticket: optional, tail: tailBody, tailNeed: required}, run: (*Handler).rejectReturn},
-	{Name: "批准退办", Group: groupReturn,
+		Roles: deciders, Action: "驳回退办",
+		args: shape{ticket: optional, tail: tailBody, tailNeed: required}, run: returns.reject},
+	{Name: "批准退办", Group: groupApproval,
 		Usage: "批准退办 [工单号] [意见]", Summary: "区领导批准退办，工单即标记为已退办",
 		Roles: leaderOnly, Action: "批准退办",
-		args: shape{ticket: optional, tail: tailBody}, run: (*Handler).approveReturn},
+		args: shape{ticket: optional, tail: tailBody}, run: returns.approve},
+	{Name: "申请延期", Aliases: []string{"延期", "延期申请"}, Group: groupApproval,
+		Usage:   "申请延期 <工单号> <日期> <理由>",
+		Summary: "申请延长工单期限，如：申请延期 工单号 12月5日 需协调供电部门；经部门主要负责人审核、区领导批准后生效",
+		Roles:   unitRoles, Action: "申请延期",
+		args: shape{ticket: required, tail: tailWord, tailNeed: required}, run: extensions.apply},
+	{Name: "同意延期", Group: groupApproval,
+		Usage: "同意延期 [工单号] [意见]", Summary: "部门主要负责人审核同意，报区领导批准",
+		Roles: headOnly, Action: "审核延期",
+		args: shape{ticket: optional, tail: tailBody}, run: extensions.agree},
+	{Name: "驳回延期", Aliases: []string{"不同意延期"}, Group: groupApproval,
+		Usage: "驳回延期 [工单号] <理由>", Summary: "驳回延期申请",
+		Roles: deciders, Action: "驳回延期",
+		args: shape{ticket: optional, tail: tailBody, tailNeed: required}, run: extensions.reject},
+	{Name: "批准延期", Group: groupApproval,
+		Usage: "批准延期 [工单号] [意见]", Summary: "区领导批准延期，工单期限即延至申请的日期",
+		Roles: leaderOnly, Action: "批准延期",
+		args: shape{ticket: optional, tail: tailBody}, run: extensions.approve},
 
 	{Name: "帮助", Aliases: []string{"help", "?", "菜单", "功能", "命令"}, Group: groupOther,
 		Usage: "帮助 [命令]", Summary: "查看可用命令，或某个命令的用法",

@@ -239,10 +239,6 @@ func (h *Handler) myDispatch(r *request, step models.StepKind) (*models.Dispatch
 		len(fit), strings.Join(codes, "、"), r.cmd.Name, codes[0])
 }
 
-func (h *Handler) sign(r *request) error     { return h.targetStep(r, models.StepSign) }
-func (h *Handler) feedback(r *request) error { return h.targetStep(r, models.StepFeedback) }
-func (h *Handler) finish(r *request) error   { return h.targetStep(r, models.StepDone) }
-
 // targetStep signs, feeds back on or finishes a dispatch for the targets the
 // sender answers for, and tells the issuer.
 func (h *Handler) targetStep(r *request, step models.StepKind) error {
@@ -272,13 +268,13 @@ func (h *Handler) targetStep(r *request, step models.StepKind) error {
 			reply += "请于" + deadlineText(*d.Deadline, r.now) + "前办结，办结后回复“办结 " + code + " 结果”。"
 		}
 		r.reply(reply)
-		notice = fmt.Sprintf("【调度 %s】%s已签收。\n签收进度：%s", code, who, tally(d, models.StepSign))
+		notice = fmt.Sprintf("【%s】%s已签收。\n签收进度：%s", d.Title(), who, tally(d, models.StepSign))
 	case models.StepFeedback:
 		r.reply(fmt.Sprintf("已反馈调度 %s 的办理进展。", code))
-		notice = fmt.Sprintf("【调度 %s】%s反馈：\n%s", code, who, r.cmd.Body)
+		notice = fmt.Sprintf("【%s】%s反馈：\n%s", d.Title(), who, r.cmd.Body)
 	case models.StepDone:
 		r.reply(fmt.Sprintf("已报办结调度 %s，待发起人确认。", code))
-		notice = fmt.Sprintf("【调度 %s】%s报办结：\n%s\n", code, who, r.cmd.Body)
+		notice = fmt.Sprintf("【%s】%s报办结：\n%s\n", d.Title(), who, r.cmd.Body)
 		if progressDone(d) {
 			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“确认 %s”销号，或“退回 %s 理由”。", code, code)
 		} else {
@@ -345,7 +341,7 @@ func (h *Handler) confirm(r *request) error {
 		return err
 	}
 	r.reply(fmt.Sprintf("调度 %s 已确认办结、销号。", d.Code()))
-	r.notify(fmt.Sprintf("【调度 %s】%s已确认办结、销号。", d.Code(), memberText(r.dir, r.me)), recipientsOf(r.dir, d.Targets)...)
+	r.notify(fmt.Sprintf("【%s】%s已确认办结、销号。", d.Title(), memberText(r.dir, r.me)), recipientsOf(r.dir, d.Targets)...)
 	return nil
 }
 
@@ -368,8 +364,8 @@ func (h *Handler) sendBack(r *request) error {
 	var labels []string
 	for _, t := range changed {
 		labels = append(labels, t.Label())
-		r.notify(fmt.Sprintf("【调度 %s】%s退回%s的办结结果，请重新办理。\n理由：%s\n办结后回复“办结 %s 结果”。",
-			d.Code(), memberText(r.dir, r.me), t.Label(), reason, d.Code()), recipientsOf(r.dir, []models.DispatchTarget{t})...)
+		r.notify(fmt.Sprintf("【%s】%s退回%s的办结结果，请重新办理。\n理由：%s\n办结后回复“办结 %s 结果”。",
+			d.Title(), memberText(r.dir, r.me), t.Label(), reason, d.Code()), recipientsOf(r.dir, []models.DispatchTarget{t})...)
 	}
 	r.reply(fmt.Sprintf("已退回调度 %s：%s。", d.Code(), strings.Join(labels, "、")))
 	return nil
@@ -417,7 +413,7 @@ func (h *Handler) cancel(r *request) error {
 	if d, _, err = r.tx.StepDispatch(r.ctx, models.DispatchStep{DispatchID: d.ID, Step: models.StepCancel, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now}); err != nil {
 		return err
 	}
-	notice := fmt.Sprintf("【调度 %s】%s已撤销该调度，无需继续办理。", d.Code(), memberText(r.dir, r.me))
+	notice := fmt.Sprintf("【%s】%s已撤销，无需继续办理。", d.Title(), memberText(r.dir, r.me))
 	if r.cmd.Body != "" {
 		notice += "\n理由：" + r.cmd.Body
 	}

@@ -43,13 +43,15 @@ func dayText(day string) string {
 	return t.Format("1月2日")
 }
 
-// memberText names a member with their department, or a leader with the
-// title: 张三（住建局）, 王五（区领导）.
+// memberText names a member with their department, or a leader, a
+// supervisor or the 12345 office with the title: 张三（住建局）, 王五（区领导）,
+// 周九（督导专班）.
 func memberText(dir *models.Directory, m *models.Member) string {
 	if d := departmentName(dir, m); d != "" {
 		return m.Name + "（" + d + "）"
 	}
-	if m.Role == models.RoleLeader {
+	switch m.Role {
+	case models.RoleLeader, models.RoleSupervisor, models.RoleHotline:
 		return m.Name + "（" + m.Role.Chinese() + "）"
 	}
 	return m.Name

@@ -41,7 +41,7 @@ func TestParse(t *testing.T) {
 		{"确认收到 D3", Command{Name: "签收", Code: 3}},
 		{"签收 D12x", Command{Name: "签收"}},
 		{"签收 D0", Command{Name: "签收"}},
-		{"签收 D99999999999", Command{Name: "签收"}},
+		{"签收 D99999999999", Command{Name: "签收", Ticket: "D99999999999"}}, // a ticket number by the pattern
 		{"\u200b签收\u3000D7", Command{Name: "签收", Code: 7}},
 		// Reports keep the sender's own writing.
 		{"日报 今日受理工单１２件，办结１０件。\n二、老旧小区改造完成３个",
@@ -62,7 +62,7 @@ func TestParse(t *testing.T) {
 		{"调度 @住建局 @环海街道 工单2024112700123 明天中午前办结并回复群众",
 			Command{Name: "调度", Word: "@住建局 @环海街道 工单2024112700123 明天中午前办结并回复群众"}},
 		{"交办＠住建局　明天下班前反馈", Command{Name: "调度", Word: "@住建局 明天下班前反馈"}},
-		{"督办", Command{Name: "调度", Malformed: true}},
+		{"督办", Command{Name: "督办"}},
 		{"反馈 D12 已联系群众，正在处理", Command{Name: "反馈", Code: 12, Body: "已联系群众，正在处理"}},
 		{"反馈 已联系群众", Command{Name: "反馈", Body: "已联系群众"}},
 		{"反馈 D12", Command{Name: "反馈", Code: 12, Malformed: true}},
@@ -104,6 +104,27 @@ func TestParse(t *testing.T) {
 		{"驳回退办 2024112700123 请继续办理", Command{Name: "驳回退办", Ticket: "2024112700123", Body: "请继续办理"}},
 		{"驳回退办", Command{Name: "驳回退办", Malformed: true}},
 		{"批准退办 BJ2024112700123", Command{Name: "批准退办", Ticket: "BJ2024112700123"}},
+		// Steps on a ticket share their words with a dispatch's: the argument decides.
+		{"签收 2024112700123", Command{Name: "签收", Ticket: "2024112700123"}},
+		{"收到 工单号：2024112700123", Command{Name: "签收", Ticket: "2024112700123"}},
+		{"反馈 2024112700123 已联系群众", Command{Name: "反馈", Ticket: "2024112700123", Body: "已联系群众"}},
+		{"反馈 2024112700123", Command{Name: "反馈", Ticket: "2024112700123", Malformed: true}},
+		{"办结 BJ2024112700123：路灯已修复", Command{Name: "办结", Ticket: "BJ2024112700123", Body: "路灯已修复"}},
+		{"办结 D3 路灯已修复", Command{Name: "办结", Code: 3, Body: "路灯已修复"}},
+		// The 延期 chain: the date and the reason are read by the handler.
+		{"申请延期 2024112700123 12月5日 需协调供电部门", Command{Name: "申请延期", Ticket: "2024112700123", Word: "12月5日 需协调供电部门"}},
+		{"延期 2024112700123：下周五前，需协调", Command{Name: "申请延期", Ticket: "2024112700123", Word: "下周五前,需协调"}},
+		{"申请延期 2024112700123", Command{Name: "申请延期", Ticket: "2024112700123", Malformed: true}},
+		{"申请延期 12月5日 需协调", Command{Name: "申请延期", Malformed: true}},
+		{"同意延期", Command{Name: "同意延期"}},
+		{"驳回延期 2024112700123 理由不充分", Command{Name: "驳回延期", Ticket: "2024112700123", Body: "理由不充分"}},
+		{"不同意延期", Command{Name: "驳回延期", Malformed: true}},
+		{"批准延期 2024112700123 同意", Command{Name: "批准延期", Ticket: "2024112700123", Body: "同意"}},
+		// 督办 names a ticket; a leader's 督办 without one is a dispatch (the handler decides).
+		{"督办 2024112700123 明天中午前答复群众", Command{Name: "督办", Ticket: "2024112700123", Word: "明天中午前答复群众"}},
+		{"督办工单 2024112700123 请加快办理", Command{Name: "督办", Ticket: "2024112700123", Word: "请加快办理"}},
+		{"督办 @住建局 明天办结", Command{Name: "督办", Word: "@住建局 明天办结"}},
+		{"督办 2024112700123", Command{Name: "督办", Ticket: "2024112700123"}},
 		// Not commands.
 		{"", Command{}},
 		{"@雁阵", Command{}},

@@ -33,7 +33,8 @@ type Calendar interface {
 	report.Workdays
 }
 
-// Options are what a Handler needs. Store, Outbox, Config (with its zone) and Calendar are required.
+// Options are what a Handler needs. Store, Outbox, Config (with its zone),
+// Calendar and Reached are required.
 type Options struct {
 	Store  *models.Store
 	Outbox Enqueuer
@@ -42,6 +43,11 @@ type Options struct {
 	Calendar Calendar
 	// Reports renders the daily report for 预览日报 and 补报; nil turns both off.
 	Reports Reports
+	// Reached returns the index of the highest step of the escalation ladder
+	// (rules.escalation) whose time has come at now for a deadline, -1 when
+	// none has: jobs.Reached on the configured ladder and calendar. An
+	// approved 延期 clears the ticket's alerts of the steps after it.
+	Reached func(deadline, now time.Time) int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -58,13 +64,14 @@ type Handler struct {
 	grammar *Grammar
 	phrases timephrase.Parser
 	reports Reports
+	reached func(deadline, now time.Time) int
 }
 
 // New returns a Handler, or an error when the options are incomplete or the
 // configured ticket-number pattern does not compile.
 func New(o Options) (*Handler, error) {
-	if o.Store == nil || o.Outbox == nil || o.Config.Location() == nil || o.Calendar == nil {
-		return nil, errors.New("handlers: Store, Outbox, Config and Calendar are required")
+	if o.Store == nil || o.Outbox == nil || o.Config.Location() == nil || o.Calendar == nil || o.Reached == nil {
+		return nil, errors.New("handlers: Store, Outbox, Config, Calendar and Reached are required")
 	}
 	g, err := NewGrammar(o.Config.BotName, o.Config.Rules.TicketNumber)
 	if err != nil {
@@ -87,6 +94,7 @@ func New(o Options) (*Handler, error) {
 			OffWork: time.Duration(off.Hour)*time.Hour + time.Duration(off.Minute)*time.Minute,
 		},
 		reports: o.Reports,
+		reached: o.Reached,
 	}, nil
 }
 

@@ -20,7 +20,7 @@ func TestSenderAndCommandChecks(t *testing.T) {
 			{"zhaoliu", "日报 今日无事", "仅部门主要负责人、日报联络员可以报送日报"},
 			{"zhangsan", "批准退办 2024112700123", "仅区领导可以批准退办"},
 			{"zhangsan", "签收 D", "您没有待签收的调度"},
-			{"zhangsan", "反馈 D1", "用法：反馈 [D12] <进展>"},
+			{"zhangsan", "反馈 D1", "用法：反馈 [D12|工单号] <进展>"},
 			{"wangwu", "确认", "用法：确认 D12"},
 			{"wangwu", "确认 D99", "未找到调度 D99"},
 			{"zhangsan", "进度 不存在局", "未找到单位“不存在局”"},
@@ -46,14 +46,14 @@ func TestHelpFollowsRoles(t *testing.T) {
 		leader := x.say("wangwu", "帮助").only()
 		contains(t, "leader's help", leader, "【调度】", "调度 @部门或人员… [工单号] [时限] <要求>", "批准退办 [工单号] [意见]", "帮助 [命令]")
 		handler := x.say("zhaoliu", "帮助").only()
-		contains(t, "handler's help", handler, "申请退办 <工单号> <理由>", "签收 [D12]")
+		contains(t, "handler's help", handler, "申请退办 <工单号> <理由>", "签收 [D12|工单号]")
 		for _, hidden := range []string{"调度 @", "日报 [部门]", "批准退办"} {
 			if strings.Contains(handler, hidden) {
 				t.Errorf("a handler's help offers %q", hidden)
 			}
 		}
 		one := x.say("zhaoliu", "帮助 交办").only()
-		contains(t, "help of one command", one, "用法：调度 @部门或人员", "也可以说：交办、派单、督办", "仅区领导可以调度")
+		contains(t, "help of one command", one, "用法：调度 @部门或人员", "也可以说：交办、派单", "仅区领导可以调度")
 	})
 }
 
@@ -213,7 +213,7 @@ func TestDispatchFlow(t *testing.T) {
 		if body := x.say("chenyi", "反馈 D1 与我无关").only(); body != "您不是调度 D1 的办理对象" {
 			t.Errorf("stranger's feedback: %q", body)
 		}
-		if body := x.say("zhangsan", "确认 D1").only(); body != "仅区领导可以确认办结" {
+		if body := x.say("zhangsan", "确认 D1").only(); body != "仅区领导、督导专班可以确认办结" {
 			t.Errorf("target confirming: %q", body)
 		}
 		if body := x.say("zhaosi", "确认 D1").only(); body != "仅调度发起人王五可以确认 D1" {
@@ -340,7 +340,7 @@ func TestReturnChain(t *testing.T) {
 		}
 
 		got = x.say("wangwu", "批准退办")
-		if body := got.reply(); body != "已批准工单 2024112700123 退办，工单已标记为已退办。" {
+		if body := got.reply(); body != "已批准工单 2024112700123 退办，工单已退办。" {
 			t.Errorf("leader's approval reply %q", body)
 		}
 		contains(t, "parties' notice", got.app()["zhaoliu|lisi"], "【退办批准】工单 2024112700123 的退办申请已经王五（区领导）批准，工单已退办。")

@@ -14,6 +14,7 @@ import (
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/handlers"
+	"yanzhen/jobs"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
 	"yanzhen/report"
@@ -97,6 +98,7 @@ func newHarness(t *testing.T, driver string) *harness {
 	x.h, err = handlers.New(handlers.Options{
 		Store: x.store, Outbox: bot.NewOutbox(x.cfg.WeCom), Config: x.cfg.Domain(), Calendar: x.cal,
 		Reports: report.New(x.store, x.cfg.Domain(), x.cal), Now: x.clock.Now,
+		Reached: func(deadline, now time.Time) int { return jobs.Reached(x.cal, x.cfg.Rules.Escalation, deadline, now) },
 	})
 	if err != nil {
 		t.Fatal(err)

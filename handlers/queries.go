@@ -27,7 +27,7 @@ func (h *Handler) lookupDispatch(r *request) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "【调度 %s】%s\n", d.Code(), d.Status)
+	fmt.Fprintf(&b, "【%s】%s\n", d.Title(), d.Status)
 	issuer := "—"
 	if d.Issuer != nil {
 		issuer = d.Issuer.Name
@@ -68,6 +68,9 @@ var eventNames = map[models.TicketChange]string{
 	models.EventDepartment: "承办单位", models.EventSatisfaction: "回访", models.EventReopen: "重办",
 	models.EventExtension: "延期", models.EventReturnRequested: "申请退办",
 	models.EventReturnReviewed: "部门同意退办", models.EventReturnRejected: "驳回退办",
+	models.EventExtensionRequested: "申请延期", models.EventExtensionReviewed: "部门同意延期", models.EventExtensionRejected: "驳回延期",
+	models.EventSigned: "签收", models.EventFeedback: "反馈", models.EventClaimed: "报办结",
+	models.EventClaimConfirmed: "平台确认办结", models.EventClaimReverted: "平台未办结，撤销报办结",
 }
 
 // recentEvents is how many of a ticket's events 查 shows.
@@ -81,7 +84,7 @@ func (h *Handler) lookupTicket(r *request) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "【工单 %s】%s\n", t.Number, t.Status)
+	fmt.Fprintf(&b, "【工单 %s】%s\n", t.Number, t.StatusText())
 	if title := t.Title; title != "" || t.Content != "" {
 		if title == "" {
 			title = t.Content
@@ -118,12 +121,14 @@ func (h *Handler) lookupTicket(r *request) error {
 	if t.ReopenCount > 0 {
 		fmt.Fprintf(&b, "重办：%d次\n", t.ReopenCount)
 	}
-	req, err := r.tx.PendingReturn(r.ctx, t.Number)
-	switch {
-	case err == nil:
-		fmt.Fprintf(&b, "退办申请：%s（%s申请）\n", req.State, personText(r.dir, req.RequestedBy))
-	case models.ErrorCode(err) != models.ENOTFOUND:
-		return err
+	for _, kind := range models.RequestKinds {
+		req, err := r.tx.PendingRequest(r.ctx, kind, t.Number)
+		switch {
+		case err == nil:
+			fmt.Fprintf(&b, "%s申请：%s（%s申请）\n", kind.Chinese(), req.State, personText(r.dir, req.RequestedBy))
+		case models.ErrorCode(err) != models.ENOTFOUND:
+			return err
+		}
 	}
 	if len(events) > recentEvents {
 		events = events[len(events)-recentEvents:]
@@ -131,15 +136,16 @@ func (h *Handler) lookupTicket(r *request) error {
 	if len(events) > 0 {
 		b.WriteString("最近记录：")
 		for _, e := range events {
-			b.WriteString("\n" + timeText(e.At, r.now) + " " + eventText(e))
+			b.WriteString("\n" + timeText(e.At, r.now) + " " + eventText(r.dir, e))
 		}
 	}
 	r.reply(strings.TrimSuffix(b.String(), "\n"))
 	return nil
 }
 
-// eventText writes one ticket event: 状态 待签收→办理中（理由）.
-func eventText(e models.TicketEvent) string {
+// eventText writes one ticket event: 状态 待签收→办理中（理由）, and who
+// took it when it was a member: 反馈（已联系群众）张三.
+func eventText(dir *models.Directory, e models.TicketEvent) string {
 	s := eventNames[e.Change]
 	if s == "" {
 		s = string(e.Change)
@@ -152,6 +158,9 @@ func eventText(e models.TicketEvent) string {
 	}
 	if e.Reason != "" {
 		s += "（" + models.ClipRunes(models.OneLine(e.Reason), 31) + "）"
+	}
+	if m := dir.MemberByUserID(e.Actor); m != nil {
+		s += " " + m.Name
 	}
 	return s
 }
@@ -376,23 +385,23 @@ func (h *Handler) todo(r *request) error {
 		}
 		sections = append(sections, "【我发起的调度】\n"+strings.Join(lines, "\n"))
 	}
-	var reviews []models.ReturnRequest
+	var reviews []models.TicketRequest
 	if heads := headOf(r.me, depts); len(heads) > 0 {
-		if reviews, err = r.tx.PendingReturns(r.ctx, models.ReturnPendingHead, heads...); err != nil {
+		if reviews, err = r.tx.PendingRequests(r.ctx, "", models.RequestPendingHead, heads...); err != nil {
 			return err
 		}
 	}
 	if r.me.Role == models.RoleLeader {
-		if reviews, err = r.tx.PendingReturns(r.ctx, models.ReturnPendingLeader); err != nil {
+		if reviews, err = r.tx.PendingRequests(r.ctx, "", models.RequestPendingLeader); err != nil {
 			return err
 		}
 	}
 	if len(reviews) > 0 {
 		lines := make([]string, len(reviews))
 		for i, q := range reviews {
-			lines[i] = fmt.Sprintf("工单 %s（%s申请）：%s", q.Ticket.Number, personText(r.dir, q.RequestedBy), models.ClipRunes(models.OneLine(q.Reason), 31))
+			lines[i] = fmt.Sprintf("工单 %s %s（%s申请）：%s", q.Ticket.Number, q.Kind.Chinese(), personText(r.dir, q.RequestedBy), models.ClipRunes(models.OneLine(q.Reason), 31))
 		}
-		sections = append(sections, "【待审批退办】\n"+strings.Join(lines, "\n"))
+		sections = append(sections, "【待审批退办、延期】\n"+strings.Join(lines, "\n"))
 	}
 	if len(sections) == 0 {
 		r.reply("您目前没有待办事项。")

@@ -157,7 +157,7 @@ func (KV) TableName() string { return "kv" }
 // allModels is every table, in migration order.
 var allModels = []any{
 	&Department{}, &Member{},
-	&Ticket{}, &TicketEvent{}, &ReturnRequest{},
+	&Ticket{}, &TicketEvent{}, &TicketRequest{},
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{},
 }

@@ -96,11 +96,35 @@ type Ticket struct {
 	Difficult bool      `gorm:"not null" json:"difficult,omitempty"` // 疑难
 	CreatedAt time.Time `json:"-"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ClaimedDoneAt is set while a 办结 a unit reported in chat awaits the
+	// platform's confirmation (ClaimedStatus): the overdue scan leaves the
+	// ticket alone meanwhile. The next import that reports the ticket closed
+	// confirms the claim, and one that brings news of the ticket yet still
+	// says it is open withdraws it (see ClaimSettled); either clears the three
+	// fields. ClaimedBy is the claimant's userid, ClaimedResult their words.
+	ClaimedDoneAt *time.Time `json:"claimed_done_at,omitempty"`
+	ClaimedBy     string     `gorm:"size:64" json:"claimed_by,omitempty"`
+	ClaimedResult string     `gorm:"type:text" json:"claimed_result,omitempty"`
 }
 
 // Open reports whether the ticket is still being worked: its status is one of OpenTicketStatuses.
 func (t *Ticket) Open() bool {
 	return slices.Contains(OpenTicketStatuses, t.Status)
+}
+
+// ClaimedStatus is how a ticket whose claimed 办结 awaits the platform is shown.
+const ClaimedStatus = "已办结（待平台确认）"
+
+// ClaimPending reports whether a 办结 reported in chat awaits the platform's confirmation.
+func (t *Ticket) ClaimPending() bool { return t.ClaimedDoneAt != nil }
+
+// StatusText is the status as people read it: ClaimedStatus while a claim is
+// pending, else the platform's status.
+func (t *Ticket) StatusText() string {
+	if t.ClaimPending() {
+		return ClaimedStatus
+	}
+	return string(t.Status)
 }
 
 // Overdue is the one rule of 超期: something due at deadline is overdue at
@@ -120,7 +144,8 @@ func (t *Ticket) Overdue(now time.Time) bool { return t.Open() && Overdue(t.Dead
 // TicketChange is what a TicketEvent records: which change of a ticket.
 type TicketChange string
 
-// Ticket changes. The 退办 chain adds its own (EventReturnRequested …).
+// Ticket changes. The approval chains (request_store.go) and the steps units
+// take in chat (ticket_steps.go) add their own.
 const (
 	EventCreated      TicketChange = "created"      // first seen; To is the status
 	EventStatus       TicketChange = "status"       // status changed
@@ -146,41 +171,6 @@ type TicketEvent struct {
 	Reason   string       `gorm:"type:text" json:"reason,omitempty"`
 	Actor    string       `gorm:"size:64" json:"actor,omitempty"`
 	At       time.Time    `gorm:"not null;index:idx_ticket_events_ticket_at,priority:2" json:"at"`
-}
-
-// ReturnState is where a request to return a ticket (退办) stands.
-type ReturnState string
-
-// Return request states of the 退办 chain.
-const (
-	ReturnPendingHead   ReturnState = "待部门审核"
-	ReturnPendingLeader ReturnState = "待领导批准"
-	ReturnApproved      ReturnState = "已批准"
-	ReturnRejected      ReturnState = "已驳回"
-)
-
-// PendingReturnStates are the states of a request still being decided.
-var PendingReturnStates = []ReturnState{ReturnPendingHead, ReturnPendingLeader}
-
-// ReturnRequest is a handler's request to return (退办) a ticket: the department
-// head reviews it, then a leader approves it; only then is the ticket returned.
-type ReturnRequest struct {
-	ID       uint    `gorm:"primaryKey"`
-	TicketID uint    `gorm:"not null;index"`
-	Ticket   *Ticket `gorm:"constraint:OnDelete:CASCADE"`
-	// DepartmentID is the applicant's department (the ticket's, or its grid's
-	// under 双派单): its head reviews the request.
-	DepartmentID uint        `gorm:"not null;default:0;index"`
-	RequestedBy  string      `gorm:"size:64;not null"`
-	Reason       string      `gorm:"type:text"`
-	RequestedAt  time.Time   `gorm:"not null"`
-	State        ReturnState `gorm:"size:16;not null;index"`
-	HeadBy       string      `gorm:"size:64"`
-	HeadAt       *time.Time
-	HeadNote     string `gorm:"type:text"`
-	LeaderBy     string `gorm:"size:64"`
-	LeaderAt     *time.Time
-	LeaderNote   string `gorm:"type:text"`
 }
 
 // PeriodKind says how long a Period is.

@@ -159,6 +159,7 @@ func SameTicket(a, b *Ticket) bool {
 		equalID(a.DepartmentID, b.DepartmentID) && equalID(a.GridDepartmentID, b.GridDepartmentID) &&
 		a.ReceivedAt.Equal(b.ReceivedAt) && equalTime(a.Deadline, b.Deadline) &&
 		a.DeadlineSource == b.DeadlineSource && equalTime(a.SignedAt, b.SignedAt) &&
+		equalTime(a.ClaimedDoneAt, b.ClaimedDoneAt) && a.ClaimedBy == b.ClaimedBy && a.ClaimedResult == b.ClaimedResult &&
 		equalTime(a.ResolvedAt, b.ResolvedAt) && a.Status == b.Status &&
 		equalBool(a.Contacted, b.Contacted) && equalBool(a.Resolved, b.Resolved) &&
 		a.Satisfaction == b.Satisfaction && equalTime(a.VisitedAt, b.VisitedAt) &&
@@ -227,6 +228,9 @@ func changeEvents(old, n *Ticket, names map[uint]string, actor string, at time.T
 	}
 	if n.ReopenCount > old.ReopenCount {
 		add(EventReopen, strconv.Itoa(old.ReopenCount), strconv.Itoa(n.ReopenCount), "")
+	}
+	if c := ClaimSettled(old, n); c != "" {
+		add(c, "", string(n.Status), "")
 	}
 	return out
 }
@@ -306,7 +310,8 @@ func (s *Store) TicketByNumber(ctx context.Context, number string) (*Ticket, []T
 // deadline as an extension, which a later import cannot pull earlier, and
 // records an EventExtension with the reason and the actor. It refuses, with
 // EINVALID and a message for the user, a missing reason, a closed ticket and a
-// deadline not later than the current one; an unknown number is ENOTFOUND.
+// deadline not later than the current one (extensionRefusal); an unknown
+// number is ENOTFOUND.
 func (s *Store) ExtendTicket(ctx context.Context, number string, to time.Time, reason, actor string) (*Ticket, error) {
 	if reason == "" {
 		return nil, Errorf(EINVALID, "请说明延期理由")
@@ -316,25 +321,43 @@ func (s *Store) ExtendTicket(ctx context.Context, number string, to time.Time, r
 		if err := findTicket(tx.db.WithContext(ctx), number, &out); err != nil {
 			return err
 		}
-		if !out.Open() {
-			return Errorf(EINVALID, "工单 %s %s，不能延期", number, out.Status)
-		}
-		if out.Deadline != nil && !to.After(*out.Deadline) {
-			return Errorf(EINVALID, "延期后的期限须晚于原期限 %s", eventTime(out.Deadline, tx.loc))
-		}
-		now := tx.Now()
-		ev := TicketEvent{TicketID: out.ID, Change: EventExtension, From: eventTime(out.Deadline, tx.loc),
-			To: eventTime(&to, tx.loc), Reason: reason, Actor: actor, At: now}
-		to := to.In(tx.loc)
-		out.Deadline, out.DeadlineSource, out.UpdatedAt = &to, DeadlineExtension, now
-		if err := tx.db.WithContext(ctx).Model(&Ticket{ID: out.ID}).
-			Select("deadline", "deadline_source", "updated_at").Updates(&out).Error; err != nil {
-			return fmt.Errorf("models: extend ticket %s: %w", number, err)
-		}
-		return tx.addTicketEvent(ctx, ev)
+		return tx.extend(ctx, &out, to, reason, actor, tx.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// extensionRefusal says why t's deadline cannot move to `to`, or nil: a closed
+// ticket cannot be extended, and the new deadline must be later than the
+// current one.
+func (s *Store) extensionRefusal(t *Ticket, to time.Time) error {
+	if !t.Open() {
+		return Errorf(EINVALID, "工单 %s %s，不能延期", t.Number, t.Status)
+	}
+	if t.Deadline != nil && !to.After(*t.Deadline) {
+		return Errorf(EINVALID, "延期后的期限须晚于原期限 %s", eventTime(t.Deadline, s.loc))
+	}
+	return nil
+}
+
+// extend moves t's deadline to `to` at `at` (see ExtendTicket) and updates t.
+func (s *Store) extend(ctx context.Context, t *Ticket, to time.Time, reason, actor string, at time.Time) error {
+	if err := s.extensionRefusal(t, to); err != nil {
+		return err
+	}
+	ev := TicketEvent{TicketID: t.ID, Change: EventExtension, From: eventTime(t.Deadline, s.loc),
+		To: eventTime(&to, s.loc), Reason: reason, Actor: actor, At: at}
+	to = to.In(s.loc)
+	res := s.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND status = ?", t.ID, t.Status).
+		Updates(map[string]any{"deadline": to, "deadline_source": DeadlineExtension, "updated_at": at})
+	if res.Error != nil {
+		return fmt.Errorf("models: extend ticket %s: %w", t.Number, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Errorf(ECONFLICT, "")
+	}
+	t.Deadline, t.DeadlineSource, t.UpdatedAt = &to, DeadlineExtension, at
+	return s.addTicketEvent(ctx, ev)
 }

@@ -67,8 +67,17 @@ const (
 	StepCancel   StepKind = "cancel"   // 撤销, by the issuer
 )
 
-// Dispatch is a leader's point-to-point instruction (点对点调度): what is to be
-// done, by whom (Targets), about which tickets, by when.
+// DispatchKind says what a Dispatch was issued as.
+type DispatchKind string
+
+// Dispatch kinds.
+const (
+	DispatchDirect      DispatchKind = "调度" // a leader's point-to-point instruction (调度)
+	DispatchSupervision DispatchKind = "督办" // a supervisor's or leader's 督办 of a ticket
+)
+
+// Dispatch is a leader's point-to-point instruction (点对点调度), or the 督办 of
+// a ticket: what is to be done, by whom (Targets), about which tickets, by when.
 type Dispatch struct {
 	ID            uint    `gorm:"primaryKey"`
 	IssuerID      uint    `gorm:"not null;index"`
@@ -78,6 +87,7 @@ type Dispatch struct {
 	TicketNumbers StringList
 	Deadline      *time.Time     `gorm:"index"`
 	Status        DispatchStatus `gorm:"size:16;not null;index"`
+	Kind          DispatchKind   `gorm:"size:16;not null;default:调度"`
 	// Route and ChatID say where it was issued, so replies go back there.
 	Route  string `gorm:"size:16"`
 	ChatID string `gorm:"size:128"`
@@ -93,6 +103,15 @@ type Dispatch struct {
 
 // Code is the short id people type: D12.
 func (d *Dispatch) Code() string { return fmt.Sprintf("D%d", d.ID) }
+
+// Title names the dispatch with its kind, as notices head it: 调度 D12, 督办 D13.
+func (d *Dispatch) Title() string {
+	kind := d.Kind
+	if kind == "" {
+		kind = DispatchDirect
+	}
+	return string(kind) + " " + d.Code()
+}
 
 // Overdue reports whether the dispatch is open and Overdue at now.
 func (d *Dispatch) Overdue(now time.Time) bool {

@@ -1,0 +1,163 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// What a unit does to a ticket in chat (签收, 反馈, 办结), how an import
+// settles a claimed 办结, and how the alert ladder follows: 签收 and 反馈
+// acknowledge the level under way, a claimed 办结 takes the ticket out of the
+// scan, an approved 延期 restarts the ladder from the new deadline.
+
+// Ticket changes of the steps units take in chat and of the import settling them.
+const (
+	EventSigned   TicketChange = "signed"   // 签收 in chat
+	EventFeedback TicketChange = "feedback" // 反馈 in chat; Reason is the progress
+	EventClaimed  TicketChange = "claimed"  // 办结 reported in chat; Reason is the result
+	// EventClaimConfirmed: an import reported the claimed ticket closed; To is its status.
+	EventClaimConfirmed TicketChange = "claim_confirmed"
+	// EventClaimReverted: an import brought news of the claimed ticket, which the
+	// platform still has open, and withdrew the claim; To is its status.
+	EventClaimReverted TicketChange = "claim_reverted"
+)
+
+// TicketStep is a step a unit takes on a ticket in chat. Who may take it is
+// the caller's to check.
+type TicketStep struct {
+	Number string
+	Change TicketChange // EventSigned, EventFeedback or EventClaimed
+	Actor  string       // the actor's userid
+	Text   string       // the progress (反馈) or the result (办结)
+	At     time.Time
+}
+
+// StepTicket takes a step on an open ticket and returns the ticket as it now
+// stands, recording a TicketEvent with the actor, the text and the time.
+//   - EventSigned sets SignedAt;
+//   - EventFeedback records the progress (and signs an unsigned ticket);
+//   - EventClaimed marks the 办结 claimed (ClaimedDoneAt, ClaimedBy,
+//     ClaimedResult, and SignedAt if unset) until an import settles it.
+//
+// 签收 and 反馈 acknowledge the ticket's alerts (AckAlerts): the repeats of the
+// level under way stop, the next level still fires. A step that does not fit
+// the ticket's state changes nothing and is refused with the state: a closed
+// ticket (EINVALID), a pending claim or a second 签收 (ECONFLICT). An unknown
+// number is ENOTFOUND; a race with another step ECONFLICT.
+func (s *Store) StepTicket(ctx context.Context, st TicketStep) (*Ticket, error) {
+	var out Ticket
+	err := s.Tx(ctx, func(tx *Store) error {
+		if err := findTicket(tx.db.WithContext(ctx), st.Number, &out); err != nil {
+			return err
+		}
+		if err := tx.stepRefusal(ctx, &out, st.Change); err != nil {
+			return err
+		}
+		at := st.At
+		set := map[string]any{"updated_at": at}
+		if out.SignedAt == nil {
+			set["signed_at"], out.SignedAt = at, &at
+		}
+		switch st.Change {
+		case EventSigned, EventFeedback:
+		case EventClaimed:
+			set["claimed_done_at"], set["claimed_by"], set["claimed_result"] = at, st.Actor, st.Text
+			out.ClaimedDoneAt, out.ClaimedBy, out.ClaimedResult = &at, st.Actor, st.Text
+		default:
+			return fmt.Errorf("models: no ticket step %q", st.Change)
+		}
+		q := tx.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND status = ? AND claimed_done_at IS NULL", out.ID, out.Status)
+		if st.Change == EventSigned {
+			q = q.Where("signed_at IS NULL")
+		}
+		res := q.Updates(set)
+		if res.Error != nil {
+			return fmt.Errorf("models: %s ticket %s: %w", st.Change, st.Number, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return Errorf(ECONFLICT, "")
+		}
+		out.UpdatedAt = at
+		if st.Change != EventClaimed {
+			if _, err := tx.AckAlerts(ctx, SubjectTicket, out.ID, at); err != nil {
+				return err
+			}
+		}
+		return tx.addTicketEvent(ctx, TicketEvent{TicketID: out.ID, Change: st.Change, Reason: st.Text, Actor: st.Actor, At: at})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// stepRefusal says why a step does not fit the ticket's state, or nil.
+func (s *Store) stepRefusal(ctx context.Context, t *Ticket, change TicketChange) error {
+	switch {
+	case !t.Open():
+		return Errorf(EINVALID, "工单 %s %s，%s", t.Number, t.Status, closedRefusals[change])
+	case t.ClaimPending():
+		name, err := s.memberName(ctx, t.ClaimedBy)
+		if err != nil {
+			return err
+		}
+		return Errorf(ECONFLICT, "工单 %s 已于%s由%s报办结，待平台确认", t.Number, userTime(*t.ClaimedDoneAt, s.loc), name)
+	case change == EventSigned && t.SignedAt != nil:
+		return Errorf(ECONFLICT, "工单 %s 已于%s签收，无需重复签收", t.Number, userTime(*t.SignedAt, s.loc))
+	}
+	return nil
+}
+
+// closedRefusals end the refusal of a step on a closed ticket.
+var closedRefusals = map[TicketChange]string{EventSigned: "无需签收", EventFeedback: "无需反馈", EventClaimed: "无需再报办结"}
+
+// memberName returns the name of the member with a userid, or the userid.
+func (s *Store) memberName(ctx context.Context, userid string) (string, error) {
+	var m Member
+	err := s.db.WithContext(ctx).Select("name").Where("userid = ?", userid).Take(&m).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return userid, nil
+	case err != nil:
+		return "", fmt.Errorf("models: name of member %s: %w", userid, err)
+	}
+	return m.Name, nil
+}
+
+// userTime writes a time for people: 11月20日 10:05.
+func userTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("1月2日 15:04")
+}
+
+// ClaimSettled says what saving n over old did to a claimed 办结: with old's
+// claim pending and n's cleared, EventClaimConfirmed when n is closed and
+// EventClaimReverted when it is open; "" when there was no claim or it stands.
+// The import decides (tickets); this names the outcome for events and notices.
+func ClaimSettled(old, n *Ticket) TicketChange {
+	switch {
+	case old == nil || !old.ClaimPending() || n.ClaimPending():
+		return ""
+	case n.Open():
+		return EventClaimReverted
+	}
+	return EventClaimConfirmed
+}
+
+// ClearAlerts deletes a subject's alerts at the given levels, so that each
+// fires afresh when its time comes; an approved 延期 clears the levels the
+// new deadline has not reached, restarting the ladder from it. It returns
+// how many it deleted.
+func (s *Store) ClearAlerts(ctx context.Context, subject AlertSubject, id uint, levels []AlertLevel) (int64, error) {
+	if len(levels) == 0 {
+		return 0, nil
+	}
+	res := s.db.WithContext(ctx).Where("subject_kind = ? AND subject_id = ? AND level IN ?", subject, id, levels).Delete(&Alert{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("models: clear alerts of %s %d: %w", subject, id, res.Error)
+	}
+	return res.RowsAffected, nil
+}
