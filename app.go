@@ -106,6 +106,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		return nil, err
 	}
 	m.closers = append(m.closers, m.Bot.Close)
+	m.Tickets.Outbox = m.Bot.Outbox()
 	h, err := handlers.New(handlers.Options{
 		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: report.New(m.Store, cfg.Domain(), m.Calendar), Now: o.Now,
 		Reached: func(deadline, now time.Time) int {

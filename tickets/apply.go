@@ -79,6 +79,7 @@ func (s *Service) apply(old *models.Ticket, in *input, now time.Time) (*models.T
 	}
 
 	s.applyDeadline(&t, in)
+	settleClaim(old, &t)
 	return &t, nil
 }
 

@@ -158,8 +158,10 @@ func (s *Service) writeBatch(ctx context.Context, batch []*input, actor string, 
 					writes[i].New = t
 				}
 			}
-			res, err = tx.SaveTickets(ctx, writes, actor)
-			return err
+			if res, err = tx.SaveTickets(ctx, writes, actor); err != nil {
+				return err
+			}
+			return s.tellWithdrawn(ctx, tx, writes)
 		})
 		if models.ErrorCode(err) == models.ECONFLICT && attempt < conflictRetries {
 			continue

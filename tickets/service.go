@@ -46,6 +46,9 @@ type Service struct {
 	// MaxErrors is how many row errors a Summary keeps (all are counted);
 	// DefaultMaxErrors when 0.
 	MaxErrors int
+	// Outbox, when set, tells a member whose 办结 claimed in chat an import
+	// withdrew (see settleClaim), in the transaction of the batch.
+	Outbox Enqueuer
 }
 
 // LoadCalendar returns the working-day calendar in the store's zone with the
