@@ -70,16 +70,28 @@ func (s *Store) StepTicket(ctx context.Context, st TicketStep) (*Ticket, error) 
 		default:
 			return fmt.Errorf("models: no ticket step %q", st.Change)
 		}
-		q := tx.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND status = ? AND claimed_done_at IS NULL", out.ID, out.Status)
-		if st.Change == EventSigned {
-			q = q.Where("signed_at IS NULL")
+		// The update holds only while the ticket is as it was read.
+		unchanged := func() *gorm.DB {
+			q := tx.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND status = ? AND claimed_done_at IS NULL", out.ID, out.Status)
+			if st.Change == EventSigned {
+				q = q.Where("signed_at IS NULL")
+			}
+			return q
 		}
-		res := q.Updates(set)
+		res := unchanged().Updates(set)
 		if res.Error != nil {
 			return fmt.Errorf("models: %s ticket %s: %w", st.Change, st.Number, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return Errorf(ECONFLICT, "")
+			// MySQL counts changed rows: a 反馈 in the same second as the
+			// last step changes none, yet the ticket is as it was read.
+			var n int64
+			if err := unchanged().Count(&n).Error; err != nil {
+				return fmt.Errorf("models: %s ticket %s: %w", st.Change, st.Number, err)
+			}
+			if n == 0 {
+				return Errorf(ECONFLICT, "")
+			}
 		}
 		out.UpdatedAt = at
 		if st.Change != EventClaimed {
