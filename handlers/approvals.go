@@ -92,7 +92,7 @@ func (c chain) apply(h *Handler, r *request) error {
 		return models.Errorf(models.EINVALID, "%s未登记主要负责人，无法审核%s，请联系管理员", dept, name)
 	}
 	r.notify(fmt.Sprintf("【%s审核】%s申请%s工单 %s%s\n理由：%s\n请回复“同意%s %s”报区领导批准，或“驳回%s %s 理由”。",
-		name, memberText(r.dir, r.me), name, number, asked, req.Reason, name, number, name, number), heads...)
+		name, memberText(r.dir, r.me), name, number, spaced(asked), req.Reason, name, number, name, number), heads...)
 	r.reply(fmt.Sprintf("已提交工单 %s 的%s申请%s，待%s主要负责人（%s）审核。", number, name, asked, dept, names(heads)))
 	return nil
 }
@@ -125,7 +125,7 @@ func (c chain) askLeaders(r *request, req *models.TicketRequest) error {
 	if len(leaders) == 0 {
 		return models.Errorf(models.EINVALID, "未登记区领导，无法审批%s，请联系管理员", name)
 	}
-	number, asked := req.Ticket.Number, c.asked(req, r.now)
+	number, asked := req.Ticket.Number, spaced(c.asked(req, r.now))
 	var who string
 	if req.HeadBy == req.RequestedBy {
 		who = fmt.Sprintf("%s主要负责人%s申请%s工单 %s%s", departmentLabel(r.dir, req.DepartmentID), personName(r.dir, req.RequestedBy), name, number, asked)
@@ -260,6 +260,14 @@ func (h *Handler) unreached(deadline, now time.Time) []models.AlertLevel {
 		out = append(out, models.AlertLevel(s.Level))
 	}
 	return out
+}
+
+// spaced puts a blank before s unless s is empty.
+func spaced(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
 }
 
 // headOf returns the departments a member heads: the ones they answer for

@@ -304,7 +304,7 @@ func TestEndToEndReturnChain(t *testing.T) {
 		}
 		got = w.private("zhaosi", "批准退办 2024112700123")
 		contains(t, "approval reply", got.to("zhaosi"), "已批准工单 2024112700123 退办")
-		contains(t, "approval notice", got.to("sunba", "zhangsan"), "【退办批准】工单 2024112700123")
+		contains(t, "approval notice", got.to("sunba", "zhangsan", "liuyi"), "【退办批准】工单 2024112700123")
 		if tk, _, err := w.store.TicketByNumber(ctx, "2024112700123"); err != nil {
 			t.Fatal(err)
 		} else if tk.Status != models.TicketReturned {

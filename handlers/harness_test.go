@@ -66,6 +66,7 @@ var people = []struct {
 	{"zhangwei1", "张伟", "zjj", models.RoleHandler, nil},
 	{"zhangwei2", "张伟", "cgj", models.RoleHandler, nil},
 	{"zhoujiu", "周九", "", models.RoleSupervisor, nil},
+	{"liuyi", "刘一", "", models.RoleHotline, nil},
 }
 
 func newHarness(t *testing.T, driver string) *harness {
