@@ -16,7 +16,6 @@ import (
 	"yanzhen/jobs"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
-	"yanzhen/report"
 )
 
 // The AI bot of the long connection.
@@ -61,11 +60,7 @@ func newWSWire(t *testing.T, driver string) *wsWire {
 	}
 	w.bot = b
 	// The handler renders through the bot's outbox, which knows the messages travel by the AI bot.
-	w.h, err = handlers.New(handlers.Options{
-		Store: w.store, Outbox: b.Outbox(), Config: w.cfg.Domain(), Calendar: w.cal,
-		Reports: report.New(w.store, w.cfg.Domain(), w.cal), Now: w.clock.Now,
-	})
-	if err != nil {
+	if w.h, err = handlers.New(w.options(b.Outbox())); err != nil {
 		t.Fatal(err)
 	}
 	b.Start(w.h)

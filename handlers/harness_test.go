@@ -96,15 +96,19 @@ func newHarness(t *testing.T, driver string) *harness {
 		}
 	}
 	var err error
-	x.h, err = handlers.New(handlers.Options{
-		Store: x.store, Outbox: bot.NewOutbox(x.cfg.WeCom), Config: x.cfg.Domain(), Calendar: x.cal,
-		Reports: report.New(x.store, x.cfg.Domain(), x.cal), Now: x.clock.Now,
-		Reached: func(deadline, now time.Time) int { return jobs.Reached(x.cal, x.cfg.Rules.Escalation, deadline, now) },
-	})
-	if err != nil {
+	if x.h, err = handlers.New(x.options(bot.NewOutbox(x.cfg.WeCom))); err != nil {
 		t.Fatal(err)
 	}
 	return x
+}
+
+// options are the handler's options on the harness, sending through out.
+func (x *harness) options(out handlers.Enqueuer) handlers.Options {
+	return handlers.Options{
+		Store: x.store, Outbox: out, Config: x.cfg.Domain(), Calendar: x.cal,
+		Reports: report.New(x.store, x.cfg.Domain(), x.cal), Now: x.clock.Now,
+		Reached: func(deadline, now time.Time) int { return jobs.Reached(x.cal, x.cfg.Rules.Escalation, deadline, now) },
+	}
 }
 
 // each runs f on a fresh harness on every database.
