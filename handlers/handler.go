@@ -1,5 +1,6 @@
 // Package handlers answers what people type to the bot: daily reports,
-// point-to-point dispatch, ticket queries and the 退办 approval chain. The
+// point-to-point dispatch and 督办, a unit's steps on its tickets (签收, 反馈,
+// 办结), ticket queries and the approval chains of 退办 and 延期. The
 // grammar is one table (commands.go); parsing is a pure function (Grammar.Parse);
 // Handler resolves the sender, checks the command is theirs to use, acts on the
 // store and puts every reply and notification in the outbox in the same
