@@ -74,7 +74,7 @@ func TestTicketSteps(t *testing.T) {
 		}
 
 		// 签收 by a handler of the unit: the reply says 已签收, the ladder's repeats stop.
-		if body := x.say("sunba", "签收 2024112700123").only(); body != "已签收工单 2024112700123。该工单超期16小时，请尽快办结，办结后回复“办结 2024112700123 结果”。" {
+		if body := x.say("sunba", "签收 2024112700123").only(); body != "已签收工单 2024112700123。该工单超期1个工作日，请尽快办结，办结后回复“办结 2024112700123 结果”。" {
 			t.Errorf("sign: %q", body)
 		}
 		if a := x.alerts(tk.ID); !a["warn"] || !a["alert"] {
@@ -279,7 +279,7 @@ func TestSupervise(t *testing.T) {
 		// Without a phrase it is due by the ticket's deadline; a leader may 督办 too.
 		got = x.say("wangwu", "督办 2024112700456")
 		contains(t, "leader's 督办", got.reply(), "已督办工单 2024112700456（D2），已通知：城管局（陈一）。", "要求：请加快办理并及时反馈",
-			"时限：11月19日（周四）18:00前（工单已超期16小时）")
+			"时限：11月19日（周四）18:00前（工单已超期1个工作日）")
 		if d, err := x.store.Dispatch(ctx, 2); err != nil || !d.Deadline.Equal(at("2026-11-19 18:00")) {
 			t.Errorf("D2 = %+v %v", d, err)
 		}
