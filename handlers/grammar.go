@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"yanzhen/models"
@@ -88,8 +89,9 @@ type Grammar struct {
 }
 
 type entry struct {
-	word string
-	spec *spec
+	word  string
+	spec  *spec
+	alias bool // an everyday word for the command (收到, 完成), not its name
 }
 
 // NewGrammar returns the grammar of the command table. botName is the robot's
@@ -115,13 +117,13 @@ func newGrammar(botName, ticketPattern string, specs []*spec) (*Grammar, error) 
 	}
 	seen := map[string]string{}
 	for _, sp := range specs {
-		for _, w := range append([]string{sp.Name}, sp.Aliases...) {
+		for i, w := range append([]string{sp.Name}, sp.Aliases...) {
 			if prev, dup := seen[w]; dup {
 				return nil, fmt.Errorf("handlers: command word %q of %s is taken by %s", w, sp.Name, prev)
 			}
 			seen[w] = sp.Name
 			r, _ := utf8.DecodeRuneInString(w)
-			g.words[r] = append(g.words[r], entry{w, sp})
+			g.words[r] = append(g.words[r], entry{w, sp, i > 0})
 		}
 	}
 	for _, es := range g.words {
@@ -147,7 +149,10 @@ func (g *Grammar) Parse(text string) Command {
 }
 
 // lookup finds the longest command word at the start of text. A word written
-// in ASCII letters must not run into further letters (help, not helpful).
+// in ASCII letters must not run into further letters (help, not helpful). An
+// alias is an everyday word, so it names its command only when it stands
+// apart: at the end, before a separator, a dispatch code or a ticket number.
+// 「完成了吗」 and 「收到了」 are talk, not 办结 and 签收.
 func (g *Grammar) lookup(text string) (*spec, int) {
 	r, _ := utf8.DecodeRuneInString(text)
 	if 'A' <= r && r <= 'Z' {
@@ -161,9 +166,28 @@ func (g *Grammar) lookup(text string) (*spec, int) {
 		if n < len(text) && isWordByte(text[n-1]) && isWordByte(text[n]) {
 			continue
 		}
+		if e.alias && !g.standsApart(text, n) {
+			continue
+		}
 		return e.spec, n
 	}
 	return nil, 0
+}
+
+// standsApart reports whether a word that ends at text[n] is followed by
+// nothing, a separator or punctuation, an @-mention, a dispatch code or a
+// ticket number.
+func (g *Grammar) standsApart(text string, n int) bool {
+	if n == len(text) {
+		return true
+	}
+	if r, _ := utf8.DecodeRuneInString(text[n:]); isSep(r) || unicode.IsPunct(r) || r == '@' {
+		return true
+	}
+	if _, _, ok := dispatchCode(text, n); ok {
+		return true
+	}
+	return g.ticket.MatchString(text[n:])
 }
 
 // equalFoldASCII compares s and t ignoring the case of ASCII letters.
@@ -236,12 +260,29 @@ func (s shape) parse(g *Grammar, n normalized, i int, c *Command) bool {
 		c.Word = t[i:]
 	case tailBody:
 		c.Body = n.original(i)
+		// 「办结了吗？」 asks; it reports nothing. A step about no named
+		// subject whose text is a question is not taken.
+		if c.Code == 0 && c.Ticket == "" && (s.code != none || s.ticket != none) && isQuestion(c.Body) {
+			return false
+		}
 	case tailPeriod:
 		p, ok := periods[t[i:]]
 		c.Period = p
 		return ok
 	}
 	return true
+}
+
+// isQuestion reports whether text is a question: it ends with a question
+// mark, or with 吗 or 么.
+func isQuestion(text string) bool {
+	text = strings.TrimRightFunc(text, unicode.IsSpace)
+	for _, end := range []string{"?", "？", "吗", "么"} {
+		if strings.HasSuffix(text, end) {
+			return true
+		}
+	}
+	return false
 }
 
 // periods are the words of 排名; none means the month to date, the ranking

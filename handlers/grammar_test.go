@@ -43,6 +43,15 @@ func TestParse(t *testing.T) {
 		{"签收 D0", Command{Name: "签收"}},
 		{"签收 D99999999999", Command{Name: "签收", Ticket: "D99999999999"}}, // a ticket number by the pattern
 		{"\u200b签收\u3000D7", Command{Name: "签收", Code: 7}},
+		// An everyday alias is a command only when it stands apart; a
+		// question reports nothing.
+		{"完成了吗？", Command{}},
+		{"收到了", Command{}},
+		{"取消吧", Command{}},
+		{"完成 D3 已整改到位", Command{Name: "办结", Code: 3, Body: "已整改到位"}},
+		{"完成：已整改到位", Command{Name: "办结", Body: "已整改到位"}},
+		{"办结了吗？", Command{Name: "办结", Body: "了吗？", Malformed: true}},
+		{"办结 D3 今天能完成吗？", Command{Name: "办结", Code: 3, Body: "今天能完成吗？"}},
 		// Reports keep the sender's own writing.
 		{"日报 今日受理工单１２件，办结１０件。\n二、老旧小区改造完成３个",
 			Command{Name: "日报", Body: "今日受理工单１２件，办结１０件。\n二、老旧小区改造完成３个"}},
