@@ -123,3 +123,18 @@ func Unreported(depts []Department, reports map[uint]DailyReport) []Department {
 	}
 	return out
 }
+
+// DailyReportsBetween returns the reports that stand (not withdrawn) of the
+// days from and to ("2006-01-02", both included), of one department when
+// deptID is not 0, by day then department.
+func (s *Store) DailyReportsBetween(ctx context.Context, from, to string, deptID uint) ([]DailyReport, error) {
+	q := s.db.WithContext(ctx).Where("day >= ? AND day <= ? AND withdrawn = ?", from, to, false)
+	if deptID != 0 {
+		q = q.Where("department_id = ?", deptID)
+	}
+	var out []DailyReport
+	if err := q.Order("day, department_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list daily reports from %s to %s: %w", from, to, err)
+	}
+	return out, nil
+}

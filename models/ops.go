@@ -73,6 +73,8 @@ type OutboxMessage struct {
 	LastError      string     `gorm:"size:512"`
 	CreatedAt      time.Time  `gorm:"not null"`
 	SentAt         *time.Time `gorm:"index:idx_outbox_dest_sent,priority:3;index:idx_outbox_sent_at"` // rate budgets read the last hour's sends
+	// Media is the hash of the image or file an image or file row sends (see Media).
+	Media string `gorm:"size:64;not null;default:''"`
 }
 
 // JobStatus is where one slot of a scheduled job (a JobRun) stands.
@@ -159,5 +161,5 @@ var allModels = []any{
 	&Department{}, &Member{},
 	&Ticket{}, &TicketEvent{}, &TicketRequest{},
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
-	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{},
+	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
 }

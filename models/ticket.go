@@ -243,6 +243,8 @@ func (p Period) shift(n int) Period {
 		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, 0, 7*n), End: p.End.AddDate(0, 0, 7*n)}
 	case PeriodMonth:
 		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, n, 0), End: p.End.AddDate(0, n, 0)}
+	case PeriodQuarter:
+		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, 3*n, 0), End: p.End.AddDate(0, 3*n, 0)}
 	}
 	d := p.End.Sub(p.Start)
 	return Period{Kind: p.Kind, Start: p.Start.Add(time.Duration(n) * d), End: p.End.Add(time.Duration(n) * d)}
@@ -264,6 +266,8 @@ func (p Period) Label() string {
 			return p.Start.Format("2006年1月")
 		}
 		return last.Format("2006年1月") + "（" + span + "）"
+	case PeriodQuarter:
+		return quarterLabel(p)
 	}
 	return p.Start.Format("2006年1月2日") + "至" + last.Format("2006年1月2日")
 }
