@@ -134,7 +134,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID)
 	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal()}
 	b.outbox = NewOutbox(o.WeCom)
-	send := &wecomSender{resolver: res, client: c, log: log}
+	send := &wecomSender{resolver: res, client: c, log: log, media: store, now: o.Now}
 	b.worker = &worker{
 		store: store, outbox: b.outbox, sender: send, resolver: res,
 		now: o.Now, sleep: o.Sleep, log: log.Named("outbox"), metrics: b.metrics, id: o.WorkerID,

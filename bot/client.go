@@ -73,23 +73,21 @@ func (c *client) call(ctx context.Context, api string, u *url.URL, body any, out
 }
 
 func (c *client) roundTrip(ctx context.Context, api string, u *url.URL, body any, out any, common *util.CommonError) error {
-	method := http.MethodGet
+	method, contentType := http.MethodGet, ""
 	var rd io.Reader
 	if body != nil {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
+		var err error
+		if rd, contentType, err = encodeBody(body); err != nil {
 			return fmt.Errorf("wecom %s: encode: %w", api, err)
 		}
-		method, rd = http.MethodPost, &buf
+		method = http.MethodPost
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return fmt.Errorf("wecom %s: %w", api, redactErr(err))
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -111,6 +109,21 @@ func (c *client) roundTrip(ctx context.Context, api string, u *url.URL, body any
 		return &APIError{API: api, Code: int(common.ErrCode), Message: redact(common.ErrMsg)}
 	}
 	return nil
+}
+
+// encodeBody encodes a request body: an upload as multipart/form-data,
+// anything else as JSON.
+func encodeBody(body any) (io.Reader, string, error) {
+	if f, ok := body.(*formFile); ok {
+		return f.encode()
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		return nil, "", err
+	}
+	return &buf, "application/json; charset=utf-8", nil
 }
 
 // outcome labels a call for the metrics: "0" for success, the errcode, the
@@ -199,6 +212,8 @@ type robotMessage struct {
 	MsgType  string        `json:"msgtype"`
 	Text     *robotText    `json:"text,omitempty"`
 	Markdown *contentField `json:"markdown,omitempty"`
+	Image    *inlineImage  `json:"image,omitempty"`
+	File     *mediaRef     `json:"file,omitempty"`
 }
 
 type robotText struct {
@@ -219,4 +234,6 @@ type appMessage struct {
 	MsgType  string        `json:"msgtype"`
 	Text     *contentField `json:"text,omitempty"`
 	Markdown *contentField `json:"markdown,omitempty"`
+	Image    *mediaRef     `json:"image,omitempty"`
+	File     *mediaRef     `json:"file,omitempty"`
 }

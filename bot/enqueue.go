@@ -61,6 +61,12 @@ func (o *Outbox) Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Mess
 			if len(rows) == 0 {
 				return fmt.Errorf("bot: enqueue: message %q says nothing", msgs[i].DedupeKey)
 			}
+			if err := checkAttachments(&msgs[i]); err != nil {
+				return err
+			}
+			if err := storeAttachments(ctx, tx, &msgs[i]); err != nil {
+				return err
+			}
 			fresh, err := tx.Enqueue(ctx, msgs[i].DedupeKey, rows)
 			if err != nil {
 				return fmt.Errorf("bot: enqueue: %w", err)
@@ -88,9 +94,9 @@ func NewOutbox(c config.WeCom) *Outbox {
 // them, and tests read them.
 func (o *Outbox) Render(m msg.Message) []models.OutboxMessage { return o.rows(&m) }
 
-// rows renders m as the outbox rows it becomes, keyed m.DedupeKey, then
-// m.DedupeKey/2, /3 … for further parts.
-func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
+// textRows renders the text of m as the outbox rows it becomes, keyed
+// m.DedupeKey, then m.DedupeKey/2, /3 … for further parts.
+func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
 	if len(m.Sections) == 0 {
 		return nil
 	}
@@ -127,7 +133,7 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 				if m.DedupeKey != "" {
 					whole.DedupeKey = m.DedupeKey + "/app"
 				}
-				rows = append(rows, o.rows(&whole)...)
+				rows = append(rows, o.textRows(&whole)...)
 				break
 			}
 			add(row, bodies, f)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -139,6 +140,10 @@ type wecomSender struct {
 	client   *client
 	log      *zap.Logger
 	aibot    *longConn // nil unless the AI bot runs on its long connection
+	// media reads the payloads of image and file rows and keeps the
+	// media_ids they were uploaded as.
+	media mediaStore
+	now   func() time.Time
 }
 
 // Send implements sender: it sends m to its target and classifies the error.
@@ -158,6 +163,9 @@ func (s *wecomSender) Send(ctx context.Context, m *models.OutboxMessage) (bool, 
 }
 
 func (s *wecomSender) send(ctx context.Context, t target, m *models.OutboxMessage) error {
+	if m.Media != "" {
+		return s.sendMedia(ctx, t, m)
+	}
 	switch t.Kind {
 	case targetWebhook:
 		rm, err := robotPayload(m)
@@ -178,15 +186,21 @@ func (s *wecomSender) send(ctx context.Context, t target, m *models.OutboxMessag
 		if err != nil {
 			return err
 		}
-		am.ToUser = strings.Join(t.Users, "|")
-		res, err := s.client.appMessage(ctx, am)
-		if err == nil && res.InvalidUser != "" {
-			s.log.Warn("app message not delivered to some members: userids unknown to WeCom",
-				zap.Uint("outbox_id", m.ID), zap.String("invalid_users", res.InvalidUser))
-		}
-		return err
+		return s.appMessage(ctx, t, m, am)
 	}
 	return unsendable("unknown target %q", t.Kind)
+}
+
+// appMessage sends am to t's members as row m, and logs the members WeCom
+// did not know.
+func (s *wecomSender) appMessage(ctx context.Context, t target, m *models.OutboxMessage, am *appMessage) error {
+	am.ToUser = strings.Join(t.Users, "|")
+	res, err := s.client.appMessage(ctx, am)
+	if err == nil && res.InvalidUser != "" {
+		s.log.Warn("app message not delivered to some members: userids unknown to WeCom",
+			zap.Uint("outbox_id", m.ID), zap.String("invalid_users", res.InvalidUser))
+	}
+	return err
 }
 
 // robotPayload wraps a rendered row for the robot webhook: text with its

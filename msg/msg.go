@@ -105,6 +105,8 @@ type Message struct {
 	Title string
 	// Sections follow one another, a blank line apart.
 	Sections []Section
+	// Attachments follow the text, each as a message of its own, in order.
+	Attachments []Attachment
 	// Mentions are userids @-mentioned besides those mentioned inline.
 	Mentions []string
 	Priority Priority

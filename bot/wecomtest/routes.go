@@ -1,9 +1,6 @@
 package wecomtest
 
 import (
-	"crypto/md5"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -110,10 +107,17 @@ func (s *Server) endpoint(route Route, serve func(*Request, url.Values, *payload
 		if hr.Body == nil { // a request built for ServeHTTP may have none
 			hr.Body = http.NoBody
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, maxBody))
+		limit := int64(maxBody)
+		if route.upload() {
+			limit = maxUpload
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, limit))
 		req := Request{Route: route, Body: body}
+		if route.upload() { // the file is kept in Media, not twice
+			req.Body, req.upload = nil, &upload{contentType: hr.Header.Get("Content-Type"), body: body}
+		}
 		p := new(payload)
-		if err == nil && route != RouteToken {
+		if err == nil && route != RouteToken && !route.upload() {
 			err = json.Unmarshal(body, p)
 		}
 		decode(&req, q, p)
@@ -221,14 +225,6 @@ func check(req *Request, p *payload, r rules) answer {
 		if p.Image.Base64 == "" {
 			return checkMedia(p.Image.MediaID)
 		}
-		data, err := base64.StdEncoding.DecodeString(p.Image.Base64)
-		sum := md5.Sum(data)
-		if err != nil || !strings.EqualFold(hex.EncodeToString(sum[:]), p.Image.MD5) {
-			return failure(40058, "invalid image base64 or md5. invalid Request Parameter")
-		}
-		if len(data) > 2<<20 {
-			return failure(40009, "invalid image size")
-		}
 	case "news":
 		if p.News == nil || len(p.News.Articles) == 0 || len(p.News.Articles) > 8 {
 			return failure(40058, "news.articles must hold 1 to 8 articles. invalid Request Parameter")
@@ -323,6 +319,9 @@ func (s *Server) webhookSend(req *Request, _ url.Values, p *payload, err error) 
 	if a := check(req, p, webhookRules); a.errcode != 0 {
 		return a
 	}
+	if a := s.checkMediaLocked(req, p, "robot:"+req.Key); a.errcode != 0 {
+		return a
+	}
 	sent := within(s.webhook[req.Key], req.Time, time.Minute)
 	if len(sent) >= WebhookPerMinute {
 		return failure(45009, "api freq out of limit")
@@ -345,6 +344,9 @@ func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) 
 		return failure(40056, "invalid agentid")
 	}
 	if a := check(req, p, appRules); a.errcode != 0 {
+		return a
+	}
+	if a := s.checkMediaLocked(req, p, "app"); a.errcode != 0 {
 		return a
 	}
 	var valid []string
@@ -393,7 +395,10 @@ func (s *Server) appChatSend(req *Request, q url.Values, p *payload, err error) 
 	if req.ChatID == "" || (len(s.chats) > 0 && !s.chats[req.ChatID]) {
 		return failure(40050, "chatid not found")
 	}
-	return check(req, p, appRules)
+	if a := check(req, p, appRules); a.errcode != 0 {
+		return a
+	}
+	return s.checkMediaLocked(req, p, "app")
 }
 
 // aibotResponse serves POST /cgi-bin/aibot/response?response_code=: the AI

@@ -1,6 +1,6 @@
 // Package wecomtest is a fake WeCom (企业微信) server that speaks the real HTTP
 // protocol: access tokens, the group robot webhook, app messages, app group
-// chats and the AI bot's one-time response URLs, with WeCom's limits and
+// chats, the AI bot's one-time response URLs and media uploads, with WeCom's limits and
 // error codes; and the AI bot's long connection (WebSocket, see ws.go). It records every request as a decoded Request, can be told to
 // fail on purpose, and builds signed, encrypted callbacks as WeCom sends them
 // (see CallbackSigner).
@@ -30,6 +30,10 @@ const (
 	RouteMessage  Route = "message/send"   // POST /cgi-bin/message/send?access_token=
 	RouteAppChat  Route = "appchat/send"   // POST /cgi-bin/appchat/send?access_token=
 	RouteResponse Route = "aibot/response" // POST /cgi-bin/aibot/response?response_code=
+	// RouteUpload is the robot's upload of a file for its file message.
+	RouteUpload Route = "webhook/upload_media" // POST /cgi-bin/webhook/upload_media?key=&type=
+	// RouteMediaUpload is the app's upload of media for its messages.
+	RouteMediaUpload Route = "media/upload" // POST /cgi-bin/media/upload?access_token=&type=
 )
 
 // Configuration of a Server built without options.
@@ -80,17 +84,25 @@ type Request struct {
 	Invalid []string // app message: recipients answered in invaliduser
 	Dropped []string // app message: recipients over the per-member limit, whose copy WeCom dropped without an error
 
-	Body    []byte // the raw request body
+	Body    []byte // the raw request body; nil for an upload, whose file is in Media
 	Status  int    // HTTP status answered; 0 when the connection was hung up
 	Errcode int    // errcode answered with status 200
+
+	// Media is what an upload stored, or the image or file a message shows.
+	Media *Media
+
+	upload *upload // the body of an upload, while it is served
 }
 
 // Delivered reports whether a user would see the message: a message route
 // answered with HTTP 200 (or, on the long connection, an ack) and errcode 0.
 func (r Request) Delivered() bool {
-	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing &&
+	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing && !r.Route.upload() &&
 		r.Status == http.StatusOK && r.Errcode == 0
 }
+
+// upload reports whether the route uploads media rather than sends a message.
+func (r Route) upload() bool { return r == RouteUpload || r == RouteMediaUpload }
 
 // Server is the fake WeCom. Its methods are safe for concurrent use.
 type Server struct {
@@ -114,6 +126,7 @@ type Server struct {
 	webhook   map[string][]time.Time // robot key → accepted sends
 	member    map[string][]time.Time // userid → delivered app messages
 	responses map[string]*responseURL
+	media     map[string]*Media // by media_id
 	faults    map[Route][]*faultStep
 	script    func(Request) (Fault, bool)
 	subs      map[int]chan Request
@@ -199,6 +212,7 @@ func New(opts ...Option) *Server {
 		chats:     make(map[string]bool),
 		tokens:    make(map[string]*token),
 		responses: make(map[string]*responseURL),
+		media:     make(map[string]*Media),
 		subs:      make(map[int]chan Request),
 		ws:        newWSState(),
 	}
@@ -213,6 +227,8 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("POST /cgi-bin/appchat/send", s.endpoint(RouteAppChat, s.appChatSend))
 	s.mux.HandleFunc("POST /cgi-bin/aibot/response", s.endpoint(RouteResponse, s.aibotResponse))
 	s.mux.HandleFunc("GET /openws", s.serveWS)
+	s.mux.HandleFunc("POST /cgi-bin/webhook/upload_media", s.endpoint(RouteUpload, s.webhookUpload))
+	s.mux.HandleFunc("POST /cgi-bin/media/upload", s.endpoint(RouteMediaUpload, s.mediaUpload))
 	return s
 }
 
@@ -305,7 +321,7 @@ func (s *Server) Messages() []Request {
 }
 
 // Reset forgets the recorded calls, the rate-limit windows and the pending
-// faults and script. Tokens, response URLs and configuration stay.
+// faults and script. Tokens, response URLs, uploaded media and configuration stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

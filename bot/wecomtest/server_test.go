@@ -145,7 +145,8 @@ func TestWebhookMessages(t *testing.T) {
 		t.Errorf("markdown record = %+v", r)
 	}
 
-	img := []byte("\x89PNG fake image")
+	img := []byte("\x89PNG\r\n\x1a\n fake image")
+	fileID := uploadID(t, s.URL()+"/cgi-bin/webhook/upload_media?key=k1&type=file", "周报.xlsx", []byte("PK fake workbook"))
 	sum := md5.Sum(img)
 	for _, tc := range []struct {
 		name string
@@ -162,7 +163,8 @@ func TestWebhookMessages(t *testing.T) {
 		{"image bad md5", map[string]any{"msgtype": "image", "image": map[string]any{"base64": base64.StdEncoding.EncodeToString(img), "md5": "00"}}, 40058},
 		{"news", map[string]any{"msgtype": "news", "news": map[string]any{"articles": []any{map[string]any{"title": "周报", "url": "https://example.com"}}}}, 0},
 		{"news empty", map[string]any{"msgtype": "news", "news": map[string]any{"articles": []any{}}}, 40058},
-		{"file", map[string]any{"msgtype": "file", "file": map[string]any{"media_id": "m1"}}, 0},
+		{"file", map[string]any{"msgtype": "file", "file": map[string]any{"media_id": fileID}}, 0},
+		{"file of an unknown media_id", map[string]any{"msgtype": "file", "file": map[string]any{"media_id": "m1"}}, 40007},
 		{"file without media", map[string]any{"msgtype": "file", "file": map[string]any{}}, 40007},
 		{"template card", map[string]any{"msgtype": "template_card", "template_card": map[string]any{"card_type": "text_notice", "main_title": map[string]any{"title": "督办"}}}, 0},
 	} {
