@@ -101,11 +101,16 @@ func (w *Weekly) tickets() msg.Section {
 
 // Messages returns the ticket lists to the main leaders and the 红黑榜 to the group.
 func (w *Weekly) Messages() []msg.Message {
-	key := "weekly-report/" + DayKey(w.Week.Start, w.Week.Start.Location())
+	key := w.key()
 	_, ids := mentions(w.MainLeaders)
 	out := toMembers(ids, "本周不满意及重办工单", key+"/leader", w.tickets())
 	title := w.District + "接诉即办红黑榜"
 	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample)...))
+}
+
+// key is the week's dedupe key.
+func (w *Weekly) key() string {
+	return "weekly-report/" + DayKey(w.Week.Start, w.Week.Start.Location())
 }
 
 // redBlack returns the sections of a 红黑榜: the title, the summary lines
