@@ -255,16 +255,20 @@ func TestPeriodicReports(t *testing.T) {
 		if rows := outbox(t, s, "nightly-digest/2026-11-18"); len(rows) != 1 || rows[0].To != "wangwu|sunqi" || !strings.Contains(rows[0].Body, "2026111600001") {
 			t.Errorf("nightly rows: %+v", rows)
 		}
-		if res := mustRun(t, d.runner, jobs.WeeklyReport, "2026-11-20 17:00"); res.Messages != 2 {
+		// The week's list goes to the main leader with its chart after it.
+		if res := mustRun(t, d.runner, jobs.WeeklyReport, "2026-11-20 17:00"); res.Messages != 3 {
 			t.Errorf("weekly: %+v", res)
 		}
-		if rows := outbox(t, s, "weekly-report/2026-11-16/leader"); len(rows) != 1 || rows[0].To != "wangwu" {
+		if rows := outbox(t, s, "weekly-report/2026-11-16/leader"); len(rows) != 2 || rows[0].To != "wangwu" || rows[0].Kind != "markdown" ||
+			rows[1].To != "wangwu" || rows[1].Kind != "image" || rows[1].Media == "" || rows[1].ID < rows[0].ID {
 			t.Errorf("weekly goes to %+v", rows)
 		}
-		if res := mustRun(t, d.runner, jobs.MonthlyReport, "2026-12-01 09:00"); res.Messages != 1 {
+		// The month's ranking is posted, then its chart.
+		if res := mustRun(t, d.runner, jobs.MonthlyReport, "2026-12-01 09:00"); res.Messages != 2 {
 			t.Errorf("monthly: %+v", res)
 		}
-		if rows := outbox(t, s, "monthly-report/2026-11-01"); len(rows) != 1 || !strings.Contains(rows[0].Body, "城管局") {
+		if rows := outbox(t, s, "monthly-report/2026-11-01"); len(rows) != 2 || !strings.Contains(rows[0].Body, "城管局") ||
+			rows[1].Kind != "image" || rows[1].Channel != rows[0].Channel || rows[1].Media == "" {
 			t.Errorf("monthly rows: %+v", rows)
 		}
 	})

@@ -79,7 +79,11 @@ func prepareWeekly(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return send(w.Messages(), fmt.Sprintf("%s：不满意%d件、重办%d件报主要领导，发布红黑榜",
+	chart, err := w.ChartMessage()
+	if err != nil {
+		return Plan{}, err
+	}
+	return send(withChart(w.Messages(), chart), fmt.Sprintf("%s：不满意%d件、重办%d件报主要领导，发布红黑榜",
 		w.Week.Label(), len(w.Unsatisfied), len(w.Reopened))), nil
 }
 
@@ -89,5 +93,17 @@ func prepareMonthly(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return send([]msg.Message{m.Message()}, "发布"+m.Month.Label()+"三率及综合评分排名"), nil
+	chart, err := m.ChartMessage()
+	if err != nil {
+		return Plan{}, err
+	}
+	return send(withChart([]msg.Message{m.Message()}, chart), "发布"+m.Month.Label()+"三率及综合评分排名"), nil
+}
+
+// withChart appends a report's chart, when it has one, after its text.
+func withChart(msgs []msg.Message, chart *msg.Message) []msg.Message {
+	if chart == nil {
+		return msgs
+	}
+	return append(msgs, *chart)
 }
