@@ -107,8 +107,9 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	}
 	m.closers = append(m.closers, m.Bot.Close)
 	m.Tickets.Outbox = m.Bot.Outbox()
+	reports := report.New(m.Store, cfg.Domain(), m.Calendar)
 	h, err := handlers.New(handlers.Options{
-		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: report.New(m.Store, cfg.Domain(), m.Calendar), Now: o.Now,
+		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: reports, Charts: reports, Now: o.Now,
 		Reached: func(deadline, now time.Time) int {
 			return jobs.Reached(m.Calendar, cfg.Rules.Escalation, deadline, now)
 		},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // spec is one command of the table: what people type, who may, and what runs.
@@ -110,8 +111,15 @@ var commands = []*spec{
 		Usage: "超期 [部门]", Summary: "列出超期未办结的工单",
 		args: shape{tail: tailWord}, run: (*Handler).overdue},
 	{Name: "排名", Aliases: []string{"排行", "排行榜"}, Group: groupQuery,
-		Usage: "排名 [今日|本周|本月]", Summary: "查看各单位三率综合评分排名（默认本月累计，与日报排名一致）",
+		Usage: "排名 [今日|本周|本月|上月|本季度] [图]", Summary: "查看各单位三率综合评分排名（默认本月累计，与日报排名一致），加“图”返回排名图",
 		args: shape{tail: tailPeriod}, run: (*Handler).ranking},
+	{Name: "趋势", Aliases: []string{"走势", "趋势图"}, Group: groupQuery,
+		Usage: "趋势 [单位]", Summary: "查看全区或某单位近6个月三率趋势图",
+		args: shape{tail: tailWord}, run: (*Handler).trend},
+	{Name: "导出", Aliases: []string{"下载"}, Group: groupQuery,
+		Usage: "导出 <" + report.ExportWords() + "> [本月|上月|日期范围]", Summary: "导出Excel表格，如：导出 台账 2026-11-01至2026-11-20",
+		Roles: append(slices.Clone(exportRoles), models.RoleHead), Action: "导出表格",
+		args: shape{tail: tailExport, tailNeed: required}, run: (*Handler).export},
 	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,
 		Usage: "待办", Summary: "查看需要我处理的调度和退办、延期审批",
 		run: (*Handler).todo},

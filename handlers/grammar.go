@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // Command is one parsed chat message: which command of the table it names and
@@ -34,9 +35,15 @@ type Command struct {
 	// Body is the trailing free text as the sender wrote it, with its own
 	// punctuation and line breaks: a report, a feedback, a reason.
 	Body string
-	// Period is the period of 排名: models.PeriodDay, PeriodWeek or
-	// PeriodMonth (the default).
+	// Period is the period of 排名: models.PeriodDay, PeriodWeek, PeriodMonth
+	// (the default) or PeriodQuarter, Back periods before the current one
+	// (1 for 上月).
 	Period models.PeriodKind
+	Back   int
+	// Chart asks for the answer as a chart: 排名 本月 图.
+	Chart bool
+	// Export is the workbook 导出 asks for; its period is in Word.
+	Export report.ExportKind
 	// Malformed reports arguments that do not fit the usage line.
 	Malformed bool
 
@@ -220,7 +227,8 @@ const (
 	tailIgnored tail = iota // anything after the leading arguments is ignored
 	tailWord                // normalised text: Word
 	tailBody                // the sender's own writing: Body
-	tailPeriod              // 今日, 本周 or 本月: Period
+	tailPeriod              // 今日, 本周, 本月, 上月 or 本季度, then 图 or not: Period, Back, Chart
+	tailExport              // a workbook (台账), then its period as typed: Export, Word
 )
 
 // shape is the argument pattern of a command: an optional or required dispatch
@@ -266,9 +274,18 @@ func (s shape) parse(g *Grammar, n normalized, i int, c *Command) bool {
 			return false
 		}
 	case tailPeriod:
-		p, ok := periods[t[i:]]
-		c.Period = p
+		rest := t[i:]
+		for _, suffix := range []string{"图表", "图"} {
+			if cut, ok := strings.CutSuffix(rest, suffix); ok {
+				rest, c.Chart = strings.TrimSpace(cut), true
+				break
+			}
+		}
+		p, ok := periods[rest]
+		c.Period, c.Back = p.kind, p.back
 		return ok
+	case tailExport:
+		return parseExport(t[i:], c)
 	}
 	return true
 }
@@ -285,12 +302,39 @@ func isQuestion(text string) bool {
 	return false
 }
 
-// periods are the words of 排名; none means the month to date, the ranking
-// of the daily report.
-var periods = map[string]models.PeriodKind{
-	"": models.PeriodMonth, "今日": models.PeriodDay, "今天": models.PeriodDay, "当日": models.PeriodDay, "日": models.PeriodDay,
-	"本周": models.PeriodWeek, "这周": models.PeriodWeek, "周": models.PeriodWeek,
-	"本月": models.PeriodMonth, "这个月": models.PeriodMonth, "当月": models.PeriodMonth, "月": models.PeriodMonth,
+// parseExport reads the workbook a 导出 names at the start of rest, written
+// apart from its period or not (导出台账本月), and leaves the period in Word.
+func parseExport(rest string, c *Command) bool {
+	word, period, _ := strings.Cut(rest, " ")
+	kind, ok := report.ExportKindOf(word)
+	if !ok {
+		for _, w := range strings.Split(report.ExportWords(), "|") {
+			if after, found := strings.CutPrefix(rest, w); found {
+				kind, ok = report.ExportKindOf(w)
+				period = after
+				break
+			}
+		}
+	}
+	c.Export, c.Word = kind, strings.TrimSpace(period)
+	return ok
+}
+
+// periodWord is a period as a word names it: its kind, and how many
+// periods before the current one.
+type periodWord struct {
+	kind models.PeriodKind
+	back int
+}
+
+// periods are the words of 排名 (and of 导出); none means the month to date,
+// the ranking of the daily report.
+var periods = map[string]periodWord{
+	"": {models.PeriodMonth, 0}, "今日": {models.PeriodDay, 0}, "今天": {models.PeriodDay, 0}, "当日": {models.PeriodDay, 0}, "日": {models.PeriodDay, 0},
+	"本周": {models.PeriodWeek, 0}, "这周": {models.PeriodWeek, 0}, "周": {models.PeriodWeek, 0}, "上周": {models.PeriodWeek, 1},
+	"本月": {models.PeriodMonth, 0}, "这个月": {models.PeriodMonth, 0}, "当月": {models.PeriodMonth, 0}, "月": {models.PeriodMonth, 0},
+	"上月": {models.PeriodMonth, 1}, "上个月": {models.PeriodMonth, 1},
+	"本季度": {models.PeriodQuarter, 0}, "这季度": {models.PeriodQuarter, 0}, "季度": {models.PeriodQuarter, 0}, "上季度": {models.PeriodQuarter, 1},
 }
 
 // dispatchCode reads "D12" (or d12) at t[i:]: the dispatch ID and the index after it.

@@ -8,6 +8,7 @@ import (
 
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 func testGrammar(t testing.TB) *Grammar {
@@ -101,6 +102,20 @@ func TestParse(t *testing.T) {
 		{"排名 本周", Command{Name: "排名", Period: models.PeriodWeek}},
 		{"排行榜 本月", Command{Name: "排名", Period: models.PeriodMonth}},
 		{"排名 去年", Command{Name: "排名", Malformed: true}},
+		{"排名 上月 图", Command{Name: "排名", Period: models.PeriodMonth, Back: 1, Chart: true}},
+		{"排名 本季度图表", Command{Name: "排名", Period: models.PeriodQuarter, Chart: true}},
+		{"排名图", Command{Name: "排名", Period: models.PeriodDay, Chart: true}},
+		{"排名 上周", Command{Name: "排名", Period: models.PeriodWeek, Back: 1}},
+		{"排名 去年图", Command{Name: "排名", Chart: true, Malformed: true}},
+		{"趋势 住建局", Command{Name: "趋势", Word: "住建局"}},
+		{"趋势图", Command{Name: "趋势"}},
+		{"导出 台账 本月", Command{Name: "导出", Export: report.ExportLedger, Word: "本月"}},
+		{"导出台账上月", Command{Name: "导出", Export: report.ExportLedger, Word: "上月"}},
+		{"导出 超期", Command{Name: "导出", Export: report.ExportOverdue}},
+		{"下载 日报 2026-11-01至2026-11-20", Command{Name: "导出", Export: report.ExportReports, Word: "2026-11-01至2026-11-20"}},
+		{"导出 排名 ２０２６年１１月１日 到 １１月２０日", Command{Name: "导出", Export: report.ExportRanking, Word: "2026年11月1日 到 11月20日"}},
+		{"导出 工单", Command{Name: "导出", Malformed: true}},
+		{"导出", Command{Name: "导出", Malformed: true}},
 		{"待办", Command{Name: "待办"}},
 		// The 退办 chain.
 		{"申请退办 2024112700123 不属于本单位职责", Command{Name: "申请退办", Ticket: "2024112700123", Body: "不属于本单位职责"}},

@@ -49,6 +49,9 @@ type Options struct {
 	// none has: jobs.Reached on the configured ladder and calendar. An
 	// approved 延期 clears the ticket's alerts of the steps after it.
 	Reached func(deadline, now time.Time) int
+	// Charts draws the charts and workbooks of 排名 … 图, 趋势 and 导出; nil
+	// turns them off.
+	Charts Charts
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -66,6 +69,7 @@ type Handler struct {
 	phrases timephrase.Parser
 	reports Reports
 	reached func(deadline, now time.Time) int
+	charts  Charts
 }
 
 // New returns a Handler, or an error when the options are incomplete or the
@@ -96,6 +100,7 @@ func New(o Options) (*Handler, error) {
 		},
 		reports: o.Reports,
 		reached: o.Reached,
+		charts:  o.Charts,
 	}, nil
 }
 

@@ -104,9 +104,10 @@ func newHarness(t *testing.T, driver string) *harness {
 
 // options are the handler's options on the harness, sending through out.
 func (x *harness) options(out handlers.Enqueuer) handlers.Options {
+	reports := report.New(x.store, x.cfg.Domain(), x.cal)
 	return handlers.Options{
 		Store: x.store, Outbox: out, Config: x.cfg.Domain(), Calendar: x.cal,
-		Reports: report.New(x.store, x.cfg.Domain(), x.cal), Now: x.clock.Now,
+		Reports: reports, Charts: reports, Now: x.clock.Now,
 		Reached: func(deadline, now time.Time) int { return jobs.Reached(x.cal, x.cfg.Rules.Escalation, deadline, now) },
 	}
 }
@@ -162,12 +163,12 @@ func (x *harness) drain() {
 	x.seen = last.ID
 }
 
-// reply returns the one reply to the sender.
+// reply returns the one reply to the sender, its attachments aside.
 func (s sent) reply() string {
 	s.t.Helper()
 	var out []string
 	for _, r := range s.rows {
-		if r.Channel == "reply" {
+		if r.Channel == "reply" && r.Media == "" {
 			out = append(out, r.Body)
 		}
 	}

@@ -194,7 +194,7 @@ func (h *Handler) progress(r *request) error {
 	if err != nil {
 		return err
 	}
-	ranking, err := h.rank(r, models.PeriodMonth)
+	ranking, err := h.rank(r, h.period(models.PeriodMonth, 0, r.now))
 	if err != nil {
 		return err
 	}
@@ -236,10 +236,10 @@ func (h *Handler) progress(r *request) error {
 	return nil
 }
 
-// rank returns the ranking of kind as of the request (report.RankPeriod):
-// the month to date is the daily report's ranking.
-func (h *Handler) rank(r *request, kind models.PeriodKind) (*report.Ranking, error) {
-	board, err := r.tx.ScoreBoard(r.ctx, report.RankPeriod(h.cfg, kind, r.now), report.Weights(h.cfg.Rules.Scores))
+// rank returns the ranking of period p (see period): the month to date is
+// the daily report's ranking.
+func (h *Handler) rank(r *request, p models.Period) (*report.Ranking, error) {
+	board, err := r.tx.ScoreBoard(r.ctx, p, report.Weights(h.cfg.Rules.Scores))
 	if err != nil {
 		return nil, err
 	}
@@ -307,11 +307,15 @@ const (
 	rankTail = 5
 )
 
-// ranking shows the 三率 ranking of today, the week or the month to date
-// (the default, as the daily report ranks), each tier on its own, by the
-// ranking rules of report.Rank.
+// ranking shows the 三率 ranking of today, this or last week, month or
+// quarter (the month to date by default, as the daily report ranks), each
+// tier on its own by the ranking rules of report.Rank, as text or as charts.
 func (h *Handler) ranking(r *request) error {
-	ranking, err := h.rank(r, r.cmd.Period)
+	p := h.period(r.cmd.Period, r.cmd.Back, r.now)
+	if r.cmd.Chart {
+		return h.rankingChart(r, p)
+	}
+	ranking, err := h.rank(r, p)
 	if err != nil {
 		return err
 	}
