@@ -58,6 +58,8 @@ type Main struct {
 	Handlers bot.Handler
 	// Tickets imports tickets for the CLI and the API, on Calendar.
 	Tickets *tickets.Service
+	// Reports builds the reports, charts and workbooks of the chat, the CLI and the API.
+	Reports *report.Builder
 	// Extra serves every path the service's own routes do not, when set
 	// before Serve: `yanzhen demo` mounts its page and fake WeCom there.
 	Extra http.Handler
@@ -107,9 +109,9 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	}
 	m.closers = append(m.closers, m.Bot.Close)
 	m.Tickets.Outbox = m.Bot.Outbox()
-	reports := report.New(m.Store, cfg.Domain(), m.Calendar)
+	m.Reports = report.New(m.Store, cfg.Domain(), m.Calendar)
 	h, err := handlers.New(handlers.Options{
-		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: reports, Charts: reports, Now: o.Now,
+		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: m.Reports, Charts: m.Reports, Now: o.Now,
 		Reached: func(deadline, now time.Time) int {
 			return jobs.Reached(m.Calendar, cfg.Rules.Escalation, deadline, now)
 		},
@@ -139,7 +141,7 @@ func (m *Main) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	m.Bot.Register(mux)
-	mux.Handle("/api/", api.New(api.Options{Tickets: m.Tickets, Token: m.Config.HTTP.AdminToken, Log: m.Log.Named("api")}))
+	mux.Handle("/api/", api.New(api.Options{Tickets: m.Tickets, Token: m.Config.HTTP.AdminToken, Log: m.Log.Named("api"), Exports: m.Reports}))
 	if m.Extra != nil {
 		mux.Handle("/", m.Extra)
 	}

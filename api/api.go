@@ -4,6 +4,8 @@
 //	POST /api/v1/tickets/import  an xlsx or csv export: multipart/form-data (any file
 //	                             field) or the raw body, at most import.max_file_size
 //	GET  /api/v1/tickets/{number} one ticket with its events
+//	GET  /api/v1/exports/{kind}  a workbook (ledger, overdue, ranking, reports) as
+//	                             .xlsx, ?from=2006-01-02&to=2006-01-02 (default: this month)
 //
 // Every request needs "Authorization: Bearer <http.admin_token>" (401
 // otherwise). With an empty admin_token the API is off: every path answers
@@ -50,6 +52,8 @@ type Options struct {
 	Token config.Secret
 	// Log receives failures; nothing is logged when nil. Tokens never are.
 	Log *zap.Logger
+	// Exports prepares the workbooks of /api/v1/exports; nil answers 404.
+	Exports Exporter
 }
 
 type server struct {
@@ -60,13 +64,14 @@ type server struct {
 	maxFile int64 // the largest upload
 	log     *zap.Logger
 	mux     *http.ServeMux
+	exports Exporter
 }
 
 // New returns the API handler. Mount it for every path under /api/, e.g.
 // mux.Handle("/api/", api.New(opts)).
 func New(o Options) http.Handler {
 	s := &server{tickets: o.Tickets, store: o.Tickets.Store, enabled: o.Token.IsSet(), log: o.Log, mux: http.NewServeMux(),
-		maxFile: o.Tickets.Limits.OrDefaults().FileBytes}
+		maxFile: o.Tickets.Limits.OrDefaults().FileBytes, exports: o.Exports}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -74,6 +79,7 @@ func New(o Options) http.Handler {
 	s.mux.HandleFunc("POST /api/v1/tickets", s.postTickets)
 	s.mux.HandleFunc("POST /api/v1/tickets/import", s.importTickets)
 	s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.getTicket)
+	s.mux.HandleFunc("GET /api/v1/exports/{kind}", s.getExport)
 	return s
 }
 

@@ -91,6 +91,29 @@ type ExportRequest struct {
 	Now time.Time
 }
 
+// ExportSpan reads the period of an export from the CLI or the API: the days
+// from and to ("2006-01-02", both included). With neither, it is this
+// assessment month, or for ExportOverdue no bound at all.
+func (b *Builder) ExportSpan(kind ExportKind, from, to string, now time.Time) (models.Period, error) {
+	switch {
+	case from == "" && to == "" && kind == ExportOverdue:
+		return models.Period{}, nil
+	case from == "" && to == "":
+		return models.MonthOf(now, b.loc, b.cfg.Rules.Scores.PeriodStartDay), nil
+	case from == "" || to == "":
+		return models.Period{}, models.Errorf(models.EINVALID, "请同时给出开始和结束日期（from 与 to）")
+	}
+	start, err1 := time.ParseInLocation(time.DateOnly, from, b.loc)
+	end, err2 := time.ParseInLocation(time.DateOnly, to, b.loc)
+	switch {
+	case err1 != nil || err2 != nil:
+		return models.Period{}, models.Errorf(models.EINVALID, "日期应写作 2026-11-01，收到 %q 和 %q", from, to)
+	case end.Before(start):
+		return models.Period{}, models.Errorf(models.EINVALID, "结束日期 %s 早于开始日期 %s", to, from)
+	}
+	return models.DaysOf(start, end, b.loc), nil
+}
+
 // Export is a workbook ready to write, and the name of its file.
 type Export struct {
 	Workbook *export.Workbook
