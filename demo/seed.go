@@ -58,15 +58,20 @@ func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now tim
 	return out, err
 }
 
-// ticketCount is the size of the demo's ticket ledger.
-const ticketCount = 300
+// ticketCount is the size of the demo's ticket ledger, received over the
+// ticketDays before the anchor: enough days that last month has return
+// visits to rank (排名 上月) on any day of this one.
+const (
+	ticketCount = 300
+	ticketDays  = 45
+)
 
 // anchorKey holds the time the demo's tickets were generated as of, so that
 // a later run generates the very same export and the import changes nothing.
 const anchorKey = "demo.tickets_anchor"
 
 // seedTickets generates a 12345 export of ticketCount tickets received over
-// the 30 days before the anchor, for the units that must report (the units
+// the ticketDays before the anchor, for the units that must report (the units
 // that handle tickets; the streets are also the grids of 双派单), and imports it
 // through svc.
 func seedTickets(ctx context.Context, svc *tickets.Service, dir *models.Directory, cfg *config.Config, now time.Time) (*tickets.Summary, error) {
@@ -85,7 +90,7 @@ func seedTickets(ctx context.Context, svc *tickets.Service, dir *models.Director
 	}
 	var export bytes.Buffer
 	err = tickets.Generate(&export, tickets.GenOptions{
-		N: ticketCount, Departments: units, Grids: grids, Now: anchor, Days: 30, Seed: 12345,
+		N: ticketCount, Departments: units, Grids: grids, Now: anchor, Days: ticketDays, Seed: 12345,
 		Calendar: svc.Calendar, Rules: &svc.Rules,
 	})
 	if err != nil {

@@ -73,6 +73,7 @@ type Server struct {
 	signer *wecomtest.CallbackSigner
 	client *http.Client
 	events *timeline
+	media  *mediaShelf
 	epoch  string
 	ctx    context.Context
 }
@@ -105,6 +106,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		signer: signer,
 		client: &http.Client{Timeout: 10 * time.Second},
 		events: newTimeline(timelineCapacity),
+		media:  newMediaShelf(),
 		epoch:  strconv.FormatInt(time.Now().UnixNano(), 36),
 		ctx:    ctx,
 	}
@@ -116,6 +118,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	go func() {
 		for r := range received {
 			if e, ok := fromFake(r, cfg.WeCom.BotName); ok {
+				if r.Media != nil && e.Kind != EventNotice {
+					e.Media = s.media.keep(r.Media)
+				}
 				s.events.add(e)
 			}
 		}
@@ -138,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /demo/info", s.info)
 	mux.HandleFunc("GET /demo/status", s.status)
 	mux.HandleFunc("GET /demo/events", s.stream)
+	mux.HandleFunc("GET /demo/media/{id}", s.media.serve)
 	mux.HandleFunc("POST /demo/say", jsonOnly(s.say))
 	mux.HandleFunc("POST /demo/run", jsonOnly(s.run))
 	return mux

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type Event struct {
 	MsgType  string    `json:"msgtype,omitempty"`
 	Content  string    `json:"content"`
 	Mentions []string  `json:"mentions,omitempty"`
+	// Media is the image or file of an image or file message.
+	Media *Media `json:"media,omitempty"`
 }
 
 // timeline is the in-memory log of one demo process, with a broadcast of
@@ -78,8 +81,10 @@ func (t *timeline) since(after int) ([]Event, <-chan struct{}) {
 // message is a notice. Token fetches, subscriptions and heartbeats show
 // nothing.
 func fromFake(r wecomtest.Request, botName string) (Event, bool) {
-	switch r.Route {
-	case wecomtest.RouteToken, wecomtest.RouteSubscribe, wecomtest.RoutePing:
+	upload := r.Route == wecomtest.RouteUpload || r.Route == wecomtest.RouteMediaUpload
+	switch {
+	case r.Route == wecomtest.RouteToken, r.Route == wecomtest.RouteSubscribe, r.Route == wecomtest.RoutePing,
+		upload && r.Status == http.StatusOK && r.Errcode == 0:
 		return Event{}, false
 	}
 	if !r.Delivered() {
@@ -115,6 +120,7 @@ var errcodeText = map[int]string{
 	42001: "access_token 已过期",
 	45009: "接口调用超过频率限制",
 	40058: "参数不合法",
+	40007: "媒体文件无效或已过期",
 	81013: "收件人均无效",
 	93000: "机器人 webhook 地址无效",
 }
@@ -127,6 +133,8 @@ func refusal(r wecomtest.Request) string {
 		what = "应用消息"
 	case wecomtest.RouteRespond, wecomtest.RouteSendMsg, wecomtest.RouteWelcome, wecomtest.RouteUpdate:
 		what = "智能机器人消息"
+	case wecomtest.RouteUpload, wecomtest.RouteMediaUpload:
+		what = "文件上传请求"
 	}
 	var why string
 	switch {

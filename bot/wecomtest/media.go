@@ -40,7 +40,7 @@ const maxUpload = MediaMax + 4<<20
 type Media struct {
 	ID   string // the media_id; "" for an inline image
 	Type string // image, file, voice or video
-	Name string // the file name of the upload
+	Name string // the file name of the upload; "" for an inline image
 	Data []byte
 	// Uploaded is when it was uploaded, on the fake clock.
 	Uploaded time.Time
@@ -165,7 +165,7 @@ func (s *Server) checkMediaLocked(req *Request, p *payload, uploader string) ans
 			case !isPicture(data):
 				return failure(40005, "invalid file type: images are JPG or PNG")
 			}
-			req.Media = &Media{Type: "image", Name: "image", Data: data, Uploaded: req.Time}
+			req.Media = &Media{Type: "image", Data: data, Uploaded: req.Time}
 			return success(nil)
 		}
 		id, typ = p.Image.MediaID, "image"

@@ -232,9 +232,42 @@
     }
   }
 
+  // sizeText writes a file's size: 12.3 KB.
+  function sizeText(n) {
+    if (n < 1024) return n + ' B';
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KB';
+    return (n / 1024 / 1024).toFixed(1) + ' MB';
+  }
+
+  // mediaNode shows an image in the chat, or a file as a card to download.
+  function mediaNode(m) {
+    if (m.type === 'image') {
+      const img = el('img', 'chat-image');
+      img.src = m.url;
+      img.alt = m.name || '图片';
+      img.loading = 'lazy';
+      return img;
+    }
+    const a = el('a', 'file-card');
+    a.href = m.url;
+    a.download = m.name;
+    a.title = '下载 ' + m.name;
+    const ext = (m.name.split('.').pop() || '').toUpperCase();
+    a.appendChild(el('span', 'file-icon' + (ext === 'XLSX' || ext === 'XLS' ? ' sheet' : ''), ext.slice(0, 4)));
+    const info = el('span', 'file-info');
+    info.appendChild(el('span', 'file-name', m.name));
+    info.appendChild(el('span', 'file-size', sizeText(m.size)));
+    a.appendChild(info);
+    return a;
+  }
+
   // content renders an event's message body the way WeCom shows its type.
   function content(ev) {
     const box = el('div', 'content');
+    if (ev.media) {
+      box.appendChild(mediaNode(ev.media));
+      return box;
+    }
     switch (ev.msgtype) {
       case 'markdown':
       case 'markdown_v2':
