@@ -122,7 +122,8 @@ func checkAttachments(m *msg.Message) error {
 }
 
 // storeAttachments puts the payloads of m's attachments in the store of tx
-// and lets go of the payloads no pending row needs any more.
+// and lets go of the payloads no pending row needs any more, and of the
+// media_ids WeCom no longer keeps.
 func storeAttachments(ctx context.Context, tx *models.Store, m *msg.Message) error {
 	if len(m.Attachments) == 0 {
 		return nil
@@ -134,6 +135,9 @@ func storeAttachments(ctx context.Context, tx *models.Store, m *msg.Message) err
 	}
 	if _, err := tx.PruneMedia(ctx, tx.Now().Add(-mediaKeep)); err != nil {
 		return fmt.Errorf("bot: prune media: %w", err)
+	}
+	if _, err := tx.PruneKV(ctx, mediaIDPrefix); err != nil {
+		return fmt.Errorf("bot: prune media_ids: %w", err)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ const (
 	mediaMargin = time.Hour
 )
 
+// mediaIDPrefix starts the KV keys of the cached media_ids.
+const mediaIDPrefix = "wecom/media/"
+
 // mediaStore holds the payloads of image and file rows and the media_ids
 // they were uploaded as (in the KV table, shared by the replicas).
 type mediaStore interface {
@@ -97,7 +100,7 @@ type uploader struct {
 // rows and replicas. A cached media_id WeCom refuses (40007, expired early)
 // is dropped and the file uploaded again, once.
 func (s *wecomSender) withMediaID(ctx context.Context, up uploader, typ string, m *models.OutboxMessage, data []byte, send func(id string) error) error {
-	key := "wecom/media/" + up.id + "/" + typ + "/" + m.Media
+	key := mediaIDPrefix + up.id + "/" + typ + "/" + m.Media
 	kv, err := s.media.GetKV(ctx, key)
 	switch {
 	case err == nil && kv.ExpiresAt != nil && s.now().Before(*kv.ExpiresAt):

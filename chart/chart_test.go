@@ -134,8 +134,12 @@ func TestEveryUnitNameHasItsGlyphs(t *testing.T) {
 					t.Errorf("image %d draws %q without glyphs", i+1, string(img.Missing))
 				}
 			}
+			f, err := loadFont()
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, u := range c.units {
-				if m := Missing(u); len(m) > 0 {
+				if m := missingIn(f, u, nil); len(m) > 0 {
 					t.Errorf("%s: no glyph for %q", u, string(m))
 				}
 			}

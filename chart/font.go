@@ -29,17 +29,6 @@ var loadFont = sync.OnceValues(func() (*truetype.Font, error) {
 	return f, nil
 })
 
-// Missing returns the characters of s, in order and once each, that the
-// chart font has no glyph for (blanks and control characters aside): they
-// would be drawn as empty boxes.
-func Missing(s string) []rune {
-	f, err := loadFont()
-	if err != nil {
-		return []rune(s)
-	}
-	return missingIn(f, s, nil)
-}
-
 // missingIn appends to seen the characters of s that f lacks and seen does
 // not hold yet.
 func missingIn(f *truetype.Font, s string, seen []rune) []rune {

@@ -48,3 +48,13 @@ func (s *Store) DeleteKV(ctx context.Context, key, value string) (bool, error) {
 	}
 	return res.RowsAffected > 0, nil
 }
+
+// PruneKV deletes the keys starting with prefix (ASCII) whose ExpiresAt has
+// passed, and returns how many it deleted.
+func (s *Store) PruneKV(ctx context.Context, prefix string) (int64, error) {
+	res := s.db.WithContext(ctx).Where("SUBSTR(`key`, 1, ?) = ? AND expires_at IS NOT NULL AND expires_at <= ?", len(prefix), prefix, s.Now()).Delete(&KV{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("models: prune kv %s: %w", prefix, res.Error)
+	}
+	return res.RowsAffected, nil
+}

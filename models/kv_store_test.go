@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,6 +46,28 @@ func TestKV(t *testing.T) {
 		}
 		if kv, err := s.GetKV(ctx, "forever"); err != nil || kv.ExpiresAt != nil {
 			t.Errorf("key without expiry: %+v %v", kv, err)
+		}
+	})
+}
+
+func TestPruneKVDeletesTheExpiredKeysOfAPrefix(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		past, future := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+		for key, at := range map[string]*time.Time{"wecom/media/a": &past, "wecom/media/b": &future, "wecom/media/c": nil, "other/d": &past} {
+			if err := s.PutKV(ctx, key, "v", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.PruneKV(ctx, "wecom/media/")
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d (%v), want 1", n, err)
+		}
+		var left []string
+		if err := s.DB(ctx).Model(&models.KV{}).Order("`key`").Pluck("`key`", &left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(left) != "[other/d wecom/media/b wecom/media/c]" {
+			t.Errorf("left %v", left)
 		}
 	})
 }
