@@ -37,7 +37,7 @@ func TestExportCommand(t *testing.T) {
 		var overdue int64
 		err := withStore(t, cfg, environ, func(s *models.Store) error {
 			return s.DB(context.Background()).Model(&models.Ticket{}).
-				Where("status IN ? AND deadline < ?", models.OpenStatuses, time.Now()).Count(&overdue).Error
+				Where("status IN ? AND deadline < ?", models.OpenTicketStatuses, time.Now()).Count(&overdue).Error
 		})
 		if err != nil {
 			t.Fatal(err)

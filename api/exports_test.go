@@ -27,7 +27,7 @@ func TestExportsAsXlsx(t *testing.T) {
 			t.Fatal(err)
 		}
 		visited := now.AddDate(0, 0, -2)
-		tk := models.Ticket{Number: "T1", Status: models.StatusResolved, DepartmentID: &zjj.ID, ReceivedAt: visited.AddDate(0, 0, -1),
+		tk := models.Ticket{Number: "T1", Status: models.TicketResolved, DepartmentID: &zjj.ID, ReceivedAt: visited.AddDate(0, 0, -1),
 			VisitedAt: &visited, Assessed: true, Contacted: ptrTo(true), Resolved: ptrTo(true), Satisfaction: models.Satisfied}
 		if err := s.DB(context.Background()).Create(&tk).Error; err != nil {
 			t.Fatal(err)

@@ -24,23 +24,28 @@ const mediaKeep = 7 * 24 * time.Hour
 
 // rows renders m as the outbox rows it becomes: its text (see textRows),
 // then a row for each attachment, keyed m.DedupeKey/a1, /a2 … Attachments
-// travel as the text does, except that an AI bot's reply takes no image
-// or file: they go to the asker by app message, and the reply says so, as
-// does a robot's answer in a single chat that would pass its 3 messages.
+// travel as the text does, except where the channel takes no image or file:
+// an AI bot's reply sends them to the asker by app message, as does a
+// robot's answer in a single chat that would pass its 3 messages, and the
+// reply says so; without an app, and on the AI bot's pushes, they are left
+// out and the text says that instead.
 func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 	if len(m.Attachments) == 0 {
 		return o.textRows(m)
 	}
-	dest, viaApp := o.attachmentDestination(m)
+	dest, note, send := o.attachmentDestination(m)
 	text := m
-	if viaApp {
+	if note != "" {
 		noted := *m
-		noted.Sections = append(append([]msg.Section(nil), m.Sections...), msg.S(msg.L(msg.Text(sentByApp(m.Attachments)))))
+		noted.Sections = append(append([]msg.Section(nil), m.Sections...), msg.S(msg.L(msg.Text(note))))
 		text = &noted
 	}
 	var rows []models.OutboxMessage
 	if len(text.Sections) > 0 {
 		rows = o.textRows(text)
+	}
+	if !send {
+		return rows
 	}
 	for i, a := range m.Attachments {
 		row := dest
@@ -54,23 +59,31 @@ func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
 	return rows
 }
 
-// attachmentDestination returns where m's attachments go, and whether they
-// go by app message to the asker instead of the way the reply travels.
-func (o *Outbox) attachmentDestination(m *msg.Message) (models.OutboxMessage, bool) {
+// attachmentDestination returns where m's attachments go, the line the text
+// adds when they do not go the text's way, and whether they go at all.
+func (o *Outbox) attachmentDestination(m *msg.Message) (dest models.OutboxMessage, note string, send bool) {
+	toAsker := func(in *models.Inbound) (models.OutboxMessage, string, bool) {
+		if !o.app || in.FromUserID == "" {
+			return models.OutboxMessage{}, unsent(m.Attachments), false
+		}
+		return models.OutboxMessage{Channel: channelApp, To: in.FromUserID}, sentByApp(m.Attachments), true
+	}
 	switch in := m.To.ReplyTo; {
 	case in != nil && in.Route == models.RouteAIBot:
-		return models.OutboxMessage{Channel: channelApp, To: in.FromUserID}, true
+		return toAsker(in)
 	case in != nil && in.Route == models.RouteRobot:
-		if in.ChatType == "single" && in.FromUserID != "" && len(o.textRows(m))+len(m.Attachments) > robotSingleReplies {
-			return models.OutboxMessage{Channel: channelApp, To: in.FromUserID}, true
+		if in.ChatType == "single" && len(o.textRows(m))+len(m.Attachments) > robotSingleReplies {
+			return toAsker(in)
 		}
-		return models.OutboxMessage{Channel: channelReply, To: in.ReplyURL, ChatID: in.ChatID}, false
+		return models.OutboxMessage{Channel: channelReply, To: in.ReplyURL, ChatID: in.ChatID}, "", true
 	case in != nil:
-		return models.OutboxMessage{Channel: channelApp, To: in.FromUserID}, false
+		return models.OutboxMessage{Channel: channelApp, To: in.FromUserID}, "", true
+	case len(m.To.Members) > 0 && o.aibotMembers, len(m.To.Members) == 0 && o.aibotGroup:
+		return models.OutboxMessage{}, unsent(m.Attachments), false
 	case len(m.To.Members) > 0:
-		return models.OutboxMessage{Channel: channelApp, To: strings.Join(appendNew(nil, m.To.Members...), "|")}, false
+		return models.OutboxMessage{Channel: channelApp, To: strings.Join(appendNew(nil, m.To.Members...), "|")}, "", true
 	}
-	return models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, false
+	return models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, "", true
 }
 
 // attachmentKind is how an attachment is sent on a channel: an image as an
@@ -88,6 +101,18 @@ func attachmentKind(a msg.Attachment, channel string) string {
 
 // sentByApp is the line a reply carries when its attachments went by app message.
 func sentByApp(atts []msg.Attachment) string {
+	return attachmentWords(atts) + "已通过应用消息发送给您，请在应用中查看。"
+}
+
+// unsent is the line a message carries when its attachments cannot be sent:
+// the AI bot alone takes neither images nor files, and without an app
+// nothing can carry them to the member instead.
+func unsent(atts []msg.Attachment) string {
+	return "当前渠道不能发送" + attachmentWords(atts) + "，请配置群机器人或自建应用后再试。"
+}
+
+// attachmentWords names what atts are: 图片, 文件, or 图片和文件.
+func attachmentWords(atts []msg.Attachment) string {
 	images, files := false, false
 	for _, a := range atts {
 		if a.Kind == msg.Image {
@@ -96,14 +121,13 @@ func sentByApp(atts []msg.Attachment) string {
 			files = true
 		}
 	}
-	what := "文件"
 	switch {
 	case images && files:
-		what = "图片和文件"
+		return "图片和文件"
 	case images:
-		what = "图片"
+		return "图片"
 	}
-	return what + "已通过应用消息发送给您，请在应用中查看。"
+	return "文件"
 }
 
 // checkAttachments refuses, in words for the sender, an attachment WeCom

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/msg"
 )
@@ -29,8 +30,15 @@ func rowLine(r models.OutboxMessage) string {
 	return fmt.Sprintf("%s→%s%s %s %q%s%s", r.Channel, r.To, r.ChatID, r.Kind, r.Body, media, key)
 }
 
+// appOutbox is testOutbox with the self-built app configured.
+func appOutbox() *Outbox {
+	c := config.Default().WeCom
+	c.Robot.ChatID, c.CorpID, c.AgentID, c.Secret = "wrkGroup", "wwcorp", 1000002, "secret"
+	return NewOutbox(c)
+}
+
 func TestAttachmentsTravelAfterTheText(t *testing.T) {
-	o := testOutbox()
+	o := appOutbox()
 	robotIn := &models.Inbound{Route: models.RouteRobot, MsgID: "m1", ChatID: "wrkGroup", ChatType: "group", FromUserID: "zhangsan", ReplyURL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}
 	single := *robotIn
 	single.ChatType = "single"
@@ -69,6 +77,29 @@ func TestAttachmentsTravelAfterTheText(t *testing.T) {
 			t.Errorf("%s:\n%s\nwant\n%s", c.name, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 		}
 	}
+	// Without the app, nothing can carry them to the AI bot's asker; with
+	// the AI bot alone, nothing to the group either: the text says so.
+	ws := config.Default().WeCom
+	ws.AIBot.Mode, ws.AIBot.ChatID = config.AIBotWebSocket, "wrkGroup"
+	for name, c := range map[string]struct {
+		o    *Outbox
+		m    msg.Message
+		want []string
+	}{
+		"an AI bot's reply without an app": {testOutbox(), msg.Message{To: msg.ReplyTo(aibotIn), Sections: []msg.Section{msg.S(msg.L(msg.Text("请查收")))}, Attachments: both},
+			[]string{`reply→` + aibotIn.ReplyURL + `wrkGroup markdown "请查收\n\n当前渠道不能发送图片和文件，请配置群机器人或自建应用后再试。"`}},
+		"a chart posted by the AI bot alone": {NewOutbox(ws), msg.Message{To: msg.ToGroup(""), Title: "排名图", Attachments: both[:1]},
+			[]string{`aibot_push→wrkGroup markdown "当前渠道不能发送图片，请配置群机器人或自建应用后再试。"`}},
+	} {
+		var got []string
+		for _, r := range c.o.Render(c.m) {
+			got = append(got, rowLine(r))
+		}
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s:\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+
 	rows := o.Render(msg.Message{To: msg.ToGroup(""), Attachments: both})
 	if rows[0].Media != models.MediaHash(chartPNG) || rows[1].Media != models.MediaHash(workbook) {
 		t.Error("a row does not reference its payload by hash")

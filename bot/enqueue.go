@@ -47,6 +47,9 @@ type Outbox struct {
 	// aibotMembers messages to members by it too (no app is configured).
 	aibotGroup, aibotMembers bool
 	aibotChat                string
+	// app says whether the self-built app can send: where a channel takes no
+	// image or file, they go to the member by app message.
+	app bool
 }
 
 // Enqueue renders msgs and puts them in the outbox of st (a store, or a
@@ -86,6 +89,7 @@ func NewOutbox(c config.WeCom) *Outbox {
 	return &Outbox{
 		robotChat:  c.Robot.ChatID,
 		aibotGroup: ws && !c.Robot.WebhookKey.IsSet(), aibotMembers: ws && !c.AppConfigured(), aibotChat: c.AIBot.ChatID,
+		app: c.AppConfigured(),
 	}
 }
 

@@ -13,10 +13,10 @@ import (
 )
 
 // visited adds an assessed ticket of a unit visited at when.
-func (x *harness) visited(number, dept, when string, resolved bool, satisfaction string) {
+func (x *harness) visited(number, dept, when string, resolved bool, satisfaction models.Satisfaction) {
 	x.t.Helper()
 	v := at(when)
-	tk := &models.Ticket{Number: number, Title: "噪音扰民", Status: models.StatusResolved, DepartmentID: &x.dept[dept].ID,
+	tk := &models.Ticket{Number: number, Title: "噪音扰民", Status: models.TicketResolved, DepartmentID: &x.dept[dept].ID,
 		ReceivedAt: v.AddDate(0, 0, -3), VisitedAt: &v, Assessed: true, Contacted: ptr(true), Resolved: ptr(resolved), Satisfaction: satisfaction}
 	if err := x.store.DB(ctx).Create(tk).Error; err != nil {
 		x.t.Fatal(err)

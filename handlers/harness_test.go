@@ -73,6 +73,8 @@ func newHarness(t *testing.T, driver string) *harness {
 	t.Helper()
 	x := &harness{t: t, cfg: config.Default(), clock: wecomtest.NewClock(at(friday)), dept: map[string]*models.Department{}}
 	x.store = storetest.Open(t, driver, storetest.Options{Now: x.clock.Now})
+	// The app is configured: attachments an AI bot cannot carry go by it.
+	x.cfg.WeCom.CorpID, x.cfg.WeCom.AgentID, x.cfg.WeCom.Secret = "wwyanzhen", 1000002, "app-secret"
 	x.cal = calendar.New(x.cfg.Location(), nil)
 	depts := []models.Department{
 		{Code: "zjj", Name: "住建局", Aliases: models.StringList{"住建", "区住建局"}, Tier: models.TierDepartment, ReportRequired: true, Sort: 10},

@@ -24,12 +24,12 @@ type DispatchRecord struct {
 	Instruction    string
 	TicketNumbers  StringList
 	Deadline       *time.Time
-	DispatchStatus string
+	DispatchStatus DispatchStatus
 	ClosedAt       *time.Time
 	TargetID       uint
 	Target         string // the target's department or member name
 	TargetDept     *uint  // the target's department, when it is one
-	TargetStatus   string
+	TargetStatus   TargetStatus
 	SignedAt       *time.Time
 	SignedBy       string // the signer's name, or userid when unknown
 	FeedbackAt     *time.Time
@@ -93,7 +93,7 @@ WHERE d.issued_at >= ? AND d.issued_at < ?`
 type DispatchStepRecord struct {
 	DispatchID uint
 	At         time.Time
-	Kind       string // StepIssue … StepCancel
+	Step       StepKind
 	Target     string // the target the step is for, by name; "" for the dispatch as a whole
 	Actor      string // who took it, by name, or userid when unknown
 	Text       string
@@ -125,7 +125,7 @@ WHERE d.issued_at >= ? AND d.issued_at < ?`
 	defer rows.Close()
 	var r DispatchStepRecord
 	for rows.Next() {
-		if err := rows.Scan(&r.DispatchID, &r.At, &r.Kind, &r.Target, &r.Actor, &r.Text); err != nil {
+		if err := rows.Scan(&r.DispatchID, &r.At, &r.Step, &r.Target, &r.Actor, &r.Text); err != nil {
 			return fmt.Errorf("models: read the dispatch steps: %w", err)
 		}
 		r.At = r.At.In(s.loc)

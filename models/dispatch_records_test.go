@@ -21,13 +21,13 @@ func TestDispatchLedgerStreamsTargetsAndSteps(t *testing.T) {
 		d := f.issue(t, s, at, "")
 		f.issue(t, s, storetest.At("2026-11-21 09:00"), "")
 		f.issue(t, s, storetest.At("2026-10-31 23:00"), "") // outside November
-		step := func(kind string, target uint, text string, minutes int) {
+		step := func(kind models.StepKind, target uint, text string, minutes int) {
 			t.Helper()
 			var ids []uint
 			if target != 0 {
 				ids = []uint{target}
 			}
-			if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d.ID, Kind: kind, TargetIDs: ids,
+			if _, _, err := s.StepDispatch(ctx, models.DispatchStep{DispatchID: d.ID, Step: kind, TargetIDs: ids,
 				Actor: "zhangsan", Text: text, At: at.Add(time.Duration(minutes) * time.Minute)}); err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestDispatchLedgerStreamsTargetsAndSteps(t *testing.T) {
 		}
 		var steps []string
 		err = s.EachDispatchStep(ctx, models.DispatchQuery{Period: nov, DepartmentID: f.hh.ID}, func(r *models.DispatchStepRecord) error {
-			steps = append(steps, fmt.Sprintf("D%d %s %s %s %s", r.DispatchID, r.At.Format("15:04"), r.Kind, r.Target, r.Actor))
+			steps = append(steps, fmt.Sprintf("D%d %s %s %s %s", r.DispatchID, r.At.Format("15:04"), r.Step, r.Target, r.Actor))
 			return nil
 		})
 		if err != nil {
@@ -81,7 +81,7 @@ func TestDispatchLedgerStreamsTargetsAndSteps(t *testing.T) {
 		}
 		steps = nil
 		err = s.EachDispatchStep(ctx, models.DispatchQuery{Period: nov}, func(r *models.DispatchStepRecord) error {
-			steps = append(steps, fmt.Sprintf("%s %s %s %s", r.Kind, r.Target, r.Actor, r.Text))
+			steps = append(steps, fmt.Sprintf("%s %s %s %s", r.Step, r.Target, r.Actor, r.Text))
 			return nil
 		})
 		if err != nil {

@@ -17,9 +17,9 @@ func TestScoreSeriesIsEachPeriodsScoreCounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		a, b := dept(t, s, "a", "甲局", 1), dept(t, s, "b", "乙局", 2)
 		n := 0
-		add := func(d *models.Department, visited time.Time, resolved bool, sat string) {
+		add := func(d *models.Department, visited time.Time, resolved bool, sat models.Satisfaction) {
 			n++
-			tk := &models.Ticket{Number: fmt.Sprintf("T%03d", n), Status: models.StatusResolved, ReceivedAt: visited.AddDate(0, 0, -2),
+			tk := &models.Ticket{Number: fmt.Sprintf("T%03d", n), Status: models.TicketResolved, ReceivedAt: visited.AddDate(0, 0, -2),
 				VisitedAt: &visited, Assessed: true, Contacted: ptr(true), Resolved: ptr(resolved), Satisfaction: sat}
 			if d != nil {
 				tk.DepartmentID = &d.ID

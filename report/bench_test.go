@@ -238,7 +238,7 @@ func loadLedger(b *testing.B, s *models.Store) {
 	}
 	depts := make([]models.Department, 100)
 	for i := range depts {
-		depts[i] = models.Department{Code: fmt.Sprintf("u%03d", i), Name: fmt.Sprintf("第%d街道办事处", i+1), Kind: models.KindStreet, Sort: i}
+		depts[i] = models.Department{Code: fmt.Sprintf("u%03d", i), Name: fmt.Sprintf("第%d街道办事处", i+1), Tier: models.TierStreet, Sort: i}
 	}
 	if err := db.CreateInBatches(depts, 100).Error; err != nil {
 		b.Fatal(err)
@@ -256,7 +256,7 @@ func loadLedger(b *testing.B, s *models.Store) {
 		var ts []models.DispatchTarget
 		var es []models.DispatchEvent
 		for _, d := range ds {
-			es = append(es, models.DispatchEvent{DispatchID: d.ID, Kind: models.StepIssue, Actor: "leader", Text: d.Instruction, At: d.IssuedAt})
+			es = append(es, models.DispatchEvent{DispatchID: d.ID, Step: models.StepIssue, Actor: "leader", Text: d.Instruction, At: d.IssuedAt})
 			for j := range 2 {
 				id := uint(len(ts)) + uint(first)*2 + 1
 				dept := &depts[(int(d.ID)*2+j)%len(depts)].ID
@@ -268,11 +268,11 @@ func loadLedger(b *testing.B, s *models.Store) {
 					t.Status, t.DoneAt, t.Result = models.TargetDone, &done, "已办结并回复群众"
 				}
 				ts = append(ts, t)
-				es = append(es, models.DispatchEvent{DispatchID: d.ID, TargetID: &t.ID, Kind: models.StepSign, Actor: "leader", At: signed})
+				es = append(es, models.DispatchEvent{DispatchID: d.ID, TargetID: &t.ID, Step: models.StepSign, Actor: "leader", At: signed})
 				if j == 0 {
-					es = append(es, models.DispatchEvent{DispatchID: d.ID, TargetID: &t.ID, Kind: models.StepDone, Actor: "leader", Text: t.Result, At: *t.DoneAt})
+					es = append(es, models.DispatchEvent{DispatchID: d.ID, TargetID: &t.ID, Step: models.StepDone, Actor: "leader", Text: t.Result, At: *t.DoneAt})
 				} else {
-					es = append(es, models.DispatchEvent{DispatchID: d.ID, TargetID: &t.ID, Kind: models.StepFeedback, Actor: "leader", Text: t.Feedback, At: fed})
+					es = append(es, models.DispatchEvent{DispatchID: d.ID, TargetID: &t.ID, Step: models.StepFeedback, Actor: "leader", Text: t.Feedback, At: fed})
 				}
 			}
 		}

@@ -20,12 +20,12 @@ import (
 // (chart.Bars, chart.Trend) and rendered into image attachments.
 
 // ScoreChart is the 综合评分 of every ranked unit of a period: bars grouped by
-// kind of unit, the red and black lists coloured, the district's score as a
+// tier of unit, the red and black lists coloured, the district's score as a
 // line across.
 type ScoreChart struct {
 	District string
 	Period   models.Period
-	Board    *models.ScoreBoard
+	Board    *Ranking
 	Ranking  []RankGroup
 }
 
@@ -35,7 +35,8 @@ func (b *Builder) ScoreChart(ctx context.Context, p models.Period) (*ScoreChart,
 	if err != nil {
 		return nil, fmt.Errorf("report: score chart: %w", err)
 	}
-	return &ScoreChart{District: b.cfg.District.Name, Period: p, Board: board, Ranking: rankGroups(board, b.cfg.Rules.RankTop)}, nil
+	r := Rank(board)
+	return &ScoreChart{District: b.cfg.District.Name, Period: p, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
 }
 
 // ScoreChart is the chart of the month's scores, from the report's board.
@@ -49,7 +50,7 @@ func (c *ScoreChart) Title() string { return c.District + c.Period.Label() + "�
 // Ranked reports whether any unit has a score to chart.
 func (c *ScoreChart) Ranked() bool { return len(c.Ranking) > 0 }
 
-// Bars lays the chart out: per kind, every ranked unit best first with its
+// Bars lays the chart out: per tier, every ranked unit best first with its
 // rank, 红榜 and 黑榜 in their colours; the units without a score named in
 // the note.
 func (c *ScoreChart) Bars() chart.Bars {
@@ -72,18 +73,16 @@ func (c *ScoreChart) Bars() chart.Bars {
 			lists[s.Department.ID] = chart.Bad
 		}
 	}
-	for _, list := range c.Board.ByKind() {
-		g := chart.Group{Name: models.KindHeading(list[0].Department.Kind)}
+	for _, list := range c.Board.ByTier() {
+		g := chart.Group{Name: list[0].Department.Tier.Heading()}
 		for _, s := range list {
 			g.Bars = append(g.Bars, chart.Bar{Label: itoa(s.Rank) + ". " + s.Department.Name, Values: []float64{s.Rates.Score}, Tone: lists[s.Department.ID]})
 		}
 		bars.Groups = append(bars.Groups, g)
 	}
 	var unranked []string
-	for _, s := range c.Board.Departments {
-		if s.Rates.Empty() {
-			unranked = append(unranked, s.Department.Name)
-		}
+	for _, d := range c.Board.Unranked() {
+		unranked = append(unranked, d.Name)
 	}
 	if len(unranked) > 0 {
 		bars.Note = "无有效回访、未参与排名（" + itoa(len(unranked)) + "个）：" + joinCap(unranked, 30)

@@ -179,7 +179,7 @@ func fileName(name string) string {
 }
 
 // stepNames are the steps of a dispatch as the ledger names them.
-var stepNames = map[string]string{
+var stepNames = map[models.StepKind]string{
 	models.StepIssue: "下达", models.StepSign: "签收", models.StepFeedback: "反馈", models.StepDone: "办结",
 	models.StepConfirm: "确认办结", models.StepReturn: "退回", models.StepCancel: "撤销",
 }
@@ -206,8 +206,8 @@ func (b *Builder) ledgerSheets(ctx context.Context, r ExportRequest) []export.Sh
 			return b.store.EachDispatchRecord(ctx, q, func(d *models.DispatchRecord) error {
 				n++
 				return emit([]any{n, d.Code(), d.IssuedAt, d.Issuer, d.Instruction, strings.Join(d.TicketNumbers, "、"), timeOf(d.Deadline),
-					d.Target, d.TargetStatus, timeOf(d.SignedAt), d.SignedBy, timeOf(d.FeedbackAt), d.Feedback, timeOf(d.DoneAt), d.Result,
-					d.DispatchStatus, yesNo(lateTarget(d, now))})
+					d.Target, string(d.TargetStatus), timeOf(d.SignedAt), d.SignedBy, timeOf(d.FeedbackAt), d.Feedback, timeOf(d.DoneAt), d.Result,
+					string(d.DispatchStatus), yesNo(lateTarget(d, now))})
 			})
 		},
 	}
@@ -218,9 +218,9 @@ func (b *Builder) ledgerSheets(ctx context.Context, r ExportRequest) []export.Sh
 		},
 		Rows: func(emit func([]any) error) error {
 			return b.store.EachDispatchStep(ctx, q, func(s *models.DispatchStepRecord) error {
-				name := stepNames[s.Kind]
+				name := stepNames[s.Step]
 				if name == "" {
-					name = s.Kind
+					name = string(s.Step)
 				}
 				return emit([]any{fmt.Sprintf("D%d", s.DispatchID), s.At, name, s.Target, s.Actor, s.Text})
 			})
@@ -229,16 +229,16 @@ func (b *Builder) ledgerSheets(ctx context.Context, r ExportRequest) []export.Sh
 	return []export.Sheet{ledger, steps}
 }
 
-// lateTarget reports whether a target finished after its dispatch's
-// deadline, or has not finished and the deadline has passed at now.
+// lateTarget reports whether a target of a dispatch that was not cancelled
+// was overdue (models.Overdue) when it finished, or is at now.
 func lateTarget(d *models.DispatchRecord, now time.Time) bool {
 	switch {
-	case d.Deadline == nil || d.DispatchStatus == models.DispatchCancelled:
+	case d.DispatchStatus == models.DispatchCancelled:
 		return false
 	case d.DoneAt != nil:
-		return d.DoneAt.After(*d.Deadline)
+		return models.Overdue(d.Deadline, *d.DoneAt)
 	}
-	return now.After(*d.Deadline)
+	return models.Overdue(d.Deadline, now)
 }
 
 // overdueSheet lists the open tickets past their deadline at r.Now (with a
@@ -263,7 +263,7 @@ func (b *Builder) overdueSheet(ctx context.Context, r ExportRequest) export.Shee
 			for i, t := range tickets {
 				days := math.Round(r.Now.Sub(*t.Deadline).Hours()/24*10) / 10
 				if err := emit([]any{i + 1, t.Number, deptName(t.Department), deptName(t.GridDepartment), t.Category, t.Title,
-					t.ReceivedAt.In(b.loc), t.Deadline.In(b.loc), days, t.Status}); err != nil {
+					t.ReceivedAt.In(b.loc), t.Deadline.In(b.loc), days, string(t.Status)}); err != nil {
 					return err
 				}
 			}
@@ -273,7 +273,7 @@ func (b *Builder) overdueSheet(ctx context.Context, r ExportRequest) export.Shee
 }
 
 // rankingSheet lists the 三率 and 综合评分 of every unit of the period, ranked
-// within its kind, with the red and black lists; then the units without a
+// within its tier, with the red and black lists; then the units without a
 // valid ticket; then the district. A unit sees its own line and the district's.
 func (b *Builder) rankingSheet(ctx context.Context, r ExportRequest) (export.Sheet, error) {
 	c, err := b.ScoreChart(ctx, r.Period)
@@ -289,7 +289,7 @@ func (b *Builder) rankingSheet(ctx context.Context, r ExportRequest) (export.She
 			lists[s.Department.ID] = "黑榜"
 		}
 	}
-	mine := func(s models.DepartmentScore) bool { return r.Unit == nil || s.Department.ID == r.Unit.ID }
+	mine := func(d models.Department) bool { return r.Unit == nil || d.ID == r.Unit.ID }
 	line := func(rank any, name, kind string, s models.DepartmentScore, list string) []any {
 		x := s.Rates
 		if x.Empty() {
@@ -298,16 +298,16 @@ func (b *Builder) rankingSheet(ctx context.Context, r ExportRequest) (export.She
 		return []any{rank, name, kind, x.Valid, x.Response, x.Resolution, x.Satisfaction, x.Score, list}
 	}
 	var rows [][]any
-	for _, list := range c.Board.ByKind() {
+	for _, list := range c.Board.ByTier() {
 		for _, s := range list {
-			if mine(s) {
-				rows = append(rows, line(s.Rank, s.Department.Name, models.KindHeading(s.Department.Kind), s, lists[s.Department.ID]))
+			if mine(s.Department) {
+				rows = append(rows, line(s.Rank, s.Department.Name, s.Department.Tier.Heading(), s.DepartmentScore, lists[s.Department.ID]))
 			}
 		}
 	}
-	for _, s := range c.Board.Departments {
-		if s.Rates.Empty() && mine(s) {
-			rows = append(rows, line(nil, s.Department.Name, models.KindHeading(s.Department.Kind), s, "无有效回访，未排名"))
+	for _, d := range c.Board.Unranked() {
+		if mine(d) {
+			rows = append(rows, line(nil, d.Name, d.Tier.Heading(), models.DepartmentScore{Department: d}, "无有效回访，未排名"))
 		}
 	}
 	rows = append(rows, line(nil, "全区", "", c.Board.District, ""))

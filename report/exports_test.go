@@ -36,12 +36,15 @@ func (f *fixture) dispatches(t *testing.T) {
 	}
 	d := issue("2026-11-20 09:00", "老旧小区外墙脱落，今天下班前排除险情并回复群众", "2026-11-20 18:00", &f.zjj, &f.hhjd)
 	issue("2026-11-20 11:00", "占道经营整治方案", "2026-11-19 18:00", &f.cgj)
-	for i, st := range []struct{ kind, text, when string }{
+	for i, st := range []struct {
+		kind       models.StepKind
+		text, when string
+	}{
 		{models.StepSign, "", "2026-11-20 09:05"},
 		{models.StepFeedback, "已拉设警戒线，联系施工队", "2026-11-20 11:30"},
 		{models.StepDone, "外墙已修复，已回复群众", "2026-11-20 16:00"},
 	} {
-		if _, _, err := f.store.StepDispatch(ctx, models.DispatchStep{DispatchID: d.ID, Kind: st.kind, TargetIDs: []uint{d.Targets[0].ID},
+		if _, _, err := f.store.StepDispatch(ctx, models.DispatchStep{DispatchID: d.ID, Step: st.kind, TargetIDs: []uint{d.Targets[0].ID},
 			Actor: "zhangsan", Text: st.text, At: at(st.when)}); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
