@@ -14,6 +14,8 @@ package chart
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"strconv"
@@ -99,9 +101,8 @@ func newCanvas(w, h int) (*canvas, error) {
 	}
 	r := chartdraw.PNG(w, h)
 	r.SetDPI(72) // font sizes in pixels
-	c := &canvas{r: r, font: f, w: w, h: h}
-	c.rect(0, 0, w, h, colorBackground)
-	return c, nil
+	// The canvas starts transparent; image lays it on the background.
+	return &canvas{r: r, font: f, w: w, h: h}, nil
 }
 
 // setFont sets the text style of the renderer.
@@ -229,8 +230,10 @@ func (c *canvas) dots(points []point, col drawing.Color, radius float64) {
 // point is a point of the canvas.
 type point struct{ x, y int }
 
-// image encodes the canvas as PNG, favouring speed: a chart is mostly flat
-// colour, which compresses well even so.
+// image lays the canvas on the background and encodes it as PNG, favouring
+// speed: a chart has few colours, so it is written with a palette (one byte
+// a pixel, no filtering) when it has at most 256, and compresses well even
+// at the fastest level.
 func (c *canvas) image() (Image, error) {
 	var collect chartdraw.ImageWriter
 	if err := c.r.Save(&collect); err != nil {
@@ -240,12 +243,59 @@ func (c *canvas) image() (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("chart: render: %w", err)
 	}
+	rgba, ok := img.(*image.RGBA)
+	if !ok {
+		return Image{}, fmt.Errorf("chart: render: a %T, not RGBA", img)
+	}
 	var buf bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, img); err != nil {
+	if err := enc.Encode(&buf, flatten(rgba, colorBackground)); err != nil {
 		return Image{}, fmt.Errorf("chart: encode: %w", err)
 	}
 	return Image{PNG: buf.Bytes(), Width: c.w, Height: c.h, Missing: c.missing}, nil
+}
+
+// flatten lays img (premultiplied) over an opaque background bg, in place,
+// and returns it with a palette when it has at most 256 colours.
+func flatten(img *image.RGBA, bg drawing.Color) image.Image {
+	pal := make(color.Palette, 0, 256)
+	index := make(map[uint32]uint8, 256)
+	out := image.NewPaletted(img.Rect, nil)
+	paletted := true
+	var last uint32 = 1 // no opaque colour has alpha bits 1
+	var lastIdx uint8
+	pix := img.Pix
+	for i, j := 0, 0; i+3 < len(pix); i, j = i+4, j+1 {
+		a := uint32(pix[i+3])
+		// Premultiplied "over": c + (1 - a) · bg.
+		pix[i] = uint8(uint32(pix[i]) + (255-a)*uint32(bg.R)/255)
+		pix[i+1] = uint8(uint32(pix[i+1]) + (255-a)*uint32(bg.G)/255)
+		pix[i+2] = uint8(uint32(pix[i+2]) + (255-a)*uint32(bg.B)/255)
+		pix[i+3] = 255
+		if !paletted {
+			continue
+		}
+		key := uint32(pix[i])<<24 | uint32(pix[i+1])<<16 | uint32(pix[i+2])<<8 | 0xFF
+		if key != last {
+			idx, seen := index[key]
+			if !seen {
+				if len(pal) == 256 {
+					paletted = false
+					continue
+				}
+				idx = uint8(len(pal))
+				index[key] = idx
+				pal = append(pal, color.RGBA{pix[i], pix[i+1], pix[i+2], 255})
+			}
+			last, lastIdx = key, idx
+		}
+		out.Pix[j] = lastIdx
+	}
+	if !paletted {
+		return img
+	}
+	out.Palette = pal
+	return out
 }
 
 // header draws a title and a subtitle from the top and returns where the
