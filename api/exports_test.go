@@ -26,11 +26,14 @@ func TestExportsAsXlsx(t *testing.T) {
 		if _, err := s.UpsertDepartment(context.Background(), &zjj); err != nil {
 			t.Fatal(err)
 		}
+		// Five visits: enough to be ranked (rules.scores.min_sample).
 		visited := now.AddDate(0, 0, -2)
-		tk := models.Ticket{Number: "T1", Status: models.TicketResolved, DepartmentID: &zjj.ID, ReceivedAt: visited.AddDate(0, 0, -1),
-			VisitedAt: &visited, Assessed: true, Contacted: ptrTo(true), Resolved: ptrTo(true), Satisfaction: models.Satisfied}
-		if err := s.DB(context.Background()).Create(&tk).Error; err != nil {
-			t.Fatal(err)
+		for _, n := range []string{"T1", "T2", "T3", "T4", "T5"} {
+			tk := models.Ticket{Number: n, Status: models.TicketResolved, DepartmentID: &zjj.ID, ReceivedAt: visited.AddDate(0, 0, -1),
+				VisitedAt: &visited, Assessed: true, Contacted: ptrTo(true), Resolved: ptrTo(true), Satisfaction: models.Satisfied}
+			if err := s.DB(context.Background()).Create(&tk).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
 		cfg := config.Default()
 		cal := calendar.New(storetest.Shanghai, nil)

@@ -26,7 +26,8 @@ var errNoCharts = models.Errorf(models.EINVALID, "本服务未启用图表和导
 // exportRoles may export the whole district; a head exports its own unit.
 var exportRoles = []models.Role{models.RoleLeader, models.RoleAdmin, models.RoleHotline}
 
-// rankingChart answers 排名 … 图: the period's scores as bar charts.
+// rankingChart answers 排名 … 图: the period's scores as bar charts, or in
+// words when no unit is ranked.
 func (h *Handler) rankingChart(r *request, p models.Period) error {
 	if h.charts == nil {
 		return errNoCharts
@@ -36,8 +37,7 @@ func (h *Handler) rankingChart(r *request, p models.Period) error {
 		return err
 	}
 	if !c.Ranked() {
-		r.reply("【三率排名】" + p.Label() + "\n暂无有效回访，无法排名。")
-		return nil
+		return h.rankingText(r, p) // no bar to draw: the words say why
 	}
 	atts, err := c.Attachments()
 	if err != nil {

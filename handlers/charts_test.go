@@ -48,9 +48,12 @@ func (x *harness) media(r models.OutboxMessage) []byte {
 
 func TestRankingAndTrendCharts(t *testing.T) {
 	each(t, func(t *testing.T, x *harness) {
-		x.visited("T1", "zjj", "2026-10-10 10:00", true, models.Satisfied)
-		x.visited("T2", "cgj", "2026-10-11 10:00", false, models.Unsatisfied)
-		x.visited("T3", "hhjd", "2026-10-12 10:00", true, models.BasicSatisfied)
+		// Enough visits in October to rank 住建局 and 城管局; 环海街道 is 样本不足.
+		for i := range 5 {
+			x.visited(fmt.Sprintf("Z%d", i), "zjj", "2026-10-10 10:00", true, models.Satisfied)
+			x.visited(fmt.Sprintf("C%d", i), "cgj", "2026-10-11 10:00", i < 3, models.Unsatisfied)
+		}
+		x.visited("H1", "hhjd", "2026-10-12 10:00", true, models.BasicSatisfied)
 		got := x.say("zhoujiu", "排名 上月 图")
 		if reply := got.reply(); reply != "高新区2026年10月综合评分排名" {
 			t.Errorf("reply %q", reply)
@@ -63,9 +66,16 @@ func TestRankingAndTrendCharts(t *testing.T) {
 		if err != nil || img.Bounds().Dx() != 720 {
 			t.Fatalf("the chart does not decode as a 720 px PNG: %v", err)
 		}
-		// This month has no visit: said in words, no chart.
+		// This month has no visit, and this quarter too few: said in words, no chart.
 		if got := x.say("zhoujiu", "排名 本月 图"); len(got.attachments()) != 0 || !strings.Contains(got.only(), "暂无有效回访，无法排名。") {
 			t.Errorf("an empty month: %+v", got.rows)
+		}
+		x.visited("H2", "hhjd", "2026-11-02 10:00", true, models.Satisfied)
+		if got := x.say("zhoujiu", "排名 本季度 图"); len(got.attachments()) != 1 {
+			t.Errorf("the quarter to date ranks October's visits: %+v", got.rows)
+		}
+		if got := x.say("zhoujiu", "排名 图"); len(got.attachments()) != 0 || !strings.Contains(got.only(), "样本不足：环海街道（回访1）") {
+			t.Errorf("a month with too few visits: %+v", got.rows)
 		}
 		// The text ranking of last month ranks by kind as before.
 		contains(t, "text ranking", x.say("zhoujiu", "排名 上月").only(), "【三率排名】2026年10月", "1. 住建局")

@@ -104,7 +104,7 @@ func TestParse(t *testing.T) {
 		{"排名 去年", Command{Name: "排名", Malformed: true}},
 		{"排名 上月 图", Command{Name: "排名", Period: models.PeriodMonth, Back: 1, Chart: true}},
 		{"排名 本季度图表", Command{Name: "排名", Period: models.PeriodQuarter, Chart: true}},
-		{"排名图", Command{Name: "排名", Period: models.PeriodDay, Chart: true}},
+		{"排名图", Command{Name: "排名", Period: models.PeriodMonth, Chart: true}},
 		{"排名 上周", Command{Name: "排名", Period: models.PeriodWeek, Back: 1}},
 		{"排名 去年图", Command{Name: "排名", Chart: true, Malformed: true}},
 		{"趋势 住建局", Command{Name: "趋势", Word: "住建局"}},

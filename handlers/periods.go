@@ -7,27 +7,17 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // period returns the period of kind that lies back periods before the one
-// containing now: today, this week, this assessment month or quarter.
+// of now, as rankings take it (report.RankPeriod): today, or the week,
+// assessment month or quarter, the current one to date.
 func (h *Handler) period(kind models.PeriodKind, back int, now time.Time) models.Period {
-	loc, start := h.cfg.Location(), h.cfg.Rules.Scores.PeriodStartDay
-	var p models.Period
-	switch kind {
-	case models.PeriodWeek:
-		p = models.WeekOf(now, loc)
-	case models.PeriodMonth:
-		p = models.MonthOf(now, loc, start)
-	case models.PeriodQuarter:
-		p = models.QuarterOf(now, loc, start)
-	default:
-		p = models.DayOf(now, loc)
-	}
 	for range back {
-		p = p.Prev()
+		now = report.RankPeriod(h.cfg, kind, now).Start.Add(-time.Nanosecond) // in the one before
 	}
-	return p
+	return report.RankPeriod(h.cfg, kind, now)
 }
 
 // maxExportDays bounds the range of days an export in the chat may ask for.

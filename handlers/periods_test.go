@@ -26,11 +26,13 @@ func TestExportPeriods(t *testing.T) {
 		kind       models.PeriodKind
 		errorsWith string
 	}{
-		{"", false, "2026-11-01", "2026-11-30", models.PeriodMonth, ""},
+		// This month, week or quarter: to date, as rankings take them.
+		{"", false, "2026-11-01", "2026-11-20", models.PeriodMonth, ""},
 		{"", true, "", "", "", ""},
 		{"上月", false, "2026-10-01", "2026-10-31", models.PeriodMonth, ""},
-		{"本季度", false, "2026-10-01", "2026-12-31", models.PeriodQuarter, ""},
-		{"本周", false, "2026-11-16", "2026-11-22", models.PeriodWeek, ""},
+		{"本季度", false, "2026-10-01", "2026-11-20", models.PeriodQuarter, ""},
+		{"上季度", false, "2026-07-01", "2026-09-30", models.PeriodQuarter, ""},
+		{"本周", false, "2026-11-16", "2026-11-20", models.PeriodWeek, ""},
 		{"2026-11-01至2026-11-20", false, "2026-11-01", "2026-11-20", models.PeriodSpan, ""},
 		{"2026/11/1~2026/11/5", false, "2026-11-01", "2026-11-05", models.PeriodSpan, ""},
 		{"11月1日 到 11月20日", false, "2026-11-01", "2026-11-20", models.PeriodSpan, ""},

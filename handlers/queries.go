@@ -315,6 +315,11 @@ func (h *Handler) ranking(r *request) error {
 	if r.cmd.Chart {
 		return h.rankingChart(r, p)
 	}
+	return h.rankingText(r, p)
+}
+
+// rankingText answers 排名 in words.
+func (h *Handler) rankingText(r *request, p models.Period) error {
 	ranking, err := h.rank(r, p)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -263,7 +264,13 @@ func TestPeriodicReports(t *testing.T) {
 			rows[1].To != "wangwu" || rows[1].Kind != "image" || rows[1].Media == "" || rows[1].ID < rows[0].ID {
 			t.Errorf("weekly goes to %+v", rows)
 		}
-		// The month's ranking is posted, then its chart.
+		// The month's ranking is posted, then its chart: 城管局 has the
+		// visits to be ranked (rules.scores.min_sample).
+		for i := 2; i <= 5; i++ {
+			create(t, s, &models.Ticket{Number: fmt.Sprintf("202611160000%d", i), Title: "占道经营", DepartmentID: &d.cgj.ID,
+				ReceivedAt: at("2026-11-16 09:00"), Status: models.TicketResolved, Assessed: true,
+				VisitedAt: ptr(at("2026-11-25 10:00")), Contacted: ptr(true), Resolved: ptr(true), Satisfaction: models.Satisfied})
+		}
 		if res := mustRun(t, d.runner, jobs.MonthlyReport, "2026-12-01 09:00"); res.Messages != 2 {
 			t.Errorf("monthly: %+v", res)
 		}

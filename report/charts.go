@@ -35,7 +35,7 @@ func (b *Builder) ScoreChart(ctx context.Context, p models.Period) (*ScoreChart,
 	if err != nil {
 		return nil, fmt.Errorf("report: score chart: %w", err)
 	}
-	r := Rank(board)
+	r := Rank(board, b.cfg.Rules.Scores.MinSample)
 	return &ScoreChart{District: b.cfg.District.Name, Period: p, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
 }
 
@@ -44,20 +44,28 @@ func (m *Monthly) ScoreChart() *ScoreChart {
 	return &ScoreChart{District: m.District, Period: m.Month, Board: m.Board, Ranking: m.Ranking}
 }
 
-// Title is the chart's title: 高新区2026年11月综合评分排名.
-func (c *ScoreChart) Title() string { return c.District + c.Period.Label() + "综合评分排名" }
+// Title names the chart in words and file names: 高新区2026年11月综合评分排名,
+// or with the period to date, 高新区2026年11月累计（11月1日至20日）综合评分排名.
+func (c *ScoreChart) Title() string { return c.District + PeriodText(c.Period) + "综合评分排名" }
 
-// Ranked reports whether any unit has a score to chart.
-func (c *ScoreChart) Ranked() bool { return len(c.Ranking) > 0 }
+// Ranked reports whether any unit is ranked, so that there is a bar to draw.
+func (c *ScoreChart) Ranked() bool {
+	for _, t := range c.Board.Tiers {
+		if len(t.Ranked) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Bars lays the chart out: per tier, every ranked unit best first with its
-// rank, 红榜 and 黑榜 in their colours; the units without a score named in
-// the note.
+// rank, 红榜 and 黑榜 in their colours; the units too small to rank and those
+// without a valid return visit named in the note.
 func (c *ScoreChart) Bars() chart.Bars {
 	d := c.Board.District.Rates
 	bars := chart.Bars{
-		Title:    c.Title(),
-		Subtitle: "三率综合评分（有效回访" + itoa(d.Valid) + "件）",
+		Title:    c.District + "综合评分排名",
+		Subtitle: PeriodText(c.Period) + "，有效回访" + itoa(d.Valid) + "件",
 		Series:   []string{"综合评分"}, Decimals: 2,
 		Tones: map[chart.Tone]string{chart.Good: "红榜", chart.Bad: "黑榜"},
 	}
@@ -73,20 +81,32 @@ func (c *ScoreChart) Bars() chart.Bars {
 			lists[s.Department.ID] = chart.Bad
 		}
 	}
-	for _, list := range c.Board.ByTier() {
-		g := chart.Group{Name: list[0].Department.Tier.Heading()}
-		for _, s := range list {
+	var small []string
+	for _, t := range c.Board.Tiers {
+		for _, s := range t.Small {
+			small = append(small, s.Department.Name)
+		}
+		if len(t.Ranked) == 0 {
+			continue
+		}
+		g := chart.Group{Name: t.Tier.Heading()}
+		for _, s := range t.Ranked {
 			g.Bars = append(g.Bars, chart.Bar{Label: itoa(s.Rank) + ". " + s.Department.Name, Values: []float64{s.Rates.Score}, Tone: lists[s.Department.ID]})
 		}
 		bars.Groups = append(bars.Groups, g)
 	}
-	var unranked []string
-	for _, d := range c.Board.Unranked() {
-		unranked = append(unranked, d.Name)
+	var notes []string
+	if len(small) > 0 {
+		notes = append(notes, "样本不足（有效回访不足"+itoa(c.Board.MinSample)+"件）、未排名："+joinCap(small, 30))
 	}
-	if len(unranked) > 0 {
-		bars.Note = "无有效回访、未参与排名（" + itoa(len(unranked)) + "个）：" + joinCap(unranked, 30)
+	if len(c.Board.Empty) > 0 {
+		empty := make([]string, len(c.Board.Empty))
+		for i, d := range c.Board.Empty {
+			empty[i] = d.Name
+		}
+		notes = append(notes, "无有效回访（"+itoa(len(empty))+"个）："+joinCap(empty, 30))
 	}
+	bars.Note = strings.Join(notes, "；")
 	return bars
 }
 

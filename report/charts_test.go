@@ -48,13 +48,15 @@ func TestScoreChartOfTheMonth(t *testing.T) {
 		}
 		c := m.ScoreChart()
 		b := c.Bars()
-		// Ranked per kind, best first; with so few units the top half is the
-		// red list and the rest the black one.
-		if got, want := bars(b), "[区级部门] 1. 住建局=[100]/1 1. 教育局=[100]/1 3. 城管局=[53]/2 [镇街] 1. 环海街道=[0]/1 [社区] 1. 海滨社区=[96]/1"; got != want {
+		// Ranked per tier by the ranking rules, best first; with so few units
+		// the ties on top are the red list and the rest the black one. The
+		// units too small to rank and those without a visit are in the note.
+		if got, want := bars(b), "[区级部门] 1. 住建局=[100]/1 1. 教育局=[100]/1 3. 城管局=[81.2]/2"; got != want {
 			t.Errorf("bars:\n%s\nwant\n%s", got, want)
 		}
-		if b.Title != "高新区2026年11月综合评分排名" || b.Reference == nil || b.Reference.Value != 67 || !strings.Contains(b.Note, "卫健委") {
-			t.Errorf("title %q, reference %+v, note %q", b.Title, b.Reference, b.Note)
+		if c.Title() != "高新区2026年11月综合评分排名" || b.Title != "高新区综合评分排名" || b.Subtitle != "2026年11月，有效回访18件" ||
+			b.Reference == nil || b.Reference.Value != 89 || b.Note != "样本不足（有效回访不足5件）、未排名：环海街道、海滨社区；无有效回访（1个）：卫健委" {
+			t.Errorf("title %q %q %q, reference %+v, note %q", c.Title(), b.Title, b.Subtitle, b.Reference, b.Note)
 		}
 		out, err := m.ChartMessage()
 		if err != nil {
@@ -117,7 +119,7 @@ func TestTrendOfAUnitBesideTheDistrict(t *testing.T) {
 				t.Errorf("month %d has a score %v without a visit", i, score[i])
 			}
 		}
-		if score[5] != 53 || c.Lines[4].Values[5] != 67 {
+		if score[5] != 81.2 || c.Lines[4].Values[5] != 89 {
 			t.Errorf("November: 城管局 %v, district %v", score[5], c.Lines[4].Values[5])
 		}
 		if !strings.Contains(c.Subtitle, "11月截至11月20日") || c.Note != "6月、7月、8月、9月、10月无有效回访。" {
@@ -132,7 +134,7 @@ func TestTrendOfAUnitBesideTheDistrict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := district.Chart(); c.Title != "高新区三率趋势" || len(c.Lines) != 4 || c.Lines[0].Values[5] != 67 {
+		if c := district.Chart(); c.Title != "高新区三率趋势" || len(c.Lines) != 4 || c.Lines[0].Values[5] != 89 {
 			t.Errorf("district trend %q %d lines %v", c.Title, len(c.Lines), c.Lines[0].Values)
 		}
 	})

@@ -272,9 +272,11 @@ func (b *Builder) overdueSheet(ctx context.Context, r ExportRequest) export.Shee
 	}
 }
 
-// rankingSheet lists the 三率 and 综合评分 of every unit of the period, ranked
-// within its tier, with the red and black lists; then the units without a
-// valid ticket; then the district. A unit sees its own line and the district's.
+// rankingSheet lists the 三率 and 综合评分 of every unit of the period by
+// the ranking rules (report.Rank): each tier's ranked units with the red and
+// black lists, then its units too small to rank; then the units without a
+// valid return visit; then the district. A unit sees its own line and the
+// district's.
 func (b *Builder) rankingSheet(ctx context.Context, r ExportRequest) (export.Sheet, error) {
 	c, err := b.ScoreChart(ctx, r.Period)
 	if err != nil {
@@ -298,14 +300,19 @@ func (b *Builder) rankingSheet(ctx context.Context, r ExportRequest) (export.She
 		return []any{rank, name, kind, x.Valid, x.Response, x.Resolution, x.Satisfaction, x.Score, list}
 	}
 	var rows [][]any
-	for _, list := range c.Board.ByTier() {
-		for _, s := range list {
+	for _, t := range c.Board.Tiers {
+		for _, s := range t.Ranked {
 			if mine(s.Department) {
-				rows = append(rows, line(s.Rank, s.Department.Name, s.Department.Tier.Heading(), s.DepartmentScore, lists[s.Department.ID]))
+				rows = append(rows, line(s.Rank, s.Department.Name, t.Tier.Heading(), s.DepartmentScore, lists[s.Department.ID]))
+			}
+		}
+		for _, s := range t.Small {
+			if mine(s.Department) {
+				rows = append(rows, line(nil, s.Department.Name, t.Tier.Heading(), s.DepartmentScore, "样本不足，未排名"))
 			}
 		}
 	}
-	for _, d := range c.Board.Unranked() {
+	for _, d := range c.Board.Empty {
 		if mine(d) {
 			rows = append(rows, line(nil, d.Name, d.Tier.Heading(), models.DepartmentScore{Department: d}, "无有效回访，未排名"))
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"yanzhen/config"
@@ -190,7 +191,8 @@ func (t *TierRanking) RedBlack(n int) (red, black []Standing) {
 }
 
 // RankPeriod is the period a ranking of kind covers as of day: the day
-// itself, or the week or assessment month up to the end of day (to date).
+// itself, or the week, assessment month or quarter up to the end of day (to
+// date).
 // The daily report's ranking and the chat's 排名 and 进度 take it.
 func RankPeriod(cfg config.Domain, kind models.PeriodKind, day time.Time) models.Period {
 	loc := cfg.Location()
@@ -201,6 +203,8 @@ func RankPeriod(cfg config.Domain, kind models.PeriodKind, day time.Time) models
 		p = models.WeekOf(day, loc)
 	case models.PeriodMonth:
 		p = models.MonthOf(day, loc, cfg.Rules.Scores.PeriodStartDay)
+	case models.PeriodQuarter:
+		p = models.QuarterOf(day, loc, cfg.Rules.Scores.PeriodStartDay)
 	default:
 		return today
 	}
@@ -220,6 +224,8 @@ func PeriodText(p models.Period) string {
 		whole.End = p.Start.AddDate(0, 0, 7)
 	case models.PeriodMonth:
 		whole.End = p.Start.AddDate(0, 1, 0)
+	case models.PeriodQuarter:
+		whole.End = p.Start.AddDate(0, 3, 0)
 	case models.PeriodDay:
 		return p.Label() + "当日"
 	default:
@@ -233,9 +239,16 @@ func PeriodText(p models.Period) string {
 	if last.Month() == p.Start.Month() {
 		span = monthDayCN(p.Start) + "至" + strconv.Itoa(last.Day()) + "日"
 	}
-	if p.Kind == models.PeriodWeek {
+	switch p.Kind {
+	case models.PeriodWeek:
 		y, w := p.Start.ISOWeek()
 		return strconv.Itoa(y) + "年第" + strconv.Itoa(w) + "周累计（" + span + "）"
+	case models.PeriodQuarter:
+		label := whole.Label()
+		if i := strings.Index(label, "（"); i >= 0 {
+			label = label[:i]
+		}
+		return label + "累计（" + span + "）"
 	}
 	return whole.End.AddDate(0, 0, -1).Format("2006年1月") + "累计（" + span + "）"
 }
