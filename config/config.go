@@ -145,6 +145,9 @@ type Schedule struct {
 	// MonthlyDay is the day of the month of the monthly report.
 	MonthlyDay int   `yaml:"monthly_day" env:"MONTHLY_DAY"`
 	MonthlyAt  Clock `yaml:"monthly_at" env:"MONTHLY_AT"`
+	// RollupAt is the time of the morning roll-up of standing overdue items,
+	// on working days: the one time a day the group hears of them.
+	RollupAt Clock `yaml:"rollup_at" env:"ROLLUP_AT"`
 	// Grace is how late a slot missed while the service was down may still run (marked 补发).
 	Grace Duration `yaml:"grace" env:"GRACE"`
 }
@@ -172,6 +175,10 @@ type Rules struct {
 	Scores       Scores `yaml:"scores" envPrefix:"SCORES_"`
 	// RankTop is N of the red and black lists (红黑榜).
 	RankTop int `yaml:"rank_top" env:"RANK_TOP"`
+	// GroupDailyBudget is how many messages a day the bot posts to a work
+	// group, replies and the daily report (补报 included) aside; once it is
+	// spent, overdue digests fold into the next morning roll-up.
+	GroupDailyBudget int `yaml:"group_daily_budget" env:"GROUP_DAILY_BUDGET"`
 }
 
 // Step is one level of the escalation ladder: At is relative to the deadline
@@ -253,9 +260,11 @@ func Default() *Config {
 			WeeklyAt:     MustClock("17:00"),
 			MonthlyDay:   1,
 			MonthlyAt:    MustClock("09:00"),
+			RollupAt:     MustClock("09:00"),
 			Grace:        Duration(2 * time.Hour),
 		},
 		Rules: Rules{
+			GroupDailyBudget: 30,
 			TimeLimits: map[string]Span{
 				"咨询": MustSpan("1wd"), "政策咨询": MustSpan("1wd"),
 				"求助": MustSpan("5wd"), "个人求决": MustSpan("5wd"),
@@ -413,6 +422,7 @@ func (c *Config) Validate() error {
 		{c.Rules.RepeatEvery >= 0, "rules.repeat_every", "must not be negative"},
 		{c.Rules.WarnWithin >= 0, "rules.warn_within", "must not be negative"},
 		{c.Rules.RankTop > 0, "rules.rank_top", "must be positive"},
+		{c.Rules.GroupDailyBudget >= 0, "rules.group_daily_budget", "must not be negative"},
 		{c.Rules.Scores.PeriodStartDay >= 1 && c.Rules.Scores.PeriodStartDay <= 28, "rules.scores.period_start_day", "must be 1 to 28"},
 		{c.Rules.Scores.BasicSatisfied >= 0 && c.Rules.Scores.BasicSatisfied <= 1, "rules.scores.basic_satisfied", "must be between 0 and 1"},
 		{c.Rules.Scores.MinSample >= 1, "rules.scores.min_sample", "must be at least 1"},

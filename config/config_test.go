@@ -28,8 +28,11 @@ func TestDefaultsMatchTheDesign(t *testing.T) {
 	}
 	s := c.Schedule
 	if !s.Enabled || s.RemindAt.String() != "17:30" || s.ReportAt.String() != "18:00" ||
-		s.DigestAt.String() != "23:00" || s.OverdueEvery.D() != 15*time.Minute {
+		s.DigestAt.String() != "23:00" || s.OverdueEvery.D() != 15*time.Minute || s.RollupAt.String() != "09:00" {
 		t.Errorf("schedule = %+v", s)
+	}
+	if c.Rules.GroupDailyBudget != 30 {
+		t.Errorf("rules.group_daily_budget = %d, want 30", c.Rules.GroupDailyBudget)
 	}
 	if got := c.Rules.TimeLimit("咨询"); got != (Span{1, Workdays}) {
 		t.Errorf("咨询 limit = %v", got)
@@ -118,6 +121,8 @@ func TestValidationNamesKeyAndRule(t *testing.T) {
 		{"import: {max_file_size: 3GB}", "", "config: import.max_file_size must be between 1MB and 2GB"},
 		{"import: {max_file_size: lots}", "", "config: is not valid YAML"},
 		{"rules: {scores: {min_sample: 0}}", "", "config: rules.scores.min_sample must be at least 1"},
+		{"rules: {group_daily_budget: -1}", "", "config: rules.group_daily_budget must not be negative"},
+		{"", "YANZHEN_SCHEDULE_ROLLUP_AT=9", "config: YANZHEN_SCHEDULE_ROLLUP_AT has a value of the wrong form"},
 	}
 	for _, tc := range cases {
 		var environ []string
