@@ -157,6 +157,11 @@ func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
 	default:
 		add(o.withMentions(models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, m, f, m.Mentions))
 	}
+	if m.To.ReplyTo == nil && len(m.To.Members) == 0 {
+		for i := range rows {
+			rows[i].GroupPost, rows[i].Group = true, m.To.Group
+		}
+	}
 	return rows
 }
 

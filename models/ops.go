@@ -56,6 +56,13 @@ type OutboxMessage struct {
 	To          string `gorm:"column:to_target;size:1024;not null"`
 	ChatID      string `gorm:"size:128"`
 	Destination string `gorm:"size:64;not null;index:idx_outbox_dest_sent,priority:2"` // a hash of (Channel, To, ChatID) for ordering and rate limits
+	// GroupPost marks a post to a work group (not a reply, not an app
+	// message) and Group names the group (the code of its configuration, ""
+	// for the installation's default group): bot sets them, and a group's
+	// daily budget counts such rows (GroupPosts).
+	GroupPost bool   `gorm:"not null;default:false;index:idx_outbox_group_posts,priority:1"`
+	Group     string `gorm:"column:group_code;size:64;not null;default:'';index:idx_outbox_group_posts,priority:2"`
+
 	// Priority orders rows that wait for the same rate budget: higher first.
 	Priority       int    `gorm:"not null;default:0"`
 	Kind           string `gorm:"size:16;not null"`
@@ -162,4 +169,5 @@ var allModels = []any{
 	&Ticket{}, &TicketEvent{}, &TicketRequest{},
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
+	&Announcement{},
 }
