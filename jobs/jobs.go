@@ -1,6 +1,7 @@
 // Package jobs is the bot's scheduled work: the 17:30 reminder, the 18:00
-// daily report, the overdue scan with its escalation ladder, the nightly digest
-// and the weekly and monthly reports.
+// daily report, the overdue scan with its escalation ladder and the morning
+// roll-up of what stands overdue, the nightly digest and the weekly and
+// monthly reports.
 //
 // Every run claims its (job, slot) in the store first, so that with several
 // replicas on one database exactly one runs a slot. The claim's short lease is
@@ -37,6 +38,7 @@ const (
 	NightlyDigest = "nightly-digest"
 	WeeklyReport  = "weekly-report"
 	MonthlyReport = "monthly-report"
+	MorningRollup = "morning-rollup"
 )
 
 // Enqueuer puts messages in the outbox on st (the store, or a transaction of
@@ -53,6 +55,8 @@ type Env struct {
 	Calendar *calendar.Calendar
 	Reports  *report.Builder
 	Log      *zap.Logger
+	// Metrics counts what the jobs decide; nil counts nothing.
+	Metrics *Metrics
 }
 
 // NewEnv returns the Env of a store, outbox, config and calendar, with a
@@ -91,6 +95,9 @@ type Job struct {
 	Summary string
 	// Workdays limits the scheduler to working days; `yanzhen run` ignores it.
 	Workdays bool
+	// GroupPost says the job posts to the work group below msg.Report: the
+	// group's daily budget keeps room for it (budget.go).
+	GroupPost bool
 	// Spec returns the cron spec of the job's slots under the config.
 	Spec func(s config.Schedule) string
 	// Grace returns how late a missed slot may still run; nil means schedule.grace.
@@ -99,11 +106,14 @@ type Job struct {
 	Prepare func(ctx context.Context, e *Env, r Run) (Plan, error)
 }
 
-// All returns every job, in the order `yanzhen help` lists them.
+// All returns every job, in the order `yanzhen help` lists them and a
+// scheduler's check runs the jobs due at once: the morning roll-up before
+// the overdue scan, so that a scan at the roll-up's time does not tell the
+// group again what the roll-up just told it.
 func All() []*Job {
 	return []*Job{
 		{
-			Name: Remind, Summary: "提醒未报日报的单位", Workdays: true,
+			Name: Remind, Summary: "提醒未报日报的单位", Workdays: true, GroupPost: true,
 			Spec:    func(s config.Schedule) string { return daily(s.RemindAt) },
 			Grace:   remindGrace,
 			Prepare: prepareRemind,
@@ -112,6 +122,11 @@ func All() []*Job {
 			Name: DailyReport, Summary: "发布工作日报", Workdays: true,
 			Spec:    func(s config.Schedule) string { return daily(s.ReportAt) },
 			Prepare: prepareDaily,
+		},
+		{
+			Name: MorningRollup, Summary: "每个工作日向群里汇总一次未办结的超期事项", Workdays: true, GroupPost: true,
+			Spec:    func(s config.Schedule) string { return daily(s.RollupAt) },
+			Prepare: prepareRollup,
 		},
 		{
 			Name: OverdueScan, Summary: "扫描临期、超期工单和调度并逐级提醒", Workdays: true,
@@ -124,14 +139,14 @@ func All() []*Job {
 			Prepare: prepareNightly,
 		},
 		{
-			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜",
+			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜", GroupPost: true,
 			Spec: func(s config.Schedule) string {
 				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
 			},
 			Prepare: prepareWeekly,
 		},
 		{
-			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名",
+			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名", GroupPost: true,
 			Spec: func(s config.Schedule) string {
 				return fmt.Sprintf("%d %d %d * *", s.MonthlyAt.Minute, s.MonthlyAt.Hour, s.MonthlyDay)
 			},

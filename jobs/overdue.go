@@ -5,104 +5,45 @@ import (
 	"fmt"
 	"time"
 
-	"yanzhen/calendar"
+	"go.uber.org/zap"
+
 	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/msg"
 	"yanzhen/report"
 )
 
-// The overdue scan walks open tickets and dispatches up the escalation ladder
-// of rules.escalation (DESIGN §5). For each subject it finds the highest step
-// whose time (deadline + step.at) has come: that level fires once per subject,
+// The overdue scan walks the ladder (ladder.go). For each subject it finds
+// the highest step whose time has come: that level fires once per subject,
 // recorded as an Alert; while the subject stays open and the level is not
-// acknowledged (签收), it is repeated every rules.repeat_every. Lower levels a
-// subject has passed are not sent any more, nor are levels skipped on the way
-// (a ticket first seen five working days overdue goes straight to 通报).
+// acknowledged (签收), it is repeated every rules.repeat_every, once however
+// long the scan was away. Lower levels a subject has passed are not sent any
+// more, nor are levels skipped on the way (a ticket first seen five working
+// days overdue goes straight to 通报).
 //
-// Who hears of a level (step.notify):
-//   - handler: the department's handlers (else its head) by app message;
-//   - head: the group, in the department's digest, @-mentioning its head;
-//   - leader (催办): the group digest, marked 已报区领导, and the leaders by one
-//     app message per scan listing every department's items; a dispatch's
-//     issuer hears of it too;
-//   - group (通报): the group digest.
+// Who hears of it, by app message, with the full list of what fired or
+// repeated: the handler level goes to the unit's handlers (else its heads),
+// the head and group levels to its heads, the leader level (催办) to the
+// leaders and a dispatch's issuer, in one message per scan.
+//
+// The group hears little, by design: at most one digest per scan, of the
+// units that newly crossed a level other than the handler's, each with its
+// count of open items at that level and its most overdue items. A unit the
+// group was told of at a level (an Announcement) is not announced again at
+// that level while it has open items at it; once it has none, the
+// announcement lapses, and a later crossing is news again. Repeats never go
+// to the group: it hears of what stands once a working day, in the morning
+// roll-up (rollup.go). When the group's daily budget is spent, the digest
+// folds into that roll-up instead (budget.go).
 //
 // Messages go out only inside working hours (rules.work_start to work_end);
 // a scan outside them records nothing, so that what it would have found is
-// sent by the first scan of the next morning. Resolved tickets, closed
-// dispatches and dispatch targets that answered (反馈, 办结, 退回) drop out.
-// Tickets without a department have nobody to answer for them and are left
-// to the nightly digest.
+// sent by the first scan of the next morning, in one digest.
 
 // action is one alert a scan sends: the first firing of a level, or a repeat.
 type action struct {
-	subject models.AlertSubject
-	id      uint
-	level   int
-	repeat  *models.Alert // nil for a first firing
-	dept    *uint
-	item    report.Item
-	targets []unitRef // where the item goes
-}
-
-// unitRef places an item in a department's digest (dept 0: members without
-// one), with the people to @ and to warn for this subject.
-type unitRef struct {
-	dept            uint
-	heads, handlers []*models.Member
-}
-
-// InHours reports whether t's wall clock is within the working hours of rules.
-func InHours(t time.Time, rules config.Rules) bool {
-	m := t.Hour()*60 + t.Minute()
-	return rules.WorkStart.Minutes() <= m && m < rules.WorkEnd.Minutes()
-}
-
-// stepTime returns when a step of the ladder comes for a deadline.
-func stepTime(cal *calendar.Calendar, s config.Step, deadline time.Time) time.Time {
-	switch s.At.Unit {
-	case config.Workdays:
-		return cal.AddWorkdays(deadline, s.At.N)
-	case config.Days:
-		return deadline.AddDate(0, 0, s.At.N)
-	}
-	return deadline.Add(time.Duration(s.At.N) * time.Hour)
-}
-
-// Reached returns the index of the highest step of the ladder whose time has
-// come at now for deadline, or -1 when none has.
-func Reached(cal *calendar.Calendar, ladder []config.Step, deadline, now time.Time) int {
-	level := -1
-	for i, s := range ladder {
-		if !stepTime(cal, s, deadline).After(now) {
-			level = i
-		}
-	}
-	return level
-}
-
-// horizon returns a time no earlier than the latest deadline for which the
-// first step of the ladder can have come at now: subjects due later need no look.
-func horizon(cal *calendar.Calendar, ladder []config.Step, now time.Time) time.Time {
-	h := now
-	for _, s := range ladder {
-		if s.At.N >= 0 {
-			continue
-		}
-		// The step's offset turned forward from now, with a day's slack for
-		// working days, which do not count back exactly as they count on.
-		ahead := s
-		ahead.At.N = -s.At.N
-		t := stepTime(cal, ahead, now)
-		if s.At.Unit == config.Workdays {
-			t = t.Add(24 * time.Hour)
-		}
-		if t.After(h) {
-			h = t
-		}
-	}
-	return h
+	*standing
+	repeat *models.Alert // nil for a first firing
 }
 
 // decide returns what a subject at level needs now, given its recorded alerts:
@@ -134,149 +75,70 @@ func prepareOverdue(ctx context.Context, e *Env, r Run) (Plan, error) {
 		p.Then = sweep
 		return p, nil
 	}
-	ladder := rules.Escalation
-	if len(ladder) == 0 {
+	if len(rules.Escalation) == 0 {
 		return send(nil, "未配置升级规则"), nil
 	}
-	dir, err := e.Store.Directory(ctx)
+	view, err := viewLadder(ctx, e, r.Now)
 	if err != nil {
 		return Plan{}, err
 	}
-	until := horizon(e.Calendar, ladder, r.Now)
-	tickets, err := e.Store.OpenTicketsDue(ctx, time.Time{}, until)
-	if err != nil {
-		return Plan{}, err
-	}
-	dispatches, err := e.Store.OpenDispatchesDue(ctx, until)
-	if err != nil {
-		return Plan{}, err
-	}
-	s := scanner{e: e, dir: dir, ladder: ladder, now: r.Now, every: rules.RepeatEvery.D()}
-	if err := s.tickets(ctx, tickets); err != nil {
-		return Plan{}, err
-	}
-	if err := s.dispatches(ctx, dispatches); err != nil {
-		return Plan{}, err
+	s := &scanner{e: e, view: view, every: rules.RepeatEvery.D()}
+	for i := range view.subjects {
+		sub := &view.subjects[i]
+		if prev, due := decide(sub.alerts, view.ladder[sub.level].Level, r.Now, s.every); due {
+			s.actions = append(s.actions, action{standing: sub, repeat: prev})
+		}
 	}
 	return Plan{
 		Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
 			return s.commit(ctx, tx, r.SlotKey)
 		},
-		Then: sweep,
+		Then: func(ctx context.Context) error {
+			s.report()
+			return sweep(ctx)
+		},
 	}, nil
 }
 
-// scanner collects the actions of one scan.
+// scanner is one scan: what it found, then what it recorded.
 type scanner struct {
 	e       *Env
-	dir     *models.Directory
-	ladder  []config.Step
-	now     time.Time
+	view    *ladderView
 	every   time.Duration
 	actions []action
-	orphans int // overdue tickets without a department
-}
-
-// plan adds the action a subject needs now, if any.
-func (s *scanner) plan(subject models.AlertSubject, id uint, deadline time.Time, alerts []models.Alert, a action) {
-	level := Reached(s.e.Calendar, s.ladder, deadline, s.now)
-	if level < 0 {
-		return
-	}
-	step := s.ladder[level]
-	prev, due := decide(alerts, step.Level, s.now, s.every)
-	if !due {
-		return
-	}
-	a.subject, a.id, a.level, a.repeat = subject, id, level, prev
-	a.item.Deadline, a.item.Level, a.item.Step, a.item.Count = deadline, level, step, 1
-	if prev != nil {
-		a.item.Count = prev.Count + 1
-	}
-	s.actions = append(s.actions, a)
-}
-
-func (s *scanner) tickets(ctx context.Context, tickets []models.Ticket) error {
-	ids := make([]uint, len(tickets))
-	for i, t := range tickets {
-		ids[i] = t.ID
-	}
-	alerts, err := s.e.Store.AlertsOf(ctx, models.SubjectTicket, ids)
-	if err != nil {
-		return err
-	}
-	for _, t := range tickets {
-		if t.DepartmentID == nil {
-			if t.Overdue(s.now) {
-				s.orphans++
-			}
-			continue
-		}
-		dept := *t.DepartmentID
-		ref := unitRef{dept: dept, heads: s.dir.Responsible(dept), handlers: s.dir.MembersOf(dept, models.RoleHandler)}
-		s.plan(models.SubjectTicket, t.ID, *t.Deadline, alerts[t.ID], action{
-			dept: t.DepartmentID, item: report.Item{Label: "工单" + t.Number, Title: t.Title}, targets: []unitRef{ref},
-		})
-	}
-	return nil
-}
-
-func (s *scanner) dispatches(ctx context.Context, dispatches []models.Dispatch) error {
-	ids := make([]uint, len(dispatches))
-	for i, d := range dispatches {
-		ids[i] = d.ID
-	}
-	alerts, err := s.e.Store.AlertsOf(ctx, models.SubjectDispatch, ids)
-	if err != nil {
-		return err
-	}
-	for _, d := range dispatches {
-		var refs []unitRef
-		for i := range d.Targets {
-			t := &d.Targets[i]
-			switch {
-			case report.Answered(t):
-			case t.DepartmentID != nil:
-				refs = append(refs, unitRef{dept: *t.DepartmentID, heads: s.dir.Responsible(*t.DepartmentID)})
-			case t.MemberID != nil && s.dir.Member(*t.MemberID) != nil:
-				m := s.dir.Member(*t.MemberID)
-				var dept uint
-				if m.DepartmentID != nil {
-					dept = *m.DepartmentID
-				}
-				refs = append(refs, unitRef{dept: dept, heads: []*models.Member{m}, handlers: []*models.Member{m}})
-			}
-		}
-		if len(refs) == 0 {
-			continue
-		}
-		item := report.Item{Label: "调度" + d.Code(), Title: d.Instruction}
-		if issuer := s.dir.Member(d.IssuerID); issuer != nil {
-			item.Also = []string{issuer.UserID}
-		}
-		s.plan(models.SubjectDispatch, d.ID, *d.Deadline, alerts[d.ID], action{item: item, targets: refs})
-	}
-	return nil
+	// fold is the group's budget as the commit found it; folded counts the
+	// units whose digest it folded into the morning roll-up.
+	fold   budgetCheck
+	folded int
+	// posted is set when the scan posted a digest.
+	posted bool
 }
 
 // commit records the actions in the run's transaction, keeping only those that
-// no other scan recorded first, and renders what they send.
+// no other scan recorded first, settles the group's announcements, and
+// renders what the scan sends.
 func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]msg.Message, string, error) {
+	now := s.view.now
 	units := map[uint]*report.ScanUnit{}
 	fired, repeated := 0, 0
+	crossing := map[unitLevel]bool{}
 	for _, a := range s.actions {
+		step := s.view.ladder[a.level]
 		var ok bool
 		var err error
+		item := a.item
 		if a.repeat != nil {
 			rep := *a.repeat
-			ok, err = tx.RepeatAlert(ctx, &rep, s.now)
+			ok, err = tx.RepeatAlert(ctx, &rep, now)
 			repeated += b2i(ok)
+			item.Count = rep.Count
 		} else {
 			ok, err = tx.FireAlert(ctx, &models.Alert{
-				SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(s.ladder[a.level].Level), DepartmentID: a.dept,
-				FirstSentAt: s.now, LastSentAt: s.now,
+				SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(step.Level), DepartmentID: a.dept,
+				FirstSentAt: now, LastSentAt: now,
 			})
 			fired += b2i(ok)
+			item.Count = 1
 		}
 		if err != nil {
 			return nil, "", err
@@ -285,47 +147,109 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 			continue
 		}
 		for _, ref := range a.targets {
+			if a.repeat == nil && grouped(step) {
+				crossing[unitLevel{ref.dept, models.AlertLevel(step.Level)}] = true
+			}
 			u := units[ref.dept]
 			if u == nil {
-				u = &report.ScanUnit{Key: ref.dept, Name: "其他"}
-				if d := s.dir.Department(ref.dept); d != nil {
-					u.Name = d.Name
-				}
+				u = &report.ScanUnit{Key: ref.dept, Name: s.view.unitName(ref.dept)}
 				units[ref.dept] = u
 			}
 			u.Heads = addMembers(u.Heads, ref.heads)
 			u.Handlers = addMembers(u.Handlers, ref.handlers)
-			u.Items = append(u.Items, a.item)
+			u.Items = append(u.Items, item)
 		}
 	}
-	scan := report.Scan{Slot: slot, Now: s.now, Leaders: s.dir.WithRole(models.RoleLeader)}
-	for _, d := range s.dir.Departments {
-		if u := units[d.ID]; u != nil {
+	crossed, err := s.announce(ctx, tx, crossing)
+	if err != nil {
+		return nil, "", err
+	}
+	scan := report.Scan{Slot: slot, Now: now, Crossed: crossed, Leaders: s.view.dir.WithRole(models.RoleLeader)}
+	for _, dept := range s.view.unitOrder() {
+		if u := units[dept]; u != nil {
 			scan.Units = append(scan.Units, *u)
 		}
 	}
-	if u := units[0]; u != nil {
-		scan.Units = append(scan.Units, *u)
-	}
 	summary := fmt.Sprintf("新提醒%d项，重复提醒%d项", fired, repeated)
-	if s.orphans > 0 {
-		summary += fmt.Sprintf("；%d件超期工单无承办单位，未提醒", s.orphans)
+	switch {
+	case s.folded > 0:
+		summary += fmt.Sprintf("；今日群消息已达%d条（额度%d条），%d个单位的新增超期并入次日超期汇总", s.fold.spent, s.fold.budget, s.folded)
+	case len(crossed) > 0:
+		s.posted = true
+		n, _ := report.Totals(crossed)
+		summary += fmt.Sprintf("；群内通报%d个单位的新增超期", n)
+	}
+	if s.view.orphans > 0 {
+		summary += fmt.Sprintf("；%d件超期工单无承办单位，未提醒", s.view.orphans)
 	}
 	return scan.Messages(s.e.Calendar), summary, nil
 }
 
-// addMembers appends the members of more not already in list.
-func addMembers(list, more []*models.Member) []*models.Member {
-	for _, m := range more {
-		found := false
-		for _, x := range list {
-			found = found || x.ID == m.ID
+// announce settles the group's announcements against what stands open now:
+// those whose unit has no open item left at their level lapse; of the units
+// that newly crossed a level, those the group was not told of yet at it are
+// announced, and returned for the digest. When the group's daily budget is
+// spent they are recorded as folded into the next roll-up, and none is returned.
+func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.LevelUnits, error) {
+	const group = "" // the default group; several groups come with issue 15
+	open := s.view.open()
+	live, err := tx.Announcements(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	told := map[unitLevel]bool{}
+	var lapsed []uint
+	for _, a := range live {
+		k := unitLevel{a.DepartmentID, a.Level}
+		if open[k] == nil {
+			lapsed = append(lapsed, a.ID)
+			continue
 		}
-		if !found {
-			list = append(list, m)
+		told[k] = true
+	}
+	if err := tx.LapseAnnouncements(ctx, lapsed); err != nil {
+		return nil, err
+	}
+	var news []unitLevel
+	for _, k := range sortedKeys(crossing) {
+		if !told[k] && open[k] != nil {
+			news = append(news, k)
 		}
 	}
-	return list
+	if len(news) == 0 {
+		return nil, nil
+	}
+	if s.fold, err = checkBudget(ctx, s.e, tx, group, s.view.now); err != nil {
+		return nil, err
+	}
+	announced := map[unitLevel]bool{}
+	for _, k := range news {
+		ok, err := tx.Announce(ctx, &models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.view.now, Folded: s.fold.spentUp()})
+		if err != nil {
+			return nil, err
+		}
+		announced[k] = ok
+	}
+	if s.fold.spentUp() {
+		for _, ok := range announced {
+			s.folded += b2i(ok)
+		}
+		return nil, nil
+	}
+	return s.view.byLevel(open, func(k unitLevel) bool { return announced[k] }), nil
+}
+
+// report logs and counts, once the scan committed, what became of its digest.
+func (s *scanner) report() {
+	if s.posted {
+		s.e.Metrics.digest("", digestPosted)
+	}
+	if s.folded > 0 {
+		s.e.Log.Warn("overdue digest folded into the next morning roll-up: the group's daily budget is spent",
+			zap.String("group", ""), zap.Int("units", s.folded), zap.Int("posted_today", s.fold.spent),
+			zap.Int("reserved", s.fold.reserved), zap.Int("budget", s.fold.budget))
+		s.e.Metrics.digest("", digestFolded)
+	}
 }
 
 func b2i(b bool) int {

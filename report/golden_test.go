@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -205,31 +207,120 @@ func TestOverdueScanGolden(t *testing.T) {
 	zhangsan := &models.Member{UserID: "zhangsan", Name: "张三"}
 	xiaoli := &models.Member{UserID: "xiaoli", Name: "小李"}
 	lisi := &models.Member{UserID: "lisi", Name: "李四"}
+	blacklist := report.Item{Label: "工单2026110200031", Title: "违建拆除", Deadline: at("2026-11-10 09:00"), Level: 3, Step: ladder[3], Count: 1}
+	urge := report.Item{Label: "工单2026111000004", Title: "老旧小区外墙脱落", Deadline: at("2026-11-17 09:00"), Level: 2, Step: ladder[2], Count: 1}
+	repeat := report.Item{Label: "调度D3", Title: "请于今日内完成外墙脱落隐患排查并反馈", Deadline: at("2026-11-20 09:00"), Level: 1, Step: ladder[1], Count: 3, Also: []string{"wangwu"}}
+	alerts := []report.Item{
+		{Label: "工单2026111900007", Title: "井盖缺失", Deadline: at("2026-11-20 08:00"), Level: 1, Step: ladder[1], Count: 1},
+		{Label: "工单2026111900008", Title: "路灯不亮", Deadline: at("2026-11-20 09:30"), Level: 1, Step: ladder[1], Count: 1},
+		{Label: "工单2026111900009", Title: "垃圾清运不及时", Deadline: at("2026-11-20 09:00"), Level: 1, Step: ladder[1], Count: 1},
+	}
+	cgjUrge := report.Item{Label: "调度D4", Title: "占道经营整治", Deadline: at("2026-11-19 09:00"), Level: 2, Step: ladder[2], Count: 2, Also: []string{"zhaojiu"}}
 	scan := report.Scan{
 		Slot: "2026-11-20T10:00", Now: now,
 		Leaders: []*models.Member{{UserID: "wangwu"}, {UserID: "sunqi"}},
+		// 住建局 newly crossed 通报 and 催办; 城管局 超期, with three open items
+		// at it, of which the digest shows the two most overdue.
+		Crossed: []report.LevelUnits{
+			{Step: ladder[3], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Count: 1, Items: []report.Item{blacklist}}}},
+			{Step: ladder[2], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Count: 1, Items: []report.Item{urge}}}},
+			{Step: ladder[1], Units: []report.UnitLevel{{Key: 2, Name: "城管局", Heads: []*models.Member{lisi}, Count: 3, Items: []report.Item{alerts[0], alerts[2], alerts[1]}}}},
+		},
 		Units: []report.ScanUnit{
 			{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Handlers: []*models.Member{xiaoli}, Items: []report.Item{
 				{Label: "工单2026111900021", Title: "小区绿化带破损", Deadline: at("2026-11-23 10:00"), Level: 0, Step: ladder[0], Count: 1},
-				{Label: "工单2026111000004", Title: "老旧小区外墙脱落", Deadline: at("2026-11-17 09:00"), Level: 2, Step: ladder[2], Count: 1},
-				{Label: "调度D3", Title: "请于今日内完成外墙脱落隐患排查并反馈", Deadline: at("2026-11-20 09:00"), Level: 1, Step: ladder[1], Count: 3, Also: []string{"wangwu"}},
-				{Label: "工单2026110200031", Title: "违建拆除", Deadline: at("2026-11-10 09:00"), Level: 3, Step: ladder[3], Count: 1},
+				urge, repeat, blacklist,
 			}},
-			{Key: 2, Name: "城管局", Heads: []*models.Member{lisi}, Items: []report.Item{
-				{Label: "调度D4", Title: "占道经营整治", Deadline: at("2026-11-19 09:00"), Level: 2, Step: ladder[2], Count: 2, Also: []string{"zhaojiu"}},
-			}},
+			{Key: 2, Name: "城管局", Heads: []*models.Member{lisi}, Items: append([]report.Item{cgjUrge}, alerts...)},
 		},
 	}
-	msgs := rendered(scan.Messages(f)...)
-	wantMentions(t, "overdue", goldenRows(t, "overdue", msgs), []string{"zhangsan", "lisi"})
+	msgs := scan.Messages(f)
+	if len(msgs) == 0 || msgs[0].Priority != msg.Bulk {
+		t.Fatalf("the digest is not bulk: %+v", msgs)
+	}
+	rows := rendered(msgs...)
+	wantMentions(t, "overdue", goldenRows(t, "overdue", rows), []string{"zhangsan", "lisi"})
 	var to []string
-	for _, m := range msgs {
-		if m.Channel == "app" {
+	group := 0
+	for _, m := range rows {
+		switch m.Channel {
+		case "app":
 			to = append(to, m.To)
+		case "robot":
+			group++
 		}
 	}
-	if !slices.Equal(to, []string{"xiaoli", "wangwu|sunqi|zhaojiu"}) {
-		t.Errorf("app messages to %v", to)
+	if group != 1 || !slices.Equal(to, []string{"xiaoli", "zhangsan", "lisi", "wangwu|sunqi|zhaojiu"}) {
+		t.Errorf("%d group messages, app messages to %v", group, to)
+	}
+	// A scan where nothing crossed posts nothing to the group.
+	scan.Crossed = nil
+	for _, m := range rendered(scan.Messages(f)...) {
+		if m.Channel == "robot" {
+			t.Errorf("a scan without crossings posts to the group: %s", m.Body)
+		}
+	}
+}
+
+// TestOverdueListsAreWhole: the people responsible get every item, however
+// many, where the group's digest shows a few.
+func TestOverdueListsAreWhole(t *testing.T) {
+	ladder := config.Default().Rules.Escalation
+	var items []report.Item
+	for i := range 40 {
+		items = append(items, report.Item{Label: fmt.Sprintf("工单20261119%05d", i), Title: "路灯不亮", Deadline: at("2026-11-20 09:00"), Level: 1, Step: ladder[1], Count: 1})
+	}
+	head := &models.Member{UserID: "zhangsan", Name: "张三"}
+	scan := report.Scan{Slot: "s", Now: at("2026-11-20 10:00"),
+		Crossed: []report.LevelUnits{{Step: ladder[1], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Count: 40, Items: items}}}},
+		Units:   []report.ScanUnit{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Items: items}},
+	}
+	var digest, list string
+	for _, m := range rendered(scan.Messages(newFixtureCal())...) {
+		if m.Channel == "robot" {
+			digest += m.Body
+		} else {
+			list += m.Body
+		}
+	}
+	if n := strings.Count(digest, "工单2026111900"); n != 2 || !strings.Contains(digest, "40项") {
+		t.Errorf("the digest shows %d items:\n%s", n, digest)
+	}
+	for _, it := range items {
+		if !strings.Contains(list, it.Label) {
+			t.Errorf("the head's list lacks %s", it.Label)
+		}
+	}
+}
+
+func TestRollupGolden(t *testing.T) {
+	ladder := config.Default().Rules.Escalation
+	item := func(label, deadline string, level int) report.Item {
+		return report.Item{Label: label, Title: "标题不出现在汇总里", Deadline: at(deadline), Level: level, Step: ladder[level], Count: 1}
+	}
+	roll := report.Rollup{Now: at("2026-11-23 09:00"), Levels: []report.LevelUnits{
+		{Step: ladder[3], Units: []report.UnitLevel{
+			{Key: 1, Name: "住建局", Count: 2, Items: []report.Item{item("工单2026110200031", "2026-11-10 09:00", 3), item("工单2026110300032", "2026-11-12 09:00", 3)}},
+		}},
+		{Step: ladder[2], Units: []report.UnitLevel{
+			{Key: 1, Name: "住建局", Count: 1, Items: []report.Item{item("工单2026111000004", "2026-11-17 09:00", 2)}},
+			{Key: 2, Name: "城管局", Count: 1, Items: []report.Item{item("调度D4", "2026-11-19 09:00", 2)}},
+		}},
+		{Step: ladder[1], Units: []report.UnitLevel{
+			{Key: 3, Name: "教育局", Count: 3, New: true, Items: []report.Item{item("工单2026111900009", "2026-11-20 17:00", 1)}},
+		}},
+	}}
+	m, ok := roll.Message(newFixtureCal())
+	if !ok || m.Priority != msg.Notice {
+		t.Fatalf("roll-up: %v %+v", ok, m)
+	}
+	wantMentions(t, "rollup", golden(t, "rollup", m), nil)
+	roll.Late = true
+	if m, _ := roll.Message(newFixtureCal()); !strings.Contains(rendered(m)[0].Body, "补发") {
+		t.Error("a late roll-up is not marked 补发")
+	}
+	if _, ok := (&report.Rollup{Now: at("2026-11-23 09:00")}).Message(newFixtureCal()); ok {
+		t.Error("a roll-up of nothing is sent")
 	}
 }
 

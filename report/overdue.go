@@ -30,31 +30,91 @@ type Item struct {
 	Also []string
 }
 
-// ScanUnit is one department's share of a scan: its items and who hears of them.
+// ScanUnit is one unit's share of a scan: the items it is told of now (a
+// level reached, or its repeat) and who hears of them.
 type ScanUnit struct {
-	Key  uint   // the department's ID; it keys the unit's messages
+	Key  uint   // the department's ID (0: members addressed without one); it keys the unit's messages
 	Name string // the department's name
-	// Heads are @-mentioned in the group digest; Handlers get the warnings.
+	// Heads hear of the items at the head and group levels, and of the
+	// handler level when the unit has no handlers; Handlers hear of the
+	// handler level.
 	Heads, Handlers []*models.Member
 	Items           []Item
 }
 
-// Scan is what one overdue scan sends, per department in the configured order.
+// UnitLevel is a unit's open items at one level of the ladder, as the group
+// hears of them.
+type UnitLevel struct {
+	Key  uint   // the department's ID (0: members addressed without one)
+	Name string // the department's name
+	// Heads are @-mentioned when the group is told the unit crossed the level.
+	Heads []*models.Member
+	// Count is how many open items the unit has at the level.
+	Count int
+	// Items are the unit's open items at the level; the most overdue come
+	// first once Sort has run.
+	Items []Item
+	// New marks, in a morning roll-up, a unit whose crossing the group was
+	// not told of when it happened: its daily budget was spent.
+	New bool
+}
+
+// Sort orders the items the most overdue first.
+func (u *UnitLevel) Sort() { sortItems(u.Items) }
+
+// LevelUnits is one level of the ladder with units that have open items at it.
+type LevelUnits struct {
+	Step  config.Step
+	Units []UnitLevel
+}
+
+// Totals counts the distinct units of levels and their open items.
+func Totals(levels []LevelUnits) (units, items int) {
+	seen := map[uint]bool{}
+	for _, lv := range levels {
+		for _, u := range lv.Units {
+			seen[u.Key] = true
+			items += u.Count
+		}
+	}
+	return len(seen), items
+}
+
+// Scan is what one overdue scan sends: to the group, one digest of the
+// units that newly crossed a level the group hears of; to the people
+// responsible, the full lists of the items reached or repeated now.
 type Scan struct {
 	// Slot names the run; it keys the scan's messages.
-	Slot    string
-	Now     time.Time
+	Slot string
+	Now  time.Time
+	// Crossed are the units that newly crossed each level, the most severe
+	// level first. Empty: no digest (nothing crossed, or the digest was
+	// folded into the morning roll-up).
+	Crossed []LevelUnits
+	// Units are the units with items to tell their people of, in the
+	// configured order.
 	Units   []ScanUnit
 	Leaders []*models.Member
 }
 
-// Messages says what the scan found. Per department: items whose level
-// notifies the head, the leaders or the group go into one group digest
-// @-mentioning its head; items that notify the handler go to its handlers by
-// app message. Items at a leader level also go, for all departments
-// together, to the leaders (and a dispatch's issuer) by app message.
+// digestWorst is how many of a unit's items a digest shows; the items a
+// digest shows in all are capped at listCap.
+const digestWorst = 2
+
+// Messages says what the scan found. To the group (msg.Bulk), at most one
+// digest: per level, the units that newly crossed it, each with its count of
+// open items at the level and its most overdue items. By app message
+// (msg.Notice), per unit, every item reached or repeated now: the handler
+// level to its handlers (else its heads), the head and group levels to its
+// heads; the leader level, for all units together, to the leaders and the
+// issuers of the dispatches concerned.
 func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
 	var out []msg.Message
+	if len(s.Crossed) > 0 {
+		m := toGroup("超期督办", "overdue/"+s.Slot+"/group", s.digest(cal))
+		m.Priority = msg.Bulk
+		out = append(out, m)
+	}
 	var urged []ScanUnit
 	leaders := map[string]bool{}
 	var to []string
@@ -69,33 +129,32 @@ func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
 	}
 	for _, u := range s.Units {
 		sortItems(u.Items)
-		var group, warn, urge []Item
+		var heads, warn, urge []Item
 		for _, it := range u.Items {
 			switch it.Step.Notify {
 			case config.NotifyHandler:
 				warn = append(warn, it)
 			case config.NotifyLeader:
 				urge = append(urge, it)
-				group = append(group, it)
 				for _, id := range it.Also {
 					addTo(id)
 				}
 			default:
-				group = append(group, it)
+				heads = append(heads, it)
 			}
 		}
 		key := fmt.Sprintf("overdue/%s/%d", s.Slot, u.Key)
-		if len(group) > 0 {
-			out = append(out, toGroup("", key+"/group", s.groupDigest(u, group, cal)))
-		}
 		if len(warn) > 0 {
 			recipients := u.Handlers
 			if len(recipients) == 0 {
 				recipients = u.Heads
 			}
 			_, ids := mentions(recipients)
-			lines := append([]msg.Line{text("【到期预警】" + u.Name + "以下事项即将到期，请抓紧办理：")}, s.itemLines(warn, cal)...)
-			out = append(out, toMembers(ids, "", key+"/warn", msg.S(lines...))...)
+			out = append(out, toMembers(ids, "到期预警", key+"/warn", s.list("【到期预警】"+u.Name, "以下事项即将到期，请抓紧办理：", warn, cal))...)
+		}
+		if len(heads) > 0 {
+			_, ids := mentions(u.Heads)
+			out = append(out, toMembers(ids, "超期督办", key+"/heads", s.list("【超期督办】"+u.Name, "以下事项请抓紧办理并及时反馈：", heads, cal))...)
 		}
 		if len(urge) > 0 {
 			urged = append(urged, ScanUnit{Name: u.Name, Items: urge})
@@ -105,14 +164,14 @@ func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
 		lines := []msg.Line{msg.L(msg.Strong("【催办】以下事项超期未办结，请督促"))}
 		for _, u := range urged {
 			lines = append(lines, msg.L(msg.Strong(u.Name), msg.Text(" "+itoa(len(u.Items))+"项")))
-			lines = append(lines, s.itemLines(u.Items, cal)...)
+			lines = append(lines, s.fullLines(u.Items, cal)...)
 		}
 		out = append(out, toMembers(to, "催办", "overdue/"+s.Slot+"/leaders", msg.S(lines...))...)
 	}
 	return out
 }
 
-// sortItems orders items the most severe first, then by deadline.
+// sortItems orders items the most severe first, then the most overdue first.
 func sortItems(items []Item) {
 	sort.SliceStable(items, func(i, j int) bool {
 		if items[i].Level != items[j].Level {
@@ -122,42 +181,69 @@ func sortItems(items []Item) {
 	})
 }
 
-// groupDigest is one department's digest for the group, by level.
-func (s *Scan) groupDigest(u ScanUnit, items []Item, cal *calendar.Calendar) msg.Section {
-	title := "【超期督办】"
-	if items[0].Step.Level == config.LevelWarn {
-		title = "【到期预警】"
+// digest is the group's digest of the units that newly crossed a level.
+func (s *Scan) digest(cal *calendar.Calendar) msg.Section {
+	lines := []msg.Line{msg.L(msg.Strong("【超期督办】以下单位新增超期事项"))}
+	shown := 0
+	for _, lv := range s.Crossed {
+		lines = append(lines, levelHeading(lv.Step, ""))
+		for _, u := range lv.Units {
+			who, _ := mentions(u.Heads)
+			line := []msg.Span{msg.Strong(u.Name)}
+			if len(who) > 0 {
+				line = append(append(line, msg.Text(" ")), who...)
+			}
+			lines = append(lines, msg.L(append(line, msg.Text(" "+itoa(u.Count)+"项"))...))
+			for i, it := range u.Items {
+				if i == digestWorst || shown == listCap {
+					break
+				}
+				lines = append(lines, text(s.itemLine(it, cal)))
+				shown++
+			}
+		}
 	}
-	lines := []msg.Line{msg.L(msg.Strong(title + u.Name))}
-	who, _ := mentions(u.Heads)
-	if len(who) > 0 {
-		who = append(who, msg.Text(" "))
+	lines = append(lines, msg.L(msg.Muted("清单已发各单位负责人，请抓紧办理并及时反馈。")))
+	return msg.S(lines...)
+}
+
+// levelHeading is the heading of a level in a digest or a roll-up: its name,
+// what it means, and a note.
+func levelHeading(step config.Step, note string) msg.Line {
+	spans := []msg.Span{msg.Bad(step.Name)}
+	if step.Notify == config.NotifyLeader {
+		spans = append(spans, msg.Text("（已报区领导）"))
 	}
-	lines = append(lines, msg.L(append(who, msg.Text("以下事项请抓紧办理并及时反馈："))...))
+	if note != "" {
+		spans = append(spans, msg.Text(" "+note))
+	}
+	return msg.L(spans...)
+}
+
+// list is the app message of one unit's items: a title, a lead line, and
+// the items by level, every one of them.
+func (s *Scan) list(title, lead string, items []Item, cal *calendar.Calendar) msg.Section {
+	lines := []msg.Line{msg.L(msg.Strong(title)), text(lead)}
 	for start := 0; start < len(items); {
 		end := start
 		for end < len(items) && items[end].Level == items[start].Level {
 			end++
 		}
-		step := items[start].Step
-		name := msg.Strong(step.Name)
-		if step.Level != config.LevelWarn {
-			name = msg.Bad(step.Name)
-		}
-		head := []msg.Span{name, msg.Text(" " + itoa(end-start) + "项")}
-		if step.Notify == config.NotifyLeader {
-			head = append(head, msg.Text("（已报区领导）"))
-		}
-		lines = append(lines, msg.L(head...))
-		lines = append(lines, s.itemLines(items[start:end], cal)...)
+		lines = append(lines, msg.L(msg.Strong(items[start].Step.Name), msg.Text(" "+itoa(end-start)+"项")))
+		lines = append(lines, s.fullLines(items[start:end], cal)...)
 		start = end
 	}
 	return msg.S(lines...)
 }
 
-// itemLines are items one a line, at most listCap of them, then "……等N项".
-func (s *Scan) itemLines(items []Item, cal *calendar.Calendar) []msg.Line {
-	return capped(items, func(it Item) msg.Line { return text(s.itemLine(it, cal)) }, "项")
+// fullLines are items one a line, all of them: the people responsible get
+// the whole list.
+func (s *Scan) fullLines(items []Item, cal *calendar.Calendar) []msg.Line {
+	out := make([]msg.Line, len(items))
+	for i, it := range items {
+		out[i] = text(s.itemLine(it, cal))
+	}
+	return out
 }
 
 // itemLine renders one item: · 工单2024112700123 路灯不亮｜超期2小时（第2次提醒）.

@@ -1,0 +1,313 @@
+package jobs
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"yanzhen/calendar"
+	"yanzhen/config"
+	"yanzhen/models"
+	"yanzhen/report"
+)
+
+// The escalation ladder of rules.escalation (DESIGN §5) as it stands at a
+// time: every open ticket and dispatch with the highest step whose time
+// (deadline + step.at) has come. The overdue scan tells of the steps reached
+// since it last looked; the morning roll-up tells the group what stands.
+
+// InHours reports whether t's wall clock is within the working hours of rules.
+func InHours(t time.Time, rules config.Rules) bool {
+	m := t.Hour()*60 + t.Minute()
+	return rules.WorkStart.Minutes() <= m && m < rules.WorkEnd.Minutes()
+}
+
+// stepTime returns when a step of the ladder comes for a deadline.
+func stepTime(cal *calendar.Calendar, s config.Step, deadline time.Time) time.Time {
+	switch s.At.Unit {
+	case config.Workdays:
+		return cal.AddWorkdays(deadline, s.At.N)
+	case config.Days:
+		return deadline.AddDate(0, 0, s.At.N)
+	}
+	return deadline.Add(time.Duration(s.At.N) * time.Hour)
+}
+
+// Reached returns the index of the highest step of the ladder whose time has
+// come at now for deadline, or -1 when none has.
+func Reached(cal *calendar.Calendar, ladder []config.Step, deadline, now time.Time) int {
+	level := -1
+	for i, s := range ladder {
+		if !stepTime(cal, s, deadline).After(now) {
+			level = i
+		}
+	}
+	return level
+}
+
+// horizon returns a time no earlier than the latest deadline for which the
+// first step of the ladder can have come at now: subjects due later need no look.
+func horizon(cal *calendar.Calendar, ladder []config.Step, now time.Time) time.Time {
+	h := now
+	for _, s := range ladder {
+		if s.At.N >= 0 {
+			continue
+		}
+		// The step's offset turned forward from now, with a day's slack for
+		// working days, which do not count back exactly as they count on.
+		ahead := s
+		ahead.At.N = -s.At.N
+		t := stepTime(cal, ahead, now)
+		if s.At.Unit == config.Workdays {
+			t = t.Add(24 * time.Hour)
+		}
+		if t.After(h) {
+			h = t
+		}
+	}
+	return h
+}
+
+// unitRef places an item in a unit (dept 0: members addressed without
+// one), with the people to @ and to warn for this subject.
+type unitRef struct {
+	dept            uint
+	heads, handlers []*models.Member
+}
+
+// standing is one open subject at the level of the ladder it has reached.
+type standing struct {
+	subject models.AlertSubject
+	id      uint
+	level   int   // index in the ladder
+	dept    *uint // a ticket's department, recorded on its alerts
+	item    report.Item
+	targets []unitRef // the units that answer for it
+	alerts  []models.Alert
+}
+
+// ladderView is the ladder at one time: the open subjects that reached a
+// step, and the overdue tickets nobody answers for.
+type ladderView struct {
+	dir      *models.Directory
+	ladder   []config.Step
+	now      time.Time
+	subjects []standing
+	// orphans counts the overdue tickets without a department: nobody
+	// answers for them, and the nightly digest counts them.
+	orphans int
+}
+
+// viewLadder reads the open tickets and dispatches and where each stands on
+// the ladder at now. Resolved tickets, tickets whose claimed 办结 awaits the
+// platform (the store leaves them out), closed dispatches and dispatch
+// targets that answered (反馈, 办结, 退回) are not on it.
+func viewLadder(ctx context.Context, e *Env, now time.Time) (*ladderView, error) {
+	v := &ladderView{ladder: e.Config.Rules.Escalation, now: now}
+	var err error
+	if v.dir, err = e.Store.Directory(ctx); err != nil {
+		return nil, err
+	}
+	until := horizon(e.Calendar, v.ladder, now)
+	tickets, err := e.Store.OpenTicketsDue(ctx, time.Time{}, until)
+	if err != nil {
+		return nil, err
+	}
+	dispatches, err := e.Store.OpenDispatchesDue(ctx, until)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.tickets(ctx, e, tickets); err != nil {
+		return nil, err
+	}
+	return v, v.dispatches(ctx, e, dispatches)
+}
+
+// add puts a subject on the view when it reached a step at its deadline.
+func (v *ladderView) add(cal *calendar.Calendar, s standing, deadline time.Time) {
+	level := Reached(cal, v.ladder, deadline, v.now)
+	if level < 0 {
+		return
+	}
+	s.level = level
+	s.item.Deadline, s.item.Level, s.item.Step = deadline, level, v.ladder[level]
+	v.subjects = append(v.subjects, s)
+}
+
+func (v *ladderView) tickets(ctx context.Context, e *Env, tickets []models.Ticket) error {
+	ids := make([]uint, len(tickets))
+	for i, t := range tickets {
+		ids[i] = t.ID
+	}
+	alerts, err := e.Store.AlertsOf(ctx, models.SubjectTicket, ids)
+	if err != nil {
+		return err
+	}
+	for _, t := range tickets {
+		if t.DepartmentID == nil {
+			if t.Overdue(v.now) {
+				v.orphans++
+			}
+			continue
+		}
+		dept := *t.DepartmentID
+		ref := unitRef{dept: dept, heads: v.dir.Responsible(dept), handlers: v.dir.MembersOf(dept, models.RoleHandler)}
+		v.add(e.Calendar, standing{
+			subject: models.SubjectTicket, id: t.ID, dept: t.DepartmentID, alerts: alerts[t.ID],
+			item: report.Item{Label: "工单" + t.Number, Title: t.Title}, targets: []unitRef{ref},
+		}, *t.Deadline)
+	}
+	return nil
+}
+
+func (v *ladderView) dispatches(ctx context.Context, e *Env, dispatches []models.Dispatch) error {
+	ids := make([]uint, len(dispatches))
+	for i, d := range dispatches {
+		ids[i] = d.ID
+	}
+	alerts, err := e.Store.AlertsOf(ctx, models.SubjectDispatch, ids)
+	if err != nil {
+		return err
+	}
+	for _, d := range dispatches {
+		var refs []unitRef
+		for i := range d.Targets {
+			t := &d.Targets[i]
+			switch {
+			case report.Answered(t):
+			case t.DepartmentID != nil:
+				refs = append(refs, unitRef{dept: *t.DepartmentID, heads: v.dir.Responsible(*t.DepartmentID)})
+			case t.MemberID != nil && v.dir.Member(*t.MemberID) != nil:
+				m := v.dir.Member(*t.MemberID)
+				var dept uint
+				if m.DepartmentID != nil {
+					dept = *m.DepartmentID
+				}
+				refs = append(refs, unitRef{dept: dept, heads: []*models.Member{m}, handlers: []*models.Member{m}})
+			}
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		item := report.Item{Label: "调度" + d.Code(), Title: d.Instruction}
+		if issuer := v.dir.Member(d.IssuerID); issuer != nil {
+			item.Also = []string{issuer.UserID}
+		}
+		v.add(e.Calendar, standing{subject: models.SubjectDispatch, id: d.ID, alerts: alerts[d.ID], item: item, targets: refs}, *d.Deadline)
+	}
+	return nil
+}
+
+// unitLevel keys a unit's open items at one level of the ladder.
+type unitLevel struct {
+	dept  uint
+	level models.AlertLevel
+}
+
+// grouped reports whether the group hears of a step: the steps that notify
+// the head, the leaders or the group; the handler's warning is theirs alone.
+func grouped(s config.Step) bool { return s.Notify != config.NotifyHandler }
+
+// open returns each unit's open items at each level the group hears of.
+func (v *ladderView) open() map[unitLevel]*report.UnitLevel {
+	out := map[unitLevel]*report.UnitLevel{}
+	for _, s := range v.subjects {
+		step := v.ladder[s.level]
+		if !grouped(step) {
+			continue
+		}
+		counted := map[uint]bool{} // a dispatch to a unit and to one of its members counts once
+		for _, ref := range s.targets {
+			k := unitLevel{ref.dept, models.AlertLevel(step.Level)}
+			u := out[k]
+			if u == nil {
+				u = &report.UnitLevel{Key: ref.dept, Name: v.unitName(ref.dept)}
+				out[k] = u
+			}
+			u.Heads = addMembers(u.Heads, ref.heads)
+			if !counted[ref.dept] {
+				counted[ref.dept] = true
+				u.Count++
+				u.Items = append(u.Items, s.item)
+			}
+		}
+	}
+	return out
+}
+
+// byLevel arranges units' open items by level, the most severe level first,
+// the units of a level in the configured order (members without a unit last);
+// keep says which to take.
+func (v *ladderView) byLevel(units map[unitLevel]*report.UnitLevel, keep func(unitLevel) bool) []report.LevelUnits {
+	var out []report.LevelUnits
+	for i := len(v.ladder) - 1; i >= 0; i-- {
+		step := v.ladder[i]
+		lv := report.LevelUnits{Step: step}
+		for _, dept := range v.unitOrder() {
+			k := unitLevel{dept, models.AlertLevel(step.Level)}
+			if u := units[k]; u != nil && keep(k) {
+				u.Sort()
+				lv.Units = append(lv.Units, *u)
+			}
+		}
+		if len(lv.Units) > 0 {
+			out = append(out, lv)
+		}
+	}
+	return out
+}
+
+// unitOrder lists the unit keys in the configured order, 0 last.
+func (v *ladderView) unitOrder() []uint {
+	out := make([]uint, 0, len(v.dir.Departments)+1)
+	for _, d := range v.dir.Departments {
+		out = append(out, d.ID)
+	}
+	return append(out, 0)
+}
+
+// unitName names a unit key: its department's name, or 其他.
+func (v *ladderView) unitName(dept uint) string {
+	if d := v.dir.Department(dept); d != nil {
+		return d.Name
+	}
+	return "其他"
+}
+
+// addMembers appends the members of more not already in list.
+func addMembers(list, more []*models.Member) []*models.Member {
+	for _, m := range more {
+		found := false
+		for _, x := range list {
+			found = found || x.ID == m.ID
+		}
+		if !found {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// keysOf returns the set of keys of units.
+func keysOf(units map[unitLevel]*report.UnitLevel) map[unitLevel]bool {
+	out := make(map[unitLevel]bool, len(units))
+	for k := range units {
+		out[k] = true
+	}
+	return out
+}
+
+// sortedKeys returns the keys of a set of unit levels in a fixed order.
+func sortedKeys(set map[unitLevel]bool) []unitLevel {
+	out := make([]unitLevel, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].dept != out[j].dept {
+			return out[i].dept < out[j].dept
+		}
+		return out[i].level < out[j].level
+	})
+	return out
+}
