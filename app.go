@@ -63,6 +63,8 @@ type Main struct {
 	// Extra serves every path the service's own routes do not, when set
 	// before Serve: `yanzhen demo` mounts its page and fake WeCom there.
 	Extra http.Handler
+	// JobMetrics counts what the scheduled jobs decide, on Registry.
+	JobMetrics *jobs.Metrics
 
 	closers []func() error
 }
@@ -110,6 +112,10 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	m.closers = append(m.closers, m.Bot.Close)
 	m.Tickets.Outbox = m.Bot.Outbox()
 	m.Reports = report.New(m.Store, cfg.Domain(), m.Calendar)
+	if m.JobMetrics, err = jobs.NewMetrics(m.Registry); err != nil {
+		m.Close()
+		return nil, err
+	}
 	h, err := handlers.New(handlers.Options{
 		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: m.Reports, Charts: m.Reports, Now: o.Now,
 		Reached: func(deadline, now time.Time) int {

@@ -24,7 +24,9 @@ const runFlush = 30 * time.Second
 
 // jobRunner returns a runner of the scheduled jobs on Main's store, config and calendar.
 func (m *Main) jobRunner() *jobs.Runner {
-	return jobs.NewRunner(jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config.Domain(), m.Calendar, m.Log.Named("jobs")))
+	env := jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config.Domain(), m.Calendar, m.Log.Named("jobs"))
+	env.Metrics = m.JobMetrics
+	return jobs.NewRunner(env)
 }
 
 // startScheduler starts the scheduled jobs; the returned stop waits for a
