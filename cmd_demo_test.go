@@ -201,7 +201,7 @@ func TestDemoAnswersThroughTheRealBot(t *testing.T) {
 	}
 
 	again := startDemo(t, db, "YANZHEN_SCHEDULE_ENABLED=false")
-	for _, line := range []string{"组织架构  新增 0, 更新 0, 跳过 45", "工单      新增 0, 更新 0, 未变 300, 错误 0", "今日日报  新增 0"} {
+	for _, line := range []string{"组织架构  新增 0, 更新 0, 跳过 45", "工单      新增 0, 更新 0, 未变 300, 错误 0", "今日日报  新增 0", "调度      新增 0"} {
 		if !strings.Contains(again.out.String(), line) {
 			t.Errorf("second run does not say %q:\n%s", line, again.out)
 		}
@@ -286,6 +286,16 @@ func browseDemo(t *testing.T, shot, transport string, environ ...string) {
 		chromedp.Poll[chromedp.Void](`document.querySelector("#chat-sub").textContent.includes("`+transport+`")`),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
 	)
+	// The district's past (the leaders' dispatches, the alerts) is history:
+	// the chat starts empty, with the first steps to try.
+	start, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelectorAll('#messages .msg').length + ' messages, ' + document.querySelectorAll('#messages .tips li').length + ' tips'`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if start != "0 messages, 4 tips" {
+		t.Errorf("the chat starts with %s, want 0 messages and 4 tips", start)
+	}
 	step("a head reports", speak("huangzhiming", "日报 今日受理工单6件，办结5件，1件正在协调。"), botSays("卫健委", "日报"))
 	step("run the daily report now",
 		chromedp.Click(chromedp.CSS(`#jobs button[data-job="daily-report"]`)),

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"yanzhen/config"
@@ -190,76 +188,4 @@ func deptByCode(dir *models.Directory, code string) *models.Department {
 		}
 	}
 	return nil
-}
-
-// dispatchesKey marks a database whose demo dispatches were issued, so that a
-// restart before the bot handled them does not issue them twice.
-const dispatchesKey = "demo.dispatches_issued"
-
-// IssueDispatches has two leaders issue the demo's open dispatches in the
-// group, typed as leaders type them and sent through Say, so that the real
-// handler records and announces them: one about the most overdue ticket of a
-// department, to the department and the ticket's street (双派单), one with
-// no ticket. It does nothing
-// on a database where it has run before, and returns how many it sent.
-func (s *Server) IssueDispatches(ctx context.Context) (int, error) {
-	if _, err := s.store.GetKV(ctx, dispatchesKey); err == nil {
-		return 0, nil
-	} else if models.ErrorCode(err) != models.ENOTFOUND {
-		return 0, fmt.Errorf("demo: issue dispatches: %w", err)
-	}
-	msgs, err := s.dispatchMessages(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if err := s.store.PutKV(ctx, dispatchesKey, time.Now().Format(time.RFC3339), nil); err != nil {
-		return 0, fmt.Errorf("demo: issue dispatches: %w", err)
-	}
-	for i, m := range msgs {
-		if err := s.Say(ctx, m.by, m.text); err != nil {
-			return i, err
-		}
-	}
-	return len(msgs), nil
-}
-
-// spoken is a message of the demo's script: who says what.
-type spoken struct{ by, text string }
-
-// dispatchMessages writes the leaders' dispatch messages from the data.
-func (s *Server) dispatchMessages(ctx context.Context) ([]spoken, error) {
-	dir, err := s.store.Directory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("demo: issue dispatches: %w", err)
-	}
-	var leaders []*models.Member
-	for _, m := range dir.WithRole(models.RoleLeader) {
-		if m.Main {
-			leaders = append([]*models.Member{m}, leaders...)
-		} else {
-			leaders = append(leaders, m)
-		}
-	}
-	if len(leaders) < 2 {
-		return nil, errors.New("demo: issue dispatches: the demo org needs two leaders")
-	}
-	var out []spoken
-	overdue, err := s.store.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Now: time.Now()})
-	if err != nil {
-		return nil, fmt.Errorf("demo: issue dispatches: %w", err)
-	}
-	// The most overdue ticket of a department (not a street), with its street.
-	if i := slices.IndexFunc(overdue, func(t models.Ticket) bool {
-		return t.Department != nil && t.Department.Tier == models.TierDepartment
-	}); i >= 0 {
-		t := overdue[i]
-		to := "@" + t.Department.Name
-		if t.GridDepartment != nil {
-			to += " @" + t.GridDepartment.Name
-		}
-		out = append(out, spoken{leaders[0].UserID, fmt.Sprintf("调度 %s 工单%s 明天下班前办结并回复群众", to, t.Number)})
-	}
-	out = append(out, spoken{leaders[1].UserID,
-		"交办 @交通局 @科创街道 学府路学校周边上下学时段交通拥堵投诉集中，3个工作日内拿出疏导方案并报送"})
-	return out, nil
 }

@@ -281,6 +281,7 @@ func (s *Server) jobList() []job {
 	return []job{
 		{jobs.Remind, "未报提醒", "工作日 " + sc.RemindAt.String()},
 		{jobs.DailyReport, "日报汇总", "工作日 " + sc.ReportAt.String()},
+		{jobs.MorningRollup, "超期汇总", "工作日 " + sc.RollupAt.String()},
 		{jobs.OverdueScan, "超期扫描", "每 " + strconv.Itoa(int(sc.OverdueEvery.D().Minutes())) + " 分钟"},
 		{jobs.NightlyDigest, "夜间摘要", "每日 " + sc.DigestAt.String()},
 		{jobs.WeeklyReport, "周报", "每周" + weekday + " " + sc.WeeklyAt.String()},

@@ -128,12 +128,38 @@ func (s *Scheduler) checkAll(ctx context.Context, now time.Time) {
 	}
 }
 
-func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
+// due returns the entry's latest slot at now and what to do with it.
+func (s *Scheduler) due(e entry, now time.Time) (time.Time, Decision) {
 	var workday func(time.Time) bool
 	if e.job.Workdays {
 		workday = s.runner.Calendar.IsWorkday
 	}
-	slot, d := Due(e.sched, now, e.grace, workday)
+	return Due(e.sched, now, e.grace, workday)
+}
+
+// SkipDue records as skipped, with reason, the slot of every job that a check
+// at now would run (on time or late), and returns how many it recorded: what
+// came before now is history, not to be caught up. The demo calls it once it
+// has written its district's history.
+func (s *Scheduler) SkipDue(ctx context.Context, now time.Time, reason string) (int, error) {
+	now = now.In(s.runner.Config.Location())
+	n := 0
+	for _, e := range s.entries {
+		slot, d := s.due(e, now)
+		if d != RunOnTime && d != RunLate {
+			continue
+		}
+		recorded, err := s.runner.Store.SkipJob(ctx, e.job.Name, slot.Format(SlotLayout), reason)
+		if err != nil {
+			return n, err
+		}
+		n += b2i(recorded)
+	}
+	return n, nil
+}
+
+func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
+	slot, d := s.due(e, now)
 	if d == NoSlot {
 		return
 	}
