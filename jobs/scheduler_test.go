@@ -195,3 +195,30 @@ func TestFailedRunIsRetriedAndNeverRunsTwice(t *testing.T) {
 		}
 	})
 }
+
+// TestSkipDueLeavesNothingToCatchUp: the slots a starting scheduler would run
+// are recorded as skipped, and its first check then runs none of them.
+func TestSkipDueLeavesNothingToCatchUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		d := newDistrict(t, s)
+		create(t, s, &models.Ticket{Number: "2026111300501", Title: "积水", DepartmentID: &d.zjj.ID, Status: models.TicketInProgress,
+			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-20 09:00"))})
+		sched := newScheduler(t, d.runner)
+		n, err := sched.SkipDue(ctx, at("2026-11-20 18:20"), "历史")
+		// The daily report (18:00, late) and the scan (18:15, on time); the
+		// reminder is past its grace and the weekly list (17:00) within it.
+		if err != nil || n != 3 {
+			t.Fatalf("skipped %d (%v), want 3", n, err)
+		}
+		for _, c := range []struct{ job, slot string }{
+			{jobs.DailyReport, "2026-11-20T18:00"}, {jobs.OverdueScan, "2026-11-20T18:15"}, {jobs.WeeklyReport, "2026-11-20T17:00"},
+		} {
+			if run, err := s.JobRunOf(ctx, c.job, c.slot); err != nil || run.Status != models.JobSkipped || run.Summary != "历史" {
+				t.Errorf("%s %s: %+v %v", c.job, c.slot, run, err)
+			}
+		}
+		if rows := since(t, s, func() { sched.Check(ctx, at("2026-11-20 18:21")) }); len(rows) != 0 {
+			t.Errorf("the first check after SkipDue sent %q", destinations(rows))
+		}
+	})
+}
