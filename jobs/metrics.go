@@ -4,13 +4,14 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Outcomes of an overdue digest, the label outcome of its metric.
 const (
-	digestPosted = "posted"
-	digestFolded = "folded"
+	digestPosted       = "posted"
+	digestFolded       = "folded"        // the group's daily budget was spent
+	digestBeforeRollup = "before_rollup" // the day's morning roll-up was still to come
 )
 
 // Metrics are the jobs' Prometheus metrics:
 //
-//	yanzhen_overdue_digests_total{group,outcome}   group digests of the overdue scan: posted, or folded into the next morning roll-up because the group's daily budget was spent
+//	yanzhen_overdue_digests_total{group,outcome}   group digests of the overdue scan: posted, folded into the next morning roll-up because the group's daily budget was spent, or before_rollup (told by the day's roll-up, still to come)
 //
 // A nil *Metrics counts nothing.
 type Metrics struct {
@@ -22,7 +23,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		digests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yanzhen_overdue_digests_total",
-			Help: "Group digests of the overdue scan, by group and outcome: posted, or folded into the next morning roll-up (the group's daily budget was spent).",
+			Help: "Group digests of the overdue scan, by group and outcome: posted, folded into the next morning roll-up (the group's daily budget was spent), or before_rollup (the day's roll-up, still to come, tells them).",
 		}, []string{"group", "outcome"}),
 	}
 	if err := reg.Register(m.digests); err != nil {

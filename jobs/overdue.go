@@ -33,8 +33,8 @@ import (
 // that level while it has open items at it; once it has none, the
 // announcement lapses, and a later crossing is news again. Repeats never go
 // to the group: it hears of what stands once a working day, in the morning
-// roll-up (rollup.go). When the group's daily budget is spent, the digest
-// folds into that roll-up instead (budget.go).
+// roll-up (rollup.go). Before the day's roll-up, and when the group's daily
+// budget is spent (budget.go), the digest folds into the roll-up instead.
 //
 // Messages go out only inside working hours (rules.work_start to work_end);
 // a scan outside them records nothing, so that what it would have found is
@@ -106,9 +106,11 @@ type scanner struct {
 	view    *ladderView
 	every   time.Duration
 	actions []action
-	// fold is the group's budget as the commit found it; folded counts the
-	// units whose digest it folded into the morning roll-up.
-	fold   budgetCheck
+	// fold says why the digest was folded into a morning roll-up, budget
+	// what the commit found of the group's daily budget, and folded counts
+	// the units the roll-up is to tell.
+	fold   foldReason
+	budget budgetCheck
 	folded int
 	// posted is set when the scan posted a digest.
 	posted bool
@@ -172,8 +174,10 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 	}
 	summary := fmt.Sprintf("新提醒%d项，重复提醒%d项", fired, repeated)
 	switch {
+	case s.folded > 0 && s.fold == foldEarly:
+		summary += fmt.Sprintf("；%d个单位的新增超期并入今日%s超期汇总", s.folded, s.e.Config.Schedule.RollupAt)
 	case s.folded > 0:
-		summary += fmt.Sprintf("；今日群消息已达%d条（额度%d条），%d个单位的新增超期并入次日超期汇总", s.fold.spent, s.fold.budget, s.folded)
+		summary += fmt.Sprintf("；今日群消息已达%d条（额度%d条），%d个单位的新增超期并入下次超期汇总", s.budget.spent, s.budget.budget, s.folded)
 	case len(crossed) > 0:
 		s.posted = true
 		n, _ := report.Totals(crossed)
@@ -188,8 +192,9 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 // announce settles the group's announcements against what stands open now:
 // those whose unit has no open item left at their level lapse; of the units
 // that newly crossed a level, those the group was not told of yet at it are
-// announced, and returned for the digest. When the group's daily budget is
-// spent they are recorded as folded into the next roll-up, and none is returned.
+// announced, and returned for the digest. Before the day's morning roll-up,
+// or when the group's daily budget is spent, they are recorded as folded into
+// the next roll-up instead, and none is returned.
 func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.LevelUnits, error) {
 	const group = "" // the default group; several groups come with issue 15
 	open := s.view.open()
@@ -219,18 +224,19 @@ func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[u
 	if len(news) == 0 {
 		return nil, nil
 	}
-	if s.fold, err = checkBudget(ctx, s.e, tx, group, s.view.now); err != nil {
+	if s.fold, err = s.folds(ctx, tx, group); err != nil {
 		return nil, err
 	}
 	announced := map[unitLevel]bool{}
 	for _, k := range news {
-		ok, err := tx.Announce(ctx, &models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.view.now, Folded: s.fold.spentUp()})
+		a := models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.view.now, Folded: s.fold != noFold}
+		ok, err := tx.Announce(ctx, &a)
 		if err != nil {
 			return nil, err
 		}
 		announced[k] = ok
 	}
-	if s.fold.spentUp() {
+	if s.fold != noFold {
 		for _, ok := range announced {
 			s.folded += b2i(ok)
 		}
@@ -239,15 +245,43 @@ func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[u
 	return s.view.byLevel(open, func(k unitLevel) bool { return announced[k] }), nil
 }
 
+// foldReason says why a scan's digest is told in a morning roll-up instead.
+type foldReason int
+
+const (
+	noFold     foldReason = iota
+	foldEarly             // the day's roll-up is still to come
+	foldBudget            // the group's daily budget is spent
+)
+
+// folds decides whether the scan's digest folds into a morning roll-up: on a
+// working day before the roll-up's time, the roll-up tells it; else when the
+// group's daily budget is spent, the next roll-up does.
+func (s *scanner) folds(ctx context.Context, tx *models.Store, group string) (foldReason, error) {
+	now := s.view.now.In(s.e.Config.Location())
+	if s.e.Calendar.IsWorkday(now) && now.Before(s.e.Config.Schedule.RollupAt.On(now)) {
+		return foldEarly, nil
+	}
+	var err error
+	if s.budget, err = checkBudget(ctx, s.e, tx, group, now); err != nil || !s.budget.spentUp() {
+		return noFold, err
+	}
+	return foldBudget, nil
+}
+
 // report logs and counts, once the scan committed, what became of its digest.
 func (s *scanner) report() {
-	if s.posted {
+	switch {
+	case s.posted:
 		s.e.Metrics.digest("", digestPosted)
-	}
-	if s.folded > 0 {
+	case s.folded > 0 && s.fold == foldEarly:
+		s.e.Log.Info("overdue digest folded into today's morning roll-up, which is still to come",
+			zap.String("group", ""), zap.Int("units", s.folded))
+		s.e.Metrics.digest("", digestBeforeRollup)
+	case s.folded > 0:
 		s.e.Log.Warn("overdue digest folded into the next morning roll-up: the group's daily budget is spent",
-			zap.String("group", ""), zap.Int("units", s.folded), zap.Int("posted_today", s.fold.spent),
-			zap.Int("reserved", s.fold.reserved), zap.Int("budget", s.fold.budget))
+			zap.String("group", ""), zap.Int("units", s.folded), zap.Int("posted_today", s.budget.spent),
+			zap.Int("reserved", s.budget.reserved), zap.Int("budget", s.budget.budget))
 		s.e.Metrics.digest("", digestFolded)
 	}
 }

@@ -288,3 +288,28 @@ func TestGroupBudgetFoldsDigestsIntoTheNextRollup(t *testing.T) {
 		}
 	})
 }
+
+// TestCrossingsBeforeTheRollupFoldIntoIt: on a working day before the
+// morning roll-up, a scan tells the people by app message and leaves the
+// group to the roll-up, which marks the unit new.
+func TestCrossingsBeforeTheRollupFoldIntoIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		d := newDistrict(t, s)
+		runner, _, reg := budgetRunner(s, 30)
+		d.runner = runner
+		create(t, s, &models.Ticket{Number: "2026111300601", Title: "供暖不热", DepartmentID: &d.cgj.ID, Status: models.TicketInProgress,
+			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-19 23:59"))})
+		d.expectScan(t, "2026-11-20 08:30", "app:lisi")
+		if got := counter(t, reg, "before_rollup"); got != 1 {
+			t.Errorf("digests folded before the roll-up counted %v, want 1", got)
+		}
+		rows := since(t, s, func() { mustRun(t, d.runner, jobs.MorningRollup, "2026-11-20 09:00") })
+		if len(rows) != 1 || !strings.Contains(rows[0].Body, "城管局** 1项（新增）") {
+			t.Fatalf("roll-up: %+v", rows)
+		}
+		// A Saturday has no roll-up: a scan run then posts as usual.
+		create(t, s, &models.Ticket{Number: "2026111300602", Title: "供暖不热", DepartmentID: &d.zjj.ID, Status: models.TicketInProgress,
+			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-20 23:59"))})
+		d.expectScan(t, "2026-11-21 08:30", "robot:", "app:zhangsan", "app:wangwu|sunqi")
+	})
+}
