@@ -16,6 +16,10 @@ import (
 // the scheduled posts still to come today (the reminder, the weekly list …),
 // it folds into the next morning roll-up, with a log line and a metric.
 
+// defaultGroup is the code of the installation's work group, the one group
+// the jobs tell of overdue items until several groups come (issue 15).
+const defaultGroup = ""
+
 // budgetCheck is a group's daily budget as a scan found it.
 type budgetCheck struct {
 	budget   int // rules.group_daily_budget

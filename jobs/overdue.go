@@ -196,7 +196,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 // or when the group's daily budget is spent, they are recorded as folded into
 // the next roll-up instead, and none is returned.
 func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.LevelUnits, error) {
-	const group = "" // the default group; several groups come with issue 15
+	group := defaultGroup
 	open := s.view.open()
 	live, err := tx.Announcements(ctx, group)
 	if err != nil {
@@ -273,16 +273,16 @@ func (s *scanner) folds(ctx context.Context, tx *models.Store, group string) (fo
 func (s *scanner) report() {
 	switch {
 	case s.posted:
-		s.e.Metrics.digest("", digestPosted)
+		s.e.Metrics.digest(defaultGroup, digestPosted)
 	case s.folded > 0 && s.fold == foldEarly:
 		s.e.Log.Info("overdue digest folded into today's morning roll-up, which is still to come",
-			zap.String("group", ""), zap.Int("units", s.folded))
-		s.e.Metrics.digest("", digestBeforeRollup)
+			zap.String("group", defaultGroup), zap.Int("units", s.folded))
+		s.e.Metrics.digest(defaultGroup, digestBeforeRollup)
 	case s.folded > 0:
 		s.e.Log.Warn("overdue digest folded into the next morning roll-up: the group's daily budget is spent",
-			zap.String("group", ""), zap.Int("units", s.folded), zap.Int("posted_today", s.budget.spent),
+			zap.String("group", defaultGroup), zap.Int("units", s.folded), zap.Int("posted_today", s.budget.spent),
 			zap.Int("reserved", s.budget.reserved), zap.Int("budget", s.budget.budget))
-		s.e.Metrics.digest("", digestFolded)
+		s.e.Metrics.digest(defaultGroup, digestFolded)
 	}
 }
 

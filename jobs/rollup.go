@@ -25,7 +25,7 @@ func prepareRollup(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	const group = ""
+	group := defaultGroup
 	live, err := e.Store.Announcements(ctx, group)
 	if err != nil {
 		return Plan{}, err

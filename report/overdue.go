@@ -203,7 +203,7 @@ func (s *Scan) digest(cal *calendar.Calendar) msg.Section {
 			}
 		}
 	}
-	lines = append(lines, msg.L(msg.Muted("清单已发各单位负责人，请抓紧办理并及时反馈。")))
+	lines = append(lines, msg.L(msg.Muted("清单已另行发送相关负责人，请抓紧办理并及时反馈。")))
 	return msg.S(lines...)
 }
 

@@ -55,7 +55,7 @@ func (r *Rollup) Message(cal *calendar.Calendar) (msg.Message, bool) {
 			lines = append(lines, msg.L(line...))
 		}
 	}
-	lines = append(lines, msg.L(msg.Muted("清单已发各单位负责人，请抓紧办理；新增超期随时提醒，未办结事项每个工作日汇总一次。")))
+	lines = append(lines, msg.L(msg.Muted("请各单位抓紧办理。新增超期另行提醒，未办结事项每个工作日汇总一次。")))
 	m := toGroup("超期汇总", "morning-rollup/"+DayKey(now, cal.Location()), msg.S(lines...))
 	m.Priority = msg.Notice
 	return m, true
