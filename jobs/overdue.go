@@ -148,6 +148,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 		if !ok {
 			continue
 		}
+		listed := map[uint]bool{} // a dispatch to a unit and to one of its members is listed once
 		for _, ref := range a.targets {
 			if a.repeat == nil && grouped(step) {
 				crossing[unitLevel{ref.dept, models.AlertLevel(step.Level)}] = true
@@ -159,7 +160,10 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 			}
 			u.Heads = addMembers(u.Heads, ref.heads)
 			u.Handlers = addMembers(u.Handlers, ref.handlers)
-			u.Items = append(u.Items, item)
+			if !listed[ref.dept] {
+				listed[ref.dept] = true
+				u.Items = append(u.Items, item)
+			}
 		}
 	}
 	crossed, err := s.announce(ctx, tx, crossing)

@@ -252,3 +252,27 @@ func TestOverdueLadderRestartsWhenAlertsAreCleared(t *testing.T) {
 		}
 	})
 }
+
+// TestOverdueDispatchToAUnitAndItsMemberIsListedOnce: a dispatch to 住建局 and
+// to one of its people is one item of 住建局, told to both.
+func TestOverdueDispatchToAUnitAndItsMemberIsListedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		d := newDistrict(t, s)
+		var leader, handler models.Member
+		must(t, s.DB(ctx).Where("userid = ?", "wangwu").Take(&leader).Error)
+		must(t, s.DB(ctx).Where("userid = ?", "xiaoli").Take(&handler).Error)
+		dsp := models.Dispatch{IssuerID: leader.ID, Instruction: "外墙隐患排查", Status: models.DispatchOpen,
+			Deadline: ptr(at("2026-11-20 12:00")), IssuedAt: at("2026-11-20 09:00"),
+			Targets: []models.DispatchTarget{{DepartmentID: &d.zjj.ID, Status: models.TargetPending}, {MemberID: &handler.ID, Status: models.TargetPending}}}
+		create(t, s, &dsp)
+		rows := d.expectScan(t, "2026-11-20 12:00", "robot:", "app:zhangsan|xiaoli")
+		for _, r := range rows {
+			if n := strings.Count(r.Body, dsp.Code()+" "); n != 1 {
+				t.Errorf("%s:%s lists %s %d times:\n%s", r.Channel, r.To, dsp.Code(), n, r.Body)
+			}
+		}
+		if !strings.Contains(rows[0].Body, "住建局** <@zhangsan> <@xiaoli> 1项") {
+			t.Errorf("digest: %s", rows[0].Body)
+		}
+	})
+}
