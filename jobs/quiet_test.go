@@ -160,7 +160,7 @@ func TestMorningRollupTellsTheGroupWhatStandsOnceADay(t *testing.T) {
 		// tickets are 催办; 城管局's 超期 ticket too.
 		for _, want := range []string{
 			"【超期汇总】11月23日 星期一", "截至09:00，2个单位尚有超期事项", ">8<",
-			"通报</font> 2个单位 2项\n**住建局** 1项", "最早 工单202611010004（超期11个工作日）",
+			"通报</font> 2个单位 2项\n**住建局** 1项", "最早 工单202611010004｜超期11个工作日",
 			"催办</font>（已报区领导） 2个单位 4项\n**住建局** 3项", "**城管局** 1项",
 		} {
 			if !strings.Contains(body, want) {

@@ -50,7 +50,7 @@ func (r *Rollup) Message(cal *calendar.Calendar) (msg.Message, bool) {
 			}
 			if len(u.Items) > 0 {
 				it := u.Items[0]
-				line = append(line, msg.Muted("，最早 "+it.Label+"（"+Lateness(cal, it.Deadline, now)+"）"))
+				line = append(line, msg.Muted("，最早 "+it.Label+"｜"+Lateness(cal, it.Deadline, now)))
 			}
 			lines = append(lines, msg.L(line...))
 		}
