@@ -118,9 +118,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	}
 	h, err := handlers.New(handlers.Options{
 		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: m.Reports, Charts: m.Reports, Now: o.Now,
-		Reached: func(deadline, now time.Time) int {
-			return jobs.Reached(m.Calendar, cfg.Rules.Escalation, deadline, now)
-		},
+		Reached: jobs.ReachedOn(m.Calendar, cfg.Rules.Escalation),
 	})
 	if err != nil {
 		m.Close()

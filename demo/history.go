@@ -121,7 +121,7 @@ func (o *HistoryOptions) dispatches(ctx context.Context, now time.Time) (int, er
 func (o *HistoryOptions) say(ctx context.Context, i int, m spoken, at time.Time) error {
 	h, err := handlers.New(handlers.Options{
 		Store: o.Store, Outbox: o.Outbox, Config: o.Config.Domain(), Calendar: o.Calendar,
-		Now: func() time.Time { return at },
+		Reached: jobs.ReachedOn(o.Calendar, o.Config.Rules.Escalation), Now: func() time.Time { return at },
 	})
 	if err != nil {
 		return fmt.Errorf("demo: history: %w", err)

@@ -45,6 +45,12 @@ func Reached(cal *calendar.Calendar, ladder []config.Step, deadline, now time.Ti
 	return level
 }
 
+// ReachedOn returns Reached on a calendar and a ladder, as a function of the
+// deadline and the time (what handlers.Options.Reached takes).
+func ReachedOn(cal *calendar.Calendar, ladder []config.Step) func(deadline, now time.Time) int {
+	return func(deadline, now time.Time) int { return Reached(cal, ladder, deadline, now) }
+}
+
 // horizon returns a time no earlier than the latest deadline for which the
 // first step of the ladder can have come at now: subjects due later need no look.
 func horizon(cal *calendar.Calendar, ladder []config.Step, now time.Time) time.Time {
