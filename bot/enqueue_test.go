@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/msg"
 )
@@ -37,5 +38,16 @@ func TestGroupPostsAreMarkedForTheDailyBudget(t *testing.T) {
 				t.Errorf("%s, part %d: group post %v of %q, want %v of %q", c.name, i+1, r.GroupPost, r.Group, c.post, c.group)
 			}
 		}
+	}
+}
+
+// TestGroupPostsByTheAIBotAreMarked: where the AI bot's long connection
+// posts to the group, its posts count as the group's too.
+func TestGroupPostsByTheAIBotAreMarked(t *testing.T) {
+	c := config.Default().WeCom
+	c.AIBot.Mode, c.AIBot.ChatID = config.AIBotWebSocket, "wrkGroup"
+	rows := NewOutbox(c).Render(msg.Plain(msg.ToGroup(""), "公告"))
+	if len(rows) != 1 || rows[0].Channel == channelRobot || !rows[0].GroupPost {
+		t.Errorf("AI bot group post: %+v", rows)
 	}
 }
