@@ -54,9 +54,11 @@ func pending(t *testing.T, s *models.Store) int64 {
 // starting then sends nothing: the chat starts empty.
 func TestHistoryIsStoredAsSentAndTheDemoStartsQuiet(t *testing.T) {
 	ctx := context.Background()
-	now := storetest.At("2026-11-20 15:07") // a Friday, in working hours, past the 15:00 scan
+	start := storetest.At("2026-11-20 15:07") // a Friday, in working hours, past the 15:00 scan
+	now := start
 	clock := func() time.Time { return now }
 	storetest.EachWith(t, storetest.Options{Now: clock}, func(t *testing.T, store *models.Store) {
+		now = start
 		d := seededAt(t, store, now)
 		past, err := History(ctx, d.opts)
 		if err != nil {
@@ -117,6 +119,5 @@ func TestHistoryIsStoredAsSentAndTheDemoStartsQuiet(t *testing.T) {
 		if n := pending(t, store); n != 0 {
 			t.Errorf("the second start leaves %d messages to send", n)
 		}
-		now = storetest.At("2026-11-20 15:07")
 	})
 }
