@@ -191,16 +191,15 @@ func TestMorningRollupTellsTheGroupWhatStandsOnceADay(t *testing.T) {
 
 // budgetRunner is a runner whose config sets the group's daily budget, with
 // its log and metrics observed.
-func budgetRunner(s *models.Store, budget int) (*jobs.Runner, *observer.ObservedLogs, *prometheus.Registry) {
+func budgetRunner(t *testing.T, s *models.Store, budget int) (*jobs.Runner, *observer.ObservedLogs, *prometheus.Registry) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Rules.GroupDailyBudget = budget
 	core, logs := observer.New(zapcore.InfoLevel)
 	env := jobs.NewEnv(s, bot.NewOutbox(cfg.WeCom), cfg.Domain(), calendar.New(cfg.Location(), nil), zap.New(core))
 	reg := prometheus.NewRegistry()
 	m, err := jobs.NewMetrics(reg)
-	if err != nil {
-		panic(err)
-	}
+	must(t, err)
 	env.Metrics = m
 	return jobs.NewRunner(env), logs, reg
 }
@@ -236,7 +235,7 @@ func TestGroupBudgetFoldsDigestsIntoTheNextRollup(t *testing.T) {
 	storetest.EachWith(t, storetest.Options{Now: clock.Now}, func(t *testing.T, s *models.Store) {
 		clock.Set(at("2026-11-20 08:00"))
 		d := newDistrict(t, s)
-		runner, logs, reg := budgetRunner(s, 4)
+		runner, logs, reg := budgetRunner(t, s, 4)
 		d.runner = runner
 		out := bot.NewOutbox(config.Default().WeCom)
 		// Two notices in the group this Friday morning, and a reply and an app
@@ -295,7 +294,7 @@ func TestGroupBudgetFoldsDigestsIntoTheNextRollup(t *testing.T) {
 func TestCrossingsBeforeTheRollupFoldIntoIt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		d := newDistrict(t, s)
-		runner, _, reg := budgetRunner(s, 30)
+		runner, _, reg := budgetRunner(t, s, 30)
 		d.runner = runner
 		create(t, s, &models.Ticket{Number: "2026111300601", Title: "供暖不热", DepartmentID: &d.cgj.ID, Status: models.TicketInProgress,
 			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-19 23:59"))})
