@@ -276,3 +276,29 @@ func TestOverdueDispatchToAUnitAndItsMemberIsListedOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestOverdueClaimedDoneLeavesTheLadderAndAWithdrawnClaimRepeatsByApp: a
+// ticket whose 办结 awaits the platform is left alone, its unit's
+// announcement lapses; when the import withdraws the claim, the ticket's
+// level repeats to the head by app message, not in the group.
+func TestOverdueClaimedDoneLeavesTheLadderAndAWithdrawnClaimRepeatsByApp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		d := newDistrict(t, s)
+		tk := models.Ticket{Number: "2026111300701", Title: "窨井盖破损", DepartmentID: &d.zjj.ID, Status: models.TicketInProgress,
+			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-20 10:00"))}
+		create(t, s, &tk)
+		d.expectScan(t, "2026-11-20 10:00", "robot:", "app:zhangsan")
+		must(t, s.DB(ctx).Model(&tk).Update("claimed_done_at", at("2026-11-20 11:00")).Error)
+		d.expectScan(t, "2026-11-20 14:00")
+		var n int64
+		must(t, s.DB(ctx).Model(&models.Announcement{}).Count(&n).Error)
+		if n != 0 {
+			t.Errorf("%d announcements stand while the only item awaits the platform", n)
+		}
+		must(t, s.DB(ctx).Model(&tk).Update("claimed_done_at", nil).Error)
+		rows := d.expectScan(t, "2026-11-20 15:00", "app:zhangsan")
+		if !strings.Contains(rows[0].Body, "第2次提醒") {
+			t.Errorf("after the withdrawn claim: %s", rows[0].Body)
+		}
+	})
+}
