@@ -69,6 +69,7 @@ wecom:
   secret: %s
   robot: {webhook_key: %s, token: %s, aes_key: %s}
 outbox: {poll_every: 50ms}
+schedule: {enabled: false}  # the clock is real: a scheduled report must not race the reply
 `, filepath.Join(t.TempDir(), "yz.db"), fake.URL(), secret, robotKey, token, aesKey)), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,11 @@ const mediaKeep = 7 * 24 * time.Hour
 // reply says so; without an app, and on the AI bot's pushes, they are left
 // out and the text says that instead.
 func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
+	return markGroupPosts(m, o.allRows(m))
+}
+
+// allRows is rows before the group posts are marked.
+func (o *Outbox) allRows(m *msg.Message) []models.OutboxMessage {
 	if len(m.Attachments) == 0 {
 		return o.textRows(m)
 	}

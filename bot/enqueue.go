@@ -157,6 +157,12 @@ func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
 	default:
 		add(o.withMentions(models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, m, f, m.Mentions))
 	}
+	return rows
+}
+
+// markGroupPosts marks the rows of a message to a work group as its posts,
+// so that the day's group posts can be counted.
+func markGroupPosts(m *msg.Message, rows []models.OutboxMessage) []models.OutboxMessage {
 	if m.To.ReplyTo == nil && len(m.To.Members) == 0 {
 		for i := range rows {
 			rows[i].GroupPost, rows[i].Group = true, m.To.Group
