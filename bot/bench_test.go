@@ -109,7 +109,9 @@ func BenchmarkRobotCallbacks(b *testing.B) {
 			}
 			eventually(b, "every callback handled", func() bool {
 				var n int64
-				k.store.DB(context.Background()).Model(&models.Inbound{}).Where("handled_at IS NULL").Count(&n)
+				if err := k.store.DB(context.Background()).Model(&models.Inbound{}).Where("handled_at IS NULL").Count(&n).Error; err != nil {
+					b.Fatal(err)
+				}
 				return n == 0
 			})
 		})

@@ -57,8 +57,9 @@ type Options struct {
 	// Now is the clock of replay checks, claims, rate budgets and backoff;
 	// time.Now when nil.
 	Now func() time.Time
-	// Sleep waits for the next due message in Flush and in the workers;
-	// nil means a real timer. Tests pass one that moves their clock.
+	// Sleep waits for the next due message in Flush and in the outbox
+	// worker, and between the sweeps of stored callbacks; nil means a real
+	// timer. Tests pass one that moves their clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// HTTPClient calls WeCom; nil means one with a 15 s timeout. Redirects
 	// are never followed, whatever the client says.
@@ -144,7 +145,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	b.journal = newJournal(store, o.Now, log.Named("inbound"))
 	b.dispatcher = &dispatcher{
 		store: store, journal: b.journal, now: o.Now, log: log.Named("inbound"), metrics: b.metrics,
-		poll: o.Outbox.PollEvery.D(), queue: make(chan *models.Inbound, queueSize),
+		poll: o.Outbox.PollEvery.D(), sleep: o.Sleep, queue: make(chan *models.Inbound, queueSize),
 	}
 	if o.WeCom.AIBot.WebSocket() {
 		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)

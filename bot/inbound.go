@@ -207,6 +207,7 @@ type dispatcher struct {
 	log     *zap.Logger
 	metrics *metrics
 	poll    time.Duration
+	sleep   func(ctx context.Context, d time.Duration) error // Options.Sleep: waits between sweeps
 	queue   chan *models.Inbound
 }
 
@@ -242,7 +243,7 @@ func (d *dispatcher) run(stop, work context.Context, h Handler) {
 	}
 	for {
 		d.sweep(stop)
-		if sleepContext(stop, d.poll) != nil {
+		if d.sleep(stop, d.poll) != nil || stop.Err() != nil {
 			break
 		}
 	}
