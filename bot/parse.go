@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,16 +82,21 @@ type robotXML struct {
 }
 
 // robotJSON is the plaintext of a group robot callback in its JSON form
-// (robot_callback_format=json) and of an AI bot callback.
+// (robot_callback_format=json) and of an AI bot callback. The two name the
+// same things two ways: the robot's document (群机器人回调) writes the XML
+// names in lower case with underscores (mixed_message.msg_item[].msg_type,
+// event.event_type), the AI bot's writes mixed.msg_item[].msgtype and
+// event.eventtype. Both are read, whichever route the callback came on.
 type robotJSON struct {
-	WebhookURL  string   `json:"webhook_url"`
-	ResponseURL string   `json:"response_url"`
-	MsgID       string   `json:"msgid"`
-	ChatID      string   `json:"chatid"`
-	ChatType    string   `json:"chattype"`
-	From        jsonFrom `json:"from"`
-	MsgType     string   `json:"msgtype"`
-	Text        struct {
+	WebhookURL   string   `json:"webhook_url"`
+	ResponseURL  string   `json:"response_url"`
+	MsgID        string   `json:"msgid"`
+	ChatID       string   `json:"chatid"`
+	ChatType     string   `json:"chattype"`
+	From         jsonFrom `json:"from"`
+	MsgType      string   `json:"msgtype"`
+	MsgTypeRobot string   `json:"msg_type"`
+	Text         struct {
 		Content string `json:"content"`
 	} `json:"text"`
 	Voice struct {
@@ -99,8 +105,12 @@ type robotJSON struct {
 	Mixed struct {
 		Items []mixedItem `json:"msg_item"`
 	} `json:"mixed"`
+	MixedMessage struct {
+		Items []mixedItem `json:"msg_item"`
+	} `json:"mixed_message"`
 	Event struct {
-		EventType string `json:"eventtype"`
+		EventType      string `json:"eventtype"`
+		EventTypeRobot string `json:"event_type"`
 	} `json:"event"`
 }
 
@@ -109,19 +119,22 @@ type jsonFrom struct {
 	Name   string `json:"name"`
 }
 
-// mixedItem is one part of a mixed message, in the XML and the JSON form.
+// mixedItem is one part of a mixed message, in the XML form and both JSON
+// forms (msgtype for the AI bot, msg_type for the robot).
 type mixedItem struct {
-	MsgType string `xml:"MsgType" json:"msgtype"`
-	Text    struct {
+	MsgType      string `xml:"MsgType" json:"msgtype"`
+	MsgTypeRobot string `xml:"-" json:"msg_type"`
+	Text         struct {
 		Content string `xml:"Content" json:"content"`
 	} `xml:"Text" json:"text"`
 }
 
-// mixedText joins the text parts of a mixed message by newlines.
+// mixedText joins the text parts of a mixed message by newlines; images and
+// other parts are left out.
 func mixedText(items []mixedItem) string {
 	var parts []string
 	for _, it := range items {
-		if it.MsgType == "text" {
+		if cmp.Or(it.MsgType, it.MsgTypeRobot) == "text" {
 			parts = append(parts, it.Text.Content)
 		}
 	}
@@ -165,6 +178,7 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 	if err := json.Unmarshal(plain, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", errMalformed, err)
 	}
+	m.MsgType = cmp.Or(m.MsgType, m.MsgTypeRobot)
 	if m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no msgtype", errMalformed)
 	}
@@ -180,11 +194,11 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 	}
 	switch m.MsgType {
 	case "event":
-		in.MsgType = "event/" + m.Event.EventType
+		in.MsgType = "event/" + cmp.Or(m.Event.EventType, m.Event.EventTypeRobot)
 	case "voice":
 		in.Text = m.Voice.Content
 	case "mixed":
-		in.Text = mixedText(m.Mixed.Items)
+		in.Text = mixedText(append(m.Mixed.Items, m.MixedMessage.Items...))
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil

@@ -200,6 +200,23 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 	if err != nil || in.Text != "看图\n第二段" || in.MsgType != "mixed" {
 		t.Fatalf("mixed = %+v, %v", in, err)
 	}
+	// The robot's own JSON shape (群机器人回调): a head @-mentions the robot
+	// with text and a pasted screenshot; and an event.
+	robotMixed := []byte(`{"webhook_url":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k","msgid":"m2","chatid":"wrkA","chattype":"group",` +
+		`"from":{"userid":"zhangsan","name":"张三"},"msgtype":"mixed","mixed_message":{"msg_item":[` +
+		`{"msg_type":"text","text":{"content":"@雁阵 日报 今日办结3件"}},{"msg_type":"image","image":{"image_url":"https://x/1.png"}}]}}`)
+	in, err = parseRobot(robotMixed, "雁阵")
+	if err != nil || in.Text != "日报 今日办结3件" || in.MsgType != "mixed" || in.ChatID != "wrkA" || in.FromUserID != "zhangsan" {
+		t.Fatalf("robot JSON mixed = %+v, %v", in, err)
+	}
+	robotEvent := []byte(`{"msgid":"e1","chatid":"wrkA","chattype":"group","from":{"userid":"zhangsan"},"msg_type":"event","event":{"event_type":"add_to_chat"}}`)
+	if in, err = parseRobot(robotEvent, "雁阵"); err != nil || in.MsgType != "event/add_to_chat" {
+		t.Fatalf("robot JSON event = %+v, %v", in, err)
+	}
+	aibotEvent := []byte(`{"msgid":"e2","from":{"userid":"u"},"msgtype":"event","event":{"eventtype":"enter_chat"}}`)
+	if in, err = parseAIBot(aibotEvent, "雁阵"); err != nil || in.MsgType != "event/enter_chat" {
+		t.Fatalf("AI bot event = %+v, %v", in, err)
+	}
 	for _, bad := range [][]byte{[]byte(`<xml><MsgType>text</MsgType></xml>`), []byte(`{"msgid":"x"}`), []byte(`not a message`)} {
 		if _, err := parseApp(bad, ""); err == nil {
 			t.Errorf("parseApp(%s) accepted it", bad)

@@ -69,7 +69,7 @@ func TestDraftDispatch(t *testing.T) {
 		{text: "@住建局", err: "请写明调度要求，如：调度 @住建局 明天中午前办结并回复群众"},
 	}
 	for _, c := range cases {
-		d, err := h.draftDispatch(dir, normalize(c.text, "").text, now)
+		d, err := h.draftDispatch(dir, normalize(c.text, "", false).text, now)
 		if c.err != "" || err != nil {
 			if models.UserText(err) != c.err {
 				t.Errorf("%q: error %v, want %q", c.text, err, c.err)

@@ -142,7 +142,19 @@ func newGrammar(botName, ticketPattern string, specs []*spec) (*Grammar, error) 
 // Parse parses a message. It never fails: a text that names no command has an
 // empty Name, and arguments that do not fit the usage line set Malformed.
 func (g *Grammar) Parse(text string) Command {
-	n := normalize(text, g.mention)
+	return g.parse(text, false)
+}
+
+// ParseGroup parses a message posted in a group chat as Parse does, after
+// dropping every @-mention it starts with: there WeCom puts the mention of
+// the robot or AI bot that received it, under that bot's own name, which
+// config wecom.bot_name may not know (one installation has several bots).
+func (g *Grammar) ParseGroup(text string) Command {
+	return g.parse(text, true)
+}
+
+func (g *Grammar) parse(text string, group bool) Command {
+	n := normalize(text, g.mention, group)
 	c := Command{Text: n.text}
 	sp, end := g.lookup(n.text)
 	if sp == nil {

@@ -176,7 +176,7 @@ func TestNormalize(t *testing.T) {
 		{"\xff坏", "\ufffd坏"},
 	}
 	for _, c := range cases {
-		n := normalize(c.in, "@雁阵")
+		n := normalize(c.in, "@雁阵", false)
 		if n.text != c.text {
 			t.Errorf("normalize(%q) = %q, want %q", c.in, n.text, c.text)
 		}
@@ -184,7 +184,22 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("normalize(%q): %d offsets for %d bytes", c.in, len(n.off), len(n.text))
 		}
 	}
-	n := normalize("@雁阵 日报：今日，办结５件", "@雁阵")
+	// In a group any leading mention goes, whatever the bot is called; later ones stay.
+	for _, c := range []struct{ in, text string }{
+		{"@智能助手 帮助", "帮助"},
+		{"@智能助手\u2005@雁阵签收", "签收"},
+		{"@李四 @智能助手 催办 D3", "催办 D3"},
+		{"@智能助手", ""},
+		{"签收 @智能助手", "签收 @智能助手"},
+	} {
+		if n := normalize(c.in, "@雁阵", true); n.text != c.text || len(n.off) != len(n.text)+1 {
+			t.Errorf("normalize(%q) in a group = %q, want %q", c.in, n.text, c.text)
+		}
+	}
+	if n := normalize("@智能助手 帮助", "@雁阵", false); n.text != "@智能助手 帮助" {
+		t.Errorf("a single chat's unknown mention was dropped: %q", n.text)
+	}
+	n := normalize("@雁阵 日报：今日，办结５件", "@雁阵", false)
 	if i := strings.Index(n.text, "今日"); n.original(i) != "今日，办结５件" {
 		t.Errorf("original = %q", n.original(i))
 	}

@@ -127,10 +127,14 @@ type request struct {
 // that the system is busy. A message handled again sends nothing twice and
 // issues no second dispatch.
 func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
-	if in.MsgType != "" && in.MsgType != "text" && strings.TrimSpace(in.Text) == "" {
-		return nil // events and media carry no command
+	if strings.HasPrefix(in.MsgType, "event/") || in.MsgType != "" && in.MsgType != "text" && strings.TrimSpace(in.Text) == "" {
+		return nil // events (menu clicks, card taps) and bare media carry no command: stored, not answered
 	}
-	r := &request{ctx: ctx, in: in, cmd: h.grammar.Parse(in.Text), now: h.Now().In(h.cfg.Location())}
+	parse := h.grammar.Parse
+	if in.ChatType == "group" {
+		parse = h.grammar.ParseGroup
+	}
+	r := &request{ctx: ctx, in: in, cmd: parse(in.Text), now: h.Now().In(h.cfg.Location())}
 	err := h.store.Tx(ctx, func(tx *models.Store) error {
 		r.tx, r.replies, r.notes = tx, nil, nil
 		if err := h.prepare(r); err != nil {

@@ -41,6 +41,25 @@ func TestSenderAndCommandChecks(t *testing.T) {
 	})
 }
 
+func TestGroupMentionOfAnyBotAndEventsAreQuiet(t *testing.T) {
+	each(t, func(t *testing.T, x *harness) {
+		// The AI bot has a name of its own, not wecom.bot_name.
+		help := x.say("zhangsan", "@智能助手\u2005帮助").only()
+		contains(t, "help through the AI bot", help, "帮助 [命令]")
+		// Menu clicks and card taps are stored by the bot and answered by nobody.
+		for _, ev := range []string{"event/click", "event/view", "event/template_card_event"} {
+			x.seq++
+			got := x.handle(&models.Inbound{
+				Route: models.RouteApp, MsgID: ev, ChatType: "single", FromUserID: "zhangsan", MsgType: ev, Text: "menu_key_1",
+				ReceivedAt: x.clock.Now(),
+			})
+			if len(got.rows) != 0 {
+				t.Errorf("%s was answered: %+v", ev, got.rows)
+			}
+		}
+	})
+}
+
 func TestHelpFollowsRoles(t *testing.T) {
 	each(t, func(t *testing.T, x *harness) {
 		leader := x.say("wangwu", "帮助").only()

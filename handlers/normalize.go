@@ -19,8 +19,11 @@ type normalized struct {
 
 // normalize prepares orig for parsing; mention is the robot's @-mention
 // (Grammar.mention), dropped from the start if the transport has not done so
-// already.
-func normalize(orig, mention string) normalized {
+// already. With anyMention (a message posted in a group) every @-mention at
+// the start is dropped, up to the blank that ends it: WeCom starts a group
+// message with the mention of the robot or AI bot it was sent to, whatever
+// that bot is called.
+func normalize(orig, mention string, anyMention bool) normalized {
 	var b strings.Builder
 	b.Grow(len(orig))
 	off := make([]int, 0, len(orig)+1)
@@ -49,12 +52,20 @@ func normalize(orig, mention string) normalized {
 	}
 	off = append(off, len(orig))
 	n := normalized{text: b.String(), orig: orig, off: off}
-	if mention != "" {
-		for strings.HasPrefix(n.text, mention) {
+	for {
+		switch {
+		case mention != "" && strings.HasPrefix(n.text, mention):
 			n = n.from(len(mention))
+		case anyMention && strings.HasPrefix(n.text, "@"):
+			end := strings.IndexByte(n.text, ' ')
+			if end < 0 {
+				end = len(n.text)
+			}
+			n = n.from(end)
+		default:
+			return n
 		}
 	}
-	return n
 }
 
 // from returns n without its first i bytes and the blank after them.
