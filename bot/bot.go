@@ -80,9 +80,13 @@ type Options struct {
 type Bot struct {
 	log          *zap.Logger
 	now          func() time.Time
+	sleep        func(ctx context.Context, d time.Duration) error
+	poll         time.Duration
 	replayWindow time.Duration
+	storeWait    time.Duration
 	botName      string
 	metrics      *metrics
+	refusals     *refusalLog
 	routes       []*route
 	journal      *journal
 	dispatcher   *dispatcher
@@ -117,8 +121,9 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	}
 	log := o.Log.Named("bot")
 	b := &Bot{
-		log: log, now: o.Now, replayWindow: o.WeCom.ReplayWindow.D(), botName: o.WeCom.BotName,
-		metrics: newMetrics(),
+		log: log, now: o.Now, sleep: o.Sleep, poll: o.Outbox.PollEvery.D(),
+		replayWindow: o.WeCom.ReplayWindow.D(), storeWait: storeWait, botName: o.WeCom.BotName,
+		metrics: newMetrics(), refusals: newRefusalLog(log.Named("callback"), o.Now),
 	}
 	if b.routes, err = routes(o.WeCom); err != nil {
 		return nil, err
@@ -218,8 +223,10 @@ func (b *Bot) Register(mux *http.ServeMux) {
 }
 
 // Start begins handling callbacks with h, stored ones first, and sending the
-// outbox. A nil h marks each stored callback handled without handling it (a
-// service whose handlers are not wired). Start may be called once.
+// outbox; and writes the counts of refused callbacks to the log once their
+// minute is over. A nil h marks each stored callback handled without
+// handling it (a service whose handlers are not wired). Start may be called
+// once.
 func (b *Bot) Start(h Handler) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -230,7 +237,7 @@ func (b *Bot) Start(h Handler) {
 	stop, cancelStop := context.WithCancel(context.Background())
 	work, cancelWork := context.WithCancel(context.Background())
 	b.stop, b.kill = cancelStop, cancelWork
-	b.running.Add(2)
+	b.running.Add(3)
 	go func() {
 		defer b.running.Done()
 		b.dispatcher.run(stop, work, h)
@@ -240,6 +247,12 @@ func (b *Bot) Start(h Handler) {
 		defer b.running.Done()
 		defer close(sent)
 		b.worker.run(stop, work)
+	}()
+	go func() {
+		defer b.running.Done()
+		for b.sleep(stop, b.poll) == nil && stop.Err() == nil {
+			b.refusals.flush()
+		}
 	}()
 	if b.aibot != nil {
 		// The long connection closes once the worker has finished the

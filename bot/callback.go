@@ -1,13 +1,12 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
-
-	"go.uber.org/zap"
 
 	"yanzhen/bot/wxcrypt"
 	"yanzhen/models"
@@ -25,8 +24,15 @@ const (
 	resultStale     = "stale"     // timestamp outside the replay window: 401
 	resultMalformed = "malformed" // 400
 	resultTooLarge  = "too_large" // 413
-	resultError     = "error"     // the store failed: 500, WeCom retries
+	resultError     = "error"     // the store failed or was too slow: 500, WeCom retries
 )
+
+// storeWait bounds how long a callback waits for its row to be stored: a
+// stalled database is answered 500 well within WeCom's 5 s, so that WeCom's
+// next attempt is not wasted on a request it has already given up on. A row
+// stored after the answer is not lost: WeCom's retry finds it (a duplicate,
+// answered 200) and the sweep hands it over once its first claim runs out.
+const storeWait = 3 * time.Second
 
 // route is one callback route: its crypto and how its messages read.
 type route struct {
@@ -83,9 +89,9 @@ func (b *Bot) verifyURL(w http.ResponseWriter, r *http.Request, rt *route) strin
 	s, ok := query(r)
 	echo := r.URL.Query().Get("echostr") // decoded: the echostr carries + and /
 	if !ok || echo == "" {
-		return refuse(w, http.StatusBadRequest, resultMalformed)
+		return b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonQuery)
 	}
-	plain, result := b.open(w, rt, s, echo)
+	plain, result := b.open(w, r, rt, s, echo)
 	if result != "" {
 		return result
 	}
@@ -98,18 +104,18 @@ func (b *Bot) verifyURL(w http.ResponseWriter, r *http.Request, rt *route) strin
 func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string {
 	s, ok := query(r)
 	if !ok {
-		return refuse(w, http.StatusBadRequest, resultMalformed)
+		return b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonQuery)
 	}
 	if r.ContentLength > maxCallbackBody {
-		return refuse(w, http.StatusRequestEntityTooLarge, resultTooLarge)
+		return b.refuse(w, r, rt, http.StatusRequestEntityTooLarge, resultTooLarge, reasonTooLarge)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return refuse(w, http.StatusRequestEntityTooLarge, resultTooLarge)
+		return b.refuse(w, r, rt, http.StatusRequestEntityTooLarge, resultTooLarge, reasonTooLarge)
 	case err != nil:
-		return refuse(w, http.StatusBadRequest, resultMalformed)
+		return b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonEnvelope)
 	}
 	parseEnvelope := wxcrypt.ParseXMLEnvelope
 	if isJSON(body) {
@@ -117,24 +123,26 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	}
 	encrypt, err := parseEnvelope(body)
 	if err != nil {
-		return refuse(w, http.StatusBadRequest, resultMalformed)
+		return b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonEnvelope)
 	}
-	plain, result := b.open(w, rt, s, encrypt)
+	plain, result := b.open(w, r, rt, s, encrypt)
 	if result != "" {
 		return result
 	}
 	in, err := rt.parse(plain, b.botName)
 	if err != nil {
-		return refuse(w, http.StatusBadRequest, resultMalformed)
+		return b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonMessage)
 	}
 	// The receiver takes the first attempt at handling as it stores the
 	// message; should it die, the claim runs out and a sweep takes over.
 	now := b.now()
 	lease := now.Add(handlerLease)
 	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = rt.name, now, 1, &lease
-	fresh, err := b.journal.insert(r.Context(), in)
+	ctx, cancel := context.WithTimeout(r.Context(), b.storeWait)
+	defer cancel()
+	fresh, err := b.journal.insert(ctx, in)
 	if err != nil {
-		b.log.Error("storing a callback failed; WeCom will send it again", zap.String("route", rt.name), zap.Error(err))
+		b.refusals.note(rt.name, reasonStore, r) // one line a minute while the database is away
 		return refuse(w, http.StatusInternalServerError, resultError)
 	}
 	w.WriteHeader(http.StatusOK)
@@ -150,24 +158,31 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 // Then it decrypts it, refusing 401 a message addressed to another receiver
 // and 400 a garbled one. When a check fails, open has answered w and
 // returns the result to count; otherwise result is empty.
-func (b *Bot) open(w http.ResponseWriter, rt *route, s signed, encrypt string) (plain []byte, result string) {
+func (b *Bot) open(w http.ResponseWriter, r *http.Request, rt *route, s signed, encrypt string) (plain []byte, result string) {
 	if !rt.crypter.VerifySignature(s.sig, s.timestamp, s.nonce, encrypt) {
-		return nil, refuse(w, http.StatusUnauthorized, resultSignature)
+		return nil, b.refuse(w, r, rt, http.StatusUnauthorized, resultSignature, reasonSignature)
 	}
 	switch ok, valid := b.fresh(s.timestamp); {
 	case !valid:
-		return nil, refuse(w, http.StatusBadRequest, resultMalformed)
+		return nil, b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonTimestamp)
 	case !ok:
-		return nil, refuse(w, http.StatusUnauthorized, resultStale)
+		return nil, b.refuse(w, r, rt, http.StatusUnauthorized, resultStale, reasonStale)
 	}
 	plain, err := rt.crypter.Decrypt(encrypt)
 	switch {
 	case errors.Is(err, wxcrypt.ErrReceiveID):
-		return nil, refuse(w, http.StatusUnauthorized, resultSignature)
+		return nil, b.refuse(w, r, rt, http.StatusUnauthorized, resultSignature, reasonReceiveID)
 	case err != nil:
-		return nil, refuse(w, http.StatusBadRequest, resultMalformed)
+		return nil, b.refuse(w, r, rt, http.StatusBadRequest, resultMalformed, reasonDecrypt)
 	}
 	return plain, ""
+}
+
+// refuse answers a callback that failed a check with status, notes the
+// refusal for the log and returns result.
+func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, rt *route, status int, result, reason string) string {
+	b.refusals.note(rt.name, reason, r)
+	return refuse(w, status, result)
 }
 
 // refuse answers status with its standard text and returns result.

@@ -1,5 +1,7 @@
 package bot
 
+import "time"
+
 // LeaseKey is the KV key of the long connection's lease, for tests.
 const LeaseKey = leaseKey
 
@@ -12,3 +14,7 @@ func (b *Bot) Crash() {
 		b.aibot.mu.Unlock()
 	}
 }
+
+// SetStoreWait shortens the time a callback waits for the store, so that a
+// test of a stalled database does not wait the real three seconds.
+func SetStoreWait(b *Bot, d time.Duration) { b.storeWait = d }

@@ -89,7 +89,8 @@ func newJournal(store *models.Store, now func() time.Time, log *zap.Logger) *jou
 }
 
 // insert stores in and reports whether it was new (a repeat of a stored
-// MsgID is not). It returns once the row is committed.
+// MsgID is not). It returns once the row is committed, or with ctx's error
+// when ctx ends first; the row may then be committed later all the same.
 func (j *journal) insert(ctx context.Context, in *models.Inbound) (bool, error) {
 	req := journalReq{in: in, done: make(chan insertRes, 1)}
 	select {
@@ -102,6 +103,8 @@ func (j *journal) insert(ctx context.Context, in *models.Inbound) (bool, error) 
 	select {
 	case res := <-req.done:
 		return res.fresh, res.err
+	case <-ctx.Done(): // the row may still be written: a repeat of the callback finds it
+		return false, ctx.Err()
 	case <-j.done:
 		select { // the journal may have answered just before it stopped
 		case res := <-req.done:
