@@ -3,14 +3,30 @@ package wecomtest
 import "time"
 
 // Fault is a failure the fake answers instead of serving a call: a WeCom
-// errcode with HTTP 200, a bare HTTP status, or a connection hung up without
-// an answer. A faulted call is recorded but delivers nothing, consumes no
-// rate limit and no response URL.
+// errcode with HTTP 200, a bare HTTP status, a connection hung up without
+// an answer, or a call held without an answer. A faulted call is recorded
+// but delivers nothing, consumes no rate limit and no response URL; except
+// a Late one, which is served in full and only its answer held.
 type Fault struct {
 	Errcode int  // answered with HTTP 200, as WeCom reports its errors
 	Status  int  // if non-zero, this HTTP status with an empty body instead
 	Hangup  bool // if set, the connection is closed without an answer
+	// Hang holds the call without serving it, and Late serves it (the
+	// message is delivered) but holds the answer: both until the client
+	// gives up or ReleaseHeld, and then the connection is closed without an
+	// answer. Late is WeCom answering after the client's timeout.
+	Hang bool
+	Late bool
 }
+
+// Hang returns the fault of an endpoint that hangs: the call is not served
+// and gets no answer until the client gives up (or ReleaseHeld).
+func Hang() Fault { return Fault{Hang: true} }
+
+// Late returns the fault of WeCom answering after the client gave up: the
+// call is served, its message delivered, and the answer held until the
+// client gives up (or ReleaseHeld), so the client sees a timeout.
+func Late() Fault { return Fault{Late: true} }
 
 // Errcode returns the fault that answers {"errcode":code} with HTTP 200, e.g.
 // 45009 (rate limit), -1 (busy) or 93000 (robot removed).

@@ -66,6 +66,23 @@ type payload struct {
 			Title string `json:"title"`
 		} `json:"main_title"`
 	} `json:"template_card"`
+	EnableDuplicateCheck   int   `json:"enable_duplicate_check"`
+	DuplicateCheckInterval int64 `json:"duplicate_check_interval"`
+}
+
+// canonical returns body, a JSON request, in one spelling whatever the
+// order of its keys or its spacing: WeCom's duplicate check compares the
+// request JSON.
+func canonical(body []byte) string {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return string(body)
+	}
+	out, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return string(body)
+	}
+	return string(out)
 }
 
 type content struct {
@@ -128,25 +145,60 @@ func (s *Server) endpoint(route Route, serve func(*Request, url.Values, *payload
 		if ru := s.responses[q.Get("response_code")]; ru != nil && route == RouteResponse {
 			req.ChatID = ru.chatID // known before any fault, for scripts and the demo
 		}
-		if f, ok := s.faultLocked(req); ok {
+		f, faulted := s.faultLocked(req)
+		req.Injected = faulted
+		if faulted && !f.Late {
 			switch {
-			case f.Hangup: // nothing is answered: Status stays 0
+			case f.Hangup, f.Hang: // nothing is answered: Status stays 0
 			case f.Status != 0:
 				req.Status = f.Status
 			default:
 				req.Status, req.Errcode = http.StatusOK, f.Errcode
 			}
 			s.recordLocked(req)
+			release := s.holdLocked(f)
 			s.mu.Unlock()
+			s.wait(hr, release)
 			writeFault(w, f, req.Seq)
 			return
 		}
 		a := serve(&req, q, p, err)
 		req.Status, req.Errcode = http.StatusOK, a.errcode
 		s.recordLocked(req)
+		release := s.holdLocked(f)
 		s.mu.Unlock()
+		if faulted { // Late: served, and the answer comes after the client gave up
+			s.wait(hr, release)
+			writeFault(w, Hangup(), req.Seq)
+			return
+		}
 		writeAnswer(w, a, req.Seq)
 	}
+}
+
+// holdLocked counts a held call and returns the channel that ReleaseHeld
+// closes; nil for a fault that holds nothing.
+func (s *Server) holdLocked(f Fault) <-chan struct{} {
+	if !f.Hang && !f.Late {
+		return nil
+	}
+	s.held++
+	return s.release
+}
+
+// wait holds a call until its client gives up or release is closed; it
+// returns at once when release is nil.
+func (s *Server) wait(hr *http.Request, release <-chan struct{}) {
+	if release == nil {
+		return
+	}
+	select {
+	case <-hr.Context().Done():
+	case <-release:
+	}
+	s.mu.Lock()
+	s.held--
+	s.mu.Unlock()
 }
 
 var mentionRE = regexp.MustCompile(`<@([^<>\s]+)>`)
@@ -349,6 +401,21 @@ func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) 
 	if a := s.checkMediaLocked(req, p, "app"); a.errcode != 0 {
 		return a
 	}
+	if p.EnableDuplicateCheck == 1 {
+		interval := DefaultDuplicateCheck
+		if p.DuplicateCheckInterval != 0 {
+			interval = time.Duration(p.DuplicateCheckInterval) * time.Second
+		}
+		if interval < 0 || interval > MaxDuplicateCheck {
+			return failure(40058, "duplicate_check_interval exceed max 14400. invalid Request Parameter")
+		}
+		key := canonical(req.Body)
+		if first, ok := s.sent[key]; ok && req.Time.Sub(first) < interval {
+			req.Duplicate = true // answered as a success; nobody receives it again
+			return success(map[string]any{"invaliduser": "", "invalidparty": "", "invalidtag": "", "unlicenseduser": "", "msgid": randomHex(16)})
+		}
+		s.sent[key] = req.Time
+	}
 	var valid []string
 	for _, u := range req.ToUser {
 		switch u = strings.ToLower(u); {
@@ -443,7 +510,7 @@ func writeAnswer(w http.ResponseWriter, a answer, seq int) {
 
 func writeFault(w http.ResponseWriter, f Fault, seq int) {
 	switch {
-	case f.Hangup:
+	case f.Hangup || f.Hang:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()

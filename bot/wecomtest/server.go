@@ -57,6 +57,12 @@ const (
 	MemberPerHour   = 1000
 	// ResponseURLTTL is how long an AI bot response_url stays usable.
 	ResponseURLTTL = time.Hour
+	// DefaultDuplicateCheck and MaxDuplicateCheck bound the duplicate check
+	// of message/send (document 90236): with "enable_duplicate_check": 1 a
+	// request whose JSON equals one sent within duplicate_check_interval
+	// (default 1800 s, at most 4 hours) reaches nobody again.
+	DefaultDuplicateCheck = 1800 * time.Second
+	MaxDuplicateCheck     = 4 * time.Hour
 )
 
 // Request is the decoded record of one call to the fake: what a client sent
@@ -83,6 +89,9 @@ type Request struct {
 
 	Invalid []string // app message: recipients answered in invaliduser
 	Dropped []string // app message: recipients over the per-member limit, whose copy WeCom dropped without an error
+	// Duplicate is set on an app message that WeCom's duplicate check
+	// dropped: answered as a success, delivered to nobody.
+	Duplicate bool
 
 	Body    []byte // the raw request body; nil for an upload, whose file is in Media
 	Status  int    // HTTP status answered; 0 when the connection was hung up
@@ -92,13 +101,18 @@ type Request struct {
 	Media *Media
 
 	upload *upload // the body of an upload, while it is served
+	// Injected is set on a call answered by an injected fault (FailNext,
+	// FailFor, Script) rather than by the fake's own rules and limits.
+	Injected bool
 }
 
 // Delivered reports whether a user would see the message: a message route
-// answered with HTTP 200 (or, on the long connection, an ack) and errcode 0.
+// served with errcode 0 (or, on the long connection, acked) and not
+// dropped as a duplicate. A Late call is delivered although its client saw
+// no answer.
 func (r Request) Delivered() bool {
 	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing && !r.Route.upload() &&
-		r.Status == http.StatusOK && r.Errcode == 0
+		r.Status == http.StatusOK && r.Errcode == 0 && !r.Duplicate
 }
 
 // upload reports whether the route uploads media rather than sends a message.
@@ -132,6 +146,9 @@ type Server struct {
 	subs      map[int]chan Request
 	nextSub   int
 	ws        *wsState
+	sent      map[string]time.Time // canonical request JSON → first delivery, for the duplicate check
+	held      int                  // calls held by Hang and Late faults
+	release   chan struct{}        // closed by ReleaseHeld
 }
 
 type tokenState int
@@ -245,9 +262,10 @@ func (s *Server) Start() string {
 	return ts.URL
 }
 
-// Close stops the server started by Start, if any, the in-memory server of
-// PipeClient, and every long connection.
+// Close releases the held calls and stops the server started by Start, if
+// any, the in-memory server of PipeClient, and every long connection.
 func (s *Server) Close() {
+	s.ReleaseHeld()
 	s.mu.Lock()
 	ts := s.ts
 	s.mu.Unlock()
@@ -320,8 +338,9 @@ func (s *Server) Messages() []Request {
 	return out
 }
 
-// Reset forgets the recorded calls, the rate-limit windows and the pending
-// faults and script. Tokens, response URLs, uploaded media and configuration stay.
+// Reset forgets the recorded calls, the rate-limit windows, the duplicate
+// check and the pending faults and script. Tokens, response URLs, uploaded
+// media and configuration stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -332,9 +351,29 @@ func (s *Server) resetLocked() {
 	s.requests = nil
 	s.webhook = make(map[string][]time.Time)
 	s.member = make(map[string][]time.Time)
+	s.sent = make(map[string]time.Time)
 	s.faults = make(map[Route][]*faultStep)
 	s.script = nil
 	s.ws.pushes, s.ws.mute = make(map[string][]time.Time), 0
+	if s.release == nil {
+		s.release = make(chan struct{})
+	}
+}
+
+// Held returns how many calls Hang and Late faults hold now.
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// ReleaseHeld ends every call held now by a Hang or Late fault: its
+// connection is closed without an answer. Calls held later wait again.
+func (s *Server) ReleaseHeld() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.release)
+	s.release = make(chan struct{})
 }
 
 // Subscribe returns a channel that receives every call recorded from now on,

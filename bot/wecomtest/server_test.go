@@ -401,3 +401,89 @@ func TestAppMessageLimits(t *testing.T) {
 		t.Fatalf("%d messages reached the members in an hour, want %d", reached, MemberPerHour)
 	}
 }
+
+func TestDuplicateCheck(t *testing.T) {
+	s, clock := start(t)
+	send := s.URL() + "/cgi-bin/message/send?access_token=" + getToken(t, s)
+	msg := func(content string, check map[string]any) map[string]any {
+		m := map[string]any{"touser": "zhangsan", "agentid": DefaultAgentID, "msgtype": "text", "text": map[string]any{"content": content}}
+		for k, v := range check {
+			m[k] = v
+		}
+		return m
+	}
+	minute := map[string]any{"enable_duplicate_check": 1, "duplicate_check_interval": 60}
+	wantErrcode(t, call(t, "POST", send, msg("请签收", minute)), 0)
+	clock.Advance(59 * time.Second)
+	wantErrcode(t, call(t, "POST", send, msg("请签收", minute)), 0) // dropped: same request within the minute
+	wantErrcode(t, call(t, "POST", send, msg("请反馈", minute)), 0)
+	// The same request with its keys in another order is the same request.
+	wantErrcode(t, call(t, "POST", send, json.RawMessage(
+		`{"text":{"content":"请签收"},"duplicate_check_interval":60,"msgtype":"text","enable_duplicate_check":1,"agentid":1000002,"touser":"zhangsan"}`)), 0)
+	clock.Advance(time.Second)
+	wantErrcode(t, call(t, "POST", send, msg("请签收", minute)), 0) // a minute after the first: delivered
+	wantErrcode(t, call(t, "POST", send, msg("不查重", nil)), 0)
+	wantErrcode(t, call(t, "POST", send, msg("不查重", nil)), 0)
+	wantErrcode(t, call(t, "POST", send, msg("太长", map[string]any{"enable_duplicate_check": 1, "duplicate_check_interval": 14401})), 40058)
+
+	var got []string
+	for _, r := range s.Messages() {
+		got = append(got, r.Content)
+	}
+	if want := []string{"请签收", "请反馈", "请签收", "不查重", "不查重"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	var dropped int
+	for _, r := range s.Requests() {
+		if r.Duplicate {
+			dropped++
+		}
+	}
+	if dropped != 2 {
+		t.Fatalf("%d requests dropped as duplicates", dropped)
+	}
+}
+
+func TestHeldCalls(t *testing.T) {
+	s, _ := start(t)
+	hook := s.WebhookURL(DefaultWebhookKey)
+	impatient := &http.Client{Timeout: 100 * time.Millisecond}
+	// Late: the message is delivered, the client sees no answer.
+	s.FailNext(RouteWebhook, Late(), 1)
+	if _, err := impatient.Post(hook, "application/json", strings.NewReader(`{"msgtype":"text","text":{"content":"late"}}`)); err == nil {
+		t.Fatal("a late answer arrived in time")
+	}
+	heldIs := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for s.Held() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d calls held, want %d", s.Held(), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	heldIs(0) // the late call ends when its client gives up
+	// Hang: nothing is served until the call is released.
+	s.FailNext(RouteWebhook, Hang(), 1)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Post(hook, "application/json", strings.NewReader(`{"msgtype":"text","text":{"content":"hung"}}`))
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	heldIs(1)
+	s.ReleaseHeld()
+	if err := <-done; err == nil {
+		t.Fatal("a released hang answered")
+	}
+	var got []string
+	for _, r := range s.Messages() {
+		got = append(got, r.Content)
+	}
+	if !slices.Equal(got, []string{"late"}) {
+		t.Fatalf("delivered %v", got)
+	}
+}
