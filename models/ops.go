@@ -168,6 +168,6 @@ var allModels = []any{
 	&Department{}, &Member{},
 	&Ticket{}, &TicketEvent{}, &TicketRequest{},
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
-	&Inbound{}, &OutboxMessage{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
+	&Inbound{}, &OutboxMessage{}, &OutboxBackoff{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
 	&Announcement{},
 }

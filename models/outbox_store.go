@@ -2,7 +2,9 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -35,9 +37,11 @@ type ClaimOptions struct {
 	// Heads caps the destinations looked at in one pass.
 	Heads int
 	// Pick chooses the rows to claim among heads: the oldest pending row of
-	// each destination, whether due or not, claimed or not. It returns their
-	// IDs; rows that are not due or are claimed by another pass are never
-	// taken, whatever Pick says.
+	// each destination, whether due or not, claimed or not. A head's
+	// NextAttemptAt is when it may be sent: the later of its own and the end
+	// of its destination's backoff (OutboxBackoff). Pick returns their IDs;
+	// rows that are not due or are claimed by another pass are never taken,
+	// whatever Pick says.
 	Pick func(heads []OutboxMessage, recent []RecentSend) []uint
 }
 
@@ -65,11 +69,29 @@ func (s *Store) ClaimOutbox(ctx context.Context, o ClaimOptions) ([]OutboxMessag
 		if err != nil || len(heads) == 0 {
 			return err
 		}
+		dests := make([]string, len(heads))
+		for i, h := range heads {
+			dests[i] = h.Destination
+		}
+		blocked, err := tx.outboxBlocks(ctx, dests, o.Now)
+		if err != nil {
+			return err
+		}
+		for i := range heads {
+			if until, ok := blocked[heads[i].Destination]; ok && until.After(heads[i].NextAttemptAt) {
+				heads[i].NextAttemptAt = until
+			}
+		}
 		recent, err := tx.recentSends(ctx, o.Since, o.Now)
 		if err != nil {
 			return err
 		}
-		ids := o.Pick(heads, recent)
+		var ids []uint
+		for _, id := range o.Pick(heads, recent) {
+			if i := slices.IndexFunc(heads, func(h OutboxMessage) bool { return h.ID == id }); i >= 0 && !heads[i].NextAttemptAt.After(o.Now) {
+				ids = append(ids, id)
+			}
+		}
 		if len(ids) == 0 {
 			return nil
 		}
@@ -128,42 +150,73 @@ func (s *Store) recentSends(ctx context.Context, since, now time.Time) ([]Recent
 	return append(sent, flying...), nil
 }
 
-// MarkOutboxSent records that row id, claimed by worker, was sent at at. It
+// MarkOutboxSent records that row id, claimed by worker, was sent at at,
+// and ends its destination's backoff: the rows behind it go at once. It
 // reports false when the claim was lost (the lease ran out and another
 // worker took the row), in which case nothing is written.
 func (s *Store) MarkOutboxSent(ctx context.Context, id uint, worker string, at time.Time) (bool, error) {
 	return s.finishClaim(ctx, id, worker, map[string]any{
 		"status": OutboxSent, "sent_at": at, "last_error": "", "attempts": gorm.Expr("attempts + 1"),
-	})
+	}, func(tx *Store) error { return tx.clearOutboxBackoff(ctx, id) })
 }
 
 // RetryOutbox records the failed attempt at row id, claimed by worker, and
-// holds the row until next. It reports false when the claim was lost.
-func (s *Store) RetryOutbox(ctx context.Context, id uint, worker string, next time.Time, errText string) (bool, error) {
-	return s.finishClaim(ctx, id, worker, map[string]any{
-		"next_attempt_at": next, "last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1"),
-	})
+// stores backoff as its destination's retry state: the row, and every row
+// behind it, waits until backoff.Until. A nil backoff leaves the destination
+// as it is and the row due at once. It reports false when the claim was
+// lost, in which case nothing is written.
+func (s *Store) RetryOutbox(ctx context.Context, id uint, worker, errText string, backoff *OutboxBackoff) (bool, error) {
+	set := map[string]any{"last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1")}
+	if backoff != nil {
+		set["next_attempt_at"] = backoff.Until
+	}
+	return s.finishClaim(ctx, id, worker, set, holdBackoff(ctx, backoff))
 }
 
 // FailOutbox gives up on row id, claimed by worker: its status becomes
-// failed and the rows after it to the same destination go ahead. It reports
-// false when the claim was lost.
-func (s *Store) FailOutbox(ctx context.Context, id uint, worker string, errText string) (bool, error) {
+// failed and the rows after it to the same destination go ahead, once the
+// destination's backoff ends. A non-nil backoff is stored as that backoff
+// (a row given up after a passing failure still tells of its destination);
+// nil leaves it as it is. It reports false when the claim was lost.
+func (s *Store) FailOutbox(ctx context.Context, id uint, worker, errText string, backoff *OutboxBackoff) (bool, error) {
 	return s.finishClaim(ctx, id, worker, map[string]any{
 		"status": OutboxFailed, "last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1"),
-	})
+	}, holdBackoff(ctx, backoff))
 }
 
-// finishClaim applies set to a row still pending and claimed by worker, and
-// releases the claim.
-func (s *Store) finishClaim(ctx context.Context, id uint, worker string, set map[string]any) (bool, error) {
-	set["claimed_by"], set["claimed_until"] = "", nil
-	res := s.db.WithContext(ctx).Model(&OutboxMessage{}).
-		Where("id = ? AND status = ? AND claimed_by = ?", id, OutboxPending, worker).Updates(set)
-	if res.Error != nil {
-		return false, fmt.Errorf("models: update outbox %d: %w", id, res.Error)
+// holdBackoff returns the step that stores backoff; none for nil.
+func holdBackoff(ctx context.Context, backoff *OutboxBackoff) func(tx *Store) error {
+	if backoff == nil {
+		return nil
 	}
-	return res.RowsAffected == 1, nil
+	return func(tx *Store) error { return tx.putOutboxBackoff(ctx, backoff) }
+}
+
+// errClaimLost rolls back the steps that follow a lost claim.
+var errClaimLost = errors.New("models: outbox claim lost")
+
+// finishClaim applies set to a row still pending and claimed by worker,
+// releases the claim and, in the same transaction, runs then (when not nil).
+// Nothing is written when the claim was lost.
+func (s *Store) finishClaim(ctx context.Context, id uint, worker string, set map[string]any, then func(tx *Store) error) (bool, error) {
+	set["claimed_by"], set["claimed_until"] = "", nil
+	err := s.Tx(ctx, func(tx *Store) error {
+		res := tx.db.WithContext(ctx).Model(&OutboxMessage{}).
+			Where("id = ? AND status = ? AND claimed_by = ?", id, OutboxPending, worker).Updates(set)
+		switch {
+		case res.Error != nil:
+			return fmt.Errorf("models: update outbox %d: %w", id, res.Error)
+		case res.RowsAffected != 1:
+			return errClaimLost
+		case then != nil:
+			return then(tx)
+		}
+		return nil
+	})
+	if errors.Is(err, errClaimLost) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // OutboxBacklog counts the pending rows by channel, and returns when the
