@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,13 +123,21 @@ schedule: {enabled: false}  # the clock is real: a scheduled report must not rac
 		t.Fatalf("reply = %+v", reply)
 	}
 
-	resp, err = http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The send is recorded just after WeCom saw it: read the metrics until it is.
+	wants := []string{`yanzhen_wecom_callbacks_total{result="ok",route="robot"} 1`, `yanzhen_outbox_sent_total{channel="reply"} 1`, `yanzhen_outbox_backlog{channel="reply"} 0`}
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err = http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !slices.ContainsFunc(wants, func(w string) bool { return !strings.Contains(string(body), w) }) {
+			break
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`yanzhen_wecom_callbacks_total{result="ok",route="robot"} 1`, `yanzhen_outbox_sent_total{channel="reply"} 1`, `yanzhen_outbox_backlog{channel="reply"} 0`} {
+	for _, want := range wants {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
 		}
@@ -145,5 +155,42 @@ schedule: {enabled: false}  # the clock is real: a scheduled report must not rac
 		if strings.Contains(logs.String(), s) {
 			t.Errorf("a credential appeared in the logs: %s", logs.String())
 		}
+	}
+}
+
+func TestHealthzTellsOfRefusedCredentials(t *testing.T) {
+	fake := wecomtest.New(wecomtest.WithCorp("wwhealth", "the-real-secret", 1000002))
+	fake.Start()
+	defer fake.Close()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+database: {driver: sqlite, dsn: %q}
+wecom: {api_base: %s, corp_id: wwhealth, agent_id: 1000002, secret: an-old-secret}
+`, filepath.Join(t.TempDir(), "yz.db"), fake.URL())), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(context.Background(), cfg, Options{LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	healthz := func() (int, string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := healthz(); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("healthz before = %d %q", code, body)
+	}
+	if _, err := m.Bot.Outbox().Enqueue(context.Background(), m.Store, msg.Plain(msg.ToMembers("zhangsan"), "回复")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Bot.Flush(context.Background()); err == nil {
+		t.Fatal("flush with a refused secret returned nil")
+	}
+	code, body := healthz()
+	if code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "wecom: app credentials refused") || !strings.Contains(body, "errcode 40001") || strings.Contains(body, "an-old-secret") {
+		t.Errorf("healthz after = %d %q", code, body)
 	}
 }

@@ -61,8 +61,9 @@ type Options struct {
 	// worker, and between the sweeps of stored callbacks; nil means a real
 	// timer. Tests pass one that moves their clock.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// HTTPClient calls WeCom; nil means one with a 15 s timeout. Redirects
-	// are never followed, whatever the client says.
+	// HTTPClient calls WeCom; nil means one with a 30 s timeout (see the
+	// delivery schedule in deliver.go). Redirects are never followed,
+	// whatever the client says.
 	HTTPClient *http.Client
 	// WorkerID names this process in outbox claims and in the lease of the
 	// AI bot's long connection; empty means host-pid-random.
@@ -133,11 +134,13 @@ func New(store *models.Store, o Options) (*Bot, error) {
 			return nil, fmt.Errorf("bot: register metrics: %w", err)
 		}
 	}
+	giveUp := o.Outbox.GiveUpAfter.D()
+	appHorizon := min(giveUp, maxDuplicateCheck)
 	c := &client{
 		base: base, corpID: o.WeCom.CorpID, secret: o.WeCom.Secret.Reveal(), agentID: o.WeCom.AgentID,
-		http: newHTTPClient(o.HTTPClient), calls: b.metrics.apiCalls,
+		http: newHTTPClient(o.HTTPClient), calls: b.metrics.apiCalls, duplicateCheck: appHorizon,
 	}
-	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID)
+	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID, o.WeCom.Secret.Reveal())
 	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal()}
 	b.outbox = NewOutbox(o.WeCom)
 	send := &wecomSender{resolver: res, client: c, log: log, media: store, now: o.Now}
@@ -145,7 +148,8 @@ func New(store *models.Store, o Options) (*Bot, error) {
 		store: store, outbox: b.outbox, sender: send, resolver: res,
 		now: o.Now, sleep: o.Sleep, log: log.Named("outbox"), metrics: b.metrics, id: o.WorkerID,
 		limits: limits{robotPerMinute: o.Outbox.RobotPerMinute, userPerMinute: o.Outbox.UserPerMinute},
-		giveUp: o.Outbox.GiveUpAfter.D(), poll: o.Outbox.PollEvery.D(),
+		giveUp: giveUp, poll: o.Outbox.PollEvery.D(), appHorizon: appHorizon,
+		credentials: credentialsID(o.WeCom.CorpID, o.WeCom.Secret.Reveal()),
 	}
 	b.journal = newJournal(store, o.Now, log.Named("inbound"))
 	b.dispatcher = &dispatcher{
@@ -328,10 +332,14 @@ func (b *Bot) isStarted() bool {
 	return b.started
 }
 
-// Health returns why the bot cannot work as configured, or nil: the AI
-// bot's subscription refused (a wrong bot_id or secret), or its long
+// Health returns why the bot cannot work as configured, or nil: the app's
+// credentials refused by WeCom (a *CredentialsError: app messages are held),
+// the AI bot's subscription refused (a wrong bot_id or secret), or its long
 // connection taken over by another client. /healthz reports it.
 func (b *Bot) Health() error {
+	if err := b.worker.credentialsFault(); err != nil {
+		return err
+	}
 	if b.aibot == nil {
 		return nil
 	}

@@ -39,12 +39,15 @@ type client struct {
 	http    *http.Client
 	tokens  *tokenSource
 	calls   *prometheus.CounterVec // by api and errcode
+	// duplicateCheck is the duplicate_check_interval of app messages: WeCom
+	// drops a copy of one sent within it (see deliver.go).
+	duplicateCheck time.Duration
 }
 
 // newHTTPClient returns hc, or a default client, that never follows a
 // redirect: a credential in a URL must not be replayed to another host.
 func newHTTPClient(hc *http.Client) *http.Client {
-	c := &http.Client{Timeout: 15 * time.Second}
+	c := &http.Client{Timeout: httpTimeout}
 	if hc != nil {
 		cp := *hc
 		c = &cp
@@ -192,10 +195,15 @@ func (c *client) aibotResponse(ctx context.Context, code string, m *robotMessage
 	return c.call(ctx, "aibot/response", u, m, &res, &res)
 }
 
-// appMessage sends an app message to members and returns WeCom's answer,
-// whose InvalidUser lists the userids that did not receive it.
+// appMessage sends an app message to members with WeCom's duplicate check
+// on, and returns WeCom's answer, whose InvalidUser lists the userids that
+// did not receive it. A copy of the same message sent within
+// c.duplicateCheck (a retry after a call that timed out but went through)
+// is dropped by WeCom.
 func (c *client) appMessage(ctx context.Context, m *appMessage) (*message.SendResponse, error) {
 	m.AgentID = c.agentID
+	m.EnableDuplicateCheck = 1
+	m.DuplicateCheckInterval = int64((c.duplicateCheck + time.Second - 1) / time.Second)
 	var res message.SendResponse
 	err := c.withToken(ctx, func(tok string) error {
 		res = message.SendResponse{}
@@ -236,4 +244,8 @@ type appMessage struct {
 	Markdown *contentField `json:"markdown,omitempty"`
 	Image    *mediaRef     `json:"image,omitempty"`
 	File     *mediaRef     `json:"file,omitempty"`
+	// EnableDuplicateCheck and DuplicateCheckInterval (seconds, at most
+	// 14400) turn on WeCom's duplicate check of message/send.
+	EnableDuplicateCheck   int   `json:"enable_duplicate_check,omitempty"`
+	DuplicateCheckInterval int64 `json:"duplicate_check_interval,omitempty"`
 }

@@ -83,6 +83,10 @@ const (
 	// Permanent: trying again cannot succeed (robot removed, bad payload, no
 	// valid recipient, bad agentid); fail the message now.
 	Permanent
+	// Halt: WeCom refused the app's credentials (credentialCodes), a
+	// configuration error: hold every message that needs the access token
+	// until the configuration is corrected, and tell the administrators.
+	Halt
 )
 
 // permanentCodes are the errcodes that no retry can cure, with what they
@@ -116,6 +120,9 @@ func Classify(err error) Verdict {
 	case errors.As(err, &ae):
 		if ae.Code == 45009 || ae.Code == 45033 {
 			return BackOff
+		}
+		if _, ok := credentialCodes[ae.Code]; ok {
+			return Halt
 		}
 		if _, ok := permanentCodes[ae.Code]; ok {
 			return Permanent

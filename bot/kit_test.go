@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -76,6 +77,9 @@ type kitOptions struct {
 	fakeTime bool // Flush and the worker sleep by moving the clock
 	window   time.Duration
 	poll     time.Duration
+	giveUp   time.Duration       // outbox.give_up_after; 24 h when zero
+	timeout  time.Duration       // the HTTP client's timeout; 5 s when zero
+	secret   string              // wecom.secret; corpSecret when empty
 	broken   func(n int) bool    // the transport refuses the nth call (1-based) when true
 	wecomCfg func(*config.WeCom) // adjusts the WeCom configuration, e.g. to the AI bot alone
 }
@@ -103,17 +107,23 @@ func newKit(t testing.TB, driver string, o kitOptions) *kit {
 	if o.poll == 0 {
 		o.poll = 20 * time.Millisecond
 	}
+	if o.giveUp == 0 {
+		o.giveUp = 24 * time.Hour
+	}
+	if o.timeout == 0 {
+		o.timeout = 5 * time.Second
+	}
 	k.wire = &recorder{next: http.DefaultTransport, broken: o.broken}
-	cfg := k.config(o.window)
+	cfg := k.config(o.window, cmp.Or(o.secret, corpSecret))
 	if o.wecomCfg != nil {
 		o.wecomCfg(&cfg)
 	}
 	opts := bot.Options{
 		WeCom:      cfg,
-		Outbox:     config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(24 * time.Hour), PollEvery: config.Duration(o.poll)},
+		Outbox:     config.Outbox{RobotPerMinute: 20, UserPerMinute: 30, GiveUpAfter: config.Duration(o.giveUp), PollEvery: config.Duration(o.poll)},
 		Log:        zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(k.logs), zap.DebugLevel)),
 		Registerer: k.reg, Now: k.clock.Now, WorkerID: o.worker,
-		HTTPClient: &http.Client{Transport: k.wire, Timeout: 5 * time.Second},
+		HTTPClient: &http.Client{Transport: k.wire, Timeout: o.timeout},
 	}
 	if o.fakeTime {
 		opts.Sleep = func(ctx context.Context, d time.Duration) error {
@@ -145,9 +155,9 @@ func newKit(t testing.TB, driver string, o kitOptions) *kit {
 	return k
 }
 
-func (k *kit) config(window time.Duration) config.WeCom {
+func (k *kit) config(window time.Duration, secret string) config.WeCom {
 	return config.WeCom{
-		APIBase: k.wecom.URL(), CorpID: sampleCorpID, AgentID: agentID, Secret: corpSecret,
+		APIBase: k.wecom.URL(), CorpID: sampleCorpID, AgentID: agentID, Secret: config.Secret(secret),
 		ReplayWindow: config.Duration(window), BotName: botName,
 		AppCallback: config.Callback{Token: sampleToken, AESKey: sampleAESKey},
 		Robot:       config.Robot{WebhookKey: robotKey, Token: robotToken, AESKey: robotAESKey},

@@ -3,38 +3,33 @@ package bot
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"yanzhen/models"
-	"yanzhen/msg"
 )
 
-// Outbox tuning that is not configuration.
+// Outbox tuning that is not configuration. The retry schedule is in
+// deliver.go.
 const (
-	// claimLease is how long a claimed row is reserved for its worker; well
-	// above the HTTP client's timeout, so a live worker never loses a claim.
+	// claimLease is how long a claimed row is reserved for its worker; longer
+	// than attemptTimeout, so a live worker never loses a claim.
 	claimLease = 2 * time.Minute
 	// headsPerPass caps the destinations considered in one pass, and
 	// sendsPerPass the rows taken.
 	headsPerPass = 500
 	sendsPerPass = 64
-	// sendParallel is how many rows of one pass are sent at once (each to
-	// another destination).
+	// sendParallel is how many rows to one kind of endpoint (robot webhook,
+	// app message, AI bot reply) are in flight at once, each to
+	// another destination. Each kind has its own slots, so an endpoint that
+	// hangs holds up no other.
 	sendParallel = 8
-	// retryBase and retryCap bound the exponential backoff of retries.
-	retryBase = 5 * time.Second
-	retryCap  = 10 * time.Minute
 	// flushWait is how long Flush waits for a backoff or a rate window when
 	// its context has no deadline.
 	flushWait = 2 * time.Minute
-	// noticeKeyPrefix starts the dedupe key of a failure notice to the
-	// administrators; a notice that fails itself is not reported.
-	noticeKeyPrefix = "outbox-failed/"
 )
 
 // PendingError is Flush's answer when messages are still pending at its
@@ -49,9 +44,11 @@ func (e *PendingError) Error() string {
 	return fmt.Sprintf("outbox: %d messages still pending, next attempt at %s", e.Pending, e.Next.Format(time.DateTime))
 }
 
-// worker sends the outbox: it claims due rows within the rate budgets,
-// sends them, and records what happened. Several workers, in one process or
-// in replicas on one database, share the outbox safely.
+// worker sends the outbox: it claims due rows within the rate budgets and
+// sends each in a goroutine of its own, so that no destination waits for
+// another; the outcome is recorded when the send ends, and the rows behind
+// it go in the next pass. Several workers, in one process or in replicas on
+// one database, share the outbox safely.
 type worker struct {
 	store    *models.Store
 	outbox   *Outbox
@@ -69,42 +66,131 @@ type worker struct {
 	// (the AI bot's long connection held by another replica): the worker
 	// leaves it.
 	away func(m *models.OutboxMessage) bool
+	// appHorizon is the age past which an app message is not tried again:
+	// the duplicate check interval its payload carries (see deliver.go).
+	appHorizon time.Duration
+	// credentials names the app credentials in the dedupe key of the notice
+	// that WeCom refused them, without revealing them.
+	credentials string
+
+	slots    map[string]chan struct{} // by target kind, "" for rows that cannot be sent; under mu
+	inflight sync.WaitGroup
+	busy     atomic.Int64
+
+	mu      sync.Mutex
+	changed chan struct{} // closed, and replaced, whenever a send ends
+	fault   error         // the app credentials WeCom refused; nil while they work
 }
 
-// run sends until stop ends: a pass, then a wait until the next row may be
-// due, at most poll, since other processes enqueue too. Passes run in work,
-// which outlives stop so that a pass under way can finish.
+// slot returns the send slots of target kind, made at first use.
+func (w *worker) slot(kind string) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.slots == nil {
+		w.slots = make(map[string]chan struct{})
+	}
+	s := w.slots[kind]
+	if s == nil {
+		s = make(chan struct{}, sendParallel)
+		w.slots[kind] = s
+	}
+	return s
+}
+
+// freeSlots returns the free send slots by target kind; a kind not listed
+// has all sendParallel free.
+func (w *worker) freeSlots() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	free := make(map[string]int, len(w.slots))
+	for kind, s := range w.slots {
+		free[kind] = cap(s) - len(s)
+	}
+	return free
+}
+
+// changes returns a channel that is closed when the next send ends.
+func (w *worker) changes() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.changed == nil {
+		w.changed = make(chan struct{})
+	}
+	return w.changed
+}
+
+// sendEnded wakes whoever waits on changes.
+func (w *worker) sendEnded() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.changed != nil {
+		close(w.changed)
+	}
+	w.changed = make(chan struct{})
+}
+
+// run sends until stop ends: a pass, then a wait until a send ends or the
+// next row may be due, at most poll, since other processes enqueue too.
+// Sends run in work, which outlives stop so that those under way can
+// finish; run returns once they have.
 func (w *worker) run(stop, work context.Context) {
+	defer w.inflight.Wait()
 	for stop.Err() == nil {
-		n, wake, err := w.pass(work)
+		changed := w.changes()
+		p, err := w.pass(work)
 		if err != nil && work.Err() == nil {
 			w.log.Error("outbox pass failed", zap.Error(err))
 		}
-		if n > 0 && err == nil {
+		if p.taken > 0 && err == nil {
 			continue
 		}
 		wait := w.poll
-		if !wake.IsZero() {
-			wait = min(wait, wake.Sub(w.now()))
+		if !p.wake.IsZero() {
+			wait = min(wait, p.wake.Sub(w.now()))
 		}
-		if err := w.sleep(stop, wait); err != nil {
-			return
-		}
+		w.idle(stop, changed, wait)
 	}
 }
 
-// flush sends until no row is pending. It returns a *PendingError when the
-// next row could only be sent after ctx's deadline (or, without one, more
-// than flushWait from now).
+// idle waits d, or until changed is closed or ctx ends.
+func (w *worker) idle(ctx context.Context, changed <-chan struct{}, d time.Duration) {
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-changed:
+			cancel()
+		case <-ictx.Done():
+		}
+	}()
+	_ = w.sleep(ictx, d)
+}
+
+// flush sends until no row is pending, and returns once its sends have
+// ended. It returns a *PendingError when the next row could only be sent
+// after ctx's deadline (or, without one, more than flushWait from now), and
+// a *CredentialsError when only messages held for refused credentials
+// remain.
 func (w *worker) flush(ctx context.Context) error {
+	defer w.inflight.Wait()
 	for {
-		n, wake, err := w.pass(ctx)
+		changed := w.changes()
+		p, err := w.pass(ctx)
 		switch {
 		case err != nil:
 			return err
-		case n > 0:
+		case p.taken > 0:
 			continue
-		case wake.IsZero():
+		case w.busy.Load() > 0: // the clock stands still while sends are under way
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("outbox flush: %w", ctx.Err())
+			}
+		case p.wake.IsZero() && p.held > 0:
+			return w.credentialsError(p.held)
+		case p.wake.IsZero():
 			return nil
 		}
 		// The deadline is wall time and wake is on the bot's clock: compare
@@ -113,7 +199,7 @@ func (w *worker) flush(ctx context.Context) error {
 		if deadline, ok := ctx.Deadline(); ok {
 			left = time.Until(deadline)
 		}
-		if wake.Sub(w.now()) > left {
+		if p.wake.Sub(w.now()) > left {
 			backlog, _, err := w.store.OutboxBacklog(ctx)
 			if err != nil {
 				return err
@@ -122,59 +208,86 @@ func (w *worker) flush(ctx context.Context) error {
 			for _, n := range backlog {
 				pending += n
 			}
-			return &PendingError{Pending: pending, Next: wake}
+			return &PendingError{Pending: pending, Next: p.wake}
 		}
-		if err := w.sleep(ctx, wake.Sub(w.now())); err != nil {
+		if err := w.sleep(ctx, p.wake.Sub(w.now())); err != nil {
 			return fmt.Errorf("outbox flush: %w", err)
 		}
 	}
 }
 
-// pass claims the rows that may be sent now, sends them and records the
-// outcomes. It returns how many rows it took and when the next pending row
-// may be sent (zero when none is pending).
-func (w *worker) pass(ctx context.Context) (int, time.Time, error) {
+// passResult is what one pass did and saw.
+type passResult struct {
+	taken int       // rows claimed and sent off
+	wake  time.Time // when the next pending row may be sent; zero when none waits
+	held  int       // heads held because WeCom refused the app credentials
+}
+
+// pass claims the rows that may be sent now and starts their sends in ctx,
+// without waiting for them.
+func (w *worker) pass(ctx context.Context) (passResult, error) {
 	now := w.now()
-	var wake time.Time
+	free := w.freeSlots()
+	var p passResult
 	rows, err := w.store.ClaimOutbox(ctx, models.ClaimOptions{
 		Worker: w.id, Now: now, Lease: claimLease, Since: now.Add(-time.Hour - windowSlack), Heads: headsPerPass,
 		Pick: func(heads []models.OutboxMessage, recent []models.RecentSend) []uint {
 			var ids []uint
-			ids, wake = w.pick(now, heads, recent)
+			ids, p.wake, p.held = w.pick(now, heads, recent, free)
 			return ids
 		},
 	})
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("outbox: %w", err)
+		return passResult{}, fmt.Errorf("outbox: %w", err)
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, sendParallel)
 	for i := range rows {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(m *models.OutboxMessage) {
-			defer func() { <-sem; wg.Done() }()
+		m := &rows[i]
+		slot := w.slot(w.kind(m))
+		slot <- struct{}{} // free unless a Flush beside the worker took it: then wait for it
+		w.busy.Add(1)
+		w.inflight.Add(1)
+		go func() {
+			defer func() {
+				<-slot
+				w.busy.Add(-1)
+				w.sendEnded()
+				w.inflight.Done()
+			}()
 			w.deliver(ctx, m)
-		}(&rows[i])
+		}()
 	}
-	wg.Wait()
-	if len(rows) > 0 {
-		wake = time.Time{} // the rows after them are due at once
+	p.taken = len(rows)
+	if p.taken > 0 {
+		p.wake = time.Time{} // the rows after them are due at once
 	}
-	return len(rows), wake, nil
+	return p, nil
 }
 
-// pick chooses the heads to send now, oldest first, within the rate budgets,
-// and returns the earliest time one of the others may go.
-func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []models.RecentSend) ([]uint, time.Time) {
+// kind returns the target kind of m, which picks its send slots; "" when m
+// cannot be sent.
+func (w *worker) kind(m *models.OutboxMessage) string {
+	t, err := w.resolver.target(m)
+	if err != nil {
+		return ""
+	}
+	return t.Kind
+}
+
+// pick chooses the heads to send now, oldest first, within the rate budgets
+// and the free send slots, and returns the earliest time one of the others
+// may go and how many are held for refused app credentials. A head that
+// waits for a slot needs no wake: the send that frees it wakes the worker.
+func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []models.RecentSend, free map[string]int) ([]uint, time.Time, int) {
 	b := newBudget(now, w.limits, recent, w.resolver)
 	var ids []uint
 	var wake time.Time
+	held := 0
 	later := func(t time.Time) {
 		if wake.IsZero() || t.Before(wake) {
 			wake = t
 		}
 	}
+	fault := w.credentialsFault()
 	for _, h := range heads {
 		switch {
 		case w.away != nil && w.away(&h):
@@ -191,125 +304,30 @@ func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []mode
 			continue
 		}
 		var keys []string
+		kind := ""
 		if t, err := w.resolver.target(&h); err == nil { // an unsendable row is taken to be failed
-			keys = budgetKeys(t)
+			keys, kind = budgetKeys(t), t.Kind
 		}
-		if ok, free := b.admit(keys); !ok {
-			later(free)
+		if fault != nil && needsToken(kind) {
+			held++
+			continue
+		}
+		n, ok := free[kind]
+		if !ok {
+			n = sendParallel
+		}
+		if n == 0 {
+			continue
+		}
+		if ok, at := b.admit(keys); !ok {
+			later(at)
 			continue
 		}
 		b.take(keys)
+		free[kind] = n - 1
 		ids = append(ids, h.ID)
 	}
-	return ids, wake
-}
-
-// deliver sends one claimed row and records the outcome. The outcome is
-// written even when ctx ends meanwhile, so a finished send is never lost.
-func (w *worker) deliver(ctx context.Context, m *models.OutboxMessage) {
-	retry, err := w.sender.Send(ctx, m)
-	now := w.now()
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	var held bool
-	var dberr error
-	switch {
-	case err == nil:
-		held, dberr = w.store.MarkOutboxSent(rctx, m.ID, w.id, now)
-		if held {
-			w.metrics.sent.WithLabelValues(m.Channel).Inc()
-		}
-	case retry && now.Sub(m.CreatedAt) < w.giveUp:
-		next := now.Add(backoff(Classify(err), m.Attempts+1, rand.Float64()))
-		held, dberr = w.store.RetryOutbox(rctx, m.ID, w.id, next, err.Error())
-		if held {
-			w.metrics.retried.WithLabelValues(m.Channel).Inc()
-			w.log.Warn("outbox send failed, will retry", w.fields(m, err, zap.Time("next_attempt", next))...)
-		}
-	default:
-		reason := "permanent"
-		if retry {
-			reason = "give_up"
-		}
-		held, dberr = w.store.FailOutbox(rctx, m.ID, w.id, err.Error())
-		if held {
-			w.metrics.failed.WithLabelValues(m.Channel, reason).Inc()
-			w.log.Error("outbox message failed", w.fields(m, err, zap.String("reason", reason))...)
-			w.notifyAdmins(rctx, m, err, retry)
-		}
-	}
-	switch {
-	case dberr != nil:
-		w.log.Error("outbox: recording a send failed; the row will be tried again when its claim runs out",
-			zap.Uint("outbox_id", m.ID), zap.Bool("sent", err == nil), zap.Error(dberr))
-	case !held:
-		w.log.Warn("outbox: claim ran out before the send was recorded; another worker may send the row again",
-			zap.Uint("outbox_id", m.ID), zap.Bool("sent", err == nil))
-	}
-}
-
-// fields describe a row for a log line: its target by name (a robot by the
-// hash of its key), never the key or URL.
-func (w *worker) fields(m *models.OutboxMessage, err error, more ...zap.Field) []zap.Field {
-	fs := []zap.Field{zap.Uint("outbox_id", m.ID), zap.String("channel", m.Channel), zap.String("target", w.targetName(m)),
-		zap.Int("attempt", m.Attempts+1), zap.Error(err)}
-	return append(fs, more...)
-}
-
-func (w *worker) targetName(m *models.OutboxMessage) string {
-	if t, err := w.resolver.target(m); err == nil {
-		return t.Name()
-	}
-	return m.Channel
-}
-
-// backoff returns the wait before attempt n+1 after a failure with verdict
-// v: exponential from retryBase up to retryCap with equal jitter (j in
-// [0,1)), and at least a minute after WeCom's rate limit, whose window is a
-// minute.
-func backoff(v Verdict, n int, j float64) time.Duration {
-	d := retryCap
-	if n < 16 {
-		d = min(retryCap, retryBase<<(n-1))
-	}
-	if v == BackOff {
-		return max(d, time.Minute) + time.Duration(j*float64(15*time.Second))
-	}
-	return d/2 + time.Duration(j*float64(d/2))
-}
-
-// notifyAdmins tells the administrators, by app message, that m failed:
-// which message, where to, why, without any credential. One notice per
-// destination and hour is enough when a whole robot fails.
-func (w *worker) notifyAdmins(ctx context.Context, m *models.OutboxMessage, err error, gaveUp bool) {
-	if m.DedupeKey != nil && strings.HasPrefix(*m.DedupeKey, noticeKeyPrefix) {
-		return
-	}
-	members, lerr := w.store.Members(ctx)
-	if lerr != nil {
-		w.log.Error("outbox: cannot list administrators to report a failed message", zap.Uint("outbox_id", m.ID), zap.Error(lerr))
-		return
-	}
-	var admins []string
-	for _, mb := range members {
-		if mb.Role == models.RoleAdmin {
-			admins = append(admins, mb.UserID)
-		}
-	}
-	if len(admins) == 0 {
-		w.log.Warn("outbox: no administrator to report a failed message to", zap.Uint("outbox_id", m.ID))
-		return
-	}
-	why := reasonText(err)
-	if gaveUp {
-		why = fmt.Sprintf("%s；已重试 %d 次，超过 %s 仍未成功", why, m.Attempts+1, w.giveUp)
-	}
-	notice := msg.Plain(msg.ToMembers(admins...), fmt.Sprintf("【消息发送失败】\n编号：%d\n发往：%s\n原因：%s\n内容：%s\n该消息已停止发送，请检查机器人或成员配置。",
-		m.ID, w.targetName(m), why, models.ClipRunes(models.OneLine(m.Body), 61)))
-	notice.DedupeKey = noticeKeyPrefix + m.Destination + "/" + w.now().Format("2006010215")
-	if _, err := w.outbox.Enqueue(ctx, w.store, notice); err != nil {
-		w.log.Error("outbox: cannot enqueue the failure notice", zap.Uint("outbox_id", m.ID), zap.Error(err))
-	}
+	return ids, wake, held
 }
 
 // sleepContext waits d, or until ctx ends.

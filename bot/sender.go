@@ -242,11 +242,16 @@ func reasonText(err error) string {
 		if why, ok := permanentCodes[ae.Code]; ok {
 			return fmt.Sprintf("%s（错误码 %d）", why, ae.Code)
 		}
+		if why, ok := credentialCodes[ae.Code]; ok {
+			return fmt.Sprintf("%s（错误码 %d）", why, ae.Code)
+		}
 		return fmt.Sprintf("企业微信返回错误码 %d", ae.Code)
 	case errors.As(err, &se):
 		return fmt.Sprintf("企业微信接口返回 HTTP %d", se.Status)
 	case errors.Is(err, errUnsupported):
 		return "消息无法通过该渠道发送"
+	case errors.Is(err, errExpired):
+		return "超过重试期限"
 	}
 	return "网络或服务异常"
 }

@@ -2,8 +2,16 @@ package bot
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/silenceper/wechat/v2/credential"
@@ -23,7 +31,14 @@ type tokenFetcher func(ctx context.Context) (token string, ttl time.Duration, er
 
 // tokenSource hands out the app's access token. The token is kept in the
 // store, so replicas share one instead of each fetching its own, and in
-// memory, so most calls touch neither. It is refreshed ahead of expiry, at
+// memory, so most calls touch neither. In the store it is encrypted
+// (AES-256-GCM) with a key derived by HKDF from the corp secret: every
+// replica configured with that secret reads it, and a copy of the database
+// alone does not give it away. (WeCom hands out the same token to repeated
+// gettoken calls while it is valid, so keeping it only in memory would work
+// too; sharing it keeps the single fetch, and a refresh after 40014 seen by
+// one replica, for all.) A stored token that does not decrypt (the secret
+// was changed) is fetched anew. It is refreshed ahead of expiry, at
 // half its remaining life but no earlier than five minutes before it ends;
 // Invalidate drops a token WeCom refused (40014, 42001). Within a process
 // one fetch runs at a time and the others wait for its result. tokenSource
@@ -35,6 +50,7 @@ type tokenSource struct {
 	fetch tokenFetcher
 	now   func() time.Time
 	key   string
+	box   *tokenBox
 
 	sem       chan struct{} // held while reading or refreshing the token
 	token     string
@@ -46,10 +62,12 @@ var _ credential.AccessTokenContextHandle = (*tokenSource)(nil)
 // refreshMargin is how long before its end a token is replaced, at most.
 const refreshMargin = 5 * time.Minute
 
-func newTokenSource(store tokenStore, fetch tokenFetcher, now func() time.Time, corpID string, agentID int64) *tokenSource {
+// newTokenSource returns the token source of the app agentID of corpID,
+// whose stored token is encrypted with a key derived from secret.
+func newTokenSource(store tokenStore, fetch tokenFetcher, now func() time.Time, corpID string, agentID int64, secret string) *tokenSource {
+	key := "wecom/access_token/" + corpID + "/" + strconv.FormatInt(agentID, 10)
 	return &tokenSource{
-		store: store, fetch: fetch, now: now,
-		key: "wecom/access_token/" + corpID + "/" + strconv.FormatInt(agentID, 10),
+		store: store, fetch: fetch, now: now, key: key, box: newTokenBox(secret, key),
 		sem: make(chan struct{}, 1),
 	}
 }
@@ -70,8 +88,10 @@ func (t *tokenSource) Token(ctx context.Context) (string, error) {
 	kv, err := t.store.GetKV(ctx, t.key)
 	switch {
 	case err == nil && kv.ExpiresAt != nil && now.Before(*kv.ExpiresAt):
-		t.token, t.refreshAt = kv.Value, *kv.ExpiresAt
-		return t.token, nil
+		if tok, err := t.box.open(kv.Value); err == nil {
+			t.token, t.refreshAt = tok, *kv.ExpiresAt
+			return t.token, nil
+		}
 	case err != nil && models.ErrorCode(err) != models.ENOTFOUND:
 		return "", fmt.Errorf("access token: %w", err)
 	}
@@ -80,7 +100,7 @@ func (t *tokenSource) Token(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("access token: %w", err)
 	}
 	refreshAt := now.Add(ttl - min(refreshMargin, ttl/2))
-	if err := t.store.PutKV(ctx, t.key, tok, &refreshAt); err != nil {
+	if err := t.store.PutKV(ctx, t.key, t.box.seal(tok), &refreshAt); err != nil {
 		return "", fmt.Errorf("access token: %w", err)
 	}
 	t.token, t.refreshAt = tok, refreshAt
@@ -99,7 +119,7 @@ func (t *tokenSource) Invalidate(ctx context.Context, tok string) error {
 	if t.token == tok {
 		t.token, t.refreshAt = "", time.Time{}
 	}
-	if _, err := t.store.DeleteKV(ctx, t.key, tok); err != nil {
+	if _, err := t.store.DeleteKV(ctx, t.key, t.box.seal(tok)); err != nil {
 		return fmt.Errorf("drop access token: %w", err)
 	}
 	return nil
@@ -114,4 +134,61 @@ func (t *tokenSource) GetAccessTokenContext(ctx context.Context) (string, error)
 // beyond the HTTP client's own.
 func (t *tokenSource) GetAccessToken() (string, error) {
 	return t.Token(context.Background())
+}
+
+// tokenBox encrypts the access token for the store: AES-256-GCM under a key
+// derived by HKDF-SHA256 from the corp secret, bound to the KV key. The nonce
+// is derived from the token (an HMAC under a second derived key), so one
+// token always seals to one text: replicas that fetched the same token store
+// the same value, and Invalidate deletes it by value. Two tokens never share
+// a nonce unless they are equal.
+type tokenBox struct {
+	aead  cipher.AEAD
+	nonce []byte // key of the nonce HMAC
+	ad    []byte // the KV key, as additional data
+}
+
+// tokenBoxVersion starts every sealed token, for a later change of scheme.
+const tokenBoxVersion = "v1:"
+
+func newTokenBox(secret, kvKey string) *tokenBox {
+	derive := func(info string) []byte {
+		k, err := hkdf.Key(sha256.New, []byte(secret), []byte(kvKey), info, 32)
+		if err != nil {
+			panic(fmt.Sprintf("bot: derive token key: %v", err)) // only for lengths out of range
+		}
+		return k
+	}
+	block, err := aes.NewCipher(derive("yanzhen access token encryption"))
+	if err != nil {
+		panic(fmt.Sprintf("bot: token cipher: %v", err))
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(fmt.Sprintf("bot: token cipher: %v", err))
+	}
+	return &tokenBox{aead: aead, nonce: derive("yanzhen access token nonce"), ad: []byte(kvKey)}
+}
+
+// seal returns tok encrypted, as stored.
+func (b *tokenBox) seal(tok string) string {
+	mac := hmac.New(sha256.New, b.nonce)
+	mac.Write([]byte(tok))
+	nonce := mac.Sum(nil)[:b.aead.NonceSize()]
+	return tokenBoxVersion + base64.RawStdEncoding.EncodeToString(b.aead.Seal(nonce, nonce, []byte(tok), b.ad))
+}
+
+// open returns the token sealed in v, or an error when v was not sealed
+// with this secret.
+func (b *tokenBox) open(v string) (string, error) {
+	data, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(v, tokenBoxVersion))
+	if err != nil || !strings.HasPrefix(v, tokenBoxVersion) || len(data) < b.aead.NonceSize() {
+		return "", errors.New("access token: stored value is not a sealed token")
+	}
+	n := b.aead.NonceSize()
+	tok, err := b.aead.Open(nil, data[:n], data[n:], b.ad)
+	if err != nil {
+		return "", fmt.Errorf("access token: stored value does not open with this secret: %w", err)
+	}
+	return string(tok), nil
 }

@@ -77,15 +77,25 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
+func TestRetryWait(t *testing.T) {
 	for n := 1; n <= 40; n++ {
-		lo, hi := backoff(Retry, n, 0), backoff(Retry, n, 0.999)
+		lo, hi := retryWait(n, 0), retryWait(n, 0.999)
 		full := min(retryCap, retryBase<<min(n-1, 20))
 		if lo != full/2 || hi > full || hi < lo {
-			t.Errorf("attempt %d: backoff in [%v, %v], want [%v, %v]", n, lo, hi, full/2, full)
+			t.Errorf("failure %d: wait in [%v, %v], want [%v, %v]", n, lo, hi, full/2, full)
 		}
-		if b := backoff(BackOff, n, 0.5); b < time.Minute {
-			t.Errorf("attempt %d: rate-limit backoff %v under a minute", n, b)
+	}
+	if first, capped := retryWait(1, 0.999), retryWait(40, 0.999); first > 2*time.Second || capped > time.Minute {
+		t.Errorf("waits run from %v to %v, want from a few seconds to at most a minute", first, capped)
+	}
+	// A rate limit waits for the end of the minute, whenever in it it came.
+	for _, at := range []string{"09:00:00", "09:00:31", "09:00:59.9"} {
+		now, err := time.Parse("15:04:05", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if end, want := rateWindowEnd(now), now.Truncate(time.Minute).Add(time.Minute+windowSlack); !end.Equal(want) || end.Sub(now) > time.Minute+windowSlack {
+			t.Errorf("rate limit at %s waits until %v", at, end.Format("15:04:05.0"))
 		}
 	}
 }
