@@ -1,6 +1,9 @@
 package wecomtest
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Fault is a failure the fake answers instead of serving a call: a WeCom
 // errcode with HTTP 200, a bare HTTP status, a connection hung up without
@@ -112,4 +115,29 @@ func (s *Server) faultLocked(r Request) (Fault, bool) {
 		return st.fault, true
 	}
 	return Fault{}, false
+}
+
+// holdLocked counts a held call and returns the channel that ReleaseHeld
+// closes; nil for a fault that holds nothing.
+func (s *Server) holdLocked(f Fault) <-chan struct{} {
+	if !f.Hang && !f.Late {
+		return nil
+	}
+	s.held++
+	return s.release
+}
+
+// wait holds a call until its client gives up or release is closed; it
+// returns at once when release is nil.
+func (s *Server) wait(hr *http.Request, release <-chan struct{}) {
+	if release == nil {
+		return
+	}
+	select {
+	case <-hr.Context().Done():
+	case <-release:
+	}
+	s.mu.Lock()
+	s.held--
+	s.mu.Unlock()
 }

@@ -176,31 +176,6 @@ func (s *Server) endpoint(route Route, serve func(*Request, url.Values, *payload
 	}
 }
 
-// holdLocked counts a held call and returns the channel that ReleaseHeld
-// closes; nil for a fault that holds nothing.
-func (s *Server) holdLocked(f Fault) <-chan struct{} {
-	if !f.Hang && !f.Late {
-		return nil
-	}
-	s.held++
-	return s.release
-}
-
-// wait holds a call until its client gives up or release is closed; it
-// returns at once when release is nil.
-func (s *Server) wait(hr *http.Request, release <-chan struct{}) {
-	if release == nil {
-		return
-	}
-	select {
-	case <-hr.Context().Done():
-	case <-release:
-	}
-	s.mu.Lock()
-	s.held--
-	s.mu.Unlock()
-}
-
 var mentionRE = regexp.MustCompile(`<@([^<>\s]+)>`)
 
 // decode fills req with what the call carries, whether or not it is valid.
