@@ -69,7 +69,9 @@ func (w *worker) deliver(ctx context.Context, m *models.OutboxMessage) {
 	if m.Attempts > 0 && w.now().Sub(m.CreatedAt) >= horizon {
 		// Delayed past its horizon since its last attempt (by rate limits or
 		// a lost claim): a further attempt could reach people twice.
-		w.record(ctx, m, fmt.Errorf("%w (last error: %s)", errExpired, m.LastError), true, nil)
+		rctx, rcancel := outcomeContext(ctx)
+		defer rcancel()
+		w.record(rctx, m, fmt.Errorf("%w (last error: %s)", errExpired, m.LastError), true, nil)
 		return
 	}
 	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
@@ -80,7 +82,7 @@ func (w *worker) deliver(ctx context.Context, m *models.OutboxMessage) {
 	}
 	cancel()
 	now := w.now()
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	rctx, rcancel := outcomeContext(ctx)
 	defer rcancel()
 	var v Verdict
 	if err != nil {
@@ -116,6 +118,12 @@ func (w *worker) deliver(ctx context.Context, m *models.OutboxMessage) {
 		}
 		w.recorded(m, err, held, dberr)
 	}
+}
+
+// outcomeContext is the context in which an outcome is recorded: it
+// outlives ctx, so that a finished send is recorded during a shutdown too.
+func outcomeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // record gives up on m after err: permanent, or gaveUp once retried for
