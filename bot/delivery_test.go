@@ -24,6 +24,7 @@ func contents(rs []wecomtest.Request) []string {
 }
 
 func TestASlowEndpointHoldsUpNoOtherDestination(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		k := newKit(t, "", kitOptions{store: s, clock: clock})
 		k.wecom.FailNext(wecomtest.RouteWebhook, wecomtest.Hang(), 1)
@@ -54,6 +55,7 @@ func TestASlowEndpointHoldsUpNoOtherDestination(t *testing.T) {
 }
 
 func TestAReplyReachesTheMemberOnceWhenWeComAnswersLate(t *testing.T) {
+	t.Parallel()
 	k := newKit(t, models.DriverSQLite, kitOptions{fakeTime: true, timeout: 250 * time.Millisecond})
 	// WeCom carries the message out but answers after the client's timeout.
 	k.wecom.FailNext(wecomtest.RouteMessage, wecomtest.Late(), 1)
@@ -107,6 +109,7 @@ func TestAReplyReachesTheMemberOnceWhenWeComAnswersLate(t *testing.T) {
 }
 
 func TestRefusedCredentialsHoldAppMessagesAndTellTheAdminsOnce(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		const rotated = "rotated-corp-secret-0a1b2c"
 		// The secret was reset in WeCom's console; the configuration has the old one.
@@ -184,6 +187,7 @@ func TestRefusedCredentialsHoldAppMessagesAndTellTheAdminsOnce(t *testing.T) {
 }
 
 func TestAccessTokenIsStoredEncrypted(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		k := newKit(t, "", kitOptions{store: s, clock: clock, fakeTime: true})
 		k.enqueue(models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: "一"})

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,9 @@ const (
 	// flushWait is how long Flush waits for a backoff or a rate window when
 	// its context has no deadline.
 	flushWait = 2 * time.Minute
+	// coalesceWait is how long, once a send has ended, the worker waits for
+	// the others under way before its next pass (see coalesce).
+	coalesceWait = 20 * time.Millisecond
 )
 
 // PendingError is Flush's answer when messages are still pending at its
@@ -141,19 +145,44 @@ func (w *worker) run(stop, work context.Context) {
 		if err != nil && work.Err() == nil {
 			w.log.Error("outbox pass failed", zap.Error(err))
 		}
-		if p.taken > 0 && err == nil {
+		if p.more(w.now()) && err == nil {
 			continue
 		}
 		wait := w.poll
 		if !p.wake.IsZero() {
 			wait = min(wait, p.wake.Sub(w.now()))
 		}
-		w.idle(stop, changed, wait)
+		if w.idle(stop, changed, wait) {
+			w.coalesce(stop)
+		}
 	}
 }
 
-// idle waits d, or until changed is closed or ctx ends.
-func (w *worker) idle(ctx context.Context, changed <-chan struct{}, d time.Duration) {
+// coalesce waits, once a send has ended, up to coalesceWait of real time
+// for the other sends under way to end too, so that one pass takes the rows
+// behind all of them rather than one pass each. A send that hangs costs the
+// others no more than that.
+func (w *worker) coalesce(ctx context.Context) {
+	t := time.NewTimer(coalesceWait)
+	defer t.Stop()
+	for w.busy.Load() > 0 {
+		changed := w.changes()
+		if w.busy.Load() == 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// idle waits d, or until changed is closed or ctx ends; it reports whether
+// a send ended.
+func (w *worker) idle(ctx context.Context, changed <-chan struct{}, d time.Duration) bool {
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -164,6 +193,12 @@ func (w *worker) idle(ctx context.Context, changed <-chan struct{}, d time.Durat
 		}
 	}()
 	_ = w.sleep(ictx, d)
+	select {
+	case <-changed:
+		return true
+	default:
+		return false
+	}
 }
 
 // flush sends until no row is pending, and returns once its sends have
@@ -179,11 +214,12 @@ func (w *worker) flush(ctx context.Context) error {
 		switch {
 		case err != nil:
 			return err
-		case p.taken > 0:
+		case p.more(w.now()):
 			continue
-		case w.busy.Load() > 0: // the clock stands still while sends are under way
+		case w.busy.Load() > 0 || p.taken > 0: // the clock stands still while sends are under way
 			select {
 			case <-changed:
+				w.coalesce(ctx)
 				continue
 			case <-ctx.Done():
 				return fmt.Errorf("outbox flush: %w", ctx.Err())
@@ -223,6 +259,13 @@ type passResult struct {
 	held  int       // heads held because WeCom refused the app credentials
 }
 
+// more reports whether another pass at now may take more rows at once (the
+// pass took its fill). The rows behind those it took wait for their sends
+// to end, which wakes the worker.
+func (p passResult) more(now time.Time) bool {
+	return p.taken > 0 && !p.wake.IsZero() && !p.wake.After(now)
+}
+
 // pass claims the rows that may be sent now and starts their sends in ctx,
 // without waiting for them.
 func (w *worker) pass(ctx context.Context) (passResult, error) {
@@ -257,9 +300,6 @@ func (w *worker) pass(ctx context.Context) (passResult, error) {
 		}()
 	}
 	p.taken = len(rows)
-	if p.taken > 0 {
-		p.wake = time.Time{} // the rows after them are due at once
-	}
 	return p, nil
 }
 
@@ -277,8 +317,9 @@ func (w *worker) kind(m *models.OutboxMessage) string {
 // and the free send slots, and returns the earliest time one of the others
 // may go and how many are held for refused app credentials. A head that
 // waits for a slot needs no wake: the send that frees it wakes the worker.
-func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []models.RecentSend, free map[string]int) ([]uint, time.Time, int) {
+func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []models.RecentSend, slots map[string]int) ([]uint, time.Time, int) {
 	b := newBudget(now, w.limits, recent, w.resolver)
+	free := maps.Clone(slots)
 	var ids []uint
 	var wake time.Time
 	held := 0

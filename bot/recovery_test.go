@@ -108,6 +108,7 @@ func pacing(before []time.Time, count int, from time.Time, n int, window time.Du
 // require, in order, nothing twice; the restarted bot keeps the backoff of
 // the first.
 func TestOutboxDrainsWithinAMinuteOfWeComsLastFailure(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		first := newKit(t, "", kitOptions{store: s, clock: clock, fakeTime: true, worker: "first"})
 		dests := destinations(first)

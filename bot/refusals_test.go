@@ -29,6 +29,7 @@ func refusalLines(t *testing.T, k *kit) []map[string]any {
 }
 
 func TestRefusedCallbacksAreLoggedOncePerMinuteWithCounts(t *testing.T) {
+	t.Parallel()
 	k := newKit(t, models.DriverSQLite, kitOptions{})
 	msg := wecomtest.RobotMessage{WebhookURL: k.wecom.WebhookURL(robotKey), ChatID: "wrkA", UserID: "zhangsan", Content: "日报 机密内容"}
 	badSignature := func() {
@@ -110,6 +111,7 @@ func TestRefusedCallbacksAreLoggedOncePerMinuteWithCounts(t *testing.T) {
 }
 
 func TestStalledDatabaseIsAnswered500InTime(t *testing.T) {
+	t.Parallel()
 	clock := wecomtest.NewClock(t0)
 	s1, s2 := openTwice(t, models.DriverSQLite, clock.Now)
 	k := newKit(t, "", kitOptions{store: s1, clock: clock})

@@ -41,7 +41,11 @@ type ClaimOptions struct {
 	// NextAttemptAt is when it may be sent: the later of its own and the end
 	// of its destination's backoff (OutboxBackoff). Pick returns their IDs;
 	// rows that are not due or are claimed by another pass are never taken,
-	// whatever Pick says.
+	// whatever Pick says. Pick is called first without the lock and with no
+	// recent sends (to learn cheaply whether anything may be taken: the
+	// wake it computes then holds when it takes nothing) and, when it
+	// chooses any row, once more under the claim lock with the recent
+	// sends; that choice is taken. It must choose afresh each time.
 	Pick func(heads []OutboxMessage, recent []RecentSend) []uint
 }
 
@@ -52,48 +56,22 @@ type ClaimOptions struct {
 // serialised across replicas, on MySQL by a row lock and on SQLite by its
 // write lock, so rate budgets computed in Pick hold for the whole service.
 func (s *Store) ClaimOutbox(ctx context.Context, o ClaimOptions) ([]OutboxMessage, error) {
-	// An idle outbox costs one read, not a write lock.
-	var pending []uint
-	if err := s.db.WithContext(ctx).Model(&OutboxMessage{}).Where("status = ?", OutboxPending).Limit(1).Pluck("id", &pending).Error; err != nil {
-		return nil, fmt.Errorf("models: look for pending outbox rows: %w", err)
-	}
-	if len(pending) == 0 {
-		return nil, nil
+	// A pass that can take nothing (an idle outbox, or every head waiting
+	// or under way) costs two reads, not a write lock: Pick looks at the
+	// heads without the recent sends first, and only when it would take
+	// one are the sends read, under the lock, for the real choice.
+	ids, err := s.pickHeads(ctx, o, false)
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
 	var claimed []OutboxMessage
-	err := s.Tx(ctx, func(tx *Store) error {
+	err = s.Tx(ctx, func(tx *Store) error {
 		if err := tx.PutKV(ctx, claimLockKey, o.Worker, nil); err != nil {
 			return err
 		}
-		heads, err := tx.outboxHeads(ctx, o.Heads)
-		if err != nil || len(heads) == 0 {
+		ids, err := tx.pickHeads(ctx, o, true)
+		if err != nil || len(ids) == 0 {
 			return err
-		}
-		dests := make([]string, len(heads))
-		for i, h := range heads {
-			dests[i] = h.Destination
-		}
-		blocked, err := tx.outboxBlocks(ctx, dests, o.Now)
-		if err != nil {
-			return err
-		}
-		for i := range heads {
-			if until, ok := blocked[heads[i].Destination]; ok && until.After(heads[i].NextAttemptAt) {
-				heads[i].NextAttemptAt = until
-			}
-		}
-		recent, err := tx.recentSends(ctx, o.Since, o.Now)
-		if err != nil {
-			return err
-		}
-		var ids []uint
-		for _, id := range o.Pick(heads, recent) {
-			if i := slices.IndexFunc(heads, func(h OutboxMessage) bool { return h.ID == id }); i >= 0 && !heads[i].NextAttemptAt.After(o.Now) {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) == 0 {
-			return nil
 		}
 		until := o.Now.Add(o.Lease)
 		err = tx.db.Model(&OutboxMessage{}).
@@ -113,6 +91,42 @@ func (s *Store) ClaimOutbox(ctx context.Context, o ClaimOptions) ([]OutboxMessag
 		return nil, err
 	}
 	return claimed, nil
+}
+
+// pickHeads reads the heads, with their destinations' backoffs, and (with
+// sends) the recent sends, and returns the IDs Pick chooses among the heads
+// that are due; none without heads.
+func (s *Store) pickHeads(ctx context.Context, o ClaimOptions, sends bool) ([]uint, error) {
+	heads, err := s.outboxHeads(ctx, o.Heads)
+	if err != nil || len(heads) == 0 {
+		return nil, err
+	}
+	dests := make([]string, len(heads))
+	for i, h := range heads {
+		dests[i] = h.Destination
+	}
+	blocked, err := s.outboxBlocks(ctx, dests, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	for i := range heads {
+		if until, ok := blocked[heads[i].Destination]; ok && until.After(heads[i].NextAttemptAt) {
+			heads[i].NextAttemptAt = until
+		}
+	}
+	var recent []RecentSend
+	if sends {
+		if recent, err = s.recentSends(ctx, o.Since, o.Now); err != nil {
+			return nil, err
+		}
+	}
+	var ids []uint
+	for _, id := range o.Pick(heads, recent) {
+		if i := slices.IndexFunc(heads, func(h OutboxMessage) bool { return h.ID == id }); i >= 0 && !heads[i].NextAttemptAt.After(o.Now) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // outboxHeads returns the oldest pending row of up to limit destinations.
