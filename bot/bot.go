@@ -310,7 +310,8 @@ func (b *Bot) Outbox() *Outbox { return b.outbox }
 // outbox is empty. It waits through backoffs and rate windows while the next
 // send falls before ctx's deadline (or, without a deadline, within two
 // minutes), and otherwise returns a *PendingError saying how many messages
-// remain for the service to send; a *CredentialsError when WeCom refused the
+// remain for the service to send (also when the deadline passes in the
+// middle of its work); a *CredentialsError when WeCom refused the
 // app's credentials and only messages held for that remain. It returns once
 // the sends it started have ended. `yanzhen run JOB` calls it before exiting.
 //

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -212,6 +213,8 @@ func (w *worker) flush(ctx context.Context) error {
 		changed := w.changes()
 		p, err := w.pass(ctx)
 		switch {
+		case err != nil && ctx.Err() != nil: // the deadline came in the middle of a pass
+			return w.pending(ctx, w.now())
 		case err != nil:
 			return err
 		case p.more(w.now()):
@@ -222,6 +225,9 @@ func (w *worker) flush(ctx context.Context) error {
 				w.coalesce(ctx)
 				continue
 			case <-ctx.Done():
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return w.pending(ctx, w.now())
+				}
 				return fmt.Errorf("outbox flush: %w", ctx.Err())
 			}
 		case p.wake.IsZero() && p.held > 0:
@@ -236,20 +242,32 @@ func (w *worker) flush(ctx context.Context) error {
 			left = time.Until(deadline)
 		}
 		if p.wake.Sub(w.now()) > left {
-			backlog, _, err := w.store.OutboxBacklog(ctx)
-			if err != nil {
-				return err
-			}
-			var pending int64
-			for _, n := range backlog {
-				pending += n
-			}
-			return &PendingError{Pending: pending, Next: p.wake}
+			return w.pending(ctx, p.wake)
 		}
 		if err := w.sleep(ctx, p.wake.Sub(w.now())); err != nil {
 			return fmt.Errorf("outbox flush: %w", err)
 		}
 	}
+}
+
+// pending returns the *PendingError of a flush that ends with messages
+// pending, the next of which may go at next, or nil when none is; the count
+// is read even when ctx's deadline has passed.
+func (w *worker) pending(ctx context.Context, next time.Time) error {
+	rctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	backlog, _, err := w.store.OutboxBacklog(rctx)
+	if err != nil {
+		return err
+	}
+	var n int64
+	for _, c := range backlog {
+		n += c
+	}
+	if n == 0 {
+		return nil
+	}
+	return &PendingError{Pending: n, Next: next}
 }
 
 // passResult is what one pass did and saw.
