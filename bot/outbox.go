@@ -142,7 +142,7 @@ func (w *worker) run(stop, work context.Context) {
 	defer w.inflight.Wait()
 	for stop.Err() == nil {
 		changed := w.changes()
-		p, err := w.pass(work)
+		p, err := w.pass(work, work)
 		if err != nil && work.Err() == nil {
 			w.log.Error("outbox pass failed", zap.Error(err))
 		}
@@ -208,10 +208,12 @@ func (w *worker) idle(ctx context.Context, changed <-chan struct{}, d time.Durat
 // a *CredentialsError when only messages held for refused credentials
 // remain.
 func (w *worker) flush(ctx context.Context) error {
+	sends, endSends := sendContext(ctx)
+	defer endSends()
 	defer w.inflight.Wait()
 	for {
 		changed := w.changes()
-		p, err := w.pass(ctx)
+		p, err := w.pass(ctx, sends)
 		switch {
 		case err != nil && ctx.Err() != nil: // the deadline came in the middle of a pass
 			return w.pending(ctx, w.now())
@@ -250,6 +252,20 @@ func (w *worker) flush(ctx context.Context) error {
 	}
 }
 
+// sendContext returns the context of the sends a flush starts: ctx
+// without its deadline, ended when ctx is cancelled. A send under way when
+// the deadline passes is finished (within attemptTimeout), not cut off: a
+// cut send may have reached WeCom and would be sent again.
+func sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sends, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			cancel()
+		}
+	})
+	return sends, func() { stop(); cancel() }
+}
+
 // pending returns the *PendingError of a flush that ends with messages
 // pending, the next of which may go at next, or nil when none is; the count
 // is read even when ctx's deadline has passed.
@@ -284,9 +300,9 @@ func (p passResult) more(now time.Time) bool {
 	return p.taken > 0 && !p.wake.IsZero() && !p.wake.After(now)
 }
 
-// pass claims the rows that may be sent now and starts their sends in ctx,
-// without waiting for them.
-func (w *worker) pass(ctx context.Context) (passResult, error) {
+// pass claims, in ctx, the rows that may be sent now and starts their sends
+// in sends, without waiting for them.
+func (w *worker) pass(ctx, sends context.Context) (passResult, error) {
 	now := w.now()
 	free := w.freeSlots()
 	var p passResult
@@ -314,7 +330,7 @@ func (w *worker) pass(ctx context.Context) (passResult, error) {
 				w.sendEnded()
 				w.inflight.Done()
 			}()
-			w.deliver(ctx, m)
+			w.deliver(sends, m)
 		}()
 	}
 	p.taken = len(rows)
