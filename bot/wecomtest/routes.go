@@ -70,21 +70,6 @@ type payload struct {
 	DuplicateCheckInterval int64 `json:"duplicate_check_interval"`
 }
 
-// canonical returns body, a JSON request, in one spelling whatever the
-// order of its keys or its spacing: WeCom's duplicate check compares the
-// request JSON.
-func canonical(body []byte) string {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return string(body)
-	}
-	out, err := json.Marshal(v) // maps marshal with sorted keys
-	if err != nil {
-		return string(body)
-	}
-	return string(out)
-}
-
 type content struct {
 	Content string `json:"content"`
 }
@@ -376,20 +361,8 @@ func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) 
 	if a := s.checkMediaLocked(req, p, "app"); a.errcode != 0 {
 		return a
 	}
-	if p.EnableDuplicateCheck == 1 {
-		interval := DefaultDuplicateCheck
-		if p.DuplicateCheckInterval != 0 {
-			interval = time.Duration(p.DuplicateCheckInterval) * time.Second
-		}
-		if interval < 0 || interval > MaxDuplicateCheck {
-			return failure(40058, "duplicate_check_interval exceed max 14400. invalid Request Parameter")
-		}
-		key := canonical(req.Body)
-		if first, ok := s.sent[key]; ok && req.Time.Sub(first) < interval {
-			req.Duplicate = true // answered as a success; nobody receives it again
-			return success(map[string]any{"invaliduser": "", "invalidparty": "", "invalidtag": "", "unlicenseduser": "", "msgid": randomHex(16)})
-		}
-		s.sent[key] = req.Time
+	if a, dup := s.duplicateLocked(req, p); dup {
+		return a
 	}
 	var valid []string
 	for _, u := range req.ToUser {
