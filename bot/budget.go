@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // memberPerHour is WeCom's cap on the app messages one member receives in an
@@ -69,12 +70,18 @@ func newBudget(now time.Time, l limits, recent []models.RecentSend, r *resolver)
 	return b
 }
 
-// admit reports whether a send to keys fits now; when it does not, free is
-// the earliest time it will.
-func (b *budget) admit(keys []string) (ok bool, free time.Time) {
+// bulkShare is the part of a chat's per-minute budget (a robot's, the AI
+// bot's) that bulk messages (the overdue digests) may use: the rest is kept
+// for replies to people, notices and the daily report, which never wait
+// behind a digest.
+const bulkShare = 0.75
+
+// admit reports whether a send of priority p to keys fits now; when it does
+// not, free is the earliest time it will.
+func (b *budget) admit(keys []string, p msg.Priority) (ok bool, free time.Time) {
 	free = b.now
 	for _, k := range keys {
-		for _, w := range b.windows(k) {
+		for _, w := range b.windows(k, p) {
 			if at := w.free(b.now, b.sends[k]); at.After(free) {
 				free = at
 			}
@@ -96,12 +103,21 @@ type window struct {
 	d time.Duration
 }
 
-func (b *budget) windows(key string) []window {
+// windows are the limits a send of priority p to key keeps to: a chat's
+// per-minute limit (bulk messages only their share of it), a member's per
+// minute and per hour.
+func (b *budget) windows(key string, p msg.Priority) []window {
+	chat := func(n int) []window {
+		if p <= msg.Bulk {
+			n = max(1, int(float64(n)*bulkShare))
+		}
+		return []window{{n, time.Minute + windowSlack}}
+	}
 	if strings.HasPrefix(key, "robot:") {
-		return []window{{b.limits.robotPerMinute, time.Minute + windowSlack}}
+		return chat(b.limits.robotPerMinute)
 	}
 	if strings.HasPrefix(key, "aibot:") {
-		return []window{{aibotPerMinute, time.Minute + windowSlack}}
+		return chat(aibotPerMinute)
 	}
 	return []window{{b.limits.userPerMinute, time.Minute + windowSlack}, {memberPerHour, time.Hour + windowSlack}}
 }

@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // Outbox tuning that is not configuration. The retry schedule is in
@@ -363,6 +366,11 @@ func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []mode
 		}
 	}
 	fault := w.credentialsFault()
+	// The most urgent first, so that what must not wait takes the budget a
+	// robot's chats share: replies, then the daily report, then notices, then
+	// digests; in order of enqueueing within each.
+	heads = slices.Clone(heads)
+	slices.SortStableFunc(heads, func(a, b models.OutboxMessage) int { return cmp.Compare(b.Priority, a.Priority) })
 	for _, h := range heads {
 		switch {
 		case w.away != nil && w.away(&h):
@@ -394,7 +402,7 @@ func (w *worker) pick(now time.Time, heads []models.OutboxMessage, recent []mode
 		if n == 0 {
 			continue
 		}
-		if ok, at := b.admit(keys); !ok {
+		if ok, at := b.admit(keys, msg.Priority(h.Priority)); !ok {
 			later(at)
 			continue
 		}

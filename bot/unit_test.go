@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 func TestRedact(t *testing.T) {
@@ -121,21 +122,21 @@ func TestBudget(t *testing.T) {
 	b := newBudget(now, limits{robotPerMinute: 20, userPerMinute: 30}, recent, r)
 
 	robot, _ := r.target(&models.OutboxMessage{Channel: channelReply, To: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1", ChatID: "wrkB"})
-	ok, free := b.admit(budgetKeys(robot))
+	ok, free := b.admit(budgetKeys(robot), msg.Notice)
 	if want := now.Add(-50*time.Second + time.Minute + windowSlack); ok || !free.Equal(want) {
 		t.Errorf("robot over its minute: ok=%v free=%v, want free at %v", ok, free, want)
 	}
 	other, _ := r.target(&models.OutboxMessage{Channel: channelRobot, To: "k2"})
-	if ok, _ := b.admit(budgetKeys(other)); !ok {
+	if ok, _ := b.admit(budgetKeys(other), msg.Notice); !ok {
 		t.Error("another robot was held by k1's budget")
 	}
 	user, _ := r.target(&models.OutboxMessage{Channel: channelApp, To: "zhangsan"})
-	if ok, _ := b.admit(budgetKeys(user)); !ok {
+	if ok, _ := b.admit(budgetKeys(user), msg.Notice); !ok {
 		t.Fatal("the 30th message of the minute was held")
 	}
 	b.take(budgetKeys(user))
 	pair, _ := r.target(&models.OutboxMessage{Channel: channelApp, To: "wangwu|zhangsan"})
-	if ok, free := b.admit(budgetKeys(pair)); ok || !free.Equal(now.Add(30*time.Second+windowSlack)) {
+	if ok, free := b.admit(budgetKeys(pair), msg.Notice); ok || !free.Equal(now.Add(30*time.Second+windowSlack)) {
 		t.Errorf("a message to zhangsan and another over zhangsan's minute: ok=%v free=%v", ok, free)
 	}
 
@@ -146,7 +147,7 @@ func TestBudget(t *testing.T) {
 	}
 	b = newBudget(now, limits{robotPerMinute: 20, userPerMinute: 30}, hour, r)
 	lisi, _ := r.target(&models.OutboxMessage{Channel: channelApp, To: "lisi"})
-	if ok, free := b.admit(budgetKeys(lisi)); ok || !free.Equal(now.Add(time.Minute+windowSlack)) {
+	if ok, free := b.admit(budgetKeys(lisi), msg.Notice); ok || !free.Equal(now.Add(time.Minute+windowSlack)) {
 		t.Errorf("lisi over the hour: ok=%v free=%v", ok, free)
 	}
 }
@@ -264,4 +265,23 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+func TestBulkKeepsToItsShareOfARobotsMinute(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	r := &resolver{base: mustURL("https://qyapi.weixin.qq.com"), robotKey: "k1"}
+	var recent []models.RecentSend
+	for i := 0; i < 15; i++ {
+		recent = append(recent, models.RecentSend{Channel: channelRobot, ChatID: "wrkA", At: now.Add(-30 * time.Second)})
+	}
+	b := newBudget(now, limits{robotPerMinute: 20, userPerMinute: 30}, recent, r)
+	robot, _ := r.target(&models.OutboxMessage{Channel: channelRobot, ChatID: "wrkA"})
+	if ok, free := b.admit(budgetKeys(robot), msg.Bulk); ok || !free.Equal(now.Add(30*time.Second+windowSlack)) {
+		t.Errorf("a 16th digest in a minute admitted (%v, free at %v)", ok, free)
+	}
+	for _, p := range []msg.Priority{msg.Notice, msg.Report, msg.Reply} {
+		if ok, _ := b.admit(budgetKeys(robot), p); !ok {
+			t.Errorf("priority %d refused with 15 of 20 sends used", p)
+		}
+	}
 }

@@ -5,15 +5,19 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 
 	"gorm.io/gorm/clause"
 )
 
 // DestinationOf returns the key that orders the messages to one place (rows
-// to one destination are sent in ID order): a hash of channel, recipient and
-// chat, so that no credential needs to appear in an index or a log line.
-func DestinationOf(channel, to, chatID string) string {
-	sum := sha1.Sum([]byte(channel + "\x00" + to + "\x00" + chatID))
+// to one destination are sent in ID order): a hash of channel, recipient,
+// chat and priority, so that no credential needs to appear in an index or a
+// log line. Messages of different priorities to one chat are queues of their
+// own: the daily report never waits behind a digest enqueued before it,
+// while the parts of one message, which share its priority, stay in order.
+func DestinationOf(channel, to, chatID string, priority int) string {
+	sum := sha1.Sum([]byte(channel + "\x00" + to + "\x00" + chatID + "\x00" + strconv.Itoa(priority)))
 	return channel + ":" + hex.EncodeToString(sum[:10])
 }
 
@@ -42,7 +46,7 @@ func (s *Store) Enqueue(ctx context.Context, dedupeKey string, rows []OutboxMess
 				return fmt.Errorf("models: enqueue: channel and kind are required")
 			}
 			row.ID = 0
-			row.Destination = DestinationOf(row.Channel, row.To, row.ChatID)
+			row.Destination = DestinationOf(row.Channel, row.To, row.ChatID, row.Priority)
 			row.Status, row.NextAttemptAt, row.CreatedAt = OutboxPending, now, now
 			// DO NOTHING covers a concurrent enqueue of the same key.
 			if err := tx.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {

@@ -136,7 +136,7 @@ func (s *Store) outboxHeads(ctx context.Context, limit int) ([]OutboxMessage, er
 	var heads []OutboxMessage
 	err := s.db.WithContext(ctx).Table(table+" AS o").Select("o.*").
 		Joins("JOIN (?) AS h ON h.id = o.id", first).
-		Order("o.id").Limit(limit).Find(&heads).Error
+		Order("o.priority DESC, o.id").Limit(limit).Find(&heads).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: list outbox heads: %w", err)
 	}
