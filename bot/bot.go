@@ -86,6 +86,7 @@ type Bot struct {
 	replayWindow time.Duration
 	storeWait    time.Duration
 	botName      string
+	replies      *replyRefs
 	metrics      *metrics
 	refusals     *refusalLog
 	routes       []*route
@@ -141,7 +142,8 @@ func New(store *models.Store, o Options) (*Bot, error) {
 		http: newHTTPClient(o.HTTPClient), calls: b.metrics.apiCalls, duplicateCheck: appHorizon,
 	}
 	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID, o.WeCom.Secret.Reveal())
-	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal()}
+	b.replies = newReplyRefs(base, o.WeCom)
+	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal(), replies: b.replies}
 	b.outbox = NewOutbox(o.WeCom)
 	send := &wecomSender{resolver: res, client: c, log: log, media: store, now: o.Now}
 	b.worker = &worker{

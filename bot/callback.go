@@ -138,6 +138,7 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	now := b.now()
 	lease := now.Add(handlerLease)
 	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = rt.name, now, 1, &lease
+	in.ReplyURL = b.replies.keep(in.ReplyURL) // never the webhook key or response code as it came
 	ctx, cancel := context.WithTimeout(r.Context(), b.storeWait)
 	defer cancel()
 	fresh, err := b.journal.insert(ctx, in)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,9 +141,8 @@ func TestReplayWindowOff(t *testing.T) {
 func TestRobotAndAIBotRoutes(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		k := newKit(t, "", kitOptions{store: s, clock: clock})
-		webhook := k.wecom.WebhookURL(robotKey)
 		msg := wecomtest.RobotMessage{
-			WebhookURL: webhook, MsgID: "CIGABBCOgP", ChatID: "wrkSFfCgAAtMQKg", UserID: "zhangsan", Name: "张三",
+			WebhookURL: k.wecom.WebhookURL(robotKey), MsgID: "CIGABBCOgP", ChatID: "wrkSFfCgAAtMQKg", UserID: "zhangsan", Name: "张三",
 			BotName: botName, Content: "日报\n今日办结 12 件",
 		}
 		if status, _ := k.to("robot")(k.robot.RobotText(msg)); status != 200 {
@@ -165,17 +165,23 @@ func TestRobotAndAIBotRoutes(t *testing.T) {
 		if len(rows) != 4 {
 			t.Fatalf("%d rows", len(rows))
 		}
+		// The configured robot's WebhookUrl is stored as a reference to it,
+		// the AI bot's response_url sealed: neither credential is in a row.
 		want := []models.Inbound{
-			{Route: "robot", MsgID: "CIGABBCOgP", ChatID: "wrkSFfCgAAtMQKg", ChatType: "group", FromUserID: "zhangsan", FromName: "张三", MsgType: "text", Text: "日报\n今日办结 12 件", ReplyURL: webhook},
-			{Route: "robot", MsgID: "CIGABBCOgQ", ChatID: "wrkSFfCgAAtMQKg", ChatType: "group", FromUserID: "zhangsan", FromName: "张三", MsgType: "text", Text: "@李四 催办 2024112700123", ReplyURL: webhook},
-			{Route: "aibot", MsgID: "ai-1", ChatID: "wrkAIchat", ChatType: "group", FromUserID: "lisi", MsgType: "text", Text: "查询 2024112700123", ReplyURL: respURL},
-			{Route: "aibot", MsgID: "ai-2", ChatType: "single", FromUserID: "lisi", MsgType: "text", Text: "排名", ReplyURL: respURL},
+			{Route: "robot", MsgID: "CIGABBCOgP", ChatID: "wrkSFfCgAAtMQKg", ChatType: "group", FromUserID: "zhangsan", FromName: "张三", MsgType: "text", Text: "日报\n今日办结 12 件", ReplyURL: "robot:"},
+			{Route: "robot", MsgID: "CIGABBCOgQ", ChatID: "wrkSFfCgAAtMQKg", ChatType: "group", FromUserID: "zhangsan", FromName: "张三", MsgType: "text", Text: "@李四 催办 2024112700123", ReplyURL: "robot:"},
+			{Route: "aibot", MsgID: "ai-1", ChatID: "wrkAIchat", ChatType: "group", FromUserID: "lisi", MsgType: "text", Text: "查询 2024112700123", ReplyURL: "sealed:"},
+			{Route: "aibot", MsgID: "ai-2", ChatType: "single", FromUserID: "lisi", MsgType: "text", Text: "排名", ReplyURL: "sealed:"},
 		}
+		code := mustParse(t, respURL).Query().Get("response_code")
 		for i, w := range want {
 			g := rows[i]
 			if g.Route != w.Route || g.MsgID != w.MsgID || g.ChatID != w.ChatID || g.ChatType != w.ChatType || g.FromUserID != w.FromUserID ||
-				g.FromName != w.FromName || g.MsgType != w.MsgType || g.Text != w.Text || g.ReplyURL != w.ReplyURL {
+				g.FromName != w.FromName || g.MsgType != w.MsgType || g.Text != w.Text || !strings.HasPrefix(g.ReplyURL, w.ReplyURL) {
 				t.Errorf("row %d:\n got %+v\nwant %+v", i, g, w)
+			}
+			if strings.Contains(g.ReplyURL, robotKey) || strings.Contains(g.ReplyURL, code) || strings.Contains(g.ReplyURL, "http") {
+				t.Errorf("row %d stores a credential of its reply URL: %q", i, g.ReplyURL)
 			}
 		}
 		// URL verification on the robot route.
@@ -374,4 +380,14 @@ func cloneQuery(q map[string][]string) map[string][]string {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// mustParse parses a URL or fails the test.
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

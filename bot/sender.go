@@ -83,6 +83,7 @@ func unsendable(format string, args ...any) error {
 type resolver struct {
 	base     *url.URL
 	robotKey string
+	replies  *replyRefs
 }
 
 // target returns where m goes.
@@ -113,8 +114,17 @@ func (r *resolver) target(m *models.OutboxMessage) (target, error) {
 
 // reply resolves a reply URL: a robot's WebhookUrl or an AI bot's response_url.
 func (r *resolver) reply(m *models.OutboxMessage) (target, error) {
-	u, err := url.Parse(m.To)
-	trusted := err == nil && m.To != "" && u.Scheme == r.base.Scheme && u.Host == r.base.Host && u.User == nil
+	to, robot, ok := r.replies.url(m.To)
+	switch {
+	case !ok:
+		return target{}, unsendable("reply URL sealed under other callback secrets (the configuration changed)")
+	case robot && r.robotKey == "":
+		return target{}, unsendable("no robot webhook key is configured (wecom.robot.webhook_key)")
+	case robot:
+		return target{Kind: targetWebhook, Key: r.robotKey, ChatID: m.ChatID}, nil
+	}
+	u, err := url.Parse(to)
+	trusted := err == nil && to != "" && u.Scheme == r.base.Scheme && u.Host == r.base.Host && u.User == nil
 	base := strings.TrimSuffix(r.base.Path, "/")
 	if trusted {
 		q := u.Query()

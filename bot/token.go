@@ -2,16 +2,8 @@ package bot
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/silenceper/wechat/v2/credential"
@@ -50,7 +42,7 @@ type tokenSource struct {
 	fetch tokenFetcher
 	now   func() time.Time
 	key   string
-	box   *tokenBox
+	box   *sealBox
 
 	sem       chan struct{} // held while reading or refreshing the token
 	token     string
@@ -67,7 +59,7 @@ const refreshMargin = 5 * time.Minute
 func newTokenSource(store tokenStore, fetch tokenFetcher, now func() time.Time, corpID string, agentID int64, secret string) *tokenSource {
 	key := "wecom/access_token/" + corpID + "/" + strconv.FormatInt(agentID, 10)
 	return &tokenSource{
-		store: store, fetch: fetch, now: now, key: key, box: newTokenBox(secret, key),
+		store: store, fetch: fetch, now: now, key: key, box: newSealBox(secret, key),
 		sem: make(chan struct{}, 1),
 	}
 }
@@ -134,61 +126,4 @@ func (t *tokenSource) GetAccessTokenContext(ctx context.Context) (string, error)
 // beyond the HTTP client's own.
 func (t *tokenSource) GetAccessToken() (string, error) {
 	return t.Token(context.Background())
-}
-
-// tokenBox encrypts the access token for the store: AES-256-GCM under a key
-// derived by HKDF-SHA256 from the corp secret, bound to the KV key. The nonce
-// is derived from the token (an HMAC under a second derived key), so one
-// token always seals to one text: replicas that fetched the same token store
-// the same value, and Invalidate deletes it by value. Two tokens never share
-// a nonce unless they are equal.
-type tokenBox struct {
-	aead  cipher.AEAD
-	nonce []byte // key of the nonce HMAC
-	ad    []byte // the KV key, as additional data
-}
-
-// tokenBoxVersion starts every sealed token, for a later change of scheme.
-const tokenBoxVersion = "v1:"
-
-func newTokenBox(secret, kvKey string) *tokenBox {
-	derive := func(info string) []byte {
-		k, err := hkdf.Key(sha256.New, []byte(secret), []byte(kvKey), info, 32)
-		if err != nil {
-			panic(fmt.Sprintf("bot: derive token key: %v", err)) // only for lengths out of range
-		}
-		return k
-	}
-	block, err := aes.NewCipher(derive("yanzhen access token encryption"))
-	if err != nil {
-		panic(fmt.Sprintf("bot: token cipher: %v", err))
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(fmt.Sprintf("bot: token cipher: %v", err))
-	}
-	return &tokenBox{aead: aead, nonce: derive("yanzhen access token nonce"), ad: []byte(kvKey)}
-}
-
-// seal returns tok encrypted, as stored.
-func (b *tokenBox) seal(tok string) string {
-	mac := hmac.New(sha256.New, b.nonce)
-	mac.Write([]byte(tok))
-	nonce := mac.Sum(nil)[:b.aead.NonceSize()]
-	return tokenBoxVersion + base64.RawStdEncoding.EncodeToString(b.aead.Seal(nonce, nonce, []byte(tok), b.ad))
-}
-
-// open returns the token sealed in v, or an error when v was not sealed
-// with this secret.
-func (b *tokenBox) open(v string) (string, error) {
-	data, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(v, tokenBoxVersion))
-	if err != nil || !strings.HasPrefix(v, tokenBoxVersion) || len(data) < b.aead.NonceSize() {
-		return "", errors.New("access token: stored value is not a sealed token")
-	}
-	n := b.aead.NonceSize()
-	tok, err := b.aead.Open(nil, data[:n], data[n:], b.ad)
-	if err != nil {
-		return "", fmt.Errorf("access token: stored value does not open with this secret: %w", err)
-	}
-	return string(tok), nil
 }

@@ -213,7 +213,9 @@ func (s *Server) wsFrame(ctx context.Context, conn *wsConn, data []byte) bool {
 		s.wsSend(ctx, conn, frame{Headers: f.Headers, Errcode: &a.errcode, Errmsg: errmsg(a)})
 	}
 	if !keep {
-		_ = conn.c.CloseNow()
+		// Like WeCom, close with a close frame after the answer, so that the
+		// client reads the refusal before the end of the connection.
+		_ = conn.c.Close(websocket.StatusPolicyViolation, errmsg(a))
 	}
 	return keep
 }
