@@ -342,7 +342,7 @@ func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
 	if t.GridDepartment != nil {
 		out.Grid = t.GridDepartment.Name
 	}
-	out.Overdue = t.Open() && t.Deadline != nil && t.Deadline.Before(s.store.Now())
+	out.Overdue = t.Overdue(s.store.Now())
 	writeJSON(w, http.StatusOK, out)
 }
 

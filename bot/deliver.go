@@ -245,16 +245,10 @@ func (w *worker) notifyAdmins(ctx context.Context, m *models.OutboxMessage, err 
 // admins returns the userids of the administrators; ok is false, and the
 // reason logged, when there is none to tell.
 func (w *worker) admins(ctx context.Context, id uint) ([]string, bool) {
-	members, err := w.store.Members(ctx)
+	admins, err := w.store.AdminIDs(ctx)
 	if err != nil {
 		w.log.Error("outbox: cannot list administrators to report a failure", zap.Uint("outbox_id", id), zap.Error(err))
 		return nil, false
-	}
-	var admins []string
-	for _, mb := range members {
-		if mb.Role == models.RoleAdmin {
-			admins = append(admins, mb.UserID)
-		}
 	}
 	if len(admins) == 0 {
 		w.log.Warn("outbox: no administrator to report a failure to", zap.Uint("outbox_id", id))

@@ -3,8 +3,8 @@ package bot
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"yanzhen/models"
 	"yanzhen/msg"
 )
 
@@ -258,7 +258,7 @@ func splitBody(body string, limit int) []string {
 		}
 		flush()
 		for len(line) > limit { // one line alone is too long: cut at a character boundary
-			piece := cutBytes(line, limit)
+			piece := models.ClipBytes(line, limit)
 			pieces = append(pieces, piece)
 			line = line[len(piece):]
 		}
@@ -266,18 +266,6 @@ func splitBody(body string, limit int) []string {
 	}
 	flush()
 	return pieces
-}
-
-// cutBytes returns the longest prefix of s of at most n bytes that ends on a
-// character boundary.
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // joinNonEmpty joins the non-empty parts with sep.

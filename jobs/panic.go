@@ -9,7 +9,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"yanzhen/models"
 	"yanzhen/msg"
 )
 
@@ -55,14 +54,10 @@ func panicStack(err error) zap.Field {
 // again.
 func (r *Runner) tellAdmins(ctx context.Context, job *Job, run Run, attempt int, retry time.Time) {
 	log := r.Log.With(zap.String("job", job.Name), zap.String("slot", run.SlotKey))
-	dir, err := r.Store.Directory(ctx)
+	ids, err := r.Store.AdminIDs(ctx)
 	if err != nil {
 		log.Error("cannot list the administrators to tell of a job panic", zap.Error(err))
 		return
-	}
-	var ids []string
-	for _, m := range dir.WithRole(models.RoleAdmin) {
-		ids = append(ids, m.UserID)
 	}
 	if len(ids) == 0 {
 		log.Warn("no administrator to tell of a job panic")

@@ -112,14 +112,14 @@ func (s *Store) insertEach(news, rows []*Inbound, fresh []bool) error {
 // fitInbound cuts the text fields to their columns, at character boundaries,
 // so that a long name or URL never fails the insert on a strict MySQL.
 func fitInbound(in *Inbound) {
-	in.ChatID = clipBytes(in.ChatID, 128)
-	in.ChatType = clipBytes(in.ChatType, 16)
-	in.FromUserID = clipBytes(in.FromUserID, 64)
-	in.FromName = clipBytes(in.FromName, 64)
-	in.MsgType = clipBytes(in.MsgType, 32)
-	in.ReplyURL = clipBytes(in.ReplyURL, 1024)
-	in.LastError = clipBytes(in.LastError, lastErrorSize)
-	in.Text = clipBytes(in.Text, 65535)
+	in.ChatID = ClipBytes(in.ChatID, 128)
+	in.ChatType = ClipBytes(in.ChatType, 16)
+	in.FromUserID = ClipBytes(in.FromUserID, 64)
+	in.FromName = ClipBytes(in.FromName, 64)
+	in.MsgType = ClipBytes(in.MsgType, 32)
+	in.ReplyURL = ClipBytes(in.ReplyURL, 1024)
+	in.LastError = ClipBytes(in.LastError, lastErrorSize)
+	in.Text = ClipBytes(in.Text, 65535)
 }
 
 // ClaimInbound takes attempt number attempts+1 at handling message id, with a
@@ -140,7 +140,7 @@ func (s *Store) ClaimInbound(ctx context.Context, id uint, attempts int, now, un
 // holds the message until retryAt, when DueInbound offers it again.
 func (s *Store) FailInbound(ctx context.Context, id uint, errText string, retryAt time.Time) error {
 	err := s.db.WithContext(ctx).Model(&Inbound{}).Where("id = ? AND handled_at IS NULL", id).
-		Updates(map[string]any{"last_error": clipBytes(errText, lastErrorSize), "claimed_until": retryAt}).Error
+		Updates(map[string]any{"last_error": ClipBytes(errText, lastErrorSize), "claimed_until": retryAt}).Error
 	if err != nil {
 		return fmt.Errorf("models: record inbound %d error: %w", id, err)
 	}

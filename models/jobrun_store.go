@@ -64,7 +64,7 @@ func (s *Store) ClaimJob(ctx context.Context, job, slot, owner string, late bool
 func (s *Store) FinishJob(ctx context.Context, run *JobRun, summary string) error {
 	now := s.Now()
 	return s.settleJob(ctx, run, map[string]any{
-		"status": JobDone, "finished_at": now, "lease_until": nil, "error": "", "summary": clipBytes(summary, jobSummarySize),
+		"status": JobDone, "finished_at": now, "lease_until": nil, "error": "", "summary": ClipBytes(summary, jobSummarySize),
 	})
 }
 
@@ -78,7 +78,7 @@ func (s *Store) FailJob(ctx context.Context, run *JobRun, cause error, retryAt t
 		retry = retryAt
 	}
 	return s.settleJob(ctx, run, map[string]any{
-		"status": JobFailed, "finished_at": s.Now(), "lease_until": retry, "error": clipBytes(cause.Error(), jobErrorSize),
+		"status": JobFailed, "finished_at": s.Now(), "lease_until": retry, "error": ClipBytes(cause.Error(), jobErrorSize),
 	})
 }
 
@@ -130,7 +130,7 @@ func (s *Store) settleJob(ctx context.Context, run *JobRun, fields map[string]an
 // logs the skip; a slot already claimed or recorded is left as it is.
 func (s *Store) SkipJob(ctx context.Context, job, slot, reason string) (bool, error) {
 	now := s.Now()
-	run := JobRun{Job: job, Slot: slot, Status: JobSkipped, StartedAt: now, FinishedAt: &now, Summary: clipBytes(reason, jobSummarySize)}
+	run := JobRun{Job: job, Slot: slot, Status: JobSkipped, StartedAt: now, FinishedAt: &now, Summary: ClipBytes(reason, jobSummarySize)}
 	return insertOnce(s.db.WithContext(ctx), &run, "skip "+job+" "+slot)
 }
 

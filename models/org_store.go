@@ -126,6 +126,17 @@ func (s *Store) Members(ctx context.Context) ([]Member, error) {
 	return out, nil
 }
 
+// AdminIDs returns the userids of the active administrators (role admin),
+// in ID order: whoever must hear of a failure of the system.
+func (s *Store) AdminIDs(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&Member{}).Where("active = ? AND role = ?", true, RoleAdmin).Order("id").Pluck("userid", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: list administrators: %w", err)
+	}
+	return out, nil
+}
+
 // MemberByUserID returns the active member with a WeCom userid (compared
 // without regard to case, see UserIDKey), or ENOTFOUND.
 func (s *Store) MemberByUserID(ctx context.Context, userid string) (*Member, error) {

@@ -180,7 +180,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id uint, worker string, at t
 // as it is and the row due at once. It reports false when the claim was
 // lost, in which case nothing is written.
 func (s *Store) RetryOutbox(ctx context.Context, id uint, worker, errText string, backoff *OutboxBackoff) (bool, error) {
-	set := map[string]any{"last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1")}
+	set := map[string]any{"last_error": ClipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1")}
 	if backoff != nil {
 		set["next_attempt_at"] = backoff.Until
 	}
@@ -194,7 +194,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint, worker, errText string
 // nil leaves it as it is. It reports false when the claim was lost.
 func (s *Store) FailOutbox(ctx context.Context, id uint, worker, errText string, backoff *OutboxBackoff) (bool, error) {
 	return s.finishClaim(ctx, id, worker, map[string]any{
-		"status": OutboxFailed, "last_error": clipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1"),
+		"status": OutboxFailed, "last_error": ClipBytes(errText, lastErrorSize), "attempts": gorm.Expr("attempts + 1"),
 	}, holdBackoff(ctx, backoff))
 }
 

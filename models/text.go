@@ -31,9 +31,9 @@ func ClipRunes(s string, n int) string {
 // one space, and none is left at either end.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// clipBytes returns the longest prefix of s of at most n bytes that does not
+// ClipBytes returns the longest prefix of s of at most n bytes that does not
 // cut a UTF-8 character, unmarked: it fits text into a column or a byte limit.
-func clipBytes(s string, n int) string {
+func ClipBytes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

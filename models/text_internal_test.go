@@ -49,8 +49,8 @@ func TestClipBytes(t *testing.T) {
 		{"雁阵效应", 2, ""},
 		{"", 0, ""},
 	} {
-		if got := clipBytes(tc.s, tc.n); got != tc.want {
-			t.Errorf("clipBytes(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		if got := ClipBytes(tc.s, tc.n); got != tc.want {
+			t.Errorf("ClipBytes(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
 	}
 }
