@@ -77,7 +77,7 @@ func (o *Outbox) attachmentDestination(m *msg.Message) (dest models.OutboxMessag
 	case in != nil && in.Route == models.RouteAIBot:
 		return toAsker(in)
 	case in != nil && in.Route == models.RouteRobot:
-		if in.ChatType == "single" && len(o.textRows(m))+len(m.Attachments) > robotSingleReplies {
+		if !in.InGroup() && len(o.textRows(m))+len(m.Attachments) > robotSingleReplies {
 			return toAsker(in)
 		}
 		return models.OutboxMessage{Channel: channelReply, To: in.ReplyURL, ChatID: in.ChatID}, "", true

@@ -189,9 +189,9 @@ func routes(c config.WeCom) ([]*route, error) {
 		parse         func([]byte, string) (*models.Inbound, error)
 		configKey     string
 	}{
-		{models.RouteApp, c.AppCallback.Token, c.AppCallback.AESKey, c.CorpID, parseApp, "wecom.app_callback"},
-		{models.RouteRobot, c.Robot.Token, c.Robot.AESKey, "", parseRobot, "wecom.robot"},
-		{models.RouteAIBot, c.AIBot.Token, c.AIBot.AESKey, "", parseAIBot, "wecom.aibot"}, // mode callback only
+		{string(models.RouteApp), c.AppCallback.Token, c.AppCallback.AESKey, c.CorpID, parseApp, "wecom.app_callback"},
+		{string(models.RouteRobot), c.Robot.Token, c.Robot.AESKey, "", parseRobot, "wecom.robot"},
+		{string(models.RouteAIBot), c.AIBot.Token, c.AIBot.AESKey, "", parseAIBot, "wecom.aibot"}, // mode callback only
 
 	} {
 		if !r.token.IsSet() {

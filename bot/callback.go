@@ -36,7 +36,7 @@ const storeWait = 3 * time.Second
 
 // route is one callback route: its crypto and how its messages read.
 type route struct {
-	name    string // models.RouteApp, RouteRobot or RouteAIBot
+	name    string // a models.Route
 	crypter *wxcrypt.Crypter
 	parse   func(plain []byte, botName string) (*models.Inbound, error)
 }
@@ -137,7 +137,7 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	// message; should it die, the claim runs out and a sweep takes over.
 	now := b.now()
 	lease := now.Add(handlerLease)
-	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = rt.name, now, 1, &lease
+	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = models.Route(rt.name), now, 1, &lease
 	in.ReplyURL = b.replies.keep(in.ReplyURL) // never the webhook key or response code as it came
 	ctx, cancel := context.WithTimeout(r.Context(), b.storeWait)
 	defer cancel()

@@ -125,11 +125,11 @@ func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
 			add(row, []string{cutToFit(m, asRichMarkdown, aibotReplyLimit)}, asRichMarkdown)
 		case models.RouteRobot:
 			mentions := m.Mentions
-			if in.ChatType != "single" && in.FromUserID != "" && f == asText {
+			if in.InGroup() && in.FromUserID != "" && f == asText {
 				mentions = appendNew(mentions, in.FromUserID) // the answer is seen to be theirs
 			}
 			row, bodies, f := o.withMentions(row, m, f, mentions)
-			if in.ChatType == "single" && len(bodies) > robotSingleReplies && in.FromUserID != "" {
+			if !in.InGroup() && len(bodies) > robotSingleReplies && in.FromUserID != "" {
 				// A robot answers a single chat with 3 messages at most: the
 				// rest is cut, and the whole goes to the sender by app message.
 				add(row, cutAnswer(bodies, f), f)

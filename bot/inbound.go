@@ -310,7 +310,7 @@ func (d *dispatcher) handle(ctx context.Context, h Handler, in *models.Inbound) 
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
 	now = d.now()
-	fields := []zap.Field{zap.Uint("inbound_id", in.ID), zap.String("route", in.Route), zap.String("msgid", in.MsgID),
+	fields := []zap.Field{zap.Uint("inbound_id", in.ID), zap.String("route", string(in.Route)), zap.String("msgid", in.MsgID),
 		zap.Int("attempt", in.Attempts), zap.Error(err)}
 	next := now.Add(retryInbound << (2 * (in.Attempts - 1)))
 	if in.Attempts >= maxAttempts {

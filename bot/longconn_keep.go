@@ -268,7 +268,7 @@ func (l *longConn) store1(in *models.Inbound) {
 			if fresh && handling {
 				l.dispatcher.offer(in)
 			}
-			if in.ChatType == "group" && in.ChatID != "" {
+			if in.InGroup() && in.ChatID != "" {
 				l.learn(in.ChatID)
 			}
 			return

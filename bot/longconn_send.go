@@ -66,7 +66,7 @@ func isReplyRef(s string) bool { return strings.HasPrefix(s, replyRefPrefix) }
 // group the group's chat, in a single chat the sender's.
 func aibotReplyRow(in *models.Inbound) models.OutboxMessage {
 	chat := in.ChatID
-	if in.ChatType != "group" || chat == "" {
+	if !in.InGroup() || chat == "" {
 		chat = in.FromUserID
 	}
 	return models.OutboxMessage{Channel: channelAIBotReply, To: in.ReplyURL, ChatID: chat}

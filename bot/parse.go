@@ -48,7 +48,7 @@ func parseApp(plain []byte, _ string) (*models.Inbound, error) {
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no FromUserName or MsgType", errMalformed)
 	}
-	in := &models.Inbound{MsgID: m.MsgID, ChatType: "single", FromUserID: m.FromUserName, MsgType: m.MsgType, Text: m.Content}
+	in := &models.Inbound{MsgID: m.MsgID, ChatType: models.ChatSingle, FromUserID: m.FromUserName, MsgType: m.MsgType, Text: m.Content}
 	switch m.MsgType {
 	case "event":
 		in.MsgType, in.Text = "event/"+m.Event, m.EventKey
@@ -154,7 +154,7 @@ func parseRobot(plain []byte, botName string) (*models.Inbound, error) {
 		return nil, fmt.Errorf("%w: no MsgType", errMalformed)
 	}
 	in := &models.Inbound{
-		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: m.ChatType, FromUserID: m.From.UserID, FromName: m.From.Name,
+		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: models.ChatType(m.ChatType), FromUserID: m.From.UserID, FromName: m.From.Name,
 		MsgType: m.MsgType, Text: m.Text.Content, ReplyURL: m.WebhookURL,
 	}
 	switch m.MsgType {
@@ -183,14 +183,14 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 		return nil, fmt.Errorf("%w: no msgtype", errMalformed)
 	}
 	in := &models.Inbound{
-		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: m.ChatType, FromUserID: m.From.UserID, FromName: m.From.Name,
+		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: models.ChatType(m.ChatType), FromUserID: m.From.UserID, FromName: m.From.Name,
 		MsgType: m.MsgType, Text: m.Text.Content, ReplyURL: m.WebhookURL,
 	}
 	if m.ResponseURL != "" {
 		in.ReplyURL = m.ResponseURL
 	}
 	if in.ChatType == "" {
-		in.ChatType = "single"
+		in.ChatType = models.ChatSingle
 	}
 	switch m.MsgType {
 	case "event":

@@ -131,7 +131,7 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 		return nil // events (menu clicks, card taps) and bare media carry no command: stored, not answered
 	}
 	parse := h.grammar.Parse
-	if in.ChatType == "group" {
+	if in.InGroup() {
 		parse = h.grammar.ParseGroup
 	}
 	r := &request{ctx: ctx, in: in, cmd: parse(in.Text), now: h.Now().In(h.cfg.Location())}
@@ -199,7 +199,7 @@ var errChatter = errors.New("handlers: chatter")
 // look like a command.
 func (h *Handler) unrecognised(r *request) error {
 	sp, ok := h.grammar.looksLikeCommand(r.cmd.Text)
-	if !ok && r.in.ChatType == "group" {
+	if !ok && r.in.InGroup() {
 		return errChatter
 	}
 	text := "未能识别“" + models.ClipRunes(firstWord(r.cmd.Text), 13) + "”。"
@@ -258,7 +258,7 @@ func dedupeKey(in *models.Inbound, n string) string {
 	if in.MsgID == "" {
 		return ""
 	}
-	return "in:" + in.Route + ":" + in.MsgID + ":" + n
+	return "in:" + string(in.Route) + ":" + in.MsgID + ":" + n
 }
 
 // source names the inbound message that created a record, for idempotence.
@@ -266,7 +266,7 @@ func source(in *models.Inbound) *string {
 	if in.MsgID == "" {
 		return nil
 	}
-	s := in.Route + ":" + in.MsgID
+	s := string(in.Route) + ":" + in.MsgID
 	return &s
 }
 

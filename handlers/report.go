@@ -177,7 +177,7 @@ func (h *Handler) previewReport(r *request) error {
 	}
 	d.Preview = true
 	m := d.Message()
-	if r.in.ChatType != "group" {
+	if !r.in.InGroup() {
 		r.replyWith(m)
 		return nil
 	}

@@ -38,7 +38,7 @@ func (s *Store) WriteInbound(ctx context.Context, rows []*Inbound, handled []uin
 		}
 		var news []*Inbound
 		for i, in := range rows {
-			key := in.Route + "\x00" + in.MsgID
+			key := string(in.Route) + "\x00" + in.MsgID
 			if seen[key] {
 				in.ID = 0
 				continue
@@ -70,7 +70,7 @@ func (s *Store) WriteInbound(ctx context.Context, rows []*Inbound, handled []uin
 
 // storedInbound returns the (route, msg_id) keys of rows already stored.
 func (s *Store) storedInbound(rows []*Inbound) (map[string]bool, error) {
-	byRoute := map[string][]string{}
+	byRoute := map[Route][]string{}
 	for _, in := range rows {
 		byRoute[in.Route] = append(byRoute[in.Route], in.MsgID)
 	}
@@ -81,7 +81,7 @@ func (s *Store) storedInbound(rows []*Inbound) (map[string]bool, error) {
 			return nil, fmt.Errorf("models: look up stored inbound: %w", err)
 		}
 		for _, id := range found {
-			seen[route+"\x00"+id] = true
+			seen[string(route)+"\x00"+id] = true
 		}
 	}
 	return seen, nil
@@ -113,7 +113,7 @@ func (s *Store) insertEach(news, rows []*Inbound, fresh []bool) error {
 // so that a long name or URL never fails the insert on a strict MySQL.
 func fitInbound(in *Inbound) {
 	in.ChatID = ClipBytes(in.ChatID, 128)
-	in.ChatType = ClipBytes(in.ChatType, 16)
+	in.ChatType = ChatType(ClipBytes(string(in.ChatType), 16))
 	in.FromUserID = ClipBytes(in.FromUserID, 64)
 	in.FromName = ClipBytes(in.FromName, 64)
 	in.MsgType = ClipBytes(in.MsgType, 32)

@@ -2,11 +2,23 @@ package models
 
 import "time"
 
-// Callback routes an Inbound arrives on.
+// Route is the way an Inbound arrived.
+type Route string
+
+// Routes.
 const (
-	RouteApp   = "app"   // self-built app: one-to-one messages and card clicks
-	RouteRobot = "robot" // group robot: @robot in a group
-	RouteAIBot = "aibot" // 智能机器人: @bot in a group or a single chat
+	RouteApp   Route = "app"   // self-built app: one-to-one messages and card clicks
+	RouteRobot Route = "robot" // group robot: @robot in a group
+	RouteAIBot Route = "aibot" // 智能机器人: @bot in a group or a single chat, by callback or long connection
+)
+
+// ChatType says where an Inbound was said: in a group, or to the bot alone.
+type ChatType string
+
+// Chat types.
+const (
+	ChatGroup  ChatType = "group"
+	ChatSingle ChatType = "single"
 )
 
 // Inbound is one message received from WeCom, normalised across the three
@@ -14,14 +26,14 @@ const (
 // set when the handler has finished with it; rows without it are handled again
 // at start, so a crash between answering WeCom and handling loses nothing.
 type Inbound struct {
-	ID         uint   `gorm:"primaryKey"`
-	Route      string `gorm:"size:16;not null;uniqueIndex:idx_inbound_route_msg,priority:1"`
-	MsgID      string `gorm:"column:msg_id;size:128;not null;uniqueIndex:idx_inbound_route_msg,priority:2"`
-	ChatID     string `gorm:"size:128"`
-	ChatType   string `gorm:"size:16"` // group or single
-	FromUserID string `gorm:"column:from_userid;size:64;index"`
-	FromName   string `gorm:"size:64"`
-	MsgType    string `gorm:"size:32"`
+	ID         uint     `gorm:"primaryKey"`
+	Route      Route    `gorm:"size:16;not null;uniqueIndex:idx_inbound_route_msg,priority:1"`
+	MsgID      string   `gorm:"column:msg_id;size:128;not null;uniqueIndex:idx_inbound_route_msg,priority:2"`
+	ChatID     string   `gorm:"size:128"`
+	ChatType   ChatType `gorm:"size:16"`
+	FromUserID string   `gorm:"column:from_userid;size:64;index"`
+	FromName   string   `gorm:"size:64"`
+	MsgType    string   `gorm:"size:32"`
 	// Text is the message with the leading @robot mention removed.
 	Text string `gorm:"type:text"`
 	// ReplyURL is where a reply goes: the robot's WebhookUrl or the AI bot's
@@ -38,6 +50,9 @@ type Inbound struct {
 
 // TableName keeps the table name of DESIGN §4.
 func (Inbound) TableName() string { return "inbound_messages" }
+
+// InGroup reports whether the message was said in a group chat.
+func (in *Inbound) InGroup() bool { return in.ChatType == ChatGroup }
 
 // Outbox statuses.
 const (

@@ -89,7 +89,7 @@ type Dispatch struct {
 	Status        DispatchStatus `gorm:"size:16;not null;index"`
 	Kind          DispatchKind   `gorm:"size:16;not null;default:调度"`
 	// Route and ChatID say where it was issued, so replies go back there.
-	Route  string `gorm:"size:16"`
+	Route  Route  `gorm:"size:16"`
 	ChatID string `gorm:"size:128"`
 	// Source is the callback message that issued it ("route:msgid"): a message
 	// handled twice finds its dispatch instead of issuing a second one.
