@@ -179,6 +179,9 @@ type Rules struct {
 	// group, replies and the daily report (补报 included) aside; once it is
 	// spent, overdue digests fold into the next morning roll-up.
 	GroupDailyBudget int `yaml:"group_daily_budget" env:"GROUP_DAILY_BUDGET"`
+	// Accountability is the ladder of 问责; Rectify the limits of 整改清单 (practice.go).
+	Accountability Accountability `yaml:"accountability" envPrefix:"ACCOUNTABILITY_"`
+	Rectify        Rectify        `yaml:"rectify" envPrefix:"RECTIFY_"`
 }
 
 // Step is one level of the escalation ladder: At is relative to the deadline
@@ -289,7 +292,9 @@ func Default() *Config {
 				Response: 0.1, Resolution: 0.5, Satisfaction: 0.4,
 				BasicSatisfied: 0.9, PeriodStartDay: 1, MinSample: 5,
 			},
-			RankTop: 3,
+			RankTop:        3,
+			Accountability: defaultAccountability(),
+			Rectify:        defaultRectify(),
 		},
 		Import: Import{MaxFileSize: 200 * MB},
 	}
@@ -397,10 +402,7 @@ func (c *Config) Validate() error {
 		return &Error{Key: "timezone", Rule: "must be an IANA zone such as Asia/Shanghai"}
 	}
 	c.loc = loc
-	checks := []struct {
-		ok        bool
-		key, rule string
-	}{
+	checks := []check{
 		{c.Database.Driver == "sqlite" || c.Database.Driver == "mysql", "database.driver", "must be sqlite or mysql"},
 		{c.Database.DSN.IsSet(), "database.dsn", "must be set"},
 		{c.HTTP.Listen != "", "http.listen", "must be set, e.g. 127.0.0.1:8080"},
@@ -429,7 +431,7 @@ func (c *Config) Validate() error {
 		{weightsOK(c.Rules.Scores), "rules.scores", "weights must be non-negative and sum to 1"},
 		{c.Import.MaxFileSize >= MB && c.Import.MaxFileSize <= 2*GB, "import.max_file_size", "must be between 1MB and 2GB"},
 	}
-	for _, ch := range checks {
+	for _, ch := range append(checks, c.practiceChecks()...) {
 		if !ch.ok {
 			return &Error{Key: ch.key, Rule: ch.rule}
 		}
@@ -489,6 +491,12 @@ func (c *Config) validateCrypto() error {
 		}
 	}
 	return nil
+}
+
+// check is one rule of Validate: ok, or the key breaks the rule.
+type check struct {
+	ok        bool
+	key, rule string
 }
 
 func weightsOK(s Scores) bool {

@@ -217,3 +217,21 @@ func (s *Size) UnmarshalText(b []byte) error {
 	*s = v
 	return nil
 }
+
+// WorkdayAdder counts working days; *calendar.Calendar is one.
+type WorkdayAdder interface {
+	// AddWorkdays returns the deadline n working days after t.
+	AddWorkdays(t time.Time, n int) time.Time
+}
+
+// From returns the time s after t: s.N working days on cal, calendar days
+// at the same clock time, or hours.
+func (s Span) From(t time.Time, cal WorkdayAdder) time.Time {
+	switch s.Unit {
+	case Workdays:
+		return cal.AddWorkdays(t, s.N)
+	case Days:
+		return t.AddDate(0, 0, s.N)
+	}
+	return t.Add(time.Duration(s.N) * time.Hour)
+}
