@@ -111,7 +111,7 @@ var commands = []*spec{
 		Usage: "超期 [部门]", Summary: "列出超期未办结的工单",
 		args: shape{tail: tailWord}, run: (*Handler).overdue},
 	{Name: "排名", Aliases: []string{"排行", "排行榜"}, Group: groupQuery,
-		Usage: "排名 [今日|本周|本月|上月|本季度] [图]", Summary: "查看三率综合评分排名（默认本月累计），加“图”返回图片",
+		Usage: "排名 [今日|本周|本月|上月|本季度|本年度] [图]", Summary: "查看三率综合评分排名（默认本月累计），加“图”返回图片",
 		args: shape{tail: tailPeriod}, run: (*Handler).ranking},
 	{Name: "趋势", Aliases: []string{"走势", "趋势图"}, Group: groupQuery,
 		Usage: "趋势 [单位]", Summary: "近6个月三率趋势图",

@@ -27,6 +27,9 @@ type Command struct {
 	Args string
 	// Code is the dispatch number of a "D12" argument; 0 when absent.
 	Code uint
+	// Item is the number of a "Z12" argument, an item of the rectification
+	// list; 0 when absent.
+	Item uint
 	// Ticket is a ticket-number argument.
 	Ticket string
 	// Word is the trailing argument in normalised form: a department name, a
@@ -36,8 +39,8 @@ type Command struct {
 	// punctuation and line breaks: a report, a feedback, a reason.
 	Body string
 	// Period is the period of 排名: models.PeriodDay, PeriodWeek, PeriodMonth
-	// (the default) or PeriodQuarter, Back periods before the current one
-	// (1 for 上月).
+	// (the default), PeriodQuarter or PeriodYear, Back periods before the
+	// current one (1 for 上月).
 	Period models.PeriodKind
 	Back   int
 	// Chart asks for the answer as a chart: 排名 本月 图.
@@ -206,6 +209,9 @@ func (g *Grammar) standsApart(text string, n int) bool {
 	if _, _, ok := dispatchCode(text, n); ok {
 		return true
 	}
+	if _, _, ok := itemCode(text, n); ok {
+		return true
+	}
 	return g.ticket.MatchString(text[n:])
 }
 
@@ -239,17 +245,18 @@ const (
 	tailIgnored tail = iota // anything after the leading arguments is ignored
 	tailWord                // normalised text: Word
 	tailBody                // the sender's own writing: Body
-	tailPeriod              // 今日, 本周, 本月, 上月 or 本季度, then 图 or not: Period, Back, Chart
+	tailPeriod              // 今日, 本周, 本月, 上月, 本季度 or 本年度, then 图 or not: Period, Back, Chart
 	tailExport              // a workbook (台账), then its period as typed: Export, Word
 )
 
 // shape is the argument pattern of a command: an optional or required dispatch
-// code or ticket number (either one for 查), then the tail.
+// code, ticket number or item code (one of those it takes, for 查 and 核查),
+// then the tail.
 type shape struct {
-	code, ticket need
-	either       bool // a code or a ticket is required
-	tail         tail
-	tailNeed     need
+	code, ticket, item need
+	either             bool // one of the subjects the shape takes is required
+	tail               tail
+	tailNeed           need
 }
 
 // parse reads the arguments of c from n.text[i:] and reports whether they fit.
@@ -267,10 +274,17 @@ func (s shape) parse(g *Grammar, n normalized, i int, c *Command) bool {
 			i = skipSeps(t, j)
 		}
 	}
+	if s.item != none && c.Ticket == "" && c.Code == 0 {
+		if id, j, ok := itemCode(t, i); ok {
+			c.Item = id
+			i = skipSeps(t, j)
+		}
+	}
+	named := c.Code != 0 || c.Ticket != "" || c.Item != 0
 	switch {
-	case s.code == required && c.Code == 0, s.ticket == required && c.Ticket == "":
+	case s.code == required && c.Code == 0, s.ticket == required && c.Ticket == "", s.item == required && c.Item == 0:
 		return false
-	case s.either && c.Code == 0 && c.Ticket == "":
+	case s.either && !named:
 		return false
 	case s.tailNeed == required && i == len(t):
 		return false
@@ -282,7 +296,7 @@ func (s shape) parse(g *Grammar, n normalized, i int, c *Command) bool {
 		c.Body = n.original(i)
 		// 「办结了吗？」 asks; it reports nothing. A step about no named
 		// subject whose text is a question is not taken.
-		if c.Code == 0 && c.Ticket == "" && (s.code != none || s.ticket != none) && isQuestion(c.Body) {
+		if !named && (s.code != none || s.ticket != none || s.item != none) && isQuestion(c.Body) {
 			return false
 		}
 	case tailPeriod:
@@ -347,11 +361,22 @@ var periods = map[string]periodWord{
 	"本月": {models.PeriodMonth, 0}, "这个月": {models.PeriodMonth, 0}, "当月": {models.PeriodMonth, 0}, "月": {models.PeriodMonth, 0},
 	"上月": {models.PeriodMonth, 1}, "上个月": {models.PeriodMonth, 1},
 	"本季度": {models.PeriodQuarter, 0}, "这季度": {models.PeriodQuarter, 0}, "季度": {models.PeriodQuarter, 0}, "上季度": {models.PeriodQuarter, 1},
+	"本年度": {models.PeriodYear, 0}, "本年": {models.PeriodYear, 0}, "今年": {models.PeriodYear, 0}, "年度": {models.PeriodYear, 0},
+	"上年度": {models.PeriodYear, 1}, "去年": {models.PeriodYear, 1},
 }
 
 // dispatchCode reads "D12" (or d12) at t[i:]: the dispatch ID and the index after it.
-func dispatchCode(t string, i int) (uint, int, bool) {
-	if i >= len(t) || (t[i] != 'D' && t[i] != 'd') {
+func dispatchCode(t string, i int) (uint, int, bool) { return letterCode(t, i, 'D') }
+
+// itemCode reads "Z12" (or z12) at t[i:]: the ID of an item of the
+// rectification list and the index after it.
+func itemCode(t string, i int) (uint, int, bool) { return letterCode(t, i, 'Z') }
+
+// letterCode reads an upper-case letter (or its lower case) and a positive
+// number at t[i:], standing apart from further letters and digits: the
+// number and the index after it.
+func letterCode(t string, i int, letter byte) (uint, int, bool) {
+	if i >= len(t) || (t[i] != letter && t[i] != letter+'a'-'A') {
 		return 0, 0, false
 	}
 	j := i + 1

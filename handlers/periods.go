@@ -42,7 +42,7 @@ func (h *Handler) exportPeriod(words string, overdue bool, now time.Time) (model
 	if p, ok := periods[words]; ok {
 		return h.period(p.kind, p.back, now), nil
 	}
-	bad := models.Errorf(models.EINVALID, "无法识别时间“%s”，可写本月、上月、本季度或 2026-11-01至2026-11-20", words)
+	bad := models.Errorf(models.EINVALID, "无法识别时间“%s”，可写本月、上月、本季度、本年度或 2026-11-01至2026-11-20", words)
 	parts := rangeSeparators.Split(words, -1)
 	if len(parts) > 2 {
 		return models.Period{}, bad

@@ -105,6 +105,9 @@ type Ticket struct {
 	ClaimedDoneAt *time.Time `json:"claimed_done_at,omitempty"`
 	ClaimedBy     string     `gorm:"size:64" json:"claimed_by,omitempty"`
 	ClaimedResult string     `gorm:"type:text" json:"claimed_result,omitempty"`
+	// ExcludedAt is set when a 剔除 approved in chat (RequestKindExclusion)
+	// took effect: an import no longer clears Excluded then.
+	ExcludedAt *time.Time `json:"excluded_at,omitempty"`
 }
 
 // Open reports whether the ticket is still being worked: its status is one of OpenTicketStatuses.
@@ -245,6 +248,8 @@ func (p Period) shift(n int) Period {
 		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, n, 0), End: p.End.AddDate(0, n, 0)}
 	case PeriodQuarter:
 		return Period{Kind: p.Kind, Start: p.Start.AddDate(0, 3*n, 0), End: p.End.AddDate(0, 3*n, 0)}
+	case PeriodYear:
+		return Period{Kind: p.Kind, Start: p.Start.AddDate(n, 0, 0), End: p.End.AddDate(n, 0, 0)}
 	}
 	d := p.End.Sub(p.Start)
 	return Period{Kind: p.Kind, Start: p.Start.Add(time.Duration(n) * d), End: p.End.Add(time.Duration(n) * d)}
@@ -268,6 +273,8 @@ func (p Period) Label() string {
 		return last.Format("2006年1月") + "（" + span + "）"
 	case PeriodQuarter:
 		return quarterLabel(p)
+	case PeriodYear:
+		return yearLabel(p)
 	}
 	return p.Start.Format("2006年1月2日") + "至" + last.Format("2006年1月2日")
 }

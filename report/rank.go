@@ -191,8 +191,8 @@ func (t *TierRanking) RedBlack(n int) (red, black []Standing) {
 }
 
 // RankPeriod is the period a ranking of kind covers as of day: the day
-// itself, or the week, assessment month or quarter up to the end of day (to
-// date).
+// itself, or the week, assessment month, quarter or year up to the end of
+// day (to date).
 // The daily report's ranking and the chat's 排名 and 进度 take it.
 func RankPeriod(cfg config.Domain, kind models.PeriodKind, day time.Time) models.Period {
 	loc := cfg.Location()
@@ -205,6 +205,8 @@ func RankPeriod(cfg config.Domain, kind models.PeriodKind, day time.Time) models
 		p = models.MonthOf(day, loc, cfg.Rules.Scores.PeriodStartDay)
 	case models.PeriodQuarter:
 		p = models.QuarterOf(day, loc, cfg.Rules.Scores.PeriodStartDay)
+	case models.PeriodYear:
+		p = models.YearOf(day, loc, cfg.Rules.Scores.PeriodStartDay)
 	default:
 		return today
 	}
@@ -226,6 +228,8 @@ func PeriodText(p models.Period) string {
 		whole.End = p.Start.AddDate(0, 1, 0)
 	case models.PeriodQuarter:
 		whole.End = p.Start.AddDate(0, 3, 0)
+	case models.PeriodYear:
+		whole.End = p.Start.AddDate(1, 0, 0)
 	case models.PeriodDay:
 		return p.Label() + "当日"
 	default:
@@ -243,7 +247,7 @@ func PeriodText(p models.Period) string {
 	case models.PeriodWeek:
 		y, w := p.Start.ISOWeek()
 		return strconv.Itoa(y) + "年第" + strconv.Itoa(w) + "周累计（" + span + "）"
-	case models.PeriodQuarter:
+	case models.PeriodQuarter, models.PeriodYear:
 		label := whole.Label()
 		if i := strings.Index(label, "（"); i >= 0 {
 			label = label[:i]
