@@ -139,7 +139,7 @@ func (s *Store) DispatchesBy(ctx context.Context, issuerID uint) ([]Dispatch, er
 // DispatchStep is one step of a dispatch after it was issued.
 type DispatchStep struct {
 	DispatchID uint
-	Step       StepKind // StepSign … StepCancel
+	Step       StepKind // StepSign … StepVerify
 	// TargetIDs are the targets the step is for: the ones the actor answers for
 	// (sign, feedback, done), or the ones sent back (return; empty means every
 	// finished target). Confirm and cancel take the whole dispatch.
@@ -152,8 +152,9 @@ type DispatchStep struct {
 // StepDispatch takes a step and returns the dispatch as it now stands and the
 // targets the step changed. It refuses, changing nothing, a step that does not
 // fit the dispatch's state: a closed or cancelled dispatch, a target that has
-// already signed (sign) or finished (feedback, done), a confirmation while some
-// target has not finished, a return when no target has. Every change is
+// already signed (sign) or finished (feedback, done), a confirmation or a
+// verification while some target has not finished, a confirmation of a
+// dispatch that needs verification, a return when no target has. Every change is
 // conditional on the state it was read in, so a race fails with ECONFLICT.
 func (s *Store) StepDispatch(ctx context.Context, st DispatchStep) (*Dispatch, []DispatchTarget, error) {
 	var (
@@ -173,7 +174,7 @@ func (s *Store) StepDispatch(ctx context.Context, st DispatchStep) (*Dispatch, [
 			changed, err = tx.stepTargets(ctx, d, st)
 		case StepReturn:
 			changed, err = tx.returnTargets(ctx, d, st)
-		case StepConfirm, StepCancel:
+		case StepConfirm, StepCancel, StepVerify:
 			err = tx.closeDispatch(ctx, d, st)
 		default:
 			err = fmt.Errorf("models: unknown dispatch step %q", st.Step)
@@ -283,10 +284,19 @@ func (s *Store) returnTargets(ctx context.Context, d *Dispatch, st DispatchStep)
 	return changed, s.addDispatchEvents(events...)
 }
 
-// closeDispatch confirms (every target must have finished) or cancels a dispatch.
+// closeDispatch confirms or verifies (every target must have finished) or
+// cancels a dispatch; one that needs verification (Verify) is closed by
+// StepVerify alone.
 func (s *Store) closeDispatch(ctx context.Context, d *Dispatch, st DispatchStep) error {
 	status := DispatchCancelled
-	if st.Step == StepConfirm {
+	set := map[string]any{}
+	if st.Step == StepConfirm && d.Verify {
+		return Errorf(EINVALID, "调度 %s 需核查，请发送“核查 %s 通过”或“核查 %s 不通过 说明”", d.Code(), d.Code(), d.Code())
+	}
+	if st.Step == StepVerify {
+		set["verified_by"], set["verified_at"] = st.Actor, st.At
+	}
+	if st.Step == StepConfirm || st.Step == StepVerify {
 		status = DispatchClosed
 		var open []string
 		for _, t := range d.Targets {
@@ -299,7 +309,8 @@ func (s *Store) closeDispatch(ctx context.Context, d *Dispatch, st DispatchStep)
 				d.Code(), strings.Join(open, "、"), d.Code())
 		}
 	}
-	if err := s.updateDispatch(ctx, d, map[string]any{"status": status, "closed_at": st.At}); err != nil {
+	set["status"], set["closed_at"] = status, st.At
+	if err := s.updateDispatch(ctx, d, set); err != nil {
 		return err
 	}
 	return s.addDispatchEvents(DispatchEvent{DispatchID: d.ID, Step: st.Step, Actor: st.Actor, Text: st.Text, At: st.At})

@@ -185,4 +185,5 @@ var allModels = []any{
 	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &OutboxBackoff{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
 	&Announcement{},
+	&Rectification{}, &RectifyEvent{}, &AccountabilityRecord{}, &KeyTicket{},
 }

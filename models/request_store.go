@@ -12,10 +12,13 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// The approval chain of a request about a ticket: a unit's member applies,
-// the head of the unit reviews (a head's own request skips the review), a
-// leader decides. One chain serves every kind of request; the kind says what
-// the leader's approval does: 退办 returns the ticket, 延期 moves its deadline.
+// The approval chain of a request: a member applies, a reviewer checks it
+// (the unit's head for a 退办 or a 延期, the 12345 office for a 剔除; a
+// reviewer's own request skips the review, and a 无法整改 has none), a leader
+// decides. One chain serves every kind of request; the kind says what the
+// leader's approval does: 退办 returns the ticket, 延期 moves its deadline,
+// 剔除 takes it out of the 三率, 无法整改 lets an item of the rectification
+// list stand deferred and reported up.
 
 // RequestKind says what a TicketRequest asks for.
 type RequestKind string
@@ -24,18 +27,30 @@ type RequestKind string
 const (
 	RequestKindReturn    RequestKind = "return"    // 退办: the ticket is returned (TicketReturned)
 	RequestKindExtension RequestKind = "extension" // 延期: the deadline moves to ExtendTo
+	RequestKindExclusion RequestKind = "exclusion" // 剔除: the ticket leaves the 三率 (Excluded)
+	RequestKindUnfixable RequestKind = "unfixable" // 无法整改: an item of the rectification list is deferred (RectifyDeferred)
 )
 
 // RequestKinds lists every kind of request.
-var RequestKinds = []RequestKind{RequestKindReturn, RequestKindExtension}
+var RequestKinds = []RequestKind{RequestKindReturn, RequestKindExtension, RequestKindExclusion, RequestKindUnfixable}
 
-// Chinese names the kind as people know it: 退办, 延期.
+// Chinese names the kind as people know it: 退办, 延期, 剔除, 无法整改.
 func (k RequestKind) Chinese() string {
 	return requestRules[k].name
 }
 
+// AboutItem reports whether a request of the kind is about an item of the
+// rectification list rather than a ticket.
+func (k RequestKind) AboutItem() bool { return requestRules[k].item }
+
+// Review is the state in which a request of the kind awaits its review:
+// RequestPendingHead, RequestPendingOffice, or "" when a leader decides
+// alone.
+func (k RequestKind) Review() RequestState { return requestRules[k].review }
+
 // Ticket changes of the approval chains. An approved 退办 is an EventStatus to
-// TicketReturned, an approved 延期 an EventExtension.
+// TicketReturned, an approved 延期 an EventExtension, an approved 剔除 an
+// EventExcluded.
 const (
 	EventReturnRequested    TicketChange = "return_requested"    // a member asked; Reason is theirs
 	EventReturnReviewed     TicketChange = "return_reviewed"     // the unit's head agreed; Reason is the head's note
@@ -43,19 +58,31 @@ const (
 	EventExtensionRequested TicketChange = "extension_requested" // a member asked; To is the deadline asked for
 	EventExtensionReviewed  TicketChange = "extension_reviewed"  // the unit's head agreed
 	EventExtensionRejected  TicketChange = "extension_rejected"  // the head or a leader refused
+	EventExclusionRequested TicketChange = "exclusion_requested" // a member or the 12345 office asked
+	EventExclusionReviewed  TicketChange = "exclusion_reviewed"  // the 12345 office agreed
+	EventExclusionRejected  TicketChange = "exclusion_rejected"  // the 12345 office or a leader refused
+	EventExcluded           TicketChange = "excluded"            // a leader approved: the ticket leaves the 三率
 )
 
 // requestRule is what sets one kind of request apart.
 type requestRule struct {
 	name                         string
 	requested, reviewed, refused TicketChange
+	// review is the state of the review stage; "" when there is none.
+	review RequestState
 	// grid: the ticket's grid (双派单) may apply as well as its department.
 	grid bool
+	// open: the ticket must be open (a 剔除 is mostly of a closed one).
+	open bool
+	// item: the request is about an item of the rectification list.
+	item bool
 }
 
 var requestRules = map[RequestKind]requestRule{
-	RequestKindReturn:    {"退办", EventReturnRequested, EventReturnReviewed, EventReturnRejected, true},
-	RequestKindExtension: {"延期", EventExtensionRequested, EventExtensionReviewed, EventExtensionRejected, false},
+	RequestKindReturn:    {"退办", EventReturnRequested, EventReturnReviewed, EventReturnRejected, RequestPendingHead, true, true, false},
+	RequestKindExtension: {"延期", EventExtensionRequested, EventExtensionReviewed, EventExtensionRejected, RequestPendingHead, false, true, false},
+	RequestKindExclusion: {"剔除", EventExclusionRequested, EventExclusionReviewed, EventExclusionRejected, RequestPendingOffice, false, false, false},
+	RequestKindUnfixable: {name: "无法整改", item: true},
 }
 
 // RequestState is where a TicketRequest stands in the chain.
@@ -64,24 +91,30 @@ type RequestState string
 // Request states.
 const (
 	RequestPendingHead   RequestState = "待部门审核"
+	RequestPendingOffice RequestState = "待热线办审核"
 	RequestPendingLeader RequestState = "待领导批准"
 	RequestApproved      RequestState = "已批准"
 	RequestRejected      RequestState = "已驳回"
 )
 
 // PendingRequestStates are the states of a request still being decided.
-var PendingRequestStates = []RequestState{RequestPendingHead, RequestPendingLeader}
+var PendingRequestStates = []RequestState{RequestPendingHead, RequestPendingOffice, RequestPendingLeader}
 
-// TicketRequest is a member's request about a ticket (退办 or 延期): the unit's
-// head reviews it, then a leader approves it; only then does it take effect.
-// The table keeps the name it had when returns were the only kind.
+// TicketRequest is a member's request about a ticket (退办, 延期, 剔除) or an
+// item of the rectification list (无法整改): a reviewer checks it (Head…),
+// then a leader approves it; only then does it take effect. The table keeps
+// the name it had when returns were the only kind.
 type TicketRequest struct {
-	ID       uint        `gorm:"primaryKey"`
-	Kind     RequestKind `gorm:"size:16;not null;default:return;index"`
-	TicketID uint        `gorm:"not null;index"`
-	Ticket   *Ticket     `gorm:"constraint:OnDelete:CASCADE"`
+	ID   uint        `gorm:"primaryKey"`
+	Kind RequestKind `gorm:"size:16;not null;default:return;index"`
+	// TicketID is the ticket of a request about one, ItemID the item of one
+	// about an item (RequestKind.AboutItem).
+	TicketID *uint          `gorm:"index"`
+	Ticket   *Ticket        `gorm:"constraint:OnDelete:CASCADE"`
+	ItemID   *uint          `gorm:"index"`
+	Item     *Rectification `gorm:"constraint:OnDelete:CASCADE"`
 	// DepartmentID is the applicant's unit (the ticket's, or its grid's
-	// under 双派单 for a 退办): its head reviews the request.
+	// under 双派单 for a 退办; the item's): its head reviews a 退办 or 延期.
 	DepartmentID uint   `gorm:"not null;default:0;index"`
 	RequestedBy  string `gorm:"size:64;not null"`
 	Reason       string `gorm:"type:text"`
@@ -89,23 +122,41 @@ type TicketRequest struct {
 	ExtendTo    *time.Time
 	RequestedAt time.Time    `gorm:"not null"`
 	State       RequestState `gorm:"size:16;not null;index"`
-	HeadBy      string       `gorm:"size:64"`
-	HeadAt      *time.Time
-	HeadNote    string `gorm:"type:text"`
-	LeaderBy    string `gorm:"size:64"`
-	LeaderAt    *time.Time
-	LeaderNote  string `gorm:"type:text"`
+	// HeadBy, HeadAt and HeadNote are the review: the unit's head's, or the
+	// 12345 office's for a 剔除.
+	HeadBy     string `gorm:"size:64"`
+	HeadAt     *time.Time
+	HeadNote   string `gorm:"type:text"`
+	LeaderBy   string `gorm:"size:64"`
+	LeaderAt   *time.Time
+	LeaderNote string `gorm:"type:text"`
 }
 
 // TableName keeps the table of the first kind, 退办.
 func (TicketRequest) TableName() string { return "return_requests" }
 
-// TicketApplication is a request about a ticket (申请退办, 申请延期).
+// Subject names what the request is about: 工单 2024112700123, 整改事项 Z12.
+// The Ticket or Item must be loaded.
+func (r *TicketRequest) Subject() string {
+	switch {
+	case r.Item != nil:
+		return "整改事项 " + r.Item.Code()
+	case r.Ticket != nil:
+		return "工单 " + r.Ticket.Number
+	}
+	return "申请" + fmt.Sprint(r.ID)
+}
+
+// TicketApplication is a request (申请退办, 申请延期, 申请剔除, 无法整改).
 type TicketApplication struct {
-	Kind   RequestKind
+	Kind RequestKind
+	// Number is the ticket's number; for a request about an item
+	// (RequestKind.AboutItem), ItemID is the item's ID.
 	Number string
+	ItemID uint
 	// DepartmentIDs are the units the applicant answers for; the ticket must
-	// be one of theirs (its department, or for a 退办 its grid).
+	// be one of theirs (its department, or for a 退办 its grid), and so must
+	// the item, unless the applicant registered it.
 	DepartmentIDs []uint
 	By            string // the applicant's userid
 	Reason        string
@@ -113,15 +164,22 @@ type TicketApplication struct {
 	ExtendTo *time.Time
 	At       time.Time
 	// Heads are those of DepartmentIDs the applicant is the head of: their
-	// requests need no review of their own and go straight to a leader.
+	// 退办 and 延期 need no review and go straight to a leader.
 	Heads []uint
+	// Office marks an applicant of the 12345 office: it may ask a 剔除 of any
+	// unit's ticket, and its own needs no review.
+	Office bool
 }
 
-// SubmitRequest records a request about an open ticket of the applicant's
-// units, pending the head's review (or a leader's approval when the applicant
-// is the head). It refuses, changing nothing, a missing reason, an unknown or
-// closed ticket, a ticket of another unit, a second pending request of the
-// same kind, and a 延期 without a deadline later than the current one.
+// SubmitRequest records a request pending its review, or a leader's approval
+// when it needs none: the applicant is the reviewer (a head of the unit for a
+// 退办 or 延期, the 12345 office for a 剔除), or the kind has no review
+// (无法整改). It refuses, changing nothing, a missing reason, an unknown
+// subject, a ticket or item of another unit, a second pending request of the
+// same kind, and what the kind cannot ask for: a 退办 or 延期 of a closed
+// ticket, a 延期 without a deadline later than the current one, a 剔除 of a
+// ticket already excluded, a 无法整改 of an item past its work (reported,
+// verified, closed or already deferred).
 func (s *Store) SubmitRequest(ctx context.Context, a TicketApplication) (*TicketRequest, error) {
 	rule, ok := requestRules[a.Kind]
 	if !ok {
@@ -131,58 +189,105 @@ func (s *Store) SubmitRequest(ctx context.Context, a TicketApplication) (*Ticket
 	if reason == "" {
 		return nil, Errorf(EINVALID, "请说明%s理由", rule.name)
 	}
-	var out TicketRequest
+	out := TicketRequest{Kind: a.Kind, RequestedBy: a.By, Reason: reason, RequestedAt: a.At, State: rule.review}
 	err := s.Tx(ctx, func(tx *Store) error {
-		var t Ticket
-		if err := findTicket(tx.db.WithContext(ctx), a.Number, &t); err != nil {
+		var record func() error
+		var err error
+		if rule.item {
+			record, err = tx.itemApplication(ctx, a, &out)
+		} else {
+			record, err = tx.ticketApplication(ctx, a, rule, &out)
+		}
+		if err != nil {
 			return err
 		}
-		if !t.Open() {
-			return Errorf(EINVALID, "工单 %s %s，不能申请%s", t.Number, t.Status, rule.name)
-		}
-		dept := ticketDepartment(&t, a.DepartmentIDs, rule.grid)
-		if dept == 0 {
-			return Errorf(EFORBIDDEN, "工单 %s 不是本单位承办的工单，不能申请%s", t.Number, rule.name)
-		}
-		event := TicketEvent{TicketID: t.ID, Change: rule.requested, Reason: reason, Actor: a.By, At: a.At}
-		if a.Kind == RequestKindExtension {
-			if a.ExtendTo == nil {
-				return Errorf(EINVALID, "请写明延期后的期限")
-			}
-			if err := tx.extensionRefusal(&t, *a.ExtendTo); err != nil {
-				return err
-			}
-			event.From, event.To = eventTime(t.Deadline, tx.loc), eventTime(a.ExtendTo, tx.loc)
-		}
 		var n int64
-		err := tx.db.WithContext(ctx).Model(&TicketRequest{}).
-			Where("ticket_id = ? AND kind = ? AND state IN ?", t.ID, a.Kind, PendingRequestStates).Count(&n).Error
-		if err != nil {
-			return fmt.Errorf("models: find %s requests of %s: %w", a.Kind, t.Number, err)
+		q := tx.db.WithContext(ctx).Model(&TicketRequest{}).Where("kind = ? AND state IN ?", a.Kind, PendingRequestStates)
+		if rule.item {
+			q = q.Where("item_id = ?", *out.ItemID)
+		} else {
+			q = q.Where("ticket_id = ?", *out.TicketID)
+		}
+		if err := q.Count(&n).Error; err != nil {
+			return fmt.Errorf("models: find %s requests of %s: %w", a.Kind, out.Subject(), err)
 		}
 		if n > 0 {
-			return Errorf(ECONFLICT, "工单 %s 已有%s申请在审批中", t.Number, rule.name)
+			return Errorf(ECONFLICT, "%s 已有%s申请在审批中", out.Subject(), rule.name)
 		}
-		out = TicketRequest{Kind: a.Kind, TicketID: t.ID, DepartmentID: dept, RequestedBy: a.By, Reason: reason,
-			RequestedAt: a.At, State: RequestPendingHead}
-		if a.Kind == RequestKindExtension {
-			to := a.ExtendTo.In(tx.loc)
-			out.ExtendTo = &to
-		}
-		if slices.Contains(a.Heads, dept) {
+		reviewer := (rule.review == RequestPendingHead && slices.Contains(a.Heads, out.DepartmentID)) ||
+			(rule.review == RequestPendingOffice && a.Office)
+		if reviewer {
 			at := a.At
-			out.State, out.HeadBy, out.HeadAt = RequestPendingLeader, a.By, &at
+			out.HeadBy, out.HeadAt = a.By, &at
+		}
+		if reviewer || rule.review == "" {
+			out.State = RequestPendingLeader
 		}
 		if err := tx.db.WithContext(ctx).Omit(clause.Associations).Create(&out).Error; err != nil {
-			return fmt.Errorf("models: create %s request for %s: %w", a.Kind, t.Number, err)
+			return fmt.Errorf("models: create %s request for %s: %w", a.Kind, out.Subject(), err)
 		}
-		out.Ticket = &t
-		return tx.addTicketEvent(ctx, event)
+		return record()
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// ticketApplication checks a request about a ticket, fills in out's ticket
+// and unit, and returns what records the request on the ticket.
+func (s *Store) ticketApplication(ctx context.Context, a TicketApplication, rule requestRule, out *TicketRequest) (func() error, error) {
+	var t Ticket
+	if err := findTicket(s.db.WithContext(ctx), a.Number, &t); err != nil {
+		return nil, err
+	}
+	if rule.open && !t.Open() {
+		return nil, Errorf(EINVALID, "工单 %s %s，不能申请%s", t.Number, t.Status, rule.name)
+	}
+	if a.Kind == RequestKindExclusion && t.Excluded {
+		return nil, Errorf(EINVALID, "工单 %s 已剔除，不计入考核", t.Number)
+	}
+	dept := ticketDepartment(&t, a.DepartmentIDs, rule.grid)
+	if dept == 0 && a.Office && rule.review == RequestPendingOffice && t.DepartmentID != nil {
+		dept = *t.DepartmentID
+	}
+	if dept == 0 {
+		return nil, Errorf(EFORBIDDEN, "工单 %s 不是本单位承办的工单，不能申请%s", t.Number, rule.name)
+	}
+	event := TicketEvent{TicketID: t.ID, Change: rule.requested, Reason: out.Reason, Actor: a.By, At: a.At}
+	if a.Kind == RequestKindExtension {
+		if a.ExtendTo == nil {
+			return nil, Errorf(EINVALID, "请写明延期后的期限")
+		}
+		if err := s.extensionRefusal(&t, *a.ExtendTo); err != nil {
+			return nil, err
+		}
+		event.From, event.To = eventTime(t.Deadline, s.loc), eventTime(a.ExtendTo, s.loc)
+		to := a.ExtendTo.In(s.loc)
+		out.ExtendTo = &to
+	}
+	out.TicketID, out.Ticket, out.DepartmentID = &t.ID, &t, dept
+	return func() error { return s.addTicketEvent(ctx, event) }, nil
+}
+
+// itemApplication checks a request about an item of the rectification list,
+// fills in out's item and unit, and returns what records it on the item.
+func (s *Store) itemApplication(ctx context.Context, a TicketApplication, out *TicketRequest) (func() error, error) {
+	r, err := s.Rectification(ctx, a.ItemID)
+	if err != nil {
+		return nil, err
+	}
+	issuer := r.Issuer != nil && UserIDKey(r.Issuer.UserID) == UserIDKey(a.By)
+	if !issuer && !slices.Contains(a.DepartmentIDs, r.DepartmentID) {
+		return nil, Errorf(EFORBIDDEN, "整改事项 %s 不是本单位的整改事项，不能申请无法整改", r.Code())
+	}
+	if !slices.Contains([]RectifyState{RectifyPending, RectifyAssigned, RectifyWorking}, r.State) {
+		return nil, Errorf(EINVALID, "整改事项 %s %s，不能申请无法整改", r.Code(), r.State)
+	}
+	out.ItemID, out.Item, out.DepartmentID = &r.ID, r, r.DepartmentID
+	return func() error {
+		return s.addRectifyEvent(ctx, RectifyEvent{ItemID: r.ID, Step: RectifyAsk, Actor: a.By, Text: out.Reason, At: a.At})
+	}, nil
 }
 
 // ticketDepartment returns which of deptIDs the ticket belongs to: its
@@ -200,29 +305,41 @@ func ticketDepartment(t *Ticket, deptIDs []uint, grid bool) uint {
 	return 0
 }
 
-// PendingRequest returns the request of a kind about a ticket still being
-// decided, with the ticket, or ENOTFOUND.
-func (s *Store) PendingRequest(ctx context.Context, kind RequestKind, number string) (*TicketRequest, error) {
+// PendingRequest returns the request of a kind still being decided, with its
+// ticket or item, or ENOTFOUND. subject is the ticket's number, or for a
+// request about an item the item's code (Z12).
+func (s *Store) PendingRequest(ctx context.Context, kind RequestKind, subject string) (*TicketRequest, error) {
 	var r TicketRequest
 	table := s.Table(&TicketRequest{})
-	err := s.db.WithContext(ctx).Preload("Ticket").
-		Joins("JOIN "+s.Table(&Ticket{})+" t ON t.id = "+table+".ticket_id").
-		Where("t.number = ? AND "+table+".kind = ? AND "+table+".state IN ?", number, kind, PendingRequestStates).
-		Take(&r).Error
+	q := s.db.WithContext(ctx).Preload("Ticket").Preload("Item").Where(table+".kind = ? AND "+table+".state IN ?", kind, PendingRequestStates)
+	if kind.AboutItem() {
+		id, ok := ParseItemCode(subject)
+		if !ok {
+			return nil, Errorf(EINVALID, "整改事项编号应如 Z12")
+		}
+		q = q.Where("item_id = ?", id)
+	} else {
+		q = q.Joins("JOIN "+s.Table(&Ticket{})+" t ON t.id = "+table+".ticket_id").Where("t.number = ?", subject)
+	}
+	err := q.Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Errorf(ENOTFOUND, "工单 %s 没有待审批的%s申请", number, kind.Chinese())
+		noun := "工单 "
+		if kind.AboutItem() {
+			noun = "整改事项 "
+		}
+		return nil, Errorf(ENOTFOUND, "%s%s 没有待审批的%s申请", noun, subject, kind.Chinese())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("models: find %s request of %s: %w", kind, number, err)
+		return nil, fmt.Errorf("models: find %s request of %s: %w", kind, subject, err)
 	}
 	return &r, nil
 }
 
 // PendingRequests returns the requests in a state, oldest first, with their
-// tickets: of one kind, or of every kind when kind is ""; with deptIDs only
-// those of the units.
+// tickets or items: of one kind, or of every kind when kind is ""; with
+// deptIDs only those of the units.
 func (s *Store) PendingRequests(ctx context.Context, kind RequestKind, state RequestState, deptIDs ...uint) ([]TicketRequest, error) {
-	q := s.db.WithContext(ctx).Preload("Ticket").Where("state = ?", state)
+	q := s.db.WithContext(ctx).Preload("Ticket").Preload("Item").Where("state = ?", state)
 	if kind != "" {
 		q = q.Where("kind = ?", kind)
 	}
@@ -236,30 +353,48 @@ func (s *Store) PendingRequests(ctx context.Context, kind RequestKind, state Req
 	return out, nil
 }
 
-// RequestDecision is a head's review or a leader's decision on a request.
+// ApprovedRequests returns the requests of a kind a leader approved in p,
+// oldest first, with their tickets (and the tickets' departments) or items.
+func (s *Store) ApprovedRequests(ctx context.Context, kind RequestKind, p Period) ([]TicketRequest, error) {
+	var out []TicketRequest
+	err := s.db.WithContext(ctx).Preload("Ticket").Preload("Ticket.Department").Preload("Item").Preload("Item.Department").
+		Where("kind = ? AND state = ? AND leader_at >= ? AND leader_at < ?", kind, RequestApproved, p.Start, p.End).
+		Order("leader_at, id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: approved %s requests: %w", kind, err)
+	}
+	return out, nil
+}
+
+// RequestDecision is a review or a leader's decision on a request.
 type RequestDecision struct {
 	ID uint
-	// State is the state the decider saw: RequestPendingHead for the head's
+	// State is the state the decider saw: the kind's review state for the
 	// review, RequestPendingLeader for the leader's decision.
 	State   RequestState
 	Approve bool
 	By      string // the decider's userid
 	Note    string
 	At      time.Time
+	// Until is the deadline of an item a leader refuses to let stand as
+	// 无法整改 while it awaits approval: it is to be fixed by then (限时整改).
+	Until *time.Time
 }
 
-// DecideRequest takes a decision: the head's approval passes the request to a
-// leader; a leader's approval makes it take effect (a 退办 returns the ticket
-// with an EventStatus, a 延期 moves its deadline with an EventExtension, both
-// by the leader); either's refusal closes it. It fails with ECONFLICT when the
-// request is no longer in the state the decider saw, and refuses an approval
-// that no longer fits the ticket (closed meanwhile, or a deadline already
-// later than the one asked for). The returned request carries the ticket as
-// it now stands.
+// DecideRequest takes a decision: the reviewer's approval passes the request
+// to a leader; a leader's approval makes it take effect (a 退办 returns the
+// ticket with an EventStatus, a 延期 moves its deadline with an
+// EventExtension, a 剔除 excludes the ticket with an EventExcluded, a 无法整改
+// defers the item, all by the leader); either's refusal closes it (a refused
+// 无法整改 of an item awaiting approval makes it 限时整改 due Until). It fails
+// with ECONFLICT when the request is no longer in the state the decider saw,
+// and refuses an approval that no longer fits its subject (a ticket closed
+// meanwhile, a deadline already later than the one asked for, an item past
+// its work). The returned request carries its subject as it now stands.
 func (s *Store) DecideRequest(ctx context.Context, d RequestDecision) (*TicketRequest, error) {
 	var out TicketRequest
 	err := s.Tx(ctx, func(tx *Store) error {
-		if err := tx.db.WithContext(ctx).Preload("Ticket").Take(&out, d.ID).Error; err != nil {
+		if err := tx.db.WithContext(ctx).Preload("Ticket").Preload("Item").Take(&out, d.ID).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return Errorf(ENOTFOUND, "未找到申请")
 			}
@@ -271,26 +406,22 @@ func (s *Store) DecideRequest(ctx context.Context, d RequestDecision) (*TicketRe
 		}
 		at := d.At
 		set := map[string]any{}
-		event := TicketEvent{TicketID: out.TicketID, Change: rule.refused, Reason: d.Note, Actor: d.By, At: d.At}
 		out.State = RequestRejected
-		switch d.State {
-		case RequestPendingHead:
-			set["head_by"], set["head_at"], set["head_note"] = d.By, &at, d.Note
-			out.HeadBy, out.HeadAt, out.HeadNote = d.By, &at, d.Note
-			if d.Approve {
-				out.State, event.Change = RequestPendingLeader, rule.reviewed
-			}
-		case RequestPendingLeader:
+		switch {
+		case d.State == RequestPendingLeader:
 			set["leader_by"], set["leader_at"], set["leader_note"] = d.By, &at, d.Note
 			out.LeaderBy, out.LeaderAt, out.LeaderNote = d.By, &at, d.Note
 			if d.Approve {
-				if err := tx.grant(ctx, &out, d); err != nil {
-					return err
-				}
 				out.State = RequestApproved
 			}
+		case d.State == rule.review && d.State != "":
+			set["head_by"], set["head_at"], set["head_note"] = d.By, &at, d.Note
+			out.HeadBy, out.HeadAt, out.HeadNote = d.By, &at, d.Note
+			if d.Approve {
+				out.State = RequestPendingLeader
+			}
 		default:
-			return fmt.Errorf("models: no decision on a request %s", d.State)
+			return fmt.Errorf("models: no decision on a %s request %s", out.Kind, d.State)
 		}
 		set["state"] = out.State
 		res := tx.db.WithContext(ctx).Model(&TicketRequest{}).Where("id = ? AND state = ?", d.ID, d.State).Updates(set)
@@ -300,10 +431,7 @@ func (s *Store) DecideRequest(ctx context.Context, d RequestDecision) (*TicketRe
 		if res.RowsAffected == 0 {
 			return Errorf(ECONFLICT, "该%s申请已由他人处理，请刷新后重试", rule.name)
 		}
-		if out.State == RequestApproved {
-			return nil // grant recorded the ticket's change
-		}
-		return tx.addTicketEvent(ctx, event)
+		return tx.follow(ctx, &out, rule, d)
 	})
 	if err != nil {
 		return nil, err
@@ -311,7 +439,25 @@ func (s *Store) DecideRequest(ctx context.Context, d RequestDecision) (*TicketRe
 	return &out, nil
 }
 
-// grant makes an approved request take effect on its ticket.
+// follow does what a decision does to the request's subject and records it:
+// an approval takes effect (grant), a review or a refusal is recorded.
+func (s *Store) follow(ctx context.Context, r *TicketRequest, rule requestRule, d RequestDecision) error {
+	switch {
+	case r.State == RequestApproved:
+		return s.grant(ctx, r, d)
+	case rule.item:
+		item, err := s.StepRectification(ctx, RectifyStep{ID: r.Item.ID, Step: RectifyRefuse, Actor: d.By, Text: d.Note, Until: d.Until, At: d.At})
+		r.Item = item
+		return err
+	}
+	change := rule.refused
+	if r.State == RequestPendingLeader {
+		change = rule.reviewed
+	}
+	return s.addTicketEvent(ctx, TicketEvent{TicketID: r.Ticket.ID, Change: change, Reason: d.Note, Actor: d.By, At: d.At})
+}
+
+// grant makes an approved request take effect on its subject.
 func (s *Store) grant(ctx context.Context, r *TicketRequest, d RequestDecision) error {
 	switch r.Kind {
 	case RequestKindReturn:
@@ -321,8 +467,33 @@ func (s *Store) grant(ctx context.Context, r *TicketRequest, d RequestDecision) 
 			return fmt.Errorf("models: extension request %d without a deadline", r.ID)
 		}
 		return s.extend(ctx, r.Ticket, *r.ExtendTo, r.Reason, d.By, d.At)
+	case RequestKindExclusion:
+		return s.exclude(ctx, r.Ticket, r.Reason, d)
+	case RequestKindUnfixable:
+		item, err := s.StepRectification(ctx, RectifyStep{ID: r.Item.ID, Step: RectifyDefer, Actor: d.By, Text: r.Reason, At: d.At})
+		r.Item = item
+		return err
 	}
 	return fmt.Errorf("models: no request kind %q", r.Kind)
+}
+
+// exclude takes a ticket out of the 三率 (剔除) for good: an import no longer
+// clears it (ExcludedAt).
+func (s *Store) exclude(ctx context.Context, t *Ticket, reason string, d RequestDecision) error {
+	if t.Excluded {
+		return Errorf(EINVALID, "工单 %s 已剔除，不计入考核", t.Number)
+	}
+	res := s.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND excluded = ?", t.ID, false).
+		Updates(map[string]any{"excluded": true, "excluded_at": d.At, "updated_at": d.At})
+	if res.Error != nil {
+		return fmt.Errorf("models: exclude ticket %s: %w", t.Number, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Errorf(ECONFLICT, "")
+	}
+	at := d.At
+	t.Excluded, t.ExcludedAt = true, &at
+	return s.addTicketEvent(ctx, TicketEvent{TicketID: t.ID, Change: EventExcluded, Reason: reason, Actor: d.By, At: d.At})
 }
 
 // returnTicket marks an open ticket returned (已退办) and records the change.

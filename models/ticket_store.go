@@ -164,7 +164,7 @@ func SameTicket(a, b *Ticket) bool {
 		equalBool(a.Contacted, b.Contacted) && equalBool(a.Resolved, b.Resolved) &&
 		a.Satisfaction == b.Satisfaction && equalTime(a.VisitedAt, b.VisitedAt) &&
 		a.ReopenCount == b.ReopenCount && equalTime(a.ReopenedAt, b.ReopenedAt) &&
-		a.Assessed == b.Assessed && a.Excluded == b.Excluded &&
+		a.Assessed == b.Assessed && a.Excluded == b.Excluded && equalTime(a.ExcludedAt, b.ExcludedAt) &&
 		a.Priority == b.Priority && a.Difficult == b.Difficult
 }
 

@@ -65,6 +65,7 @@ const (
 	StepConfirm  StepKind = "confirm"  // 确认: the issuer closes the dispatch
 	StepReturn   StepKind = "return"   // 退回: the issuer sends finished targets back to work
 	StepCancel   StepKind = "cancel"   // 撤销, by the issuer
+	StepVerify   StepKind = "verify"   // 核查通过: someone other than the targets verified it, which closes it
 )
 
 // DispatchKind says what a Dispatch was issued as.
@@ -99,6 +100,12 @@ type Dispatch struct {
 	Targets   []DispatchTarget
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Verify marks a dispatch its issuer wants verified (需核查): it closes by
+	// StepVerify, not StepConfirm. VerifiedBy and VerifiedAt say who verified
+	// a dispatch, which the weekly 整改公示 lists.
+	Verify     bool       `gorm:"not null;default:false"`
+	VerifiedBy string     `gorm:"size:64"`
+	VerifiedAt *time.Time `gorm:"index"`
 }
 
 // Code is the short id people type: D12.

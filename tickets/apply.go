@@ -36,7 +36,9 @@ func (s *Service) apply(old *models.Ticket, in *input, now time.Time) (*models.T
 	setPtr(&t.ResolvedAt, in.resolvedAt)
 	setPtr(&t.Contacted, in.contacted)
 	setPtr(&t.Resolved, in.resolved)
-	setBool(&t.Excluded, in.excluded)
+	if t.ExcludedAt == nil { // a 剔除 approved in chat stands
+		setBool(&t.Excluded, in.excluded)
+	}
 	setBool(&t.Priority, in.priority)
 	setBool(&t.Difficult, in.difficult)
 
