@@ -40,6 +40,10 @@ type Daily struct {
 	Ranking []RankGroup
 	// MinSample is the fewest valid return visits of a ranked unit.
 	MinSample int
+	// Key is the 重点件 track of the day (keytrack.go).
+	Key []models.KeyTrack
+
+	cal Workdays // for the track's lateness
 }
 
 // Unit is one department in the daily report.
@@ -79,6 +83,7 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 		Now:       now.In(b.loc),
 		Month:     RankPeriod(b.cfg, models.PeriodMonth, day),
 		MinSample: b.cfg.Rules.Scores.MinSample,
+		cal:       b.cal,
 	}
 	d.Past = !d.Day.End.After(d.Now)
 	d.DayName = b.cal.Occasion(d.Day.Start)
@@ -115,6 +120,9 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 		d.Units = append(d.Units, u)
 	}
 	d.Ranking = rankGroups(Rank(board, d.MinSample), b.cfg.Rules.RankTop)
+	if d.Key, err = b.store.KeyTickets(ctx, d.Day); err != nil {
+		return nil, fmt.Errorf("report: daily: %w", err)
+	}
 	return d, nil
 }
 
@@ -133,11 +141,15 @@ func (d *Daily) ReportIDs() []uint {
 func (d *Daily) Title() string { return d.District + "接诉即办工作日报" }
 
 // Sections returns the report: the title and district summary (non-reporters
-// @-mentioned), the departments that report, with their text or 未报, then
-// the other departments one line each (those without any figure named
-// together), then the ranking. A long report is split between sections.
+// @-mentioned), the 重点件 track when it has tickets, the departments that
+// report, with their text or 未报, then the other departments one line each
+// (those without any figure named together), then the ranking. A long report
+// is split between sections.
 func (d *Daily) Sections() []msg.Section {
 	sections := []msg.Section{d.header()}
+	if s, ok := d.keyTrack(); ok {
+		sections = append(sections, s)
+	}
 	var others []msg.Section
 	var idle []string
 	n := 0

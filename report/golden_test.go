@@ -24,6 +24,17 @@ func wantMentions(t *testing.T, name string, got, want []string) {
 func TestDailyGolden(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newFixture(t, s)
+		// The 重点件 track: an overdue ticket with its latest step, and one
+		// resolved today, shown once more as closed.
+		if _, err := s.MarkKeyTicket(ctx, "2026111000004", "wangwu", at("2026-11-18 09:00")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StepTicket(ctx, models.TicketStep{Number: "2026111000004", Change: models.EventFeedback, Actor: "xiaoli", Text: "已联系施工队，明日进场修缮", At: at("2026-11-20 11:00")}); err != nil {
+			t.Fatal(err)
+		}
+		resolved, _, err := s.TicketByNumber(ctx, "2026112000002")
+		must(t, err)
+		create(t, s, &models.KeyTicket{TicketID: resolved.ID, MarkedBy: "sunqi", MarkedAt: at("2026-11-20 11:00")})
 		d, err := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
 		if err != nil {
 			t.Fatal(err)

@@ -23,6 +23,9 @@ type Weekly struct {
 	MinSample int
 	// MainLeaders receive the ticket lists: the main leaders, else all leaders.
 	MainLeaders []*models.Member
+	// Practice is the week's steps on the accountability ladder and the
+	// rectification list's counts (practice.go).
+	Practice Practice
 }
 
 // Weekly builds the report of the week (Monday to Sunday) that contains day.
@@ -53,6 +56,9 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	}
 	w.MinSample = b.cfg.Rules.Scores.MinSample
 	w.Ranking = rankGroups(Rank(board, w.MinSample), b.cfg.Rules.RankTop)
+	if w.Practice, err = b.practice(ctx, w.Week, day); err != nil {
+		return nil, fmt.Errorf("report: weekly: %w", err)
+	}
 	return w, nil
 }
 
@@ -105,7 +111,8 @@ func (w *Weekly) Messages() []msg.Message {
 	_, ids := mentions(w.MainLeaders)
 	out := toMembers(ids, "本周不满意及重办工单", key+"/leader", w.tickets())
 	title := w.District + "接诉即办红黑榜"
-	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample)...))
+	board := append(redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample), w.Practice.sections("本周")...)
+	return append(out, toGroup(title, key+"/board", board...))
 }
 
 // key is the week's dedupe key.
@@ -177,6 +184,12 @@ type Monthly struct {
 	Month    models.Period
 	Board    *Ranking
 	Ranking  []RankGroup
+	// Practice is the units at each rung of the accountability ladder, the
+	// 剔除件 and 无法整改 items; Lists the rectification list's counts and Now
+	// when they were taken (practice.go).
+	Practice MonthlyPractice
+	Lists    []models.RectifyTally
+	Now      time.Time
 }
 
 // Monthly builds the report of the last assessment month that ended at or before day.
@@ -187,7 +200,14 @@ func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) 
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
 	r := Rank(board, b.cfg.Rules.Scores.MinSample)
-	return &Monthly{District: b.cfg.District.Name, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
+	m := &Monthly{District: b.cfg.District.Name, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop), Now: day}
+	if m.Practice, err = b.monthlyPractice(ctx, month, day); err != nil {
+		return nil, fmt.Errorf("report: monthly: %w", err)
+	}
+	if m.Lists, err = b.store.TallyRectifications(ctx, 0, day); err != nil {
+		return nil, fmt.Errorf("report: monthly: %w", err)
+	}
+	return m, nil
 }
 
 // Message returns the month's 红黑榜, then the whole ranking of each tier,
@@ -212,6 +232,10 @@ func (m *Monthly) Message() msg.Message {
 	}
 	if len(empty) > 0 {
 		all = append(all, msg.S(msg.L(msg.Muted("本月无有效回访工单、未参与排名（"+itoa(len(empty))+"个）："), msg.Text(strings.Join(empty, "、")))))
+	}
+	all = append(all, m.Practice.sections(m.Now)...)
+	if s, ok := listSection(m.Lists); ok {
+		all = append(all, s)
 	}
 	return toGroup(title, "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location()), all...)
 }
