@@ -139,18 +139,34 @@ func All() []*Job {
 			Prepare: prepareNightly,
 		},
 		{
-			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜", GroupPost: true,
+			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜，评估问责", GroupPost: true,
 			Spec: func(s config.Schedule) string {
 				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
 			},
 			Prepare: prepareWeekly,
 		},
 		{
-			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名", GroupPost: true,
+			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名，评估问责", GroupPost: true,
 			Spec: func(s config.Schedule) string {
 				return fmt.Sprintf("%d %d %d * *", s.MonthlyAt.Minute, s.MonthlyAt.Hour, s.MonthlyDay)
 			},
 			Prepare: prepareMonthly,
+		},
+		{
+			Name: Publicity, Summary: "每周整改公示：核查通过的整改事项公示后销号", GroupPost: true,
+			Spec: func(s config.Schedule) string {
+				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
+			},
+			Prepare: preparePublicity,
+		},
+		{
+			// Its slots are the first days of a quarter's first month; it posts
+			// on one of them only, so it reserves no room in the daily budget.
+			Name: QuarterlyReport, Summary: "每季度首个工作日发布上季度通报", Workdays: true,
+			Spec: func(s config.Schedule) string {
+				return fmt.Sprintf("%d %d 1-10 1,4,7,10 *", s.MonthlyAt.Minute, s.MonthlyAt.Hour)
+			},
+			Prepare: prepareQuarterly,
 		},
 	}
 }

@@ -104,8 +104,9 @@ type ladderView struct {
 	orphans int
 }
 
-// viewLadder reads the open tickets and dispatches and where each stands on
-// the ladder at now. Resolved tickets, tickets whose claimed 办结 awaits the
+// viewLadder reads the open tickets, dispatches and items of the
+// rectification list (overdue_rectify.go) and where each stands on the
+// ladder at now. Resolved tickets, tickets whose claimed 办结 awaits the
 // platform (the store leaves them out), closed dispatches and dispatch
 // targets that answered (反馈, 办结, 退回) are not on it.
 func viewLadder(ctx context.Context, e *Env, now time.Time) (*ladderView, error) {
@@ -123,7 +124,14 @@ func viewLadder(ctx context.Context, e *Env, now time.Time) (*ladderView, error)
 	if err != nil {
 		return nil, err
 	}
+	items, err := e.Store.OpenRectificationsDue(ctx, until)
+	if err != nil {
+		return nil, err
+	}
 	if err := v.tickets(ctx, e, tickets); err != nil {
+		return nil, err
+	}
+	if err := v.rectifications(ctx, e, items); err != nil {
 		return nil, err
 	}
 	return v, v.dispatches(ctx, e, dispatches)

@@ -73,31 +73,57 @@ func prepareNightly(ctx context.Context, e *Env, r Run) (Plan, error) {
 	return send(msgs, fmt.Sprintf("向%d位区领导发送今日简报", len(n.Leaders))), nil
 }
 
-// prepareWeekly sends the week's tickets to the main leader and the 红黑榜 to the group.
+// prepareWeekly sends the week's tickets to the main leader and the 红黑榜 to
+// the group, and evaluates the ladder's weekly triggers, whose climbs the
+// 红黑榜 lists and the commit records (practice.go).
 func prepareWeekly(ctx context.Context, e *Env, r Run) (Plan, error) {
 	w, err := e.Reports.Weekly(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}
+	ev, err := e.Reports.EvaluateWeek(ctx, r.Slot)
+	if err != nil {
+		return Plan{}, err
+	}
+	w.Practice.With(ev)
 	chart, err := w.ChartMessage()
 	if err != nil {
 		return Plan{}, err
 	}
-	return send(withChart(w.Messages(), chart), fmt.Sprintf("%s：不满意%d件、重办%d件报主要领导，发布红黑榜",
+	return withClimbs(withChart(w.Messages(), chart), ev, fmt.Sprintf("%s：不满意%d件、重办%d件报主要领导，发布红黑榜",
 		w.Week.Label(), len(w.Unsatisfied), len(w.Reopened))), nil
 }
 
-// prepareMonthly posts the ranking of the last complete assessment month.
+// withClimbs is a Plan that records an evaluation's climbs and enqueues
+// msgs with the climbs' own messages.
+func withClimbs(msgs []msg.Message, ev *report.Evaluation, summary string) Plan {
+	return Plan{Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
+		more, n, err := recordClimbs(ctx, tx, ev)
+		if err != nil {
+			return nil, "", err
+		}
+		return append(msgs, more...), summary + climbSummary(n), nil
+	}}
+}
+
+// prepareMonthly posts the ranking of the last complete assessment month and
+// evaluates the ladder's monthly trigger (its 黑榜), whose climbs the report
+// places on their rungs and the commit records.
 func prepareMonthly(ctx context.Context, e *Env, r Run) (Plan, error) {
 	m, err := e.Reports.Monthly(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}
+	ev, err := e.Reports.EvaluateMonth(ctx, m, r.Slot)
+	if err != nil {
+		return Plan{}, err
+	}
+	m.Practice.With(ev)
 	chart, err := m.ChartMessage()
 	if err != nil {
 		return Plan{}, err
 	}
-	return send(withChart([]msg.Message{m.Message()}, chart), "发布"+m.Month.Label()+"三率及综合评分排名"), nil
+	return withClimbs(withChart([]msg.Message{m.Message()}, chart), ev, "发布"+m.Month.Label()+"三率及综合评分排名"), nil
 }
 
 // withChart appends a report's chart, when it has one, after its text.
