@@ -11,12 +11,13 @@ import (
 	"yanzhen/models"
 )
 
-// The approval chains of requests about a ticket, 退办 and 延期 alike: a
-// member of the unit applies (申请退办 / 申请延期), the unit's head reviews
-// (同意… / 驳回…), a leader decides (批准… / 驳回…); only the leader's
-// approval takes effect, and the 12345 office hears every decision.
-// Approvers name a request by its ticket number, or leave it out when exactly
-// one awaits them.
+// The approval chains of requests, every kind alike: a member applies
+// (申请退办 / 申请延期 / 申请剔除 / 申请无法整改), a reviewer checks it (the
+// unit's head for 退办 and 延期, the 12345 office for 剔除: 同意… / 驳回…; a
+// reviewer's own request and a 无法整改 skip it), a leader decides (批准… /
+// 驳回…); only the leader's approval takes effect, and the 12345 office hears
+// every decision. Approvers name a request by its ticket number (its item's
+// code for 无法整改), or leave it out when exactly one awaits them.
 
 // chain is one kind of request as chat knows it. Its commands are the kind's
 // name after 申请, 同意, 驳回 and 批准.
@@ -27,10 +28,42 @@ type chain struct {
 var (
 	returns    = chain{models.RequestKindReturn}
 	extensions = chain{models.RequestKindExtension}
+	exclusions = chain{models.RequestKindExclusion}
+	deferrals  = chain{models.RequestKindUnfixable}
 )
 
-// name is the kind's name: 退办, 延期.
+// name is the kind's name: 退办, 延期, 剔除, 无法整改.
 func (c chain) name() string { return c.kind.Chinese() }
+
+// named is the subject the command names: its ticket's number, or for a
+// request about an item the item's code; "" when it names none.
+func (c chain) named(r *request) string {
+	if !c.kind.AboutItem() {
+		return r.cmd.Ticket
+	}
+	if r.cmd.Item == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Z%d", r.cmd.Item)
+}
+
+// ref is how approvers name a request's subject in their commands: the
+// ticket's number, the item's code.
+func ref(req *models.TicketRequest) string {
+	if req.Item != nil {
+		return req.Item.Code()
+	}
+	return req.Ticket.Number
+}
+
+// asks writes what a request asks for, after 申请: 退办工单 2024112700123,
+// 延期工单 2024112700123 至12月4日（周五）18:00（原期限…）, 整改事项 Z12 无法整改.
+func (c chain) asks(req *models.TicketRequest, now time.Time) string {
+	if c.kind.AboutItem() {
+		return req.Subject() + " " + c.name()
+	}
+	return c.name() + req.Subject() + spaced(c.asked(req, now))
+}
 
 // asked writes what a request asks beyond its kind: for a 延期 the deadline
 // asked for and the one it replaces.
@@ -45,26 +78,36 @@ func (c chain) asked(req *models.TicketRequest, now time.Time) string {
 	return s
 }
 
-// granted says what an approved request did to its ticket.
+// granted says what an approved request did to its subject.
 func (c chain) granted(req *models.TicketRequest, now time.Time) string {
-	if c.kind == models.RequestKindExtension {
+	switch c.kind {
+	case models.RequestKindExtension:
 		return "期限延至" + deadlineText(*req.Ticket.Deadline, now)
+	case models.RequestKindExclusion:
+		return "工单不计入三率考核"
+	case models.RequestKindUnfixable:
+		return "列为无法整改，按月报上级"
 	}
 	return "工单" + string(models.TicketReturned)
 }
 
 // goOn tells the applicant what to do after a refusal.
 func (c chain) goOn(req *models.TicketRequest, now time.Time) string {
-	if c.kind == models.RequestKindExtension && req.Ticket.Deadline != nil {
+	switch {
+	case c.kind == models.RequestKindExtension && req.Ticket.Deadline != nil:
 		return "请于原期限" + deadlineText(*req.Ticket.Deadline, now) + "前办结"
+	case c.kind == models.RequestKindExclusion:
+		return "工单照常计入三率考核"
+	case c.kind == models.RequestKindUnfixable && req.Item.Deadline != nil:
+		return "请于" + deadlineText(*req.Item.Deadline, now) + "前整改"
 	}
 	return "请继续办理"
 }
 
-// apply records a request and tells the next approver: the unit's head, or
-// the leaders when the applicant is the head.
+// apply records a request and tells the next approver: the reviewer, or the
+// leaders when the applicant is the reviewer or the kind has no review.
 func (c chain) apply(h *Handler, r *request) error {
-	a := models.TicketApplication{Kind: c.kind, Number: r.cmd.Ticket, By: r.me.UserID, Reason: r.cmd.Body, At: r.now}
+	a := models.TicketApplication{Kind: c.kind, Number: r.cmd.Ticket, ItemID: r.cmd.Item, By: r.me.UserID, Reason: r.cmd.Body, At: r.now}
 	if c.kind == models.RequestKindExtension {
 		to, reason, err := h.extensionArgs(r)
 		if err != nil {
@@ -74,27 +117,42 @@ func (c chain) apply(h *Handler, r *request) error {
 	}
 	a.DepartmentIDs = departmentIDs(reportDepartments(r.dir, r.me))
 	a.Heads = headOf(r.me, a.DepartmentIDs)
+	a.Office = r.me.Role == models.RoleHotline
 	req, err := r.tx.SubmitRequest(r.ctx, a)
 	if err != nil {
 		return err
 	}
-	number, name, asked := req.Ticket.Number, c.name(), c.asked(req, r.now)
+	return c.submitted(r, req)
+}
+
+// submitted tells the next approver of a new request and answers the applicant.
+func (c chain) submitted(r *request, req *models.TicketRequest) error {
+	name, subject, asked := c.name(), req.Subject(), c.asked(req, r.now)
 	if req.State == models.RequestPendingLeader {
 		if err := c.askLeaders(r, req); err != nil {
 			return err
 		}
-		r.reply(fmt.Sprintf("已提交工单 %s 的%s申请%s，待区领导批准。", number, name, asked))
+		r.reply(fmt.Sprintf("已提交%s 的%s申请%s，待区领导批准。", subject, name, asked))
 		return nil
 	}
-	dept := departmentLabel(r.dir, req.DepartmentID)
-	heads := r.dir.MembersOf(req.DepartmentID, models.RoleHead)
-	if len(heads) == 0 {
-		return models.Errorf(models.EINVALID, "%s未登记主要负责人，无法审核%s，请联系管理员", dept, name)
+	reviewers, title := c.reviewers(r, req)
+	if len(reviewers) == 0 {
+		return models.Errorf(models.EINVALID, "%s未登记，无法审核%s，请联系管理员", title, name)
 	}
-	r.notify(fmt.Sprintf("【%s审核】%s申请%s工单 %s%s\n理由：%s\n请回复“同意%s %s”报区领导批准，或“驳回%s %s 理由”。",
-		name, memberText(r.dir, r.me), name, number, spaced(asked), req.Reason, name, number, name, number), heads...)
-	r.reply(fmt.Sprintf("已提交工单 %s 的%s申请%s，待%s主要负责人（%s）审核。", number, name, asked, dept, names(heads)))
+	n := ref(req)
+	r.notify(fmt.Sprintf("【%s审核】%s申请%s\n理由：%s\n请回复“同意%s %s”报区领导批准，或“驳回%s %s 理由”。",
+		name, memberText(r.dir, r.me), c.asks(req, r.now), req.Reason, name, n, name, n), reviewers...)
+	r.reply(fmt.Sprintf("已提交%s 的%s申请%s，待%s（%s）审核。", subject, name, asked, title, names(reviewers)))
 	return nil
+}
+
+// reviewers are who review a request, and their title: the unit's heads
+// (住建局主要负责人), or the 12345 office.
+func (c chain) reviewers(r *request, req *models.TicketRequest) ([]*models.Member, string) {
+	if c.kind.Review() == models.RequestPendingOffice {
+		return r.dir.WithRole(models.RoleHotline), models.RoleHotline.Chinese()
+	}
+	return r.dir.MembersOf(req.DepartmentID, models.RoleHead), departmentLabel(r.dir, req.DepartmentID) + "主要负责人"
 }
 
 // extensionArgs reads 申请延期's arguments after the ticket number: the
@@ -125,27 +183,32 @@ func (c chain) askLeaders(r *request, req *models.TicketRequest) error {
 	if len(leaders) == 0 {
 		return models.Errorf(models.EINVALID, "未登记区领导，无法审批%s，请联系管理员", name)
 	}
-	number, asked := req.Ticket.Number, spaced(c.asked(req, r.now))
+	asks := c.asks(req, r.now)
 	var who string
-	if req.HeadBy == req.RequestedBy {
-		who = fmt.Sprintf("%s主要负责人%s申请%s工单 %s%s", departmentLabel(r.dir, req.DepartmentID), personName(r.dir, req.RequestedBy), name, number, asked)
-	} else {
-		who = fmt.Sprintf("%s申请%s工单 %s%s，%s已审核同意", personText(r.dir, req.RequestedBy), name, number, asked, personText(r.dir, req.HeadBy))
+	switch {
+	case req.HeadBy == "":
+		who = fmt.Sprintf("%s申请%s", personText(r.dir, req.RequestedBy), asks)
+	case req.HeadBy == req.RequestedBy:
+		_, title := c.reviewers(r, req)
+		who = fmt.Sprintf("%s%s申请%s", title, personName(r.dir, req.RequestedBy), asks)
+	default:
+		who = fmt.Sprintf("%s申请%s，%s已审核同意", personText(r.dir, req.RequestedBy), asks, personText(r.dir, req.HeadBy))
 	}
-	r.notify(fmt.Sprintf("【%s审批】%s。\n理由：%s\n请回复“批准%s %s”，或“驳回%s %s 理由”。", name, who, req.Reason, name, number, name, number), leaders...)
+	n := ref(req)
+	r.notify(fmt.Sprintf("【%s审批】%s。\n理由：%s\n请回复“批准%s %s”，或“驳回%s %s 理由”。", name, who, req.Reason, name, n, name, n), leaders...)
 	return nil
 }
 
-// agree is the head's approval: the request goes to the leaders.
+// agree is the reviewer's approval: the request goes to the leaders.
 func (c chain) agree(h *Handler, r *request) error {
-	req, err := c.decide(r, models.RequestPendingHead, true)
+	req, err := c.decide(r, c.kind.Review(), true, nil)
 	if err != nil {
 		return err
 	}
 	if err := c.askLeaders(r, req); err != nil {
 		return err
 	}
-	r.reply(fmt.Sprintf("已同意工单 %s 的%s申请，已报区领导批准。", req.Ticket.Number, c.name()))
+	r.reply(fmt.Sprintf("已同意%s 的%s申请，已报区领导批准。", req.Subject(), c.name()))
 	return nil
 }
 
@@ -153,59 +216,69 @@ func (c chain) agree(h *Handler, r *request) error {
 // also clears the ticket's alerts of the ladder's steps the new deadline has
 // not reached, so that the ladder starts again from it.
 func (c chain) approve(h *Handler, r *request) error {
-	req, err := c.decide(r, models.RequestPendingLeader, true)
+	req, err := c.decide(r, models.RequestPendingLeader, true, nil)
 	if err != nil {
 		return err
 	}
 	if c.kind == models.RequestKindExtension {
-		if _, err := r.tx.ClearAlerts(r.ctx, models.SubjectTicket, req.TicketID, h.unreached(*req.Ticket.Deadline, r.now)); err != nil {
+		if _, err := r.tx.ClearAlerts(r.ctx, models.SubjectTicket, req.Ticket.ID, h.unreached(*req.Ticket.Deadline, r.now)); err != nil {
 			return err
 		}
 	}
-	number, name, granted := req.Ticket.Number, c.name(), c.granted(req, r.now)
-	r.notify(fmt.Sprintf("【%s批准】工单 %s 的%s申请已经%s批准，%s。", name, number, name, memberText(r.dir, r.me), granted), c.parties(r, req)...)
-	r.reply(fmt.Sprintf("已批准工单 %s %s，%s。", number, name, granted))
+	subject, name, granted := req.Subject(), c.name(), c.granted(req, r.now)
+	r.notify(fmt.Sprintf("【%s批准】%s 的%s申请已经%s批准，%s。", name, subject, name, memberText(r.dir, r.me), granted), c.parties(r, req)...)
+	r.reply(fmt.Sprintf("已批准%s %s，%s。", subject, name, granted))
 	return nil
 }
 
-// reject refuses a request: at the head's review or at a leader's decision.
+// reject refuses a request: at its review or at a leader's decision. A
+// leader refusing to let an item awaiting approval stand as 无法整改 gives it
+// the limit of rules.rectify.timed_limit, as 限时整改.
 func (c chain) reject(h *Handler, r *request) error {
-	state := models.RequestPendingHead
+	state := c.kind.Review()
 	if r.me.Role == models.RoleLeader {
 		state = models.RequestPendingLeader
 	}
-	req, err := c.decide(r, state, false)
+	var until *time.Time
+	if c.kind.AboutItem() {
+		t := h.cfg.Rules.Rectify.TimedLimit.From(r.now, h.cal)
+		until = &t
+	}
+	req, err := c.decide(r, state, false, until)
 	if err != nil {
 		return err
 	}
-	number, name := req.Ticket.Number, c.name()
-	r.notify(fmt.Sprintf("【%s驳回】工单 %s 的%s申请已被%s驳回，%s。\n理由：%s", name, number, name, memberText(r.dir, r.me), c.goOn(req, r.now), r.cmd.Body),
+	subject, name := req.Subject(), c.name()
+	r.notify(fmt.Sprintf("【%s驳回】%s 的%s申请已被%s驳回，%s。\n理由：%s", name, subject, name, memberText(r.dir, r.me), c.goOn(req, r.now), r.cmd.Body),
 		c.parties(r, req)...)
-	r.reply(fmt.Sprintf("已驳回工单 %s 的%s申请。", number, name))
+	r.reply(fmt.Sprintf("已驳回%s 的%s申请。", subject, name))
 	return nil
 }
 
 // decide takes the sender's decision, with the command's text as its note, on
 // the request they decide in state (see pending).
-func (c chain) decide(r *request, state models.RequestState, approve bool) (*models.TicketRequest, error) {
+func (c chain) decide(r *request, state models.RequestState, approve bool, until *time.Time) (*models.TicketRequest, error) {
 	req, err := c.pending(r, state)
 	if err != nil {
 		return nil, err
 	}
 	return r.tx.DecideRequest(r.ctx, models.RequestDecision{ID: req.ID, State: state, Approve: approve,
-		By: r.me.UserID, Note: r.cmd.Body, At: r.now})
+		By: r.me.UserID, Note: r.cmd.Body, At: r.now, Until: until})
 }
 
-// parties are who hear of a decision: the applicant, the head who reviewed
-// the request, and the 12345 office.
+// parties are who hear of a decision: the applicant, the reviewer, the
+// unit's heads for a request about an item, and the 12345 office.
 func (c chain) parties(r *request, req *models.TicketRequest) []*models.Member {
-	return append([]*models.Member{r.dir.MemberByUserID(req.RequestedBy), r.dir.MemberByUserID(req.HeadBy)},
-		r.dir.WithRole(models.RoleHotline)...)
+	out := []*models.Member{r.dir.MemberByUserID(req.RequestedBy), r.dir.MemberByUserID(req.HeadBy)}
+	if c.kind.AboutItem() {
+		out = append(out, r.dir.Responsible(req.DepartmentID)...)
+	}
+	return append(out, r.dir.WithRole(models.RoleHotline)...)
 }
 
 // pending finds the request the sender decides in state: the one of the
-// named ticket, or the only one awaiting them. A head decides only for their
-// own unit.
+// named subject, or the only one awaiting them. A head reviews only for
+// their own unit.
 func (c chain) pending(r *request, state models.RequestState) (*models.TicketRequest, error) {
 	name := c.name()
 	var depts []uint
@@ -215,8 +288,8 @@ func (c chain) pending(r *request, state models.RequestState) (*models.TicketReq
 		}
 	}
 	var req *models.TicketRequest
-	if r.cmd.Ticket != "" {
-		found, err := r.tx.PendingRequest(r.ctx, c.kind, r.cmd.Ticket)
+	if named := c.named(r); named != "" {
+		found, err := r.tx.PendingRequest(r.ctx, c.kind, named)
 		if err != nil {
 			return nil, err
 		}
@@ -232,22 +305,24 @@ func (c chain) pending(r *request, state models.RequestState) (*models.TicketReq
 		case 1:
 			req = &list[0]
 		default:
-			numbers := make([]string, len(list))
-			for i, q := range list {
-				numbers[i] = q.Ticket.Number
+			refs := make([]string, len(list))
+			for i := range list {
+				refs[i] = ref(&list[i])
 			}
-			return nil, models.Errorf(models.EINVALID, "有%d件%s申请待您审批：%s。请写明工单号，如：%s %s",
-				len(list), name, strings.Join(numbers, "、"), r.cmd.Name, numbers[0])
+			return nil, models.Errorf(models.EINVALID, "有%d件%s申请待您审批：%s。请写明编号，如：%s %s",
+				len(list), name, strings.Join(refs, "、"), r.cmd.Name, refs[0])
 		}
 	}
-	number := req.Ticket.Number
+	subject := req.Subject()
 	switch {
 	case req.State == models.RequestPendingHead && state != req.State:
-		return nil, models.Errorf(models.EINVALID, "工单 %s 的%s申请尚待%s主要负责人审核", number, name, departmentLabel(r.dir, req.DepartmentID))
+		return nil, models.Errorf(models.EINVALID, "%s 的%s申请尚待%s主要负责人审核", subject, name, departmentLabel(r.dir, req.DepartmentID))
+	case req.State == models.RequestPendingOffice && state != req.State:
+		return nil, models.Errorf(models.EINVALID, "%s 的%s申请尚待12345热线办审核", subject, name)
 	case req.State == models.RequestPendingLeader && state != req.State:
-		return nil, models.Errorf(models.EINVALID, "工单 %s 的%s申请已经部门审核，待区领导批准", number, name)
+		return nil, models.Errorf(models.EINVALID, "%s 的%s申请待区领导批准", subject, name)
 	case state == models.RequestPendingHead && !slices.Contains(depts, req.DepartmentID):
-		return nil, models.Errorf(models.EFORBIDDEN, "仅%s主要负责人可以审核工单 %s 的%s申请", departmentLabel(r.dir, req.DepartmentID), number, name)
+		return nil, models.Errorf(models.EFORBIDDEN, "仅%s主要负责人可以审核%s 的%s申请", departmentLabel(r.dir, req.DepartmentID), subject, name)
 	}
 	return req, nil
 }

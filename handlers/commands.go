@@ -32,7 +32,8 @@ const (
 	groupReport   = "日报"
 	groupDispatch = "调度"
 	groupQuery    = "查询"
-	groupApproval = "退办与延期"
+	groupApproval = "退办、延期与剔除"
+	groupPractice = "整改与问责"
 	groupOther    = "其他"
 )
 
@@ -45,6 +46,15 @@ var (
 	unitRoles = []models.Role{models.RoleHandler, models.RoleReporter, models.RoleHead}
 	headOnly  = []models.Role{models.RoleHead}
 	deciders  = []models.Role{models.RoleHead, models.RoleLeader}
+	// officeOnly reviews 剔除; officeDeciders review or refuse it.
+	officeOnly     = []models.Role{models.RoleHotline}
+	officeDeciders = []models.Role{models.RoleHotline, models.RoleLeader}
+	// excluders ask for a 剔除: a unit's members, or the 12345 office.
+	excluders = append(slices.Clone(unitRoles), models.RoleHotline)
+	// verifiers verify (核查) what others did: the issuers and the 12345 office.
+	verifiers = append(slices.Clone(issuers), models.RoleHotline)
+	// keepers put tickets on the 重点件 track: leaders and the 12345 office.
+	keepers = []models.Role{models.RoleLeader, models.RoleHotline}
 )
 
 // commands is the command table: the one place that says what people may
@@ -80,16 +90,16 @@ var commands = []*spec{
 		Roles:   issuers, Action: "督办",
 		args: shape{ticket: optional, tail: tailWord}, run: (*Handler).supervise},
 	{Name: "签收", Aliases: []string{"收到", "确认收到"}, Group: groupDispatch,
-		Usage: "签收 [D12|工单号]", Summary: "签收调度或工单；只有一件待办调度时可省略编号",
-		args: shape{code: optional, ticket: optional}, run: step(models.StepSign, models.EventSigned)},
+		Usage: "签收 [D12|Z12|工单号]", Summary: "签收调度、整改事项或工单；只有一件待办调度时可省略编号",
+		args: shape{code: optional, ticket: optional, item: optional}, run: step(models.StepSign, models.EventSigned)},
 	{Name: "反馈", Aliases: []string{"汇报", "进展"}, Group: groupDispatch,
-		Usage: "反馈 [D12|工单号] <进展>", Summary: "反馈调度或工单的办理进展",
-		args: shape{code: optional, ticket: optional, tail: tailBody, tailNeed: required}, run: step(models.StepFeedback, models.EventFeedback)},
+		Usage: "反馈 [D12|Z12|工单号] <进展>", Summary: "反馈办理进展；整改事项反馈整改情况（可附照片）后待核查",
+		args: shape{code: optional, ticket: optional, item: optional, tail: tailBody, tailNeed: required}, run: step(models.StepFeedback, models.EventFeedback)},
 	{Name: "办结", Aliases: []string{"已办结", "完成", "已完成"}, Group: groupDispatch,
-		Usage: "办结 [D12|工单号] <结果>", Summary: "报告调度或工单办结结果；工单办结待平台导入确认",
-		args: shape{code: optional, ticket: optional, tail: tailBody, tailNeed: required}, run: step(models.StepDone, models.EventClaimed)},
+		Usage: "办结 [D12|Z12|工单号] <结果>", Summary: "报告办结结果；工单办结待平台导入确认",
+		args: shape{code: optional, ticket: optional, item: optional, tail: tailBody, tailNeed: required}, run: step(models.StepDone, models.EventClaimed)},
 	{Name: "确认", Aliases: []string{"确认办结", "销号"}, Group: groupDispatch,
-		Usage: "确认 D12", Summary: "发起人核查后确认办结、销号",
+		Usage: "确认 D12", Summary: "发起人确认办结、销号（需核查的调度用“核查”）",
 		Roles: issuers, Action: "确认办结",
 		args: shape{code: required}, run: (*Handler).confirm},
 	{Name: "退回", Aliases: []string{"打回"}, Group: groupDispatch,
@@ -102,8 +112,8 @@ var commands = []*spec{
 		args: shape{code: required, tail: tailBody}, run: (*Handler).cancel},
 
 	{Name: "查", Aliases: []string{"查询", "查看"}, Group: groupQuery,
-		Usage: "查 <工单号|D12>", Summary: "查询工单或调度的详情和进展",
-		args: shape{code: optional, ticket: optional, either: true}, run: (*Handler).lookup},
+		Usage: "查 <工单号|D12|Z12>", Summary: "查询工单、调度或整改事项的详情和进展",
+		args: shape{code: optional, ticket: optional, item: optional, either: true}, run: (*Handler).lookup},
 	{Name: "进度", Aliases: []string{"办理进度"}, Group: groupQuery,
 		Usage: "进度 <部门>", Summary: "查看部门今日工单办理进度和本月三率",
 		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).progress},
@@ -157,6 +167,58 @@ var commands = []*spec{
 		Usage: "批准延期 [工单号] [意见]", Summary: "区领导批准延期，工单期限即延至申请的日期",
 		Roles: leaderOnly, Action: "批准延期",
 		args: shape{ticket: optional, tail: tailBody}, run: extensions.approve},
+	{Name: "申请剔除", Aliases: []string{"剔除申请"}, Group: groupApproval,
+		Usage: "申请剔除 <工单号> <理由>", Summary: "申请剔除件，经12345热线办审核、区领导批准后不计入三率",
+		Roles: excluders, Action: "申请剔除",
+		args: shape{ticket: required, tail: tailBody, tailNeed: required}, run: exclusions.apply},
+	{Name: "同意剔除", Group: groupApproval,
+		Usage: "同意剔除 [工单号] [意见]", Summary: "12345热线办审核同意，报区领导批准",
+		Roles: officeOnly, Action: "审核剔除",
+		args: shape{ticket: optional, tail: tailBody}, run: exclusions.agree},
+	{Name: "驳回剔除", Aliases: []string{"不同意剔除"}, Group: groupApproval,
+		Usage: "驳回剔除 [工单号] <理由>", Summary: "驳回剔除申请",
+		Roles: officeDeciders, Action: "驳回剔除",
+		args: shape{ticket: optional, tail: tailBody, tailNeed: required}, run: exclusions.reject},
+	{Name: "批准剔除", Group: groupApproval,
+		Usage: "批准剔除 [工单号] [意见]", Summary: "区领导批准剔除，工单即不计入三率",
+		Roles: leaderOnly, Action: "批准剔除",
+		args: shape{ticket: optional, tail: tailBody}, run: exclusions.approve},
+
+	{Name: "立项", Aliases: []string{"整改立项"}, Group: groupPractice,
+		Usage:   "立项 @单位 [工单号|D12] <问题> [即知即改|限时整改|无法整改] [期限或理由]",
+		Summary: "登记整改问题并交办：即知即改默认1个工作日，限时整改写期限，无法整改写理由、报区领导批准",
+		Roles:   issuers, Action: "立项",
+		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).register},
+	{Name: "核查", Aliases: []string{"核验"}, Group: groupPractice,
+		Usage: "核查 <Z12|D12> <通过|不通过> [说明]", Summary: "非办理人核查整改或调度：通过后公示销号，不通过退回重办",
+		Roles: verifiers, Action: "核查",
+		args: shape{code: optional, item: optional, either: true, tail: tailBody, tailNeed: required}, run: (*Handler).verify},
+	{Name: "清单", Aliases: []string{"整改清单"}, Group: groupPractice,
+		Usage: "清单 [单位] [即知即改|限时整改|无法整改]", Summary: "列出未销号的整改事项",
+		args: shape{tail: tailWord}, run: (*Handler).rectifyList},
+	{Name: "申请无法整改", Group: groupPractice,
+		Usage: "申请无法整改 <Z12> <理由>", Summary: "整改事项确实无法整改的，报区领导批准",
+		Roles: unitRoles, Action: "申请无法整改",
+		args: shape{item: required, tail: tailBody, tailNeed: required}, run: deferrals.apply},
+	{Name: "批准无法整改", Group: groupPractice,
+		Usage: "批准无法整改 [Z12] [意见]", Summary: "区领导批准，按月报上级",
+		Roles: leaderOnly, Action: "批准无法整改",
+		args: shape{item: optional, tail: tailBody}, run: deferrals.approve},
+	{Name: "驳回无法整改", Group: groupPractice,
+		Usage: "驳回无法整改 [Z12] <理由>", Summary: "区领导驳回，改为限时整改",
+		Roles: leaderOnly, Action: "驳回无法整改",
+		args: shape{item: optional, tail: tailBody, tailNeed: required}, run: deferrals.reject},
+	{Name: "重点件", Aliases: []string{"列为重点件"}, Group: groupPractice,
+		Usage: "重点件 <工单号>", Summary: "列为重点件，每日日报跟踪至办结",
+		Roles: keepers, Action: "列重点件",
+		args: shape{ticket: required}, run: (*Handler).keyTicket},
+	{Name: "问责", Aliases: []string{"问责记录"}, Group: groupPractice,
+		Usage: "问责 <单位>", Summary: "查看单位的提醒、约谈、责令检视记录",
+		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).accountability},
+	{Name: "约谈", Aliases: []string{"约谈记录"}, Group: groupPractice,
+		Usage: "约谈 <单位> <日期> <纪要>", Summary: "记录约谈：日期、约谈对象和商定事项",
+		Roles: issuers, Action: "记录约谈",
+		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).interview},
 
 	{Name: "帮助", Aliases: []string{"help", "?", "菜单", "功能", "命令"}, Group: groupOther,
 		Usage: "帮助 [命令]", Summary: "查看可用命令，或某个命令的用法",
@@ -177,7 +239,9 @@ func (s *spec) refusal() error {
 	return models.Errorf(models.EFORBIDDEN, "仅%s可以%s", strings.Join(names, "、"), s.Action)
 }
 
-// help lists the commands the sender may use, by group, or one command's usage.
+// help lists the usage lines of the commands the sender may use, by group
+// (the table grew past what one message carries with every summary), or
+// one command's usage, summary and aliases.
 func (h *Handler) help(r *request) error {
 	if r.cmd.Word != "" {
 		sp, _ := h.grammar.lookup(r.cmd.Word)
@@ -206,9 +270,9 @@ func (h *Handler) help(r *request) error {
 			group = sp.Group
 			b.WriteString("\n【" + group + "】")
 		}
-		b.WriteString("\n" + sp.Usage + " — " + sp.Summary)
+		b.WriteString("\n" + sp.Usage)
 	}
-	b.WriteString("\n发送“帮助 命令”查看某个命令的详细用法。")
+	b.WriteString("\n发送“帮助 命令”查看某个命令的说明和用法。")
 	r.reply(b.String())
 	return nil
 }

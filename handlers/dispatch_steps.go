@@ -275,9 +275,12 @@ func (h *Handler) targetStep(r *request, step models.StepKind) error {
 	case models.StepDone:
 		r.reply(fmt.Sprintf("已报办结调度 %s，待发起人确认。", code))
 		notice = fmt.Sprintf("【%s】%s报办结：\n%s\n", d.Title(), who, r.cmd.Body)
-		if progressDone(d) {
+		switch {
+		case progressDone(d) && d.Verify:
+			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“核查 %s 通过”销号，或“核查 %s 不通过 说明”。", code, code)
+		case progressDone(d):
 			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“确认 %s”销号，或“退回 %s 理由”。", code, code)
-		} else {
+		default:
 			notice += "办结进度：" + tally(d, models.StepDone)
 		}
 	}

@@ -32,6 +32,7 @@ type Enqueuer interface {
 type Calendar interface {
 	timephrase.Workdays
 	report.Workdays
+	config.WorkdayAdder
 }
 
 // Options are what a Handler needs. Store, Outbox, Config (with its zone),

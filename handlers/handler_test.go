@@ -20,7 +20,7 @@ func TestSenderAndCommandChecks(t *testing.T) {
 			{"zhaoliu", "日报 今日无事", "仅部门主要负责人、日报联络员可以报送日报"},
 			{"zhangsan", "批准退办 2024112700123", "仅区领导可以批准退办"},
 			{"zhangsan", "签收 D", "您没有待签收的调度"},
-			{"zhangsan", "反馈 D1", "用法：反馈 [D12|工单号] <进展>"},
+			{"zhangsan", "反馈 D1", "用法：反馈 [D12|Z12|工单号] <进展>"},
 			{"wangwu", "确认", "用法：确认 D12"},
 			{"wangwu", "确认 D99", "未找到调度 D99"},
 			{"zhangsan", "进度 不存在局", "未找到单位“不存在局”"},
@@ -65,7 +65,7 @@ func TestHelpFollowsRoles(t *testing.T) {
 		leader := x.say("wangwu", "帮助").only()
 		contains(t, "leader's help", leader, "【调度】", "调度 @部门或人员… [工单号] [时限] <要求>", "批准退办 [工单号] [意见]", "帮助 [命令]")
 		handler := x.say("zhaoliu", "帮助").only()
-		contains(t, "handler's help", handler, "申请退办 <工单号> <理由>", "签收 [D12|工单号]")
+		contains(t, "handler's help", handler, "申请退办 <工单号> <理由>", "签收 [D12|Z12|工单号]")
 		for _, hidden := range []string{"调度 @", "日报 [部门]", "批准退办"} {
 			if strings.Contains(handler, hidden) {
 				t.Errorf("a handler's help offers %q", hidden)

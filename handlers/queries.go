@@ -12,10 +12,14 @@ import (
 // listCap is how many tickets a list in a reply shows.
 const listCap = 20
 
-// lookup shows a dispatch (查 D12) or a ticket (查 2024112700123).
+// lookup shows a dispatch (查 D12), an item of the rectification list (查
+// Z12) or a ticket (查 2024112700123).
 func (h *Handler) lookup(r *request) error {
-	if r.cmd.Code != 0 {
+	switch {
+	case r.cmd.Code != 0:
 		return h.lookupDispatch(r)
+	case r.cmd.Item != 0:
+		return h.lookupItem(r)
 	}
 	return h.lookupTicket(r)
 }
@@ -69,6 +73,8 @@ var eventNames = map[models.TicketChange]string{
 	models.EventExtension: "延期", models.EventReturnRequested: "申请退办",
 	models.EventReturnReviewed: "部门同意退办", models.EventReturnRejected: "驳回退办",
 	models.EventExtensionRequested: "申请延期", models.EventExtensionReviewed: "部门同意延期", models.EventExtensionRejected: "驳回延期",
+	models.EventExclusionRequested: "申请剔除", models.EventExclusionReviewed: "热线办同意剔除", models.EventExclusionRejected: "驳回剔除",
+	models.EventExcluded: "剔除（不计入考核）",
 	models.EventSigned: "签收", models.EventFeedback: "反馈", models.EventClaimed: "报办结",
 	models.EventClaimConfirmed: "平台确认办结", models.EventClaimReverted: "平台未办结，撤销报办结",
 }
@@ -122,6 +128,9 @@ func (h *Handler) lookupTicket(r *request) error {
 		fmt.Fprintf(&b, "重办：%d次\n", t.ReopenCount)
 	}
 	for _, kind := range models.RequestKinds {
+		if kind.AboutItem() {
+			continue
+		}
 		req, err := r.tx.PendingRequest(r.ctx, kind, t.Number)
 		switch {
 		case err == nil:
@@ -400,17 +409,22 @@ func (h *Handler) todo(r *request) error {
 			return err
 		}
 	}
-	if r.me.Role == models.RoleLeader {
+	switch r.me.Role {
+	case models.RoleLeader:
 		if reviews, err = r.tx.PendingRequests(r.ctx, "", models.RequestPendingLeader); err != nil {
+			return err
+		}
+	case models.RoleHotline:
+		if reviews, err = r.tx.PendingRequests(r.ctx, "", models.RequestPendingOffice); err != nil {
 			return err
 		}
 	}
 	if len(reviews) > 0 {
 		lines := make([]string, len(reviews))
 		for i, q := range reviews {
-			lines[i] = fmt.Sprintf("工单 %s %s（%s申请）：%s", q.Ticket.Number, q.Kind.Chinese(), personText(r.dir, q.RequestedBy), models.ClipRunes(models.OneLine(q.Reason), 31))
+			lines[i] = fmt.Sprintf("%s %s（%s申请）：%s", q.Subject(), q.Kind.Chinese(), personText(r.dir, q.RequestedBy), models.ClipRunes(models.OneLine(q.Reason), 31))
 		}
-		sections = append(sections, "【待审批退办、延期】\n"+strings.Join(lines, "\n"))
+		sections = append(sections, "【待审批申请】\n"+strings.Join(lines, "\n"))
 	}
 	if len(sections) == 0 {
 		r.reply("您目前没有待办事项。")

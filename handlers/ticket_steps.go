@@ -16,11 +16,15 @@ import (
 // responsible unit's to report. The store keeps the rules of state (a second
 // 签收, a pending claim) and the ladder's reaction (models.Store.StepTicket).
 
-// step runs the step of a dispatch, or of a ticket when the command names one.
+// step runs the step of a dispatch, or of a ticket or an item of the
+// rectification list when the command names one.
 func step(dispatch models.StepKind, ticket models.TicketChange) func(*Handler, *request) error {
 	return func(h *Handler, r *request) error {
-		if r.cmd.Ticket != "" {
+		switch {
+		case r.cmd.Ticket != "":
 			return h.ticketStep(r, ticket)
+		case r.cmd.Item != 0:
+			return h.itemStep(r, dispatch)
 		}
 		return h.targetStep(r, dispatch)
 	}

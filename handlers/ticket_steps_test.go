@@ -60,7 +60,7 @@ func TestTicketSteps(t *testing.T) {
 			{"lisi", "办结 2024112700123 已配合", "工单 2024112700123 由住建局承办，办结由承办单位报告；环海街道可以签收、反馈"},
 			{"sunba", "签收 2099000000000", "未找到工单 2099000000000"},
 			{"sunba", "签收 2024112700999", "工单 2024112700999 已办结，无需签收"},
-			{"sunba", "反馈 2024112700123", "用法：反馈 [D12|工单号] <进展>"},
+			{"sunba", "反馈 2024112700123", "用法：反馈 [D12|Z12|工单号] <进展>"},
 		} {
 			if body := x.say(c.from, c.text).only(); body != c.want {
 				t.Errorf("%s: %q → %q, want %q", c.from, c.text, body, c.want)
@@ -177,7 +177,7 @@ func TestExtensionChain(t *testing.T) {
 		contains(t, "leaders' notice", got.app()["wangwu|zhaosi"],
 			"【延期审批】孙八（住建局）申请延期工单 2024112700123 至11月20日（周五）18:00（原期限11月19日（周四）18:00），张三（住建局）已审核同意。",
 			"请回复“批准延期 2024112700123”")
-		contains(t, "leader's todo", x.say("zhaosi", "待办").only(), "【待审批退办、延期】\n工单 2024112700123 延期（孙八（住建局）申请）")
+		contains(t, "leader's todo", x.say("zhaosi", "待办").only(), "【待审批申请】\n工单 2024112700123 延期（孙八（住建局）申请）")
 		if got := x.ticket(tk.Number); !got.Deadline.Equal(at("2026-11-19 18:00")) {
 			t.Fatalf("deadline moved before the leader approved: %v", got.Deadline)
 		}
@@ -298,12 +298,12 @@ func TestSupervise(t *testing.T) {
 func TestHelpOfTheOfficeAndTheSupervisors(t *testing.T) {
 	each(t, func(t *testing.T, x *harness) {
 		sup := x.say("zhoujiu", "帮助").only()
-		contains(t, "supervisor's help", sup, "督办 <工单号> [时限] [要求]", "确认 D12", "撤销 D12 [理由]", "查 <工单号|D12>")
+		contains(t, "supervisor's help", sup, "督办 <工单号> [时限] [要求]", "确认 D12", "撤销 D12 [理由]", "查 <工单号|D12|Z12>")
 		office := x.say("liuyi", "帮助").only()
-		contains(t, "office's help", office, "查 <工单号|D12>", "超期 [部门]")
+		contains(t, "office's help", office, "查 <工单号|D12|Z12>", "超期 [部门]", "同意剔除 [工单号] [意见]", "重点件 <工单号>")
 		for who, hidden := range map[string][]string{
 			sup:    {"申请延期", "批准", "同意", "调度 @"},
-			office: {"督办", "申请延期", "批准", "同意", "调度 @", "确认 D12"},
+			office: {"督办", "申请延期", "批准", "同意退办", "同意延期", "调度 @", "确认 D12"},
 		} {
 			for _, h := range hidden {
 				if strings.Contains(who, h) {
@@ -312,8 +312,8 @@ func TestHelpOfTheOfficeAndTheSupervisors(t *testing.T) {
 			}
 		}
 		head := x.say("zhangsan", "帮助").only()
-		contains(t, "head's help", head, "【退办与延期】", "申请延期 <工单号> <日期> <理由>", "同意延期 [工单号] [意见]", "驳回延期 [工单号] <理由>",
-			"签收 [D12|工单号]", "办结 [D12|工单号] <结果>")
+		contains(t, "head's help", head, "【退办、延期与剔除】", "申请延期 <工单号> <日期> <理由>", "同意延期 [工单号] [意见]", "驳回延期 [工单号] <理由>",
+			"签收 [D12|Z12|工单号]", "办结 [D12|Z12|工单号] <结果>")
 		contains(t, "help of 延期", x.say("sunba", "帮助 延期").only(), "用法：申请延期 <工单号> <日期> <理由>", "仅经办人、日报联络员、部门主要负责人可以申请延期")
 	})
 }
