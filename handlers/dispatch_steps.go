@@ -12,7 +12,8 @@ import (
 // dispatch issues a leader's point-to-point dispatch: each target hears of it
 // by app message, the group by one message @-mentioning them all.
 func (h *Handler) dispatch(r *request) error {
-	dr, err := h.draftDispatch(r.dir, r.cmd.Word, r.now)
+	text, verify := cutVerify(r.cmd.Word)
+	dr, err := h.draftDispatch(r.dir, text, r.now)
 	if err != nil {
 		return err
 	}
@@ -29,7 +30,7 @@ func (h *Handler) dispatch(r *request) error {
 	}
 	d := &models.Dispatch{
 		IssuerID: r.me.ID, Instruction: r.cmd.original(dr.instruction), Raw: r.in.Text, TicketNumbers: dr.tickets,
-		Deadline: dr.deadline, Route: r.in.Route, ChatID: r.in.ChatID, Source: source(r.in), IssuedAt: r.now,
+		Deadline: dr.deadline, Route: r.in.Route, ChatID: r.in.ChatID, Source: source(r.in), IssuedAt: r.now, Verify: verify,
 	}
 	for _, t := range dr.targets {
 		var dt models.DispatchTarget
@@ -87,6 +88,9 @@ func (h *Handler) dispatch(r *request) error {
 	}
 	if len(missing) > 0 {
 		reply += "\n" + strings.Join(missing, "、") + "未登记负责人，未能点对点通知，请在群内督促。"
+	}
+	if verify {
+		reply += "\n" + verifyNote(d)
 	}
 	r.reply(reply)
 	return nil

@@ -79,7 +79,7 @@ func (h *Handler) registerUnfixable(r *request, item *models.Rectification, head
 	if err != nil {
 		return err
 	}
-	r.reply(fmt.Sprintf("已立项整改事项 %s（无法整改），%s。", item.Code(), item.Department.Name))
+	r.reply(fmt.Sprintf("已立项整改事项 %s（无法整改），%s。", item.Code(), departmentLabel(r.dir, item.DepartmentID)))
 	if r.me.Role != models.RoleLeader {
 		return deferrals.submitted(r, req)
 	}
@@ -89,7 +89,7 @@ func (h *Handler) registerUnfixable(r *request, item *models.Rectification, head
 	}
 	r.reply("已批准为无法整改，按月报上级。")
 	r.notify(fmt.Sprintf("【整改事项 %s】%s将%s的问题列为无法整改：%s\n理由：%s\n按月报上级，无需整改反馈。",
-		item.Code(), memberText(r.dir, r.me), item.Department.Name, item.Problem, item.Reason), heads...)
+		item.Code(), memberText(r.dir, r.me), departmentLabel(r.dir, item.DepartmentID), item.Problem, item.Reason), heads...)
 	return nil
 }
 

@@ -162,3 +162,25 @@ func (h *Handler) verifyDispatch(r *request, passed bool, note string) error {
 		append(recipientsOf(r.dir, changed), r.dir.Member(d.IssuerID))...)
 	return nil
 }
+
+// verifyWords mark a dispatch its issuer wants verified before 销号 (调度 …
+// 需核查).
+var verifyWords = []string{"需要核查", "需核查"}
+
+// cutVerify cuts the words asking for verification out of a dispatch's text
+// and reports whether there were any.
+func cutVerify(text string) (string, bool) {
+	found := false
+	for _, w := range verifyWords {
+		if strings.Contains(text, w) {
+			text, found = strings.ReplaceAll(text, w, " "), true
+		}
+	}
+	return strings.Join(strings.Fields(text), " "), found
+}
+
+// verifyNote tells the issuer of a dispatch to verify how it closes.
+func verifyNote(d *models.Dispatch) string {
+	code := d.Code()
+	return "办结后需核查：由发起人、督导专班或12345热线办回复“核查 " + code + " 通过”销号，或“核查 " + code + " 不通过 说明”退回。"
+}

@@ -100,7 +100,7 @@ type RectifyStep struct {
 // rectifyFrom are the states each step may be taken from.
 var rectifyFrom = map[RectifyStepKind][]RectifyState{
 	RectifyTake:    {RectifyAssigned},
-	RectifyReport:  {RectifyAssigned, RectifyWorking},
+	RectifyReport:  {RectifyAssigned, RectifyWorking, RectifyDeferred},
 	RectifyPass:    {RectifyReported},
 	RectifyFail:    {RectifyReported},
 	RectifyPublish: {RectifyVerified},
@@ -110,7 +110,8 @@ var rectifyFrom = map[RectifyStepKind][]RectifyState{
 
 // StepRectification takes a step on an item and returns it as it now stands:
 //   - RectifyTake (落实): 已交办 → 整改中;
-//   - RectifyReport (反馈): 已交办 or 整改中 → 待核查, with the evidence;
+//   - RectifyReport (反馈): 已交办 or 整改中 → 待核查, with the evidence; an
+//     item standing as 无法整改 (已报备) may still be fixed and reported;
 //   - RectifyPass (核查通过): 待核查 → 待公示; RectifyFail: 待核查 → 整改中
 //     again (reopened), the note recorded;
 //   - RectifyPublish (公示): 待公示 → 已销号;
