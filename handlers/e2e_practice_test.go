@@ -68,7 +68,6 @@ func (x *harness) visit(number, dept, day string, good bool) {
 	}
 }
 
-
 func TestEndToEndRectificationClasses(t *testing.T) {
 	eachWire(t, func(t *testing.T, w *wire) {
 		// 即知即改, registered by the supervision team: a failed 核查 reopens it.
