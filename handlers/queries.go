@@ -73,9 +73,8 @@ var eventNames = map[models.TicketChange]string{
 	models.EventExtension: "延期", models.EventReturnRequested: "申请退办",
 	models.EventReturnReviewed: "部门同意退办", models.EventReturnRejected: "驳回退办",
 	models.EventExtensionRequested: "申请延期", models.EventExtensionReviewed: "部门同意延期", models.EventExtensionRejected: "驳回延期",
-	models.EventExclusionRequested: "申请剔除", models.EventExclusionReviewed: "热线办同意剔除", models.EventExclusionRejected: "驳回剔除",
-	models.EventExcluded: "剔除（不计入考核）",
-	models.EventSigned:   "签收", models.EventFeedback: "反馈", models.EventClaimed: "报办结",
+	models.EventExclusionRequested: "申请剔除", models.EventExclusionReviewed: "热线办同意剔除", models.EventExclusionRejected: "驳回剔除", models.EventExcluded: "剔除（不计入考核）",
+	models.EventSigned: "签收", models.EventFeedback: "反馈", models.EventClaimed: "报办结",
 	models.EventClaimConfirmed: "平台确认办结", models.EventClaimReverted: "平台未办结，撤销报办结",
 }
 
