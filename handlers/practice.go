@@ -123,39 +123,46 @@ func (h *Handler) lookupItem(r *request) error {
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "【整改事项 %s】%s（%s）\n单位：%s\n问题：%s\n", it.Code(), it.State, it.Class, it.Department.Name, models.ClipRunes(models.OneLine(it.Problem), 61))
+	lines := []string{
+		fmt.Sprintf("【整改事项 %s】%s（%s）", it.Code(), it.State, it.Class),
+		"单位：" + it.Department.Name,
+		"问题：" + models.ClipRunes(models.OneLine(it.Problem), 61),
+	}
 	if it.Reason != "" {
-		b.WriteString("无法整改理由：" + models.ClipRunes(models.OneLine(it.Reason), 61) + "\n")
+		lines = append(lines, "无法整改理由："+models.ClipRunes(models.OneLine(it.Reason), 61))
 	}
 	if it.Deadline != nil && it.Class != models.RectifyUnfixable {
-		b.WriteString("时限：" + deadlineText(*it.Deadline, r.now) + "前")
+		line := "时限：" + deadlineText(*it.Deadline, r.now) + "前"
 		if it.Overdue(r.now) {
-			b.WriteString("（" + report.Lateness(h.cal, *it.Deadline, r.now) + "）")
+			line += "（" + report.Lateness(h.cal, *it.Deadline, r.now) + "）"
 		}
-		b.WriteString("\n")
+		lines = append(lines, line)
 	}
-	b.WriteString(strings.TrimSuffix(itemDetails(&models.Rectification{TicketNumber: it.TicketNumber, DispatchID: it.DispatchID, Class: it.Class}, r.now), "\n"))
+	if src := itemSource(it); src != "" {
+		lines = append(lines, strings.TrimSuffix(src, "\n"))
+	}
 	if it.Evidence != "" {
-		b.WriteString("\n整改情况：" + models.ClipRunes(models.OneLine(it.Evidence), 61))
+		line := "整改情况：" + models.ClipRunes(models.OneLine(it.Evidence), 61)
 		if n := len(it.EvidenceRefs); n > 0 {
-			fmt.Fprintf(&b, "（附件%d个）", n)
+			line += fmt.Sprintf("（附件%d个）", n)
 		}
+		lines = append(lines, line)
 	}
 	if it.Reopened > 0 {
-		fmt.Fprintf(&b, "\n核查未通过：%d次", it.Reopened)
+		lines = append(lines, fmt.Sprintf("核查未通过：%d次", it.Reopened))
 	}
-	b.WriteString("\n记录：")
+	lines = append(lines, "记录：")
 	for _, e := range events {
-		b.WriteString("\n" + timeText(e.At, r.now) + " " + itemSteps[e.Step])
+		line := timeText(e.At, r.now) + " " + itemSteps[e.Step]
 		if e.Step != models.RectifyIssue && e.Text != "" {
-			b.WriteString("（" + models.ClipRunes(models.OneLine(e.Text), 31) + "）")
+			line += "（" + models.ClipRunes(models.OneLine(e.Text), 31) + "）"
 		}
 		if m := r.dir.MemberByUserID(e.Actor); m != nil {
-			b.WriteString(" " + m.Name)
+			line += " " + m.Name
 		}
+		lines = append(lines, line)
 	}
-	r.reply(b.String())
+	r.reply(strings.Join(lines, "\n"))
 	return nil
 }
 

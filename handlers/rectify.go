@@ -93,21 +93,26 @@ func (h *Handler) registerUnfixable(r *request, item *models.Rectification, head
 	return nil
 }
 
-// itemDetails writes the class, deadline and source lines of an item, each
-// ending with a line break.
+// itemDetails writes the class and deadline line of an item, and its source
+// line, each ending with a line break.
 func itemDetails(item *models.Rectification, now time.Time) string {
 	s := "类别：" + string(item.Class)
 	if item.Deadline != nil {
 		s += "｜时限：" + deadlineText(*item.Deadline, now) + "前"
 	}
-	s += "\n"
-	if item.TicketNumber != "" {
-		s += "来源：工单 " + item.TicketNumber + "\n"
+	return s + "\n" + itemSource(item)
+}
+
+// itemSource writes the line of the ticket or dispatch an item was found in,
+// ending with a line break; "" when neither.
+func itemSource(item *models.Rectification) string {
+	switch {
+	case item.TicketNumber != "":
+		return "来源：工单 " + item.TicketNumber + "\n"
+	case item.DispatchID != nil:
+		return fmt.Sprintf("来源：调度 D%d\n", *item.DispatchID)
 	}
-	if item.DispatchID != nil {
-		s += fmt.Sprintf("来源：调度 D%d\n", *item.DispatchID)
-	}
-	return s
+	return ""
 }
 
 // classWords are how 立项 names the classes.
@@ -167,7 +172,7 @@ func (h *Handler) draftItem(r *request) (*itemDraft, error) {
 		lead = false
 		i += size
 	}
-	if err := h.itemSource(r, text, d, &cuts); err != nil {
+	if err := h.draftSource(r, text, d, &cuts); err != nil {
 		return nil, err
 	}
 	rest, after := cutOut(text, cuts), ""
@@ -223,10 +228,10 @@ func (h *Handler) draftItem(r *request) (*itemDraft, error) {
 	return d, nil
 }
 
-// itemSource reads the ticket number or dispatch code of 立项's text, cutting
+// draftSource reads the ticket number or dispatch code of 立项's text, cutting
 // it out, and takes the unit from it when none was named: the ticket's, or
 // the dispatch's only unit.
-func (h *Handler) itemSource(r *request, text string, d *itemDraft, cuts *[][2]int) error {
+func (h *Handler) draftSource(r *request, text string, d *itemDraft, cuts *[][2]int) error {
 	if m := h.grammar.tickets.FindStringIndex(text); m != nil {
 		start := m[0]
 		for _, l := range ticketLead {
