@@ -196,7 +196,8 @@ func TestDemoAnswersThroughTheRealBot(t *testing.T) {
 		t.Fatalf("demo exited %d\n%s", code, d.logs)
 	}
 	first := counts(t, db)
-	if first.tickets != 300 || first.dispatches != 2 || first.members != 32 {
+	// Dispatches: the leaders' two and the seed's 责令检视.
+	if first.tickets != 300 || first.dispatches != 3 || first.members != 32 {
 		t.Errorf("first run left %+v", first)
 	}
 

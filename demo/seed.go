@@ -24,13 +24,16 @@ type Seeded struct {
 	Org     orgimport.Result
 	Tickets *tickets.Summary
 	Reports int
+	// Practice counts what seedPractice wrote (practice.go).
+	Practice int
 }
 
 // Seed fills svc's store with the demo district as of now: its units and
 // members through the real org import (an upsert), a month of hotline tickets
 // written by the tickets package's generator and read back through svc, the
-// service's own import (an upsert by number), and today's daily reports of
-// about half the units where they have none. It is idempotent.
+// service's own import (an upsert by number), today's daily reports of
+// about half the units where they have none, and once the practice at every
+// step (seedPractice). It is idempotent.
 func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now time.Time) (Seeded, error) {
 	var out Seeded
 	store := svc.Store
@@ -52,7 +55,10 @@ func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now tim
 	if out.Tickets, err = seedTickets(ctx, svc, dir, cfg, now); err != nil {
 		return out, err
 	}
-	out.Reports, err = seedReports(ctx, store, dir, cfg, now)
+	if out.Reports, err = seedReports(ctx, store, dir, cfg, now); err != nil {
+		return out, err
+	}
+	out.Practice, err = seedPractice(ctx, store, svc.Calendar, cfg, now)
 	return out, err
 }
 
