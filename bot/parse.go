@@ -27,6 +27,8 @@ var errMalformed = errors.New("malformed message")
 //     by newlines) with every "@BotName" mention removed and spaces trimmed.
 //   - ChatType is "group" or "single"; app messages are "single".
 //   - ReplyURL is the robot's WebhookUrl or the AI bot's response_url.
+//   - Media refers to the images and files of an image, file or mixed
+//     message: "image:" or "file:" and the URL or media id WeCom gave.
 
 // appXML is the plaintext of a self-built app callback.
 type appXML struct {
@@ -37,6 +39,8 @@ type appXML struct {
 	MsgID        string `xml:"MsgId"`
 	Event        string `xml:"Event"`
 	EventKey     string `xml:"EventKey"`
+	PicURL       string `xml:"PicUrl"`
+	MediaID      string `xml:"MediaId"`
 }
 
 // parseApp reads an app callback (XML).
@@ -54,6 +58,8 @@ func parseApp(plain []byte, _ string) (*models.Inbound, error) {
 		in.MsgType, in.Text = "event/"+m.Event, m.EventKey
 	case "voice":
 		in.Text = m.Recognition
+	case "image":
+		in.Media = mediaRefs(inboundRef{"image", m.PicURL}, inboundRef{"image", "media:" + m.MediaID})
 	}
 	in.Text = strings.TrimSpace(in.Text)
 	return withMsgID(in, plain), nil
@@ -79,6 +85,7 @@ type robotXML struct {
 	MixedMessage struct {
 		Items []mixedItem `xml:"MsgItem"`
 	} `xml:"MixedMessage"`
+	Image mediaField `xml:"Image"`
 }
 
 // robotJSON is the plaintext of a group robot callback in its JSON form
@@ -112,6 +119,8 @@ type robotJSON struct {
 		EventType      string `json:"eventtype"`
 		EventTypeRobot string `json:"event_type"`
 	} `json:"event"`
+	Image mediaField `json:"image"`
+	File  mediaField `json:"file"`
 }
 
 type jsonFrom struct {
@@ -127,6 +136,47 @@ type mixedItem struct {
 	Text         struct {
 		Content string `xml:"Content" json:"content"`
 	} `xml:"Text" json:"text"`
+	Image mediaField `xml:"Image" json:"image"`
+}
+
+// mediaField is where an image or a file is: the robot's ImageUrl
+// (image_url in JSON), the AI bot's url.
+type mediaField struct {
+	ImageURL string `xml:"ImageUrl" json:"image_url"`
+	URL      string `xml:"Url" json:"url"`
+}
+
+// where returns the field's URL.
+func (f mediaField) where() string {
+	if f.ImageURL != "" {
+		return f.ImageURL
+	}
+	return f.URL
+}
+
+// inboundRef is one reference: its kind (image, file) and where it is.
+type inboundRef struct{ kind, where string }
+
+// mediaRefs writes the references that say where: "image:https://…".
+func mediaRefs(refs ...inboundRef) models.StringList {
+	var out models.StringList
+	for _, r := range refs {
+		if r.where != "" && r.where != "media:" {
+			out = append(out, r.kind+":"+r.where)
+		}
+	}
+	return out
+}
+
+// mixedMedia refers to the images of a mixed message.
+func mixedMedia(items []mixedItem) models.StringList {
+	var refs []inboundRef
+	for _, it := range items {
+		if cmp.Or(it.MsgType, it.MsgTypeRobot) == "image" {
+			refs = append(refs, inboundRef{"image", it.Image.where()})
+		}
+	}
+	return mediaRefs(refs...)
 }
 
 // mixedText joins the text parts of a mixed message by newlines; images and
@@ -161,7 +211,9 @@ func parseRobot(plain []byte, botName string) (*models.Inbound, error) {
 	case "event":
 		in.MsgType = "event/" + m.Event.EventType
 	case "mixed":
-		in.Text = mixedText(m.MixedMessage.Items)
+		in.Text, in.Media = mixedText(m.MixedMessage.Items), mixedMedia(m.MixedMessage.Items)
+	case "image":
+		in.Media = mediaRefs(inboundRef{"image", m.Image.where()})
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil
@@ -198,7 +250,12 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 	case "voice":
 		in.Text = m.Voice.Content
 	case "mixed":
-		in.Text = mixedText(append(m.Mixed.Items, m.MixedMessage.Items...))
+		items := append(m.Mixed.Items, m.MixedMessage.Items...)
+		in.Text, in.Media = mixedText(items), mixedMedia(items)
+	case "image":
+		in.Media = mediaRefs(inboundRef{"image", m.Image.where()})
+	case "file":
+		in.Media = mediaRefs(inboundRef{"file", m.File.where()})
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil

@@ -217,7 +217,7 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 		`"from":{"userid":"zhangsan","name":"张三"},"msgtype":"mixed","mixed_message":{"msg_item":[` +
 		`{"msg_type":"text","text":{"content":"@雁阵 日报 今日办结3件"}},{"msg_type":"image","image":{"image_url":"https://x/1.png"}}]}}`)
 	in, err = parseRobot(robotMixed, "雁阵")
-	if err != nil || in.Text != "日报 今日办结3件" || in.MsgType != "mixed" || in.ChatID != "wrkA" || in.FromUserID != "zhangsan" {
+	if err != nil || in.Text != "日报 今日办结3件" || in.MsgType != "mixed" || in.ChatID != "wrkA" || in.FromUserID != "zhangsan" || strings.Join(in.Media, " ") != "image:https://x/1.png" {
 		t.Fatalf("robot JSON mixed = %+v, %v", in, err)
 	}
 	robotEvent := []byte(`{"msgid":"e1","chatid":"wrkA","chattype":"group","from":{"userid":"zhangsan"},"msg_type":"event","event":{"event_type":"add_to_chat"}}`)
@@ -227,6 +227,26 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 	aibotEvent := []byte(`{"msgid":"e2","from":{"userid":"u"},"msgtype":"event","event":{"eventtype":"enter_chat"}}`)
 	if in, err = parseAIBot(aibotEvent, "雁阵"); err != nil || in.MsgType != "event/enter_chat" {
 		t.Fatalf("AI bot event = %+v, %v", in, err)
+	}
+	// Images and files are referred to where WeCom keeps them, never fetched.
+	withImage := []byte(`{"msgid":"m2","msgtype":"mixed","mixed":{"msg_item":[{"msgtype":"text","text":{"content":"反馈 Z3 已清理"}},{"msgtype":"image","image":{"url":"https://wecom.test/i/1"}}]}}`)
+	if in, err = parseAIBot(withImage, "雁阵"); err != nil || in.Text != "反馈 Z3 已清理" || strings.Join(in.Media, " ") != "image:https://wecom.test/i/1" {
+		t.Errorf("mixed with an image = %+v, %v", in, err)
+	}
+	for _, c := range []struct {
+		parse func([]byte, string) (*models.Inbound, error)
+		plain string
+		want  string
+	}{
+		{parseApp, `<xml><FromUserName>u</FromUserName><MsgType>image</MsgType><PicUrl>https://wecom.test/p.jpg</PicUrl><MediaId>M1</MediaId><MsgId>5</MsgId></xml>`, "image:https://wecom.test/p.jpg image:media:M1"},
+		{parseRobot, `<xml><MsgId>6</MsgId><MsgType>image</MsgType><From><UserId>u</UserId></From><Image><ImageUrl>https://wecom.test/r.jpg</ImageUrl></Image></xml>`, "image:https://wecom.test/r.jpg"},
+		{parseRobot, `{"msgid":"7","msgtype":"image","from":{"userid":"u"},"image":{"image_url":"https://wecom.test/j.jpg"}}`, "image:https://wecom.test/j.jpg"},
+		{parseAIBot, `{"msgid":"8","msgtype":"file","from":{"userid":"u"},"file":{"url":"https://wecom.test/f"}}`, "file:https://wecom.test/f"},
+	} {
+		in, err := c.parse([]byte(c.plain), "雁阵")
+		if err != nil || strings.Join(in.Media, " ") != c.want || in.Text != "" {
+			t.Errorf("%s: %+v %v, want %s", c.plain, in, err, c.want)
+		}
 	}
 	for _, bad := range [][]byte{[]byte(`<xml><MsgType>text</MsgType></xml>`), []byte(`{"msgid":"x"}`), []byte(`not a message`)} {
 		if _, err := parseApp(bad, ""); err == nil {

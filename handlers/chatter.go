@@ -22,8 +22,8 @@ var everydayWords = map[string]bool{
 }
 
 // looksLikeCommand reports whether a text that names no command looks like
-// one, and the command it seems to mean: it holds a ticket number or a
-// dispatch code (D12), which 查 reads, or a command word of two characters or
+// one, and the command it seems to mean: it holds a ticket number, a
+// dispatch code (D12) or an item's code (Z12), which 查 reads, or a command word of two characters or
 // more that is not one of everydayWords (排名 in 住建局的排名多少); the earliest such
 // word wins. Greetings, thanks, acknowledgements and emoji do not.
 func (g *Grammar) looksLikeCommand(text string) (*spec, bool) {
@@ -65,13 +65,18 @@ func wordIndex(text, w string) int {
 	}
 }
 
-// hasDispatchCode reports whether text holds a dispatch code (D12) standing alone.
+// hasDispatchCode reports whether text holds a dispatch code (D12) or an
+// item's code (Z12) standing alone.
 func hasDispatchCode(text string) bool {
 	for i := 0; i < len(text); i++ {
-		if (i == 0 || !isWordByte(text[i-1])) && (text[i] == 'D' || text[i] == 'd') {
-			if _, _, ok := dispatchCode(text, i); ok {
-				return true
-			}
+		if i > 0 && isWordByte(text[i-1]) {
+			continue
+		}
+		if _, _, ok := dispatchCode(text, i); ok {
+			return true
+		}
+		if _, _, ok := itemCode(text, i); ok {
+			return true
 		}
 	}
 	return false

@@ -128,8 +128,14 @@ type request struct {
 // that the system is busy. A message handled again sends nothing twice and
 // issues no second dispatch.
 func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
-	if strings.HasPrefix(in.MsgType, "event/") || in.MsgType != "" && in.MsgType != "text" && strings.TrimSpace(in.Text) == "" {
-		return nil // events (menu clicks, card taps) and bare media carry no command: stored, not answered
+	if strings.HasPrefix(in.MsgType, "event/") {
+		return nil // events (menu clicks, card taps) carry no command: stored, not answered
+	}
+	if in.MsgType != "" && in.MsgType != "text" && strings.TrimSpace(in.Text) == "" {
+		if len(in.Media) > 0 {
+			return h.attach(ctx, in) // a photo after a 反馈 (evidence.go)
+		}
+		return nil // bare media of no use carry no command
 	}
 	parse := h.grammar.Parse
 	if in.InGroup() {

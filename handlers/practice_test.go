@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -144,6 +145,40 @@ func TestListAccountabilityAndInterview(t *testing.T) {
 		x.say("wangwu", "重点件 2024112700123")
 		if got := x.say("liuyi", "重点件 2024112700123").only(); got != "工单 2024112700123 已是重点件" {
 			t.Errorf("twice: %q", got)
+		}
+	})
+}
+
+func TestEvidencePhotos(t *testing.T) {
+	each(t, func(t *testing.T, x *harness) {
+		x.say("zhoujiu", "立项 @住建局 楼道堆物 即知即改")
+		photo := func(chat models.ChatType, text string, refs ...string) sent {
+			x.seq++
+			return x.handle(&models.Inbound{Route: models.RouteAIBot, MsgID: fmt.Sprintf("photo%d", x.seq), ChatID: "wrkgroup", ChatType: chat,
+				FromUserID: "sunba", MsgType: "mixed", Text: text, Media: refs, ReplyURL: "http://wecom.test/aibot/response", ReceivedAt: x.clock.Now()})
+		}
+		// Before any 反馈, a photo alone is explained privately and ignored in the group.
+		if got := photo(models.ChatGroup, "", "image:https://wecom.test/g"); len(got.rows) != 0 {
+			t.Errorf("a photo about nothing in the group: %+v", got.rows)
+		}
+		if got := photo(models.ChatSingle, "", "image:https://wecom.test/0").only(); got != "如需作为整改证据，请先发送“反馈 Z12 整改情况”，再在30分钟内发送照片。" {
+			t.Errorf("a photo about nothing: %q", got)
+		}
+		// A 反馈 with a photo in one message, then one more photo on its own.
+		if got := photo(models.ChatSingle, "反馈 Z1 已清理", "image:https://wecom.test/1").reply(); got != "已反馈整改事项 Z1 的整改情况（附件1个），待核查。" {
+			t.Errorf("反馈 with a photo: %q", got)
+		}
+		if got := photo(models.ChatSingle, "", "image:https://wecom.test/2").only(); got != "已将照片附入整改事项 Z1 的整改情况（附件2个）。" {
+			t.Errorf("a photo after: %q", got)
+		}
+		if refs := x.item(1).EvidenceRefs; strings.Join(refs, " ") != "image:https://wecom.test/1 image:https://wecom.test/2" {
+			t.Errorf("refs %v", refs)
+		}
+		contains(t, "查", x.say("wangwu", "查 Z1").reply(), "整改情况：已清理（附件2个）")
+		// Past the window, a photo is no longer taken as evidence.
+		x.clock.Set(at("2026-11-20 10:31"))
+		if got := photo(models.ChatSingle, "", "image:https://wecom.test/3").only(); !strings.HasPrefix(got, "如需作为整改证据") {
+			t.Errorf("a late photo: %q", got)
 		}
 	})
 }

@@ -23,7 +23,7 @@ func (h *Handler) itemStep(r *request, step models.StepKind) error {
 	if !slices.Contains(unitRoles, r.me.Role) || !slices.Contains(departmentIDs(reportDepartments(r.dir, r.me)), item.DepartmentID) {
 		return models.Errorf(models.EFORBIDDEN, "整改事项 %s 交办%s，您不能办理", code, item.Department.Name)
 	}
-	st := models.RectifyStep{ID: item.ID, Step: models.RectifyReport, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now}
+	st := models.RectifyStep{ID: item.ID, Step: models.RectifyReport, Actor: r.me.UserID, Text: r.cmd.Body, Refs: r.in.Media, At: r.now}
 	if step == models.StepSign {
 		st.Step = models.RectifyTake
 	}
@@ -37,7 +37,13 @@ func (h *Handler) itemStep(r *request, step models.StepKind) error {
 		r.notify(fmt.Sprintf("【整改事项 %s】%s已签收，落实整改。", code, who), issuer)
 		return nil
 	}
-	r.reply(fmt.Sprintf("已反馈整改事项 %s 的整改情况，待核查。", code))
+	reply := fmt.Sprintf("已反馈整改事项 %s 的整改情况，待核查。", code)
+	if n := len(item.EvidenceRefs); n > 0 {
+		reply = fmt.Sprintf("已反馈整改事项 %s 的整改情况（附件%d个），待核查。", code, n)
+	} else {
+		reply += fmt.Sprintf("可在%d分钟内单独发送现场照片作为证据。", int(evidenceWindow.Minutes()))
+	}
+	r.reply(reply)
 	r.notify(fmt.Sprintf("【整改事项 %s 待核查】%s反馈：\n%s\n请核查后回复“核查 %s 通过”或“核查 %s 不通过 说明”。", code, who, item.Evidence, code, code), issuer)
 	return nil
 }

@@ -36,6 +36,9 @@ type Inbound struct {
 	MsgType    string   `gorm:"size:32"`
 	// Text is the message with the leading @robot mention removed.
 	Text string `gorm:"type:text"`
+	// Media refers to the images and files the message carried, as WeCom gave
+	// them ("image:" or "file:" and a URL or a media id); nothing is fetched.
+	Media StringList
 	// ReplyURL is where a reply goes: the robot's WebhookUrl or the AI bot's
 	// response_url. It may carry a webhook key: never log it.
 	ReplyURL   string     `gorm:"size:1024"`

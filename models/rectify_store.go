@@ -399,3 +399,33 @@ func (s *Store) VerifiedDispatches(ctx context.Context, p Period) ([]Dispatch, e
 	}
 	return out, nil
 }
+
+// AttachEvidence adds references to photos and files (refs) to the evidence
+// of the item a member reported (反馈) last, at or after since, while it
+// awaits 核查, and returns it; ENOTFOUND when there is none.
+func (s *Store) AttachEvidence(ctx context.Context, userid string, refs StringList, since, at time.Time) (*Rectification, error) {
+	var out *Rectification
+	err := s.Tx(ctx, func(tx *Store) error {
+		var r Rectification
+		err := tx.db.WithContext(ctx).Where("state = ? AND reported_by = ? AND reported_at >= ?", RectifyReported, userid, since).
+			Order("reported_at DESC, id DESC").Take(&r).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return Errorf(ENOTFOUND, "没有待核查的整改反馈可附")
+		}
+		if err != nil {
+			return fmt.Errorf("models: find the last report of %s: %w", userid, err)
+		}
+		all := append(slices.Clone(r.EvidenceRefs), refs...)
+		res := tx.db.WithContext(ctx).Model(&Rectification{}).Where("id = ? AND state = ?", r.ID, RectifyReported).
+			Updates(map[string]any{"evidence_refs": all, "updated_at": at})
+		if res.Error != nil {
+			return fmt.Errorf("models: attach evidence to %s: %w", r.Code(), res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return Errorf(ECONFLICT, "")
+		}
+		out, err = tx.Rectification(ctx, r.ID)
+		return err
+	})
+	return out, err
+}
