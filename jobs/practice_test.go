@@ -50,8 +50,10 @@ func TestOverdueScanWatchesTheList(t *testing.T) {
 		if ok, err := s.CreateRectification(ctx, item); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
+		// At the deadline: the group's digest names the unit, its head gets the list.
 		rows := scanned(t, d, "2026-11-19 10:00")
-		if len(rows) != 1 || rows[0].Channel != "robot" || !strings.Contains(rows[0].Body, "整改Z1") || !strings.Contains(rows[0].Body, "<@zhangsan>") {
+		if len(rows) != 2 || rows[0].Channel != "robot" || !strings.Contains(rows[0].Body, "整改Z1 楼道堆放杂物") || !strings.Contains(rows[0].Body, "<@zhangsan>") ||
+			rows[1].To != "zhangsan" || !strings.Contains(rows[1].Body, "整改Z1 楼道堆放杂物") {
 			t.Fatalf("at the deadline: %+v", rows)
 		}
 		alerts, err := s.AlertsOf(ctx, models.SubjectRectification, []uint{item.ID})

@@ -253,12 +253,12 @@ func TestGroupBudgetFoldsDigestsIntoTheNextRollup(t *testing.T) {
 			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-20 10:00"))})
 		create(t, s, &models.Ticket{Number: "2026111300402", Title: "占道经营", DepartmentID: &d.cgj.ID, Status: models.TicketInProgress,
 			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-20 17:40"))})
-		// At 10:00, 2 posts + the reminder and the weekly list still to come
-		// + this digest would be 5 of 4: it folds.
+		// At 10:00, 2 posts + the reminder, the weekly list and the 整改公示
+		// still to come + this digest would be 6 of 4: it folds.
 		clock.Set(at("2026-11-20 10:00"))
 		d.expectScan(t, "2026-11-20 10:00", "app:zhangsan", "app:lisi")
 		folded := logs.FilterMessageSnippet("folded into the next morning roll-up").All()
-		if len(folded) != 1 || folded[0].ContextMap()["posted_today"] != int64(2) || folded[0].ContextMap()["reserved"] != int64(2) {
+		if len(folded) != 1 || folded[0].ContextMap()["posted_today"] != int64(2) || folded[0].ContextMap()["reserved"] != int64(3) {
 			t.Errorf("fold log: %+v", folded)
 		}
 		if got := counter(t, reg, "folded"); got != 1 {

@@ -206,12 +206,14 @@ func TestSkipDueLeavesNothingToCatchUp(t *testing.T) {
 		sched := newScheduler(t, d.runner)
 		n, err := sched.SkipDue(ctx, at("2026-11-20 18:20"), "历史")
 		// The daily report (18:00, late) and the scan (18:15, on time); the
-		// reminder is past its grace and the weekly list (17:00) within it.
-		if err != nil || n != 3 {
-			t.Fatalf("skipped %d (%v), want 3", n, err)
+		// reminder is past its grace and the weekly list and 整改公示 (17:00)
+		// within it.
+		if err != nil || n != 4 {
+			t.Fatalf("skipped %d (%v), want 4", n, err)
 		}
 		for _, c := range []struct{ job, slot string }{
 			{jobs.DailyReport, "2026-11-20T18:00"}, {jobs.OverdueScan, "2026-11-20T18:15"}, {jobs.WeeklyReport, "2026-11-20T17:00"},
+			{jobs.Publicity, "2026-11-20T17:00"},
 		} {
 			if run, err := s.JobRunOf(ctx, c.job, c.slot); err != nil || run.Status != models.JobSkipped || run.Summary != "历史" {
 				t.Errorf("%s %s: %+v %v", c.job, c.slot, run, err)
