@@ -83,7 +83,11 @@ func (h *Handler) submit(r *request, appendText bool) error {
 	return nil
 }
 
-// withdrawReport withdraws today's report of the sender's department.
+// withdrawReport withdraws the sender's version of today's report of their
+// department (a head's and a reporter's are versions of one report). When
+// their version was the one shown, the report falls back to the other
+// person's latest version, if any; a report the group has seen is corrected
+// (更正) or withdrawn in the group too.
 func (h *Handler) withdrawReport(r *request) error {
 	dept, named, err := reportDepartment(r, r.cmd.Word, false)
 	if err != nil {
@@ -93,17 +97,33 @@ func (h *Handler) withdrawReport(r *request) error {
 		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
 	}
 	day, _ := h.reportDay(r.now)
-	reports, err := r.tx.DailyReports(r.ctx, day)
+	w, err := r.tx.WithdrawReport(r.ctx, dept.ID, day, r.me.UserID)
 	if err != nil {
 		return err
 	}
-	if err := r.tx.WithdrawReport(r.ctx, dept.ID, day, r.me.UserID); err != nil {
-		return err
+	posted := w.Before.PostedRevision > 0
+	switch w.Outcome {
+	case models.OlderVersion:
+		r.reply(fmt.Sprintf("已撤回您报送的%s%s日报版本。该单位日报以%s %s报送的版本为准，未受影响。",
+			dept.Name, dayText(day), w.After.SubmitterName, w.After.SubmittedAt.In(h.cfg.Location()).Format("15:04")))
+		return nil
+	case models.FellBack:
+		reply := fmt.Sprintf("已撤回您报送的%s%s日报版本，现以%s %s报送的版本为准。",
+			dept.Name, dayText(day), w.After.SubmitterName, w.After.SubmittedAt.In(h.cfg.Location()).Format("15:04"))
+		n, err := h.reports.PostLate(r.ctx, r.tx, h.out, day)
+		if err != nil {
+			return err
+		}
+		if n > 0 && posted {
+			reply += "该日报已随今日日报发布，现行版本已作为更正发至工作群。"
+		}
+		r.reply(reply)
+		return nil
 	}
 	reply := fmt.Sprintf("已撤回%s%s日报。", dept.Name, dayText(day))
 	// A report the group has seen is withdrawn in the group too.
-	if rep, ok := reports[dept.ID]; ok && rep.PostedRevision > 0 {
-		r.notes = append(r.notes, report.Withdrawal(dept, &rep, r.me.Name, r.now, h.cfg.Location()))
+	if posted {
+		r.notes = append(r.notes, report.Withdrawal(dept, &w.Before, r.me.Name, r.now, h.cfg.Location()))
 		reply += "该日报已随今日日报发布，撤回情况已告知工作群。"
 	}
 	r.reply(reply + "如需重新报送，请发送“日报 正文”。")
