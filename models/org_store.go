@@ -282,6 +282,13 @@ func (d *Directory) WithRole(role Role) []*Member {
 	return out
 }
 
+// ReportingFor returns who reports for a department: its heads, then its
+// reporters (日报联络员), those who cover it included. The reminder before the
+// report time tells them all.
+func (d *Directory) ReportingFor(deptID uint) []*Member {
+	return append(d.MembersOf(deptID, RoleHead), d.MembersOf(deptID, RoleReporter)...)
+}
+
 // Responsible returns who answers for a department: its heads, or when it has
 // none, its reporters. Reminders and alerts @-mention them.
 func (d *Directory) Responsible(deptID uint) []*Member {

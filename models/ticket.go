@@ -112,6 +112,13 @@ func (t *Ticket) Open() bool {
 	return slices.Contains(OpenTicketStatuses, t.Status)
 }
 
+// DoubleNo reports whether t is a 双否件: answered 不满意 and not resolved
+// (是否解决 = 否) at its return visit, and not excluded (剔除). SetDoubleNo
+// selects the same tickets in SQL.
+func (t *Ticket) DoubleNo() bool {
+	return t.Satisfaction == Unsatisfied && t.Resolved != nil && !*t.Resolved && !t.Excluded
+}
+
 // ClaimedStatus is how a ticket whose claimed 办结 awaits the platform is shown.
 const ClaimedStatus = "已办结（待平台确认）"
 

@@ -11,7 +11,8 @@ import (
 )
 
 // Remind is the reminder before the report time: the departments that must
-// report and have not, each with who answers for it.
+// report and have not, each with who reports for it (its heads and its
+// reporters).
 type Remind struct {
 	Day models.Period
 	// At is the reminder's time, Deadline the report time (17:30, 18:00).
@@ -19,10 +20,11 @@ type Remind struct {
 	Missing      []Missing
 }
 
-// Missing is a department whose report is missing and who answers for it.
+// Missing is a department whose report is missing and who reports for it:
+// its heads and its reporters (models.Directory.ReportingFor).
 type Missing struct {
-	Department  models.Department
-	Responsible []*models.Member
+	Department models.Department
+	Reporting  []*models.Member
 }
 
 // Remind finds the departments that must report on day and have not.
@@ -37,13 +39,13 @@ func (b *Builder) Remind(ctx context.Context, day time.Time) (*Remind, error) {
 		return nil, fmt.Errorf("report: remind: %w", err)
 	}
 	for _, d := range models.Unreported(dir.Departments, reports) {
-		r.Missing = append(r.Missing, Missing{Department: d, Responsible: dir.Responsible(d.ID)})
+		r.Missing = append(r.Missing, Missing{Department: d, Reporting: dir.ReportingFor(d.ID)})
 	}
 	return r, nil
 }
 
 // Messages returns nothing when every department reported; else one group
-// message (more when the list is long) @-mentioning who answers for each
+// message (more when the list is long) @-mentioning who reports for each
 // missing department, and an app message to them for each department.
 func (r *Remind) Messages() []msg.Message {
 	if len(r.Missing) == 0 {
@@ -56,7 +58,7 @@ func (r *Remind) Messages() []msg.Message {
 			msg.Text(" 个单位尚未报送今日（"+monthDayCN(r.Day.Start)+"）工作日报，请于"+r.Deadline.String()+"前在群内报送：")),
 	}
 	for _, m := range r.Missing {
-		who, _ := mentions(m.Responsible)
+		who, _ := mentions(m.Reporting)
 		if len(who) == 0 {
 			who = []msg.Span{msg.Muted("（未登记负责人）")}
 		}
@@ -64,7 +66,7 @@ func (r *Remind) Messages() []msg.Message {
 	}
 	msgs := []msg.Message{toGroup("日报提醒", "remind/"+day, msg.S(lines...))}
 	for _, m := range r.Missing {
-		_, ids := mentions(m.Responsible)
+		_, ids := mentions(m.Reporting)
 		body := "【日报提醒】" + m.Department.Name + "今日（" + monthDayCN(r.Day.Start) + "）工作日报尚未报送，请于" +
 			r.Deadline.String() + "前在工作群内发送“日报 内容”报送。"
 		msgs = append(msgs, toMembers(ids, "", fmt.Sprintf("remind/%s/app/%d", day, m.Department.ID), msg.S(text(body)))...)
