@@ -94,7 +94,7 @@ func seedTickets(ctx context.Context, svc *tickets.Service, dir *models.Director
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}
-	sum, err := svc.ImportFile(ctx, &export, cfg.District.Name+"12345工单明细.xlsx", "demo")
+	sum, err := svc.ImportFile(ctx, &export, tickets.Origin{Route: models.ImportDemo, Actor: "demo", Name: cfg.District.Name + "12345工单明细.xlsx", Quiet: true})
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}

@@ -134,7 +134,7 @@ func (w *week) morningImport(ctx context.Context, day int) {
 	if err := csv.NewWriter(&export).WriteAll(records); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := w.svc.ImportFile(ctx, &export, "12345工单明细.csv", "hotline")
+	sum, err := w.svc.ImportFile(ctx, &export, tickets.Origin{Route: models.ImportCLI, Actor: "hotline", Name: "12345工单明细.csv"})
 	if err != nil || sum.Created != newPerDay {
 		t.Fatalf("day %d's new tickets: %v %v", day, sum, err)
 	}
@@ -159,7 +159,7 @@ func (w *week) morningImport(ctx context.Context, day int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := w.svc.ImportJSON(ctx, bytes.NewReader(body), "hotline"); err != nil || sum.Updated != len(settled) {
+	if sum, err := w.svc.ImportJSON(ctx, bytes.NewReader(body), tickets.Origin{Route: models.ImportAPI, Actor: "hotline"}); err != nil || sum.Updated != len(settled) {
 		t.Fatalf("day %d's settled tickets: %v %v", day, sum, err)
 	}
 }

@@ -38,7 +38,12 @@ type Inbound struct {
 	Text string `gorm:"type:text"`
 	// ReplyURL is where a reply goes: the robot's WebhookUrl or the AI bot's
 	// response_url. It may carry a webhook key: never log it.
-	ReplyURL   string     `gorm:"size:1024"`
+	ReplyURL string `gorm:"size:1024"`
+	// Attachment refers to the file the message carries (a file sent to the
+	// app or the AI bot), in a form only package bot reads (bot fetches it
+	// when a handler asks); "" when none. It may hold a download key: never
+	// log it.
+	Attachment string     `gorm:"size:2048"`
 	ReceivedAt time.Time  `gorm:"not null"`
 	HandledAt  *time.Time `gorm:"index"`
 	Attempts   int        `gorm:"not null"`
@@ -182,7 +187,7 @@ func (KV) TableName() string { return "kv" }
 var allModels = []any{
 	&Department{}, &Member{},
 	&Ticket{}, &TicketEvent{}, &TicketRequest{},
-	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
+	&DailyReport{}, &ReportVersion{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &OutboxBackoff{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
-	&Announcement{},
+	&Announcement{}, &TicketImport{},
 }
