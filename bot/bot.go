@@ -95,6 +95,7 @@ type Bot struct {
 	outbox       *Outbox
 	worker       *worker
 	aibot        *longConn // nil unless the AI bot runs on its long connection
+	files        *inFiles  // fetches the files messages carry (media_in.go)
 
 	mu         sync.Mutex
 	started    bool
@@ -142,6 +143,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 		http: newHTTPClient(o.HTTPClient), calls: b.metrics.apiCalls, duplicateCheck: appHorizon,
 	}
 	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID, o.WeCom.Secret.Reveal())
+	b.files = newInFiles(c, o.WeCom)
 	b.replies = newReplyRefs(base, o.WeCom)
 	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal(), replies: b.replies}
 	b.outbox = NewOutbox(o.WeCom)
@@ -160,6 +162,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	}
 	if o.WeCom.AIBot.WebSocket() {
 		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)
+		b.aibot.files = b.files
 		send.aibot, b.worker.away = b.aibot, b.aibot.away
 		if o.Registerer != nil {
 			up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -139,6 +139,7 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	lease := now.Add(handlerLease)
 	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = models.Route(rt.name), now, 1, &lease
 	in.ReplyURL = b.replies.keep(in.ReplyURL) // never the webhook key or response code as it came
+	in.Attachment = b.files.keep(in.Attachment)
 	ctx, cancel := context.WithTimeout(r.Context(), b.storeWait)
 	defer cancel()
 	fresh, err := b.journal.insert(ctx, in)

@@ -27,6 +27,7 @@ var errMalformed = errors.New("malformed message")
 //     by newlines) with every "@BotName" mention removed and spaces trimmed.
 //   - ChatType is "group" or "single"; app messages are "single".
 //   - ReplyURL is the robot's WebhookUrl or the AI bot's response_url.
+//   - Attachment refers to the file of a file message (media_in.go).
 
 // appXML is the plaintext of a self-built app callback.
 type appXML struct {
@@ -54,6 +55,8 @@ func parseApp(plain []byte, _ string) (*models.Inbound, error) {
 		in.MsgType, in.Text = "event/"+m.Event, m.EventKey
 	case "voice":
 		in.Text = m.Recognition
+	case "file":
+		in.Attachment = appAttachment(plain)
 	}
 	in.Text = strings.TrimSpace(in.Text)
 	return withMsgID(in, plain), nil
@@ -199,6 +202,8 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 		in.Text = m.Voice.Content
 	case "mixed":
 		in.Text = mixedText(append(m.Mixed.Items, m.MixedMessage.Items...))
+	case "file":
+		in.Attachment = jsonAttachment(plain)
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil
