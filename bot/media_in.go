@@ -257,7 +257,8 @@ func isJSONAnswer(resp *http.Response) bool {
 }
 
 // fileName reads the file name of a Content-Disposition header, in its
-// RFC 5987 form (filename*=UTF-8”…) or its plain one, without a path.
+// RFC 5987 form (filename*, UTF-8 and percent-encoded) or its plain one,
+// without a path.
 func fileName(disposition string) string {
 	_, params, err := mime.ParseMediaType(disposition)
 	if err != nil {

@@ -33,6 +33,7 @@ const (
 	groupDispatch = "调度"
 	groupQuery    = "查询"
 	groupApproval = "退办与延期"
+	groupImport   = "工单导入"
 	groupOther    = "其他"
 )
 
@@ -123,6 +124,10 @@ var commands = []*spec{
 	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,
 		Usage: "待办", Summary: "查看需要我处理的调度和退办、延期审批",
 		run: (*Handler).todo},
+	{Name: "导入状态", Aliases: []string{"导入情况", "最近导入"}, Group: groupQuery,
+		Usage: "导入状态", Summary: "最近导入和在办、超期件数",
+		Roles: []models.Role{models.RoleHotline, models.RoleLeader, models.RoleAdmin}, Action: "查看导入状态",
+		run: (*Handler).importStatus},
 
 	{Name: "申请退办", Aliases: []string{"退办", "退办申请"}, Group: groupApproval,
 		Usage: "申请退办 <工单号> <理由>", Summary: "申请退办，经部门主要负责人审核、区领导批准后退办",
@@ -157,6 +162,8 @@ var commands = []*spec{
 		Usage: "批准延期 [工单号] [意见]", Summary: "区领导批准延期，工单期限即延至申请的日期",
 		Roles: leaderOnly, Action: "批准延期",
 		args: shape{ticket: optional, tail: tailBody}, run: extensions.approve},
+
+	importSpec,
 
 	{Name: "帮助", Aliases: []string{"help", "?", "菜单", "功能", "命令"}, Group: groupOther,
 		Usage: "帮助 [命令]", Summary: "查看可用命令，或某个命令的用法",

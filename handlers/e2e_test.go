@@ -59,7 +59,7 @@ func newWire(t *testing.T, driver string) *wire {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.bot = b
+	w.bot, w.files.b = b, b
 	mux := http.NewServeMux()
 	b.Register(mux)
 	srv := httptest.NewServer(mux)

@@ -52,6 +52,10 @@ type Options struct {
 	// Charts draws the charts and workbooks of 排名 … 图, 趋势 and 导出; nil
 	// turns them off.
 	Charts Charts
+	// Tickets imports the ticket exports the 12345 office sends as files,
+	// which Files fetches; either nil turns the file import off.
+	Tickets Importer
+	Files   Attachments
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -70,6 +74,8 @@ type Handler struct {
 	reports Reports
 	reached func(deadline, now time.Time) int
 	charts  Charts
+	tickets Importer
+	files   Attachments
 }
 
 // New returns a Handler, or an error when the options are incomplete or the
@@ -101,6 +107,8 @@ func New(o Options) (*Handler, error) {
 		reports: o.Reports,
 		reached: o.Reached,
 		charts:  o.Charts,
+		tickets: o.Tickets,
+		files:   o.Files,
 	}, nil
 }
 
@@ -126,7 +134,13 @@ type request struct {
 // the caller tries again; from the second attempt on the sender is told, once,
 // that the system is busy. A message handled again sends nothing twice and
 // issues no second dispatch.
+//
+// A message that carries a file (a ticket export the 12345 office sends) is
+// imported (see importFile) when the file import is on.
 func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
+	if in.Attachment != "" && h.tickets != nil && h.files != nil {
+		return h.settle(ctx, in, importSpec.Name, h.importFile(ctx, in))
+	}
 	if strings.HasPrefix(in.MsgType, "event/") || in.MsgType != "" && in.MsgType != "text" && strings.TrimSpace(in.Text) == "" {
 		return nil // events (menu clicks, card taps) and bare media carry no command: stored, not answered
 	}
@@ -146,20 +160,31 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 		_, err := h.out.Enqueue(ctx, tx, r.outgoing()...)
 		return err
 	})
-	if err == nil || errors.Is(err, errChatter) {
+	if errors.Is(err, errChatter) {
+		return nil
+	}
+	return h.settle(ctx, in, r.cmd.Name, err)
+}
+
+// settle ends the handling of a message by the command name with err: nil
+// is done; a refusal is answered with its words; a failure of the system
+// is returned to be tried again, and from the second attempt on the sender
+// is told, once, that the system is busy.
+func (h *Handler) settle(ctx context.Context, in *models.Inbound, name string, err error) error {
+	if err == nil {
 		return nil
 	}
 	internal := models.ErrorCode(err) == models.EINTERNAL
 	if internal && in.Attempts < busyAfter {
-		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
+		return fmt.Errorf("handlers: %s: %w", name, err)
 	}
 	reply := msg.Plain(msg.ReplyTo(in), models.UserText(err))
 	reply.Priority, reply.DedupeKey = msg.Reply, dedupeKey(in, "error")
 	if _, qerr := h.out.Enqueue(ctx, h.store, reply); qerr != nil {
-		return fmt.Errorf("handlers: %s: %w (and the reply: %w)", r.cmd.Name, err, qerr)
+		return fmt.Errorf("handlers: %s: %w (and the reply: %w)", name, err, qerr)
 	}
 	if internal {
-		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
+		return fmt.Errorf("handlers: %s: %w", name, err)
 	}
 	return nil
 }

@@ -140,10 +140,11 @@ func (s *CallbackSigner) AppFile(m AppFileMessage) (Callback, error) {
 // route: the link (Server.AIBotFileLink, with the callback's key, KeyOf)
 // and no aeskey.
 type AIBotFileMessage struct {
-	MsgID   string // empty means random
-	AIBotID string
-	UserID  string
-	URL     string
+	MsgID       string // empty means random
+	AIBotID     string
+	UserID      string
+	ResponseURL string // e.g. Server.ResponseURL("")
+	URL         string
 }
 
 // AIBotFile returns the POST of a file message to the AI bot, in a single chat.
@@ -153,7 +154,7 @@ func (s *CallbackSigner) AIBotFile(m AIBotFileMessage) (Callback, error) {
 	}
 	plain, err := json.Marshal(map[string]any{
 		"msgid": m.MsgID, "aibotid": m.AIBotID, "chattype": "single", "from": userRef{m.UserID},
-		"msgtype": "file", "file": map[string]string{"url": m.URL},
+		"response_url": m.ResponseURL, "msgtype": "file", "file": map[string]string{"url": m.URL},
 	})
 	if err != nil {
 		return Callback{}, fmt.Errorf("AI bot callback: %w", err)
