@@ -26,6 +26,7 @@ const runFlush = 30 * time.Second
 func (m *Main) jobRunner() *jobs.Runner {
 	env := jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config.Domain(), m.Calendar, m.Log.Named("jobs"))
 	env.Metrics = m.JobMetrics
+	env.Tickets = m.Tickets
 	return jobs.NewRunner(env)
 }
 

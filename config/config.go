@@ -32,6 +32,7 @@ type Config struct {
 	Schedule Schedule `yaml:"schedule" envPrefix:"SCHEDULE_"`
 	Rules    Rules    `yaml:"rules" envPrefix:"RULES_"`
 	Import   Import   `yaml:"import" envPrefix:"IMPORT_"`
+	Tickets  Tickets  `yaml:"tickets" envPrefix:"TICKETS_"`
 
 	loc *time.Location
 }
@@ -213,6 +214,14 @@ type Import struct {
 	MaxFileSize Size `yaml:"max_file_size" env:"MAX_FILE_SIZE"`
 }
 
+// Tickets configures where tickets come from besides the CLI, the API and chat.
+type Tickets struct {
+	// WatchDir is a folder (a share the 12345 office drops its exports on)
+	// whose new .xlsx and .csv files are imported every few minutes, each
+	// once; empty turns the watch off.
+	WatchDir string `yaml:"watch_dir" env:"WATCH_DIR"`
+}
+
 // Level names a level of the escalation ladder.
 type Level string
 
@@ -377,6 +386,7 @@ type Domain struct {
 	District District
 	Schedule Schedule
 	Rules    Rules
+	Tickets  Tickets
 	// BotName is the robot's display name, a hint for stripping @-mentions.
 	BotName string
 	loc     *time.Location
@@ -384,7 +394,7 @@ type Domain struct {
 
 // Domain returns the domain packages' part of the configuration.
 func (c *Config) Domain() Domain {
-	return Domain{District: c.District, Schedule: c.Schedule, Rules: c.Rules, BotName: c.WeCom.BotName, loc: c.loc}
+	return Domain{District: c.District, Schedule: c.Schedule, Rules: c.Rules, Tickets: c.Tickets, BotName: c.WeCom.BotName, loc: c.loc}
 }
 
 // Location returns the configured time zone.

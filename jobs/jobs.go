@@ -28,6 +28,7 @@ import (
 	"yanzhen/models"
 	"yanzhen/msg"
 	"yanzhen/report"
+	"yanzhen/tickets"
 )
 
 // Names of the jobs, as `yanzhen run JOB` takes them.
@@ -39,6 +40,7 @@ const (
 	WeeklyReport  = "weekly-report"
 	MonthlyReport = "monthly-report"
 	MorningRollup = "morning-rollup"
+	WatchImport   = "watch-import"
 )
 
 // Enqueuer puts messages in the outbox on st (the store, or a transaction of
@@ -57,6 +59,9 @@ type Env struct {
 	Log      *zap.Logger
 	// Metrics counts what the jobs decide; nil counts nothing.
 	Metrics *Metrics
+	// Tickets imports the watched folder's files (tickets.watch_dir); nil
+	// leaves the folder alone.
+	Tickets *tickets.Service
 }
 
 // NewEnv returns the Env of a store, outbox, config and calendar, with a
@@ -98,6 +103,9 @@ type Job struct {
 	// GroupPost says the job posts to the work group below msg.Report: the
 	// group's daily budget keeps room for it (budget.go).
 	GroupPost bool
+	// Off, when set and true under the config, keeps the job out of the
+	// scheduler (a feature left unconfigured); `yanzhen run` still runs it.
+	Off func(c config.Domain) bool
 	// Spec returns the cron spec of the job's slots under the config.
 	Spec func(s config.Schedule) string
 	// Grace returns how late a missed slot may still run; nil means schedule.grace.
@@ -151,6 +159,12 @@ func All() []*Job {
 				return fmt.Sprintf("%d %d %d * *", s.MonthlyAt.Minute, s.MonthlyAt.Hour, s.MonthlyDay)
 			},
 			Prepare: prepareMonthly,
+		},
+		{
+			Name: WatchImport, Summary: "导入共享目录中新的工单导出文件",
+			Spec:    func(config.Schedule) string { return "@every " + WatchEvery.String() },
+			Off:     func(c config.Domain) bool { return c.Tickets.WatchDir == "" },
+			Prepare: prepareWatch,
 		},
 	}
 }

@@ -90,6 +90,9 @@ func NewScheduler(r *Runner, now func() time.Time) (*Scheduler, error) {
 	cfg := r.Config
 	s := &Scheduler{runner: r, now: now, settled: map[string]string{}}
 	for _, j := range All() {
+		if j.Off != nil && j.Off(cfg) {
+			continue
+		}
 		sched, err := j.ScheduleOf(cfg.Schedule, cfg.Location())
 		if err != nil {
 			return nil, err

@@ -79,10 +79,11 @@ func (s *Store) StartImport(ctx context.Context, imp *TicketImport) error {
 }
 
 // FinishImport records the outcome of an import StartImport recorded: its
-// counts, its error and FinishedAt.
+// counts, its error and FinishedAt, and its Key (cleared, the file is free
+// to be imported again).
 func (s *Store) FinishImport(ctx context.Context, imp *TicketImport) error {
 	imp.Error = ClipBytes(imp.Error, 512)
-	err := s.db.WithContext(ctx).Model(imp).Select("finished_at", "created", "updated", "unchanged", "failed", "error").Updates(imp).Error
+	err := s.db.WithContext(ctx).Model(imp).Select("finished_at", "created", "updated", "unchanged", "failed", "error", "file_key").Updates(imp).Error
 	if err != nil {
 		return fmt.Errorf("models: record import %d: %w", imp.ID, err)
 	}

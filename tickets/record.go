@@ -67,6 +67,9 @@ func (s *Service) record(ctx context.Context, o Origin, do func() (*Summary, err
 	if err != nil {
 		rec.Error = failure(err)
 	}
+	if models.ErrorCode(err) == models.EINTERNAL {
+		rec.Key = nil // interrupted, not refused: the watched file is tried again
+	}
 	ferr := s.Store.Tx(ctx, func(tx *models.Store) error {
 		if err := tx.FinishImport(ctx, rec); err != nil {
 			return err

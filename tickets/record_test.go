@@ -1,9 +1,13 @@
 package tickets_test
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"yanzhen/models"
 	"yanzhen/msg"
@@ -154,4 +158,52 @@ func TestImportOutcomeCapsRows(t *testing.T) {
 			t.Errorf("an outcome by app message has priority %v", out.sent[0].Priority)
 		}
 	})
+}
+
+// A watched file whose import the system interrupted is tried again; one
+// that cannot be read is not.
+func TestImportFolderRetriesOnlyInterruptions(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
+		dir := t.TempDir()
+		old := now.Add(-time.Hour)
+		for name, text := range map[string]string{
+			"a.csv":  "工单编号,受理时间,工单状态,承办单位\nW1,2026-11-20 09:00,办理中,住建局\n",
+			"b.xlsx": "not a workbook",
+		} {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The service stops while a.csv is being read: its key is released.
+		info, err := os.Stat(filepath.Join(dir, "a.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped, cancel := context.WithCancel(ctx)
+		o := tickets.Origin{Route: models.ImportWatch, Name: "a.csv", Key: tickets.WatchKey("a.csv", info.Size(), info.ModTime())}
+		if _, err := svc.ImportFile(stopped, cancelling{cancel}, o); models.ErrorCode(err) != models.EINTERNAL {
+			t.Fatalf("an interrupted import: %v", err)
+		}
+		files, err := svc.ImportFolder(ctx, dir, now, nil)
+		if err != nil || len(files) != 2 || files[0].Name != "a.csv" || files[0].Err != nil || files[0].Summary.Created != 1 ||
+			files[1].Name != "b.xlsx" || models.ErrorCode(files[1].Err) != models.EINVALID {
+			t.Fatalf("after the interruption: %+v %v", files, err)
+		}
+		if files, err := svc.ImportFolder(ctx, dir, now, nil); err != nil || len(files) != 0 {
+			t.Errorf("a third look: %+v %v", files, err)
+		}
+	})
+}
+
+// cancelling is a reader that stops the import reading it: it cancels the
+// import's context, and then fails as a cut connection would.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) Read([]byte) (int, error) {
+	c.cancel()
+	return 0, context.Canceled
 }
