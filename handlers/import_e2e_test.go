@@ -176,6 +176,13 @@ func TestFileImportOverTheLongConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.waitHandled("wsfile-1")
+			var in models.Inbound
+			if err := w.store.DB(ctx).Where("msg_id = ?", "wsfile-1").Take(&in).Error; err != nil {
+				t.Fatal(err)
+			}
+			if in.Attachment == "" || strings.Contains(in.Attachment, "aeskey") || strings.Contains(in.Attachment, "http") {
+				t.Errorf("the frame's file is stored as it came: %q", in.Attachment)
+			}
 			got := w.flush()
 			var replies []string
 			for _, c := range got.calls {
