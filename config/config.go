@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -71,7 +72,12 @@ type WeCom struct {
 	ReplayWindow Duration `yaml:"replay_window" env:"REPLAY_WINDOW"`
 	AppCallback  Callback `yaml:"app_callback" envPrefix:"APP_CALLBACK_"`
 	Robot        Robot    `yaml:"robot" envPrefix:"ROBOT_"`
-	AIBot        AIBot    `yaml:"aibot" envPrefix:"AIBOT_"`
+	// Robots are the robots of the work groups by name, as the org file's
+	// groups name them (groups[].robot). Each posts with its own key to its
+	// group's chat id and has its own callback crypto. Env overrides:
+	// YANZHEN_WECOM_ROBOTS_<NAME>_WEBHOOK_KEY, _TOKEN, _AES_KEY.
+	Robots map[string]Robot `yaml:"robots" env:"-"`
+	AIBot  AIBot            `yaml:"aibot" envPrefix:"AIBOT_"`
 	// BotName is the robot's display name, stripped from the start of @-messages.
 	BotName string `yaml:"bot_name" env:"BOT_NAME"`
 }
@@ -180,6 +186,29 @@ type Rules struct {
 	// group, replies and the daily report (补报 included) aside; once it is
 	// spent, overdue digests fold into the next morning roll-up.
 	GroupDailyBudget int `yaml:"group_daily_budget" env:"GROUP_DAILY_BUDGET"`
+	// Raise is 提级: per level (社区, 镇街) and ticket category, how long an
+	// open ticket may stay at the level before it is raised to the level
+	// above (a community's to its street, a street's to the district); the
+	// key "default" covers the categories not listed. A level without an
+	// entry keeps its tickets.
+	Raise map[string]map[string]Span `yaml:"raise" env:"-"`
+}
+
+// RaiseDefault is the key of Rules.Raise's limit for the categories not listed.
+const RaiseDefault = "default"
+
+// RaiseLimit returns how long a ticket of a category may stay at a level
+// (社区, 镇街) before it is raised, and false when the level keeps its tickets.
+func (r Rules) RaiseLimit(level, category string) (Span, bool) {
+	limits, ok := r.Raise[level]
+	if !ok {
+		return Span{}, false
+	}
+	if l, ok := limits[category]; ok {
+		return l, true
+	}
+	l, ok := limits[RaiseDefault]
+	return l, ok
 }
 
 // Step is one level of the escalation ladder: At is relative to the deadline
@@ -299,6 +328,10 @@ func Default() *Config {
 				BasicSatisfied: 0.9, PeriodStartDay: 1, MinSample: 5,
 			},
 			RankTop: 3,
+			Raise: map[string]map[string]Span{
+				"社区": {RaiseDefault: MustSpan("5wd")},
+				"镇街": {RaiseDefault: MustSpan("10wd")},
+			},
 		},
 		Import: Import{MaxFileSize: 200 * MB},
 	}
@@ -361,6 +394,7 @@ func yamlMessage(err error) string {
 func (c *Config) applyEnv(environ []string) error {
 	vars := env.ToMap(environ)
 	if err := env.ParseWithOptions(c, env.Options{Prefix: EnvPrefix, Environment: vars}); err == nil {
+		c.applyRobotsEnv(vars)
 		return nil
 	}
 	// The library names the Go field, not the variable: find the variable that fails alone.
@@ -374,6 +408,52 @@ func (c *Config) applyEnv(environ []string) error {
 		}
 	}
 	return &Error{Rule: "environment overrides have a value of the wrong form"}
+}
+
+// robotsEnv starts the env overrides of wecom.robots.
+const robotsEnv = EnvPrefix + "WECOM_ROBOTS_"
+
+// applyRobotsEnv sets the robots of wecom.robots from
+// YANZHEN_WECOM_ROBOTS_<NAME>_WEBHOOK_KEY, _TOKEN and _AES_KEY (NAME in
+// capitals), adding a robot the file does not name.
+func (c *Config) applyRobotsEnv(vars map[string]string) {
+	for name, value := range vars {
+		rest, ok := strings.CutPrefix(name, robotsEnv)
+		if !ok {
+			continue
+		}
+		for _, f := range []struct {
+			suffix string
+			set    func(*Robot)
+		}{
+			{"_WEBHOOK_KEY", func(r *Robot) { r.WebhookKey = Secret(value) }},
+			{"_AES_KEY", func(r *Robot) { r.AESKey = Secret(value) }},
+			{"_TOKEN", func(r *Robot) { r.Token = Secret(value) }},
+		} {
+			robot, ok := strings.CutSuffix(rest, f.suffix)
+			if !ok || robot == "" {
+				continue
+			}
+			robot = strings.ToLower(robot)
+			if c.WeCom.Robots == nil {
+				c.WeCom.Robots = map[string]Robot{}
+			}
+			r := c.WeCom.Robots[robot]
+			f.set(&r)
+			c.WeCom.Robots[robot] = r
+			break
+		}
+	}
+}
+
+// RobotNames returns the names of wecom.robots in order.
+func (w WeCom) RobotNames() []string {
+	names := make([]string, 0, len(w.Robots))
+	for n := range w.Robots {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Location returns the configured time zone. Everything that stamps or reads time uses it.
@@ -455,6 +535,9 @@ func (c *Config) Validate() error {
 	if err := c.validateLadder(); err != nil {
 		return err
 	}
+	if err := c.validateRaise(); err != nil {
+		return err
+	}
 	if err := c.WeCom.AIBot.validate(); err != nil {
 		return err
 	}
@@ -477,6 +560,28 @@ func (c *Config) validateLadder() error {
 	return nil
 }
 
+// raiseLevels are the levels whose tickets may be raised (Rules.Raise).
+var raiseLevels = []string{"社区", "镇街"}
+
+func (c *Config) validateRaise() error {
+	for level, limits := range c.Rules.Raise {
+		key := "rules.raise." + level
+		if !oneOf(level, raiseLevels...) {
+			return &Error{Key: key, Rule: "must be 社区 or 镇街"}
+		}
+		for cat, l := range limits {
+			if l.N <= 0 {
+				return &Error{Key: key + "." + cat, Rule: "must be positive"}
+			}
+		}
+	}
+	return nil
+}
+
+// robotName is what a robot of wecom.robots may be called: the org file's
+// groups name it, and env overrides spell it in capitals.
+var robotName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
 func (c *Config) validateCrypto() error {
 	pairs := []struct {
 		key         string
@@ -486,6 +591,23 @@ func (c *Config) validateCrypto() error {
 		{"wecom.app_callback", c.WeCom.AppCallback.Token, c.WeCom.AppCallback.AESKey, true},
 		{"wecom.robot", c.WeCom.Robot.Token, c.WeCom.Robot.AESKey, false},
 		{"wecom.aibot", c.WeCom.AIBot.Token, c.WeCom.AIBot.AESKey, false},
+	}
+	for _, name := range c.WeCom.RobotNames() {
+		r := c.WeCom.Robots[name]
+		key := "wecom.robots." + name
+		switch {
+		case !robotName.MatchString(name):
+			return &Error{Key: key, Rule: "must be named with lower-case letters, digits and _ (at most 32)"}
+		case !r.WebhookKey.IsSet():
+			return &Error{Key: key + ".webhook_key", Rule: "must be set"}
+		case r.ChatID != "":
+			return &Error{Key: key + ".chat_id", Rule: "belongs to the group in the org file (groups[].chat_id)"}
+		}
+		pairs = append(pairs, struct {
+			key         string
+			token, aes  Secret
+			needsCorpID bool
+		}{key, r.Token, r.AESKey, false})
 	}
 	for _, p := range pairs {
 		if p.aes.IsSet() && len(p.aes.Reveal()) != 43 {
