@@ -125,6 +125,14 @@ type request struct {
 
 	replies []string
 	notes   []msg.Message
+
+	// Where it was said (scope.go): the work group (nil in a single chat of
+	// an installation with groups), the scope the command acts within, and
+	// the group its posts go to.
+	groups *models.GroupSet
+	group  *models.Group
+	scope  models.Scope
+	post   string
 }
 
 // Handle answers one inbound message the way it came. The command's
@@ -211,8 +219,10 @@ func (h *Handler) prepare(r *request) error {
 	case !r.cmd.spec.allows(me):
 		return r.cmd.spec.refusal()
 	}
-	r.dir, err = r.tx.Directory(r.ctx)
-	return err
+	if r.dir, err = r.tx.Directory(r.ctx); err != nil {
+		return err
+	}
+	return h.place(r)
 }
 
 // errChatter is a group message that names no command and does not look
@@ -254,9 +264,10 @@ func (r *request) notify(body string, to ...*models.Member) {
 	r.notes = append(r.notes, msg.Plain(msg.ToMembers(ids...), body))
 }
 
-// announce posts a message to the work group, @-mentioning members.
+// announce posts a message to the work group where the command was said
+// (from a single chat, the district's own group), @-mentioning members.
 func (r *request) announce(body string, mention []*models.Member) {
-	m := msg.Plain(msg.ToGroup(""), body)
+	m := msg.Plain(msg.ToGroup(r.post), body)
 	m.Mentions = userIDs(mention, "")
 	r.notes = append(r.notes, m)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"yanzhen/models"
 	"yanzhen/report"
@@ -198,7 +199,7 @@ func (h *Handler) progress(r *request) error {
 	if err != nil {
 		return err
 	}
-	day, _ := h.reportDay(r.now)
+	day := r.now.Format(time.DateOnly)
 	reports, err := r.tx.DailyReports(r.ctx, day)
 	if err != nil {
 		return err
@@ -236,26 +237,29 @@ func (h *Handler) progress(r *request) error {
 	return nil
 }
 
-// rank returns the ranking of period p (see period): the month to date is
-// the daily report's ranking.
+// rank returns the ranking of period p (see period) of the request's scope
+// (report.ScopeBoard): the month to date is the daily report's ranking.
 func (h *Handler) rank(r *request, p models.Period) (*report.Ranking, error) {
-	board, err := r.tx.ScoreBoard(r.ctx, p, report.Weights(h.cfg.Rules.Scores))
+	w := report.Weights(h.cfg.Rules.Scores)
+	board, err := r.tx.ScoreBoard(r.ctx, p, w)
 	if err != nil {
 		return nil, err
 	}
+	board = report.ScopeBoard(board, r.dir, r.scope, r.group != nil && r.group == r.groups.Default(), w)
 	return report.Rank(board, h.cfg.Rules.Scores.MinSample), nil
 }
 
-// overdue lists the open tickets past their deadline, district-wide or of a department.
+// overdue lists the open tickets past their deadline, of the request's
+// scope (the group's units, or the district's) or of a department.
 func (h *Handler) overdue(r *request) error {
-	q := models.TicketQuery{Set: models.SetOverdue, Now: r.now}
-	scope := "全区"
+	q := models.TicketQuery{Set: models.SetOverdue, Now: r.now, Units: r.scope.Filter()}
+	scope := r.scopeName()
 	if r.cmd.Word != "" {
 		dept, err := department(r.dir, r.cmd.Word)
 		if err != nil {
 			return err
 		}
-		q.DepartmentID, scope = dept.ID, dept.Name
+		q.DepartmentID, q.Units, scope = dept.ID, nil, dept.Name
 	}
 	counts, err := r.tx.CountTickets(r.ctx, q)
 	if err != nil {
@@ -275,7 +279,7 @@ func (h *Handler) overdue(r *request) error {
 	fmt.Fprintf(&b, "%s超期未办结工单 %d 件", scope, total)
 	if q.DepartmentID == 0 {
 		var parts []string
-		for _, d := range r.dir.Departments {
+		for _, d := range r.scopeDepartments() {
 			if n := counts[d.ID]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", d.Name, n))
 			}
@@ -354,7 +358,7 @@ func (h *Handler) rankingText(r *request, p models.Period) error {
 			b.WriteString("\n样本不足：" + models.ClipRunes(strings.Join(names, "、"), 101))
 		}
 	}
-	fmt.Fprintf(&b, "\n全区综合评分 %s（有效回访%d件）", ranking.District.Rates.ScoreText(), ranking.District.Rates.Valid)
+	fmt.Fprintf(&b, "\n%s综合评分 %s（有效回访%d件）", r.scopeName(), ranking.District.Rates.ScoreText(), ranking.District.Rates.Valid)
 	if len(ranking.Empty) > 0 {
 		empty := make([]string, len(ranking.Empty))
 		for i, d := range ranking.Empty {

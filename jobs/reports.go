@@ -18,7 +18,7 @@ func send(msgs []msg.Message, summary string) Plan {
 
 // prepareRemind reminds the departments that have not reported on the slot's day.
 func prepareRemind(ctx context.Context, e *Env, r Run) (Plan, error) {
-	rem, err := e.Reports.Remind(ctx, r.Slot)
+	rem, err := e.Reports.For(r.Group).Remind(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -28,19 +28,22 @@ func prepareRemind(ctx context.Context, e *Env, r Run) (Plan, error) {
 	return send(rem.Messages(), fmt.Sprintf("提醒%d个未报单位", len(rem.Missing))), nil
 }
 
-// prepareDaily posts the daily report of the slot's day, marked 补发 when late,
-// and marks the reports it carries posted in the same transaction. A report
-// that raced it is posted right after as 补报.
+// prepareDaily posts the group's daily report of the slot's day, marked 补发
+// when late, and marks the reports it carries posted in the same transaction.
+// A report that raced it is posted right after as 补报.
 func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 	day := report.DayKey(r.Slot, e.Config.Location())
-	posted, err := report.DailyPosted(ctx, e.Store, day)
+	d, err := e.Reports.For(r.Group).Daily(ctx, r.Slot, r.Now)
+	if err != nil {
+		return Plan{}, err
+	}
+	posted, err := report.DailyPosted(ctx, e.Store, d.Group, day)
 	if err != nil {
 		return Plan{}, err
 	}
 	if posted {
 		return send(nil, day+"日报此前已发布，未重复发布"), nil
 	}
-	d, err := e.Reports.Daily(ctx, r.Slot, r.Now)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -62,7 +65,7 @@ func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 
 // prepareNightly sends the leaders the digest of the slot's day.
 func prepareNightly(ctx context.Context, e *Env, r Run) (Plan, error) {
-	n, err := e.Reports.Nightly(ctx, r.Slot, r.Now)
+	n, err := e.Reports.For(r.Group).Nightly(ctx, r.Slot, r.Now)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -75,7 +78,7 @@ func prepareNightly(ctx context.Context, e *Env, r Run) (Plan, error) {
 
 // prepareWeekly sends the week's tickets to the main leader and the 红黑榜 to the group.
 func prepareWeekly(ctx context.Context, e *Env, r Run) (Plan, error) {
-	w, err := e.Reports.Weekly(ctx, r.Slot)
+	w, err := e.Reports.For(r.Group).Weekly(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -89,7 +92,7 @@ func prepareWeekly(ctx context.Context, e *Env, r Run) (Plan, error) {
 
 // prepareMonthly posts the ranking of the last complete assessment month.
 func prepareMonthly(ctx context.Context, e *Env, r Run) (Plan, error) {
-	m, err := e.Reports.Monthly(ctx, r.Slot)
+	m, err := e.Reports.For(r.Group).Monthly(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}

@@ -17,7 +17,8 @@ type LedgerRow struct {
 	Unsatisfied int // answered 不满意 at a return visit in the period, not excluded
 }
 
-func (r LedgerRow) add(o LedgerRow) LedgerRow {
+// Add returns the sum of r and o.
+func (r LedgerRow) Add(o LedgerRow) LedgerRow {
 	return LedgerRow{
 		Received: r.Received + o.Received, Resolved: r.Resolved + o.Resolved, InProgress: r.InProgress + o.InProgress,
 		Overdue: r.Overdue + o.Overdue, DueSoon: r.DueSoon + o.DueSoon, Reopened: r.Reopened + o.Reopened,
@@ -33,7 +34,7 @@ type Ledger map[uint]LedgerRow
 func (l Ledger) Total() LedgerRow {
 	var t LedgerRow
 	for _, r := range l {
-		t = t.add(r)
+		t = t.Add(r)
 	}
 	return t
 }
@@ -83,7 +84,7 @@ GROUP BY department_id`
 	out := make(Ledger, len(rows))
 	for _, r := range rows {
 		k := idKey(r.DepartmentID)
-		out[k] = out[k].add(r.LedgerRow)
+		out[k] = out[k].Add(r.LedgerRow)
 	}
 	return out, nil
 }

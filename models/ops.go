@@ -115,12 +115,15 @@ const (
 	JobSkipped JobStatus = "skipped"
 )
 
-// JobRun claims one slot of a scheduled job (e.g. daily-report at
-// 2026-11-20T18:00): the unique (Job, Slot) key makes a slot run once across replicas.
+// JobRun claims one slot of a scheduled job for one work group (e.g.
+// daily-report of group hh at 2026-11-20T17:30; Group "" for a job that runs
+// once for the installation, or for the group of a single-group one): the
+// unique (Job, Group, Slot) key makes a slot run once across replicas.
 type JobRun struct {
 	ID         uint      `gorm:"primaryKey"`
-	Job        string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:1"`
-	Slot       string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:2"`
+	Job        string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_group_slot,priority:1"`
+	Group      string    `gorm:"column:group_code;size:64;not null;default:'';uniqueIndex:idx_job_runs_job_group_slot,priority:2"`
+	Slot       string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_group_slot,priority:3"`
 	Status     JobStatus `gorm:"size:16;not null"`
 	Late       bool      `gorm:"not null"`
 	Owner      string    `gorm:"size:128"`
@@ -135,10 +138,13 @@ type JobRun struct {
 // AlertSubject says what an Alert is about: a ticket or a dispatch.
 type AlertSubject string
 
-// Alert subjects.
+// Alert subjects. A ticket sent to two units (双派单) is two subjects on
+// the ladder: the responsible unit's part (SubjectTicket) and the grid
+// street's (SubjectGrid), each alerted and acknowledged on its own.
 const (
 	SubjectTicket   AlertSubject = "ticket"
 	SubjectDispatch AlertSubject = "dispatch"
+	SubjectGrid     AlertSubject = "ticket_grid"
 )
 
 // AlertLevel names a level of the escalation ladder, as configured
@@ -189,5 +195,5 @@ var allModels = []any{
 	&Ticket{}, &TicketEvent{}, &TicketRequest{},
 	&DailyReport{}, &ReportVersion{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &OutboxBackoff{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
-	&Announcement{}, &TicketImport{},
+	&Announcement{}, &TicketImport{}, &Group{}, &GroupUnit{},
 }

@@ -105,7 +105,25 @@ type Ticket struct {
 	ClaimedDoneAt *time.Time `json:"claimed_done_at,omitempty"`
 	ClaimedBy     string     `gorm:"size:64" json:"claimed_by,omitempty"`
 	ClaimedResult string     `gorm:"type:text" json:"claimed_result,omitempty"`
+	// The grid street's part under 双派单 (GridDepartmentID): its own 签收
+	// and its latest 反馈, kept beside the responsible unit's. The chat
+	// writes them; imports leave them alone (chatColumns).
+	GridSignedAt   *time.Time `json:"grid_signed_at,omitempty"`
+	GridFeedback   string     `gorm:"type:text" json:"grid_feedback,omitempty"`
+	GridFeedbackAt *time.Time `json:"grid_feedback_at,omitempty"`
+	// RaisedLevel is the level the ticket was raised to (提级) once it stayed
+	// open past its level's limit (rules.raise): TierStreet (RaisedToID is
+	// the street) or TierDistrict; "" while it stays at its unit's level.
+	// RaisedAt is when; the next level's limit counts from it.
+	RaisedLevel Tier        `gorm:"size:16;not null;default:''" json:"raised_level,omitempty"`
+	RaisedToID  *uint       `json:"-"`
+	RaisedTo    *Department `json:"-"`
+	RaisedAt    *time.Time  `json:"raised_at,omitempty"`
 }
+
+// chatColumns are the columns of tickets that the chat and the jobs write
+// and imports never do: an import's update leaves them as they are.
+var chatColumns = []string{"grid_signed_at", "grid_feedback", "grid_feedback_at", "raised_level", "raised_to_id", "raised_at"}
 
 // Open reports whether the ticket is still being worked: its status is one of OpenTicketStatuses.
 func (t *Ticket) Open() bool {
@@ -302,6 +320,14 @@ func (c ScoreCounts) Add(o ScoreCounts) ScoreCounts {
 	return ScoreCounts{
 		Valid: c.Valid + o.Valid, Contacted: c.Contacted + o.Contacted, Resolved: c.Resolved + o.Resolved,
 		Satisfied: c.Satisfied + o.Satisfied, BasicSatisfied: c.BasicSatisfied + o.BasicSatisfied,
+	}
+}
+
+// Sub returns c less o.
+func (c ScoreCounts) Sub(o ScoreCounts) ScoreCounts {
+	return ScoreCounts{
+		Valid: c.Valid - o.Valid, Contacted: c.Contacted - o.Contacted, Resolved: c.Resolved - o.Resolved,
+		Satisfied: c.Satisfied - o.Satisfied, BasicSatisfied: c.BasicSatisfied - o.BasicSatisfied,
 	}
 }
 

@@ -39,6 +39,9 @@ type TicketQuery struct {
 	Within time.Duration
 	// DepartmentID limits the set to one department; 0 means district-wide.
 	DepartmentID uint
+	// Units limits the set to the tickets of these departments (a work
+	// group's or a district's, Scope.Filter); nil means no limit.
+	Units []uint
 	// Limit caps ListTickets; 0 means no cap.
 	Limit int
 }
@@ -81,6 +84,9 @@ func (s *Store) scope(ctx context.Context, q TicketQuery) (*gorm.DB, string, err
 	}
 	if q.DepartmentID != 0 {
 		db = db.Where("department_id = ?", q.DepartmentID)
+	}
+	if q.Units != nil {
+		db = db.Where("department_id IN ?", append([]uint{0}, q.Units...))
 	}
 	return db, order, nil
 }

@@ -236,11 +236,11 @@ func TestOverdueScanGolden(t *testing.T) {
 		Leaders: []*models.Member{{UserID: "wangwu"}, {UserID: "sunqi"}},
 		// 住建局 newly crossed 通报 and 催办; 城管局 超期, with three open items
 		// at it, of which the digest shows the two most overdue.
-		Crossed: []report.LevelUnits{
+		Digests: []report.Digest{{Crossed: []report.LevelUnits{
 			{Step: ladder[3], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Count: 1, Items: []report.Item{blacklist}}}},
 			{Step: ladder[2], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Count: 1, Items: []report.Item{urge}}}},
 			{Step: ladder[1], Units: []report.UnitLevel{{Key: 2, Name: "城管局", Heads: []*models.Member{lisi}, Count: 3, Items: []report.Item{alerts[0], alerts[2], alerts[1]}}}},
-		},
+		}}},
 		Units: []report.ScanUnit{
 			{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Handlers: []*models.Member{xiaoli}, Items: []report.Item{
 				{Label: "工单2026111900021", Title: "小区绿化带破损", Deadline: at("2026-11-23 10:00"), Level: 0, Step: ladder[0], Count: 1},
@@ -269,7 +269,7 @@ func TestOverdueScanGolden(t *testing.T) {
 		t.Errorf("%d group messages, app messages to %v", group, to)
 	}
 	// A scan where nothing crossed posts nothing to the group.
-	scan.Crossed = nil
+	scan.Digests = nil
 	for _, m := range rendered(scan.Messages(f)...) {
 		if m.Channel == "robot" {
 			t.Errorf("a scan without crossings posts to the group: %s", m.Body)
@@ -287,7 +287,7 @@ func TestOverdueListsAreWhole(t *testing.T) {
 	}
 	head := &models.Member{UserID: "zhangsan", Name: "张三"}
 	scan := report.Scan{Slot: "s", Now: at("2026-11-20 10:00"),
-		Crossed: []report.LevelUnits{{Step: ladder[1], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Count: 40, Items: items}}}},
+		Digests: []report.Digest{{Crossed: []report.LevelUnits{{Step: ladder[1], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Count: 40, Items: items}}}}}},
 		Units:   []report.ScanUnit{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Items: items}},
 	}
 	var digest, list string

@@ -71,20 +71,27 @@ func RatesText(s models.DepartmentScore) string {
 // department, ranked, with the 红黑榜.
 type Monthly struct {
 	District string
-	Month    models.Period
-	Board    *Ranking
-	Ranking  []RankGroup
+	// Group is the code of the work group it goes to.
+	Group   string
+	Month   models.Period
+	Board   *Ranking
+	Ranking []RankGroup
 }
 
-// Monthly builds the report of the last assessment month that ended at or before day.
+// Monthly builds the report of the builder's group (For) of the last
+// assessment month that ended at or before day: its units' ranking.
 func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) {
+	a, err := b.area(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report: monthly: %w", err)
+	}
 	month := models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay).Prev()
 	board, err := b.store.ScoreBoard(ctx, month, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
-	r := Rank(board, b.cfg.Rules.Scores.MinSample)
-	return &Monthly{District: b.cfg.District.Name, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
+	r := Rank(a.board(board, Weights(b.cfg.Rules.Scores)), b.cfg.Rules.Scores.MinSample)
+	return &Monthly{District: a.Name, Group: a.Group.Code, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop)}, nil
 }
 
 // Message returns the month's 红黑榜, then the whole ranking of each tier,
@@ -110,5 +117,5 @@ func (m *Monthly) Message() msg.Message {
 	if len(empty) > 0 {
 		all = append(all, msg.S(msg.L(msg.Muted("本月无有效回访工单、未参与排名（"+itoa(len(empty))+"个）："), msg.Text(strings.Join(empty, "、")))))
 	}
-	return toGroup(title, "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location()), all...)
+	return toGroup(m.Group, title, groupKey("monthly-report", m.Group, DayKey(m.Month.Start, m.Month.Start.Location())), all...)
 }

@@ -14,7 +14,9 @@ import (
 // report and have not, each with who reports for it (its heads and its
 // reporters).
 type Remind struct {
-	Day models.Period
+	// Group is the code of the work group reminded.
+	Group string
+	Day   models.Period
 	// At is the reminder's time, Deadline the report time (17:30, 18:00).
 	At, Deadline config.Clock
 	Missing      []Missing
@@ -27,19 +29,21 @@ type Missing struct {
 	Reporting  []*models.Member
 }
 
-// Remind finds the departments that must report on day and have not.
+// Remind finds the units of the builder's group (For) that must report on
+// day and have not, at the group's own times.
 func (b *Builder) Remind(ctx context.Context, day time.Time) (*Remind, error) {
-	r := &Remind{Day: models.DayOf(day, b.loc), At: b.cfg.Schedule.RemindAt, Deadline: b.cfg.Schedule.ReportAt}
-	dir, err := b.store.Directory(ctx)
+	a, err := b.area(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: remind: %w", err)
 	}
+	s := Schedule(b.cfg.Schedule, a.Group)
+	r := &Remind{Group: a.Group.Code, Day: models.DayOf(day, b.loc), At: s.RemindAt, Deadline: s.ReportAt}
 	reports, err := b.store.DailyReports(ctx, DayKey(r.Day.Start, b.loc))
 	if err != nil {
 		return nil, fmt.Errorf("report: remind: %w", err)
 	}
-	for _, d := range models.Unreported(dir.Departments, reports) {
-		r.Missing = append(r.Missing, Missing{Department: d, Reporting: dir.ReportingFor(d.ID)})
+	for _, d := range models.Unreported(a.Depts, reports) {
+		r.Missing = append(r.Missing, Missing{Department: d, Reporting: a.Dir.ReportingFor(d.ID)})
 	}
 	return r, nil
 }
@@ -64,12 +68,12 @@ func (r *Remind) Messages() []msg.Message {
 		}
 		lines = append(lines, msg.L(append([]msg.Span{msg.Text(m.Department.Name + " ")}, who...)...))
 	}
-	msgs := []msg.Message{toGroup("日报提醒", "remind/"+day, msg.S(lines...))}
+	msgs := []msg.Message{toGroup(r.Group, "日报提醒", groupKey("remind", r.Group, day), msg.S(lines...))}
 	for _, m := range r.Missing {
 		_, ids := mentions(m.Reporting)
 		body := "【日报提醒】" + m.Department.Name + "今日（" + monthDayCN(r.Day.Start) + "）工作日报尚未报送，请于" +
 			r.Deadline.String() + "前在工作群内发送“日报 内容”报送。"
-		msgs = append(msgs, toMembers(ids, "", fmt.Sprintf("remind/%s/app/%d", day, m.Department.ID), msg.S(text(body)))...)
+		msgs = append(msgs, toMembers(ids, "", fmt.Sprintf("%s/app/%d", groupKey("remind", r.Group, day), m.Department.ID), msg.S(text(body)))...)
 	}
 	return msgs
 }

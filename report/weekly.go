@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"yanzhen/models"
@@ -15,7 +16,9 @@ import (
 // part; and the week's 红黑榜, for the group.
 type Weekly struct {
 	District string
-	Week     models.Period
+	// Group is the code of the work group it goes to.
+	Group string
+	Week  models.Period
 	// Unsatisfied are the tickets answered 不满意 at a return visit in the
 	// week (models.Store.UnsatisfiedIn), Reopened those reopened in it.
 	Unsatisfied []models.Ticket
@@ -33,24 +36,34 @@ type Weekly struct {
 	Responsible map[uint][]*models.Member
 }
 
-// Weekly builds the report of the week (Monday to Sunday) that contains day.
+// Weekly builds the report of the builder's group (For) of the week (Monday
+// to Sunday) that contains day: its units' tickets and 红黑榜. The whole
+// lists go to the main leaders and the supervisors of the district from the
+// district's own group only.
 func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
-	w := &Weekly{District: b.cfg.District.Name, Week: models.WeekOf(day, b.loc), Responsible: map[uint][]*models.Member{}}
-	dir, err := b.store.Directory(ctx)
+	a, err := b.area(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
-	w.Departments = dir.Departments
-	for _, m := range dir.WithRole(models.RoleLeader) {
-		if m.Main {
-			w.MainLeaders = append(w.MainLeaders, m)
+	dir := a.Dir
+	w := &Weekly{District: a.Name, Group: a.Group.Code, Week: models.WeekOf(day, b.loc), Departments: a.Depts, Responsible: map[uint][]*models.Member{}}
+	if a.Top {
+		leaders := a.Leaders()
+		for _, m := range leaders {
+			if m.Main {
+				w.MainLeaders = append(w.MainLeaders, m)
+			}
+		}
+		if len(w.MainLeaders) == 0 {
+			w.MainLeaders = leaders
+		}
+		for _, m := range dir.WithRole(models.RoleSupervisor) {
+			if dir.DistrictOf(m) == a.Group.District {
+				w.Supervisors = append(w.Supervisors, m)
+			}
 		}
 	}
-	if len(w.MainLeaders) == 0 {
-		w.MainLeaders = dir.WithRole(models.RoleLeader)
-	}
-	w.Supervisors = dir.WithRole(models.RoleSupervisor)
-	for _, d := range dir.Departments {
+	for _, d := range a.Depts {
 		w.Responsible[d.ID] = dir.Responsible(d.ID)
 	}
 	if w.Unsatisfied, err = b.store.UnsatisfiedIn(ctx, w.Week); err != nil {
@@ -59,12 +72,14 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	if w.Reopened, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetReopened, Period: w.Week}); err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
+	outside := func(t models.Ticket) bool { return !a.Covers(t.DepartmentID) }
+	w.Unsatisfied, w.Reopened = slices.DeleteFunc(w.Unsatisfied, outside), slices.DeleteFunc(w.Reopened, outside)
 	board, err := b.store.ScoreBoard(ctx, w.Week, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
 	w.MinSample = b.cfg.Rules.Scores.MinSample
-	w.Ranking = rankGroups(Rank(board, w.MinSample), b.cfg.Rules.RankTop)
+	w.Ranking = rankGroups(Rank(a.board(board, Weights(b.cfg.Rules.Scores)), w.MinSample), b.cfg.Rules.RankTop)
 	return w, nil
 }
 
@@ -196,10 +211,10 @@ func (w *Weekly) Messages() []msg.Message {
 		}
 	}
 	title := w.District + "接诉即办红黑榜"
-	return append(out, toGroup(title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample)...))
+	return append(out, toGroup(w.Group, title, key+"/board", redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample)...))
 }
 
 // key is the week's dedupe key.
 func (w *Weekly) key() string {
-	return "weekly-report/" + DayKey(w.Week.Start, w.Week.Start.Location())
+	return groupKey("weekly-report", w.Group, DayKey(w.Week.Start, w.Week.Start.Location()))
 }
