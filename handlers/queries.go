@@ -72,6 +72,7 @@ var eventNames = map[models.TicketChange]string{
 	models.EventExtensionRequested: "申请延期", models.EventExtensionReviewed: "部门同意延期", models.EventExtensionRejected: "驳回延期",
 	models.EventSigned: "签收", models.EventFeedback: "反馈", models.EventClaimed: "报办结",
 	models.EventClaimConfirmed: "平台确认办结", models.EventClaimReverted: "平台未办结，撤销报办结",
+	models.EventGridSigned: "属地签收", models.EventGridFeedback: "属地反馈", models.EventRaised: "提级",
 }
 
 // recentEvents is how many of a ticket's events 查 shows.
@@ -104,9 +105,16 @@ func (h *Handler) lookupTicket(r *request) error {
 	if t.Department != nil {
 		b.WriteString("承办：" + t.Department.Name)
 		if t.GridDepartment != nil {
-			b.WriteString("；网格：" + t.GridDepartment.Name)
+			b.WriteString("；网格：" + t.GridDepartment.Name + "（" + gridPart(t, r.now) + "）")
 		}
 		b.WriteString("\n")
+	}
+	if t.RaisedLevel != "" && t.RaisedAt != nil {
+		to := string(t.RaisedLevel)
+		if t.RaisedTo != nil {
+			to = t.RaisedTo.Name
+		}
+		b.WriteString("提级：" + timeText(*t.RaisedAt, r.now) + "提级至" + to + "\n")
 	}
 	b.WriteString("受理：" + timeText(t.ReceivedAt, r.now) + "\n")
 	if t.Deadline != nil {
@@ -142,6 +150,18 @@ func (h *Handler) lookupTicket(r *request) error {
 	}
 	r.reply(strings.TrimSuffix(b.String(), "\n"))
 	return nil
+}
+
+// gridPart says where the grid street's part of a 双派单 ticket stands: 未签收,
+// 已签收（11月20日 10:05）, or its latest 反馈.
+func gridPart(t *models.Ticket, now time.Time) string {
+	switch {
+	case t.GridFeedbackAt != nil:
+		return "反馈 " + timeText(*t.GridFeedbackAt, now) + "：" + models.ClipRunes(models.OneLine(t.GridFeedback), 31)
+	case t.GridSignedAt != nil:
+		return "已签收 " + timeText(*t.GridSignedAt, now)
+	}
+	return "未签收"
 }
 
 // eventText writes one ticket event: 状态 待签收→办理中（理由）, and who

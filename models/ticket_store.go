@@ -296,7 +296,7 @@ func findTicket(db *gorm.DB, number string, t *Ticket) error {
 // events in order, or ENOTFOUND.
 func (s *Store) TicketByNumber(ctx context.Context, number string) (*Ticket, []TicketEvent, error) {
 	var t Ticket
-	if err := findTicket(s.db.WithContext(ctx).Preload("Department").Preload("GridDepartment"), number, &t); err != nil {
+	if err := findTicket(s.db.WithContext(ctx).Preload("Department").Preload("GridDepartment").Preload("RaisedTo"), number, &t); err != nil {
 		return nil, nil, err
 	}
 	var events []TicketEvent
