@@ -234,7 +234,7 @@ func cmdImportOrg(ctx context.Context, c *cli, args []string) int {
 		return code
 	}
 	return withMain(ctx, c, cfg, func(m *Main) int {
-		res, err := importOrgFile(ctx, m.Store, pos[0], importLimits(cfg))
+		res, err := importOrgFile(ctx, m.Store, pos[0], importLimits(cfg), cfg.WeCom.RobotNames())
 		if err != nil {
 			c.errorf("%v", err)
 			return exitFail

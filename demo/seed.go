@@ -38,7 +38,7 @@ func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now tim
 	if err != nil {
 		return out, fmt.Errorf("demo: seed org: %w", err)
 	}
-	out.Org, err = orgimport.Apply(ctx, store, file)
+	out.Org, err = orgimport.Apply(ctx, store, file, nil)
 	if err != nil {
 		return out, fmt.Errorf("demo: seed org: %w", err)
 	}
