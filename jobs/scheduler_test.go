@@ -28,13 +28,20 @@ func newScheduler(t *testing.T, r *jobs.Runner) *jobs.Scheduler {
 // would, on the clock now (time.Now when nil).
 func twoHandles(t *testing.T, driver string, now func() time.Time) (*models.Store, *models.Store) {
 	t.Helper()
+	s := handles(t, driver, 2, now)
+	return s[0], s[1]
+}
+
+// handles opens n independent stores on one database, as n replicas would.
+func handles(t *testing.T, driver string, n int, now func() time.Time) []*models.Store {
+	t.Helper()
 	var dsn string
 	if driver == models.DriverMySQL {
 		dsn = storetest.MySQLDSN(t)
 	} else {
 		dsn = filepath.Join(t.TempDir(), "shared.db")
 	}
-	var out [2]*models.Store
+	out := make([]*models.Store, n)
 	for i := range out {
 		s, err := models.Open(ctx, models.Options{Driver: driver, DSN: dsn, Location: storetest.Shanghai, Now: now})
 		if err != nil {
@@ -46,7 +53,7 @@ func twoHandles(t *testing.T, driver string, now func() time.Time) (*models.Stor
 		}
 		out[i] = s
 	}
-	return out[0], out[1]
+	return out
 }
 
 func TestTwoSchedulersFireOneSlotOnce(t *testing.T) {
