@@ -265,7 +265,7 @@ func (h *Handler) rank(r *request, p models.Period) (*report.Ranking, error) {
 	if err != nil {
 		return nil, err
 	}
-	board = report.ScopeBoard(board, r.dir, r.scope, r.group != nil && r.group == r.groups.Default(), w)
+	board = report.ScopeBoard(board, r.dir, r.scope, r.group != nil && r.group == r.groups.Default() && r.groups.Configured(), w)
 	return report.Rank(board, h.cfg.Rules.Scores.MinSample), nil
 }
 

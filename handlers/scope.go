@@ -21,15 +21,19 @@ func (h *Handler) place(r *request) error {
 	}
 	set := models.NewGroupSet(groups, r.dir.Departments)
 	district := r.dir.DistrictOf(r.me)
+	r.groups = set
 	g := set.ByChat(r.in.ChatID)
 	switch {
 	case g != nil && r.in.InGroup():
 	case !set.Configured():
-		g = set.Default()
+		// One group for the installation: the sender's district (all of
+		// it, in a single district's installation).
+		r.group, r.scope, r.post = set.Default(), models.DistrictScope(district, r.dir.Departments), ""
+		r.dir = r.dir.Within(district)
+		return nil
 	default:
 		g = nil
 	}
-	r.groups = set
 	if g != nil {
 		r.group, r.scope, r.post = g, set.Scope(g), g.Code
 		district = g.District
