@@ -20,7 +20,7 @@ func TestRunAndReportCommands(t *testing.T) {
 	fake := wecomtest.New(wecomtest.WithUsers("zhangsan", "lisi", "wangwu"))
 	base := fake.Start()
 	defer fake.Close()
-	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s}}\n",
+	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s, chat_id: wrkGroup}}\n",
 		base, wecomtest.DefaultCorpID, wecomtest.DefaultAgentID, wecomtest.DefaultSecret, wecomtest.DefaultWebhookKey))
 	runCLI(t, nil, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
 
@@ -67,7 +67,7 @@ func TestRunLeavesALongBacklogToTheService(t *testing.T) {
 	fake := wecomtest.New(wecomtest.WithUsers("zhangsan", "lisi", "wangwu"))
 	base := fake.Start()
 	defer fake.Close()
-	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s}}\n",
+	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s, chat_id: wrkGroup}}\n",
 		base, wecomtest.DefaultCorpID, wecomtest.DefaultAgentID, wecomtest.DefaultSecret, wecomtest.DefaultWebhookKey))
 	if code, _, stderr := runCLI(t, nil, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg); code == exitUsage {
 		t.Fatalf("import org: %s", stderr)
