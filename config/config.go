@@ -189,8 +189,8 @@ type Rules struct {
 	// Raise is 提级: per level (社区, 镇街) and ticket category, how long an
 	// open ticket may stay at the level before it is raised to the level
 	// above (a community's to its street, a street's to the district); the
-	// key "default" covers the categories not listed. A level without an
-	// entry keeps its tickets.
+	// key "default" covers the categories not listed. A level given no limit
+	// ({}) keeps its tickets; a level the file leaves out keeps its default.
 	Raise map[string]map[string]Span `yaml:"raise" env:"-"`
 }
 

@@ -27,7 +27,7 @@ func prepareRaise(ctx context.Context, e *Env, r Run) (Plan, error) {
 	}
 	var levels []models.Tier
 	for _, l := range []models.Tier{models.TierCommunity, models.TierStreet} {
-		if _, ok := rules.Raise[string(l)]; ok {
+		if len(rules.Raise[string(l)]) > 0 {
 			levels = append(levels, l)
 		}
 	}
