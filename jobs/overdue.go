@@ -199,10 +199,40 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 // group's digest is left out.
 func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.Digest, error) {
 	open := s.view.open()
+	live, err := tx.AllAnnouncements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	told := map[string]map[unitLevel]bool{}
+	var lapsed []uint
+	for group, list := range live {
+		told[group] = map[unitLevel]bool{}
+		for _, a := range list {
+			k := unitLevel{a.DepartmentID, a.Level}
+			if open[k] == nil {
+				lapsed = append(lapsed, a.ID)
+				continue
+			}
+			told[group][k] = true
+		}
+	}
+	if err := tx.LapseAnnouncements(ctx, lapsed); err != nil {
+		return nil, err
+	}
+	byGroup := map[string][]unitLevel{}
+	for _, k := range sortedKeys(crossing) {
+		if open[k] != nil {
+			g := s.view.home(k.dept)
+			byGroup[g] = append(byGroup[g], k)
+		}
+	}
 	var out []report.Digest
 	for i := range s.view.groups.Groups {
 		g := &s.view.groups.Groups[i]
-		d, err := s.announceIn(ctx, tx, g, open, crossing)
+		if len(byGroup[g.Code]) == 0 {
+			continue
+		}
+		d, err := s.announceIn(ctx, tx, g, open, byGroup[g.Code], told[g.Code])
 		if err != nil {
 			return nil, err
 		}
@@ -213,29 +243,13 @@ func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[u
 	return out, nil
 }
 
-// announceIn is announce for one group.
-func (s *scanner) announceIn(ctx context.Context, tx *models.Store, g *models.Group, open map[unitLevel]*report.UnitLevel, crossing map[unitLevel]bool) (report.Digest, error) {
+// announceIn announces to one group the units of its that newly crossed a
+// level (crossed), but those it was told of.
+func (s *scanner) announceIn(ctx context.Context, tx *models.Store, g *models.Group, open map[unitLevel]*report.UnitLevel, crossed []unitLevel, told map[unitLevel]bool) (report.Digest, error) {
 	group := g.Code
-	live, err := tx.Announcements(ctx, group)
-	if err != nil {
-		return report.Digest{}, err
-	}
-	told := map[unitLevel]bool{}
-	var lapsed []uint
-	for _, a := range live {
-		k := unitLevel{a.DepartmentID, a.Level}
-		if open[k] == nil {
-			lapsed = append(lapsed, a.ID)
-			continue
-		}
-		told[k] = true
-	}
-	if err := tx.LapseAnnouncements(ctx, lapsed); err != nil {
-		return report.Digest{}, err
-	}
 	var news []unitLevel
-	for _, k := range sortedKeys(crossing) {
-		if !told[k] && open[k] != nil && s.view.home(k.dept) == group {
+	for _, k := range crossed {
+		if !told[k] {
 			news = append(news, k)
 		}
 	}
@@ -243,6 +257,7 @@ func (s *scanner) announceIn(ctx context.Context, tx *models.Store, g *models.Gr
 		return report.Digest{}, nil
 	}
 	gs := groupScan{code: group, name: g.Name}
+	var err error
 	if gs.fold, gs.budget, err = s.folds(ctx, tx, g); err != nil {
 		return report.Digest{}, err
 	}
