@@ -124,7 +124,7 @@ func seedNextDay(ctx context.Context, svc *tickets.Service, anchor time.Time) er
 	if err != nil {
 		return fmt.Errorf("demo: seed tickets: %w", err)
 	}
-	sum, err := svc.ImportJSON(ctx, bytes.NewReader(body), "demo")
+	sum, err := svc.ImportJSON(ctx, bytes.NewReader(body), tickets.Origin{Route: models.ImportDemo, Actor: "demo", Quiet: true})
 	if err != nil {
 		return fmt.Errorf("demo: seed tickets: %w", err)
 	}
