@@ -410,7 +410,7 @@ func TestNoCredentialInAnyErrorOrLogLine(t *testing.T) {
 	k.wecom.FailNext(wecomtest.RouteWebhook, wecomtest.Hangup(), 1)
 	k.enqueue(
 		models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: "a"},
-		models.OutboxMessage{Channel: "robot", Kind: "text", Body: "b"},
+		models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text", Body: "b"},
 		models.OutboxMessage{Channel: "reply", To: k.wecom.ResponseURL("c"), Kind: "text", Body: "c"},
 	)
 	if err := k.bot.Flush(context.Background()); err != nil {
