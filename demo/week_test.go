@@ -203,11 +203,11 @@ func (w *week) checkDays(ctx context.Context) {
 		t.Fatal(err)
 	}
 	type tally struct {
-		group, digests, rollups, others, reports, repeats int
-		kinds                                             map[string]int
+		group, digests, rollups, others, reports int
+		kinds                                    map[string]int
 	}
 	days := map[string]map[string]*tally{} // day → group → tally
-	app := map[string]int{}
+	app, repeats := map[string]int{}, map[string]int{}
 	for _, r := range rows {
 		day := r.CreatedAt.In(storetest.Shanghai).Format("2006-01-02")
 		if days[day] == nil {
@@ -215,6 +215,7 @@ func (w *week) checkDays(ctx context.Context) {
 		}
 		if r.Channel == "app" {
 			app[day]++
+			repeats[day] += strings.Count(r.Body, "次提醒）")
 			continue
 		}
 		if r.Channel != "robot" {
@@ -259,7 +260,7 @@ func (w *week) checkDays(ctx context.Context) {
 			continue // the history of the previous working day
 		}
 		start, _ := time.ParseInLocation("2006-01-02", day, storetest.Shanghai)
-		t.Logf("%s %s: app messages %3d", day, start.Weekday().String()[:3], app[day])
+		t.Logf("%s %s: app messages %3d (repeats %d)", day, start.Weekday().String()[:3], app[day], repeats[day])
 		for _, group := range []string{"qu", "hh"} {
 			c := days[day][group]
 			if c == nil {

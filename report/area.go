@@ -133,11 +133,9 @@ func (a *area) Leaders() []*models.Member {
 // Under returns the units a covered unit answers for besides itself.
 func (a *area) Under(id uint) []uint { return a.under[id] }
 
-// key returns a dedupe key of the group's: prefix/day for the group of a
-// single-group installation (as always), prefix/code/day otherwise.
-func (a *area) key(prefix, day string) string { return groupKey(prefix, a.Group.Code, day) }
-
-// groupKey is the dedupe key of a group's message of a day.
+// groupKey is the dedupe key of a group's message of a day: prefix/day for
+// the group of a single-group installation (as always), prefix/code/day
+// otherwise.
 func groupKey(prefix, group, day string) string {
 	if group == "" {
 		return prefix + "/" + day
