@@ -414,32 +414,6 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// groupView is a work group as the page's switcher shows it: its code, its
-// name, its chat (the page shows the events of that chat) and its jobs at
-// its own times.
-type groupView struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
-	Chat string `json:"chat"`
-	Jobs []job  `json:"jobs"`
-}
-
-// chatOf returns the chat of the work group with a code ("" the first).
-func (s *Server) chatOf(ctx context.Context, group string) (string, error) {
-	set, err := s.store.GroupSet(ctx)
-	if err != nil {
-		return "", err
-	}
-	g := set.Of(group)
-	switch {
-	case g == nil:
-		return "", badRequest("没有工作群 %s", group)
-	case g.ChatID == "":
-		return ChatID, nil
-	}
-	return g.ChatID, nil
-}
-
 // mentionNames lists the names people @-mention: units and members, with aliases.
 func mentionNames(dir *models.Directory) []string {
 	var out []string
