@@ -165,3 +165,34 @@ func TestRaiseOncePerLevel(t *testing.T) {
 		}
 	})
 }
+
+// TestLedgerAndScoresOfSomeUnits: the figures of a work group's units come
+// from queries that count those units' tickets only.
+func TestLedgerAndScoresOfSomeUnits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		l := newLevels(t, s)
+		now := sh(11, 10, 18, 0)
+		day := models.DayOf(now, storetest.Shanghai)
+		all, err := s.Ledger(ctx, day, now, 24*time.Hour)
+		must(t, err)
+		some, err := s.LedgerIn(ctx, []uint{l.community.ID}, day, now, 24*time.Hour)
+		must(t, err)
+		if all.Total().Received != 2 || len(some) != 1 || some[l.community.ID].Received != 1 || some[l.community.ID].InProgress != 1 {
+			t.Errorf("all %+v, the community's %+v", all, some)
+		}
+		yes := true
+		mustCreate(t, s, &models.Ticket{Number: "V1", DepartmentID: &l.dept.ID, Status: models.TicketResolved, ReceivedAt: sh(11, 2, 9, 0),
+			VisitedAt: ptr(sh(11, 5, 9, 0)), Assessed: true, Contacted: &yes, Resolved: &yes, Satisfaction: models.Satisfied})
+		month := models.MonthOf(now, storetest.Shanghai, 1)
+		board, err := s.ScoreBoardIn(ctx, []uint{l.community.ID}, month, models.Weights{Response: 0.1, Resolution: 0.5, Satisfaction: 0.4})
+		must(t, err)
+		if board.District.Counts.Valid != 0 || len(board.Departments) != 3 {
+			t.Errorf("the community's board counts %+v over %d units", board.District.Counts, len(board.Departments))
+		}
+		board, err = s.ScoreBoardIn(ctx, nil, month, models.Weights{Response: 0.1, Resolution: 0.5, Satisfaction: 0.4})
+		must(t, err)
+		if board.District.Counts.Valid != 1 {
+			t.Errorf("the whole board counts %+v", board.District.Counts)
+		}
+	})
+}

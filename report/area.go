@@ -130,6 +130,21 @@ func (a *area) Leaders() []*models.Member {
 	return out
 }
 
+// filter returns the units whose tickets the area's figures count — its
+// units and the communities they answer for — for the store's queries to
+// count those only; nil for the default group, which counts every ticket
+// (those without a unit among them).
+func (a *area) filter() []uint {
+	if a.Default || a.Scope.Whole {
+		return nil
+	}
+	units := append([]uint{}, a.Scope.Units...)
+	for _, ids := range a.under {
+		units = append(units, ids...)
+	}
+	return units
+}
+
 // Under returns the units a covered unit answers for besides itself.
 func (a *area) Under(id uint) []uint { return a.under[id] }
 

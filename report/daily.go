@@ -104,11 +104,11 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	all, err := b.store.Ledger(ctx, d.Day, now, b.cfg.Rules.WarnWithin.D())
+	all, err := b.store.LedgerIn(ctx, a.filter(), d.Day, now, b.cfg.Rules.WarnWithin.D())
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	allBoard, err := b.store.ScoreBoard(ctx, d.Month, Weights(b.cfg.Rules.Scores))
+	allBoard, err := b.store.ScoreBoardIn(ctx, a.filter(), d.Month, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}

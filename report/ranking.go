@@ -86,7 +86,7 @@ func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) 
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
 	month := models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay).Prev()
-	board, err := b.store.ScoreBoard(ctx, month, Weights(b.cfg.Rules.Scores))
+	board, err := b.store.ScoreBoardIn(ctx, a.filter(), month, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}

@@ -74,7 +74,7 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	}
 	outside := func(t models.Ticket) bool { return !a.Covers(t.DepartmentID) }
 	w.Unsatisfied, w.Reopened = slices.DeleteFunc(w.Unsatisfied, outside), slices.DeleteFunc(w.Reopened, outside)
-	board, err := b.store.ScoreBoard(ctx, w.Week, Weights(b.cfg.Rules.Scores))
+	board, err := b.store.ScoreBoardIn(ctx, a.filter(), w.Week, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
