@@ -50,7 +50,7 @@ func (b *Builder) Nightly(ctx context.Context, day, now time.Time) (*Nightly, er
 		}
 		return dir.Department(*dept).District == district
 	}
-	ledger, err := b.store.Ledger(ctx, n.Day, now, b.cfg.Rules.WarnWithin.D())
+	ledger, err := b.store.LedgerIn(ctx, models.DistrictScope(district, dir.Departments).Filter(), n.Day, now, b.cfg.Rules.WarnWithin.D())
 	if err != nil {
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
