@@ -118,6 +118,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 	}
 	h, err := handlers.New(handlers.Options{
 		Store: m.Store, Outbox: m.Bot.Outbox(), Config: cfg.Domain(), Calendar: m.Calendar, Reports: m.Reports, Charts: m.Reports, Now: o.Now,
+		Tickets: m.Tickets, Files: m.Bot,
 		Reached: jobs.ReachedOn(m.Calendar, cfg.Rules.Escalation),
 	})
 	if err != nil {

@@ -11,7 +11,7 @@ func (m *Main) logWeCom() {
 	for _, f := range w.Features() {
 		m.Log.Info("wecom feature", zap.String("feature", f.Name), zap.Bool("on", f.On), zap.String("keys", f.Keys), zap.String("gives", f.Gives))
 	}
-	if !w.Robot.WebhookKey.IsSet() && !w.AIBot.WebSocket() {
+	if !w.Robot.WebhookKey.IsSet() && len(w.Robots) == 0 && !w.AIBot.WebSocket() {
 		m.Log.Warn("no WeCom credentials can post to the work group: set wecom.robot.webhook_key, or run the AI bot on its long connection (wecom.aibot.mode: websocket)")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"yanzhen/calendar"
 	"yanzhen/demo"
 	"yanzhen/demo/browsertest"
 	"yanzhen/models"
@@ -156,6 +158,27 @@ func (d *demoRun) post(t *testing.T, path string, body any) {
 	}
 }
 
+// appSays matches an app message to userid that contains every part.
+func appSays(userid string, parts ...string) func(demo.Event) bool {
+	return func(e demo.Event) bool {
+		if e.Kind != demo.EventApp || !slices.Contains(e.To, userid) {
+			return false
+		}
+		for _, p := range parts {
+			if !strings.Contains(e.Content, p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// inChat matches a group message of the chat chat that contains every part.
+func inChat(chat string, parts ...string) func(demo.Event) bool {
+	says := groupSays(parts...)
+	return func(e demo.Event) bool { return e.Chat == chat && says(e) }
+}
+
 func groupSays(parts ...string) func(demo.Event) bool {
 	return func(e demo.Event) bool {
 		if e.Kind != demo.EventGroup {
@@ -197,12 +220,12 @@ func TestDemoAnswersThroughTheRealBot(t *testing.T) {
 	}
 	first := counts(t, db)
 	// Dispatches: the leaders' two and the seed's 责令检视.
-	if first.tickets != 300 || first.dispatches != 3 || first.members != 32 {
+	if first.tickets != 302 || first.dispatches != 3 || first.members != 35 {
 		t.Errorf("first run left %+v", first)
 	}
 
 	again := startDemo(t, db, "YANZHEN_SCHEDULE_ENABLED=false")
-	for _, line := range []string{"组织架构  新增 0, 更新 0, 跳过 45", "工单      新增 0, 更新 0, 未变 300, 错误 0", "今日日报  新增 0", "调度      新增 0"} {
+	for _, line := range []string{"组织架构  新增 0, 更新 0, 跳过 52", "工单      新增 0, 更新 0, 未变 300, 错误 0", "今日日报  新增 0", "调度      新增 0"} {
 		if !strings.Contains(again.out.String(), line) {
 			t.Errorf("second run does not say %q:\n%s", line, again.out)
 		}
@@ -294,8 +317,8 @@ func browseDemo(t *testing.T, shot, transport string, environ ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if start != "0 messages, 4 tips" {
-		t.Errorf("the chat starts with %s, want 0 messages and 4 tips", start)
+	if start != "0 messages, 6 tips" {
+		t.Errorf("the chat starts with %s, want 0 messages and 6 tips", start)
 	}
 	step("a head reports", speak("huangzhiming", "日报 今日受理工单6件，办结5件，1件正在协调。"), botSays("卫健委", "日报"))
 	step("run the daily report now",
@@ -309,6 +332,20 @@ func browseDemo(t *testing.T, shot, transport string, environ ...string) {
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#app-messages .app-msg')].some(m => m.textContent.includes('海景花园电梯维修整改方案'))`),
 	)
 	step("a stranger is refused", speak(demo.StrangerID, "你好"), botSays("您尚未登记，请联系管理员"))
+	// The street's group: a community reports there, and the street's report carries it.
+	step("switch to the street's group",
+		chromedp.Click(chromedp.CSS(`#groups button[data-group="hh"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#group-name').textContent.startsWith('环海街道工作群')`),
+	)
+	step("a community reports", speak("zhouhaiyan", "日报 今日走访居民12户，化解邻里纠纷2起。"), botSays("海景社区", "日报"))
+	step("run the street's report",
+		chromedp.Click(chromedp.CSS(`#jobs button[data-job="daily-report"]`)),
+		botSays("环海街道接诉即办工作日报", "今日走访居民12户，化解邻里纠纷2起。"),
+	)
+	step("back to the district's group",
+		chromedp.Click(chromedp.CSS(`#groups button[data-group="qu"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#group-name').textContent.startsWith('高新区联系服务群众工作群')`),
+	)
 	// The picture shows the daily report from its title, next to the head's app message.
 	step("scroll to the daily report", chromedp.Evaluate[chromedp.Void](`(() => {
 		const report = [...document.querySelectorAll('#messages .msg.bot')].find(m => m.querySelector('.md-h1'));
@@ -318,5 +355,48 @@ func browseDemo(t *testing.T, shot, transport string, environ ...string) {
 	b.Screenshot(t, filepath.Join("demo", "testdata", "out", shot))
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the page logged problems: %q", p)
+	}
+}
+
+// The chats of the demo's two groups.
+const (
+	districtChat = demo.ChatID
+	streetChat   = "wrkSFfCgAAdemo-huanhai-group"
+)
+
+// TestDemoShowsTheLevels is issue 15's "Done when" on the demo: a
+// community's head reports in the street's group, and the report is in the
+// street's 17:30 report; the street's line, with its communities, is in the
+// district's 18:00 report; the next working day, the community's ticket
+// left open past the community's limit is raised to the street with notices
+// to both heads and to the street's group, and the 双派单 ticket overdue is
+// told to the department's head and to the street's.
+func TestDemoShowsTheLevels(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	d := startDemo(t, db, "YANZHEN_SCHEDULE_ENABLED=false")
+	events := d.stream(t)
+	cfg, err := demo.Config("127.0.0.1:1", db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(cfg.Location())
+	today := now.Format("2006-01-02")
+	next := calendar.New(cfg.Location(), nil).NextWorkday(now).Format("2006-01-02")
+
+	d.post(t, "/demo/say", map[string]string{"userid": "zhouhaiyan", "group": "hh", "text": "日报 今日走访居民12户，化解邻里纠纷2起。"})
+	events.await(t, "the community head's confirmation in the street's group", inChat(streetChat, "已收到海景社区", "日报"))
+	d.post(t, "/demo/run", map[string]string{"job": "daily-report", "group": "hh", "at": today + "T17:30"})
+	events.await(t, "the street's 17:30 report with the community's", inChat(streetChat, "环海街道接诉即办工作日报", "海景社区", "今日走访居民12户，化解邻里纠纷2起。"))
+	d.post(t, "/demo/run", map[string]string{"job": "daily-report", "group": "qu", "at": today + "T18:00"})
+	events.await(t, "the street's line in the district's 18:00 report", inChat(districtChat, "高新区接诉即办工作日报", "环海街道", "含2个社区，社区日报2/2"))
+
+	d.post(t, "/demo/run", map[string]string{"job": "raise", "at": next + "T10:00"})
+	for _, who := range []string{"zhouhaiyan", "linjianjun"} {
+		events.await(t, "the raise told to "+who, appSays(who, "【提级】", "90002", "海景社区3号楼楼道堆物"))
+	}
+	events.await(t, "the raise told in the street's group", inChat(streetChat, "【提级】", "海景社区→环海街道"))
+	d.post(t, "/demo/run", map[string]string{"job": "overdue-scan", "at": next + "T10:00"})
+	for _, who := range []string{"wangjianhua", "linjianjun"} {
+		events.await(t, "the 双派单 ticket told to "+who, appSays(who, "【超期督办】", "90001"))
 	}
 }

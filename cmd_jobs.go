@@ -26,6 +26,7 @@ const runFlush = 30 * time.Second
 func (m *Main) jobRunner() *jobs.Runner {
 	env := jobs.NewEnv(m.Store, m.Bot.Outbox(), m.Config.Domain(), m.Calendar, m.Log.Named("jobs"))
 	env.Metrics = m.JobMetrics
+	env.Tickets = m.Tickets
 	return jobs.NewRunner(env)
 }
 
@@ -115,16 +116,17 @@ func (h horizon) Deadline() (time.Time, bool) {
 	return h.until, true
 }
 
-// cmdReport is `yanzhen report daily [--date DATE] -c FILE`: print the daily
-// report of a day, sending nothing. A past day's report carries that day's
+// cmdReport is `yanzhen report daily [--date DATE] [--group CODE] -c FILE`:
+// print a work group's daily report of a day, sending nothing. A past day's report carries that day's
 // reports, receipts and ranking (the month up to that day) and says that its
 // open figures (在办, 超期, 临期) are current, not the day's; a day after
 // today is refused.
 func cmdReport(ctx context.Context, c *cli, args []string) int {
-	const use = "report daily [--date 2006-01-02] -c FILE"
-	var dateText string
+	const use = "report daily [--date 2006-01-02] [--group CODE] -c FILE"
+	var dateText, group string
 	pos, cfg, code := configCommand(c, "report", use, 1, args, func(f *flags) {
 		f.StringVar(&dateText, "date", "", "the day (2006-01-02); today when empty")
+		f.StringVar(&group, "group", "", "the work group's code (groups of the org file); the first when empty")
 	})
 	if code != exitOK {
 		return code
@@ -150,7 +152,7 @@ func cmdReport(ctx context.Context, c *cli, args []string) int {
 			c.errorf("--date %s is after today (%s)", dateText, now.Format(dateLayout))
 			return exitUsage
 		}
-		d, err := report.New(m.Store, cfg.Domain(), m.Calendar).Daily(ctx, day, now)
+		d, err := report.New(m.Store, cfg.Domain(), m.Calendar).For(group).Daily(ctx, day, now)
 		if err != nil {
 			c.errorf("%v", err)
 			return exitFail

@@ -20,7 +20,7 @@ func TestRunAndReportCommands(t *testing.T) {
 	fake := wecomtest.New(wecomtest.WithUsers("zhangsan", "lisi", "wangwu"))
 	base := fake.Start()
 	defer fake.Close()
-	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s}}\n",
+	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s, chat_id: wrkGroup}}\n",
 		base, wecomtest.DefaultCorpID, wecomtest.DefaultAgentID, wecomtest.DefaultSecret, wecomtest.DefaultWebhookKey))
 	runCLI(t, nil, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg)
 
@@ -44,7 +44,8 @@ func TestRunAndReportCommands(t *testing.T) {
 			group = append(group, m.Mentions...)
 		}
 	}
-	if strings.Join(group, ",") != "zhangsan,lisi" {
+	// 住建局's head and the reporter who covers it; 环海街道's reporter.
+	if strings.Join(group, ",") != "zhangsan,lisi,lisi" {
 		t.Errorf("the reminder in the group mentions %v", group)
 	}
 
@@ -66,7 +67,7 @@ func TestRunLeavesALongBacklogToTheService(t *testing.T) {
 	fake := wecomtest.New(wecomtest.WithUsers("zhangsan", "lisi", "wangwu"))
 	base := fake.Start()
 	defer fake.Close()
-	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s}}\n",
+	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, corp_id: %s, agent_id: %d, secret: %s, robot: {webhook_key: %s, chat_id: wrkGroup}}\n",
 		base, wecomtest.DefaultCorpID, wecomtest.DefaultAgentID, wecomtest.DefaultSecret, wecomtest.DefaultWebhookKey))
 	if code, _, stderr := runCLI(t, nil, "import", "org", "orgimport/testdata/org.yaml", "-c", cfg); code == exitUsage {
 		t.Fatalf("import org: %s", stderr)
@@ -162,4 +163,62 @@ func TestReportOfAPastDay(t *testing.T) {
 			t.Errorf("a future day: %d %q", code, stderr)
 		}
 	})
+}
+
+// groupsOrg is a district with a street's group, as DESIGN §4b writes it.
+const groupsOrg = `departments:
+  - {code: zjj, name: 住建局, report_required: true, sort: 10}
+  - {code: hhjd, name: 环海街道, kind: 镇街, report_required: true, sort: 50}
+  - {code: hbsq, name: 海滨社区, kind: 社区, parent: hhjd, report_required: true, sort: 60}
+groups:
+  - {code: qu, name: 区联系服务群众工作群, chat_id: wrkQu001, units: [zjj, hhjd], report_at: "18:00", remind_at: "17:30"}
+  - {code: hh, name: 环海街道工作群, chat_id: wrkHh001, robot: hh, units: [hbsq], report_at: "17:30", remind_at: "17:00"}
+`
+
+// TestRunRunsTheGroupsOfItsTime: with the groups of the org file and their
+// robots in wecom.robots (keys by env), `run daily-report --at` a group's
+// time posts that group's report by its robot to its chat; an org naming a
+// robot the config lacks is refused at import.
+func TestRunRunsTheGroupsOfItsTime(t *testing.T) {
+	const streetKey = "street-robot-key-cli-01"
+	fake := wecomtest.New(wecomtest.WithWebhookKeys(wecomtest.DefaultWebhookKey, streetKey))
+	base := fake.Start()
+	defer fake.Close()
+	org := filepath.Join(t.TempDir(), "org.yaml")
+	if err := os.WriteFile(org, []byte(groupsOrg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, fmt.Sprintf("wecom: {api_base: %q, robot: {webhook_key: %s}}\n", base, wecomtest.DefaultWebhookKey))
+	if code, _, stderr := runCLI(t, nil, "import", "org", org, "-c", cfg); code != exitFail || !strings.Contains(stderr, "机器人 hh 未在配置 wecom.robots 中") {
+		t.Fatalf("a group of a robot the config lacks: %d %s", code, stderr)
+	}
+	environ := []string{"YANZHEN_WECOM_ROBOTS_HH_WEBHOOK_KEY=" + streetKey}
+	if code, stdout, stderr := runCLI(t, environ, "import", "org", org, "-c", cfg); code != exitOK {
+		t.Fatalf("import org: %d %s %s", code, stdout, stderr)
+	}
+	posts := func() map[string]string {
+		out := map[string]string{}
+		for _, m := range fake.Messages() {
+			if m.Route == wecomtest.RouteWebhook {
+				out[m.Key+"@"+m.ChatID] += m.Content
+			}
+		}
+		return out
+	}
+	code, stdout, stderr := runCLI(t, environ, "run", "daily-report", "--at", "2026-11-20 17:30", "-c", cfg)
+	if code != exitOK || !strings.Contains(stdout, "发布2026-11-20日报") {
+		t.Fatalf("run at 17:30: %d %s %s", code, stdout, stderr)
+	}
+	if got := posts(); len(got) != 1 || !strings.Contains(got[streetKey+"@wrkHh001"], "环海街道接诉即办工作日报") {
+		t.Errorf("at 17:30 the posts are %v", got)
+	}
+	if code, _, stderr := runCLI(t, environ, "run", "daily-report", "--at", "2026-11-20 18:00", "-c", cfg); code != exitOK {
+		t.Fatalf("run at 18:00: %d %s", code, stderr)
+	}
+	if got := posts(); len(got) != 2 || !strings.Contains(got[wecomtest.DefaultWebhookKey+"@wrkQu001"], "高新区接诉即办工作日报") {
+		t.Errorf("at 18:00 the posts are %v", got)
+	}
+	if code, stdout, _ := runCLI(t, environ, "report", "daily", "--date", "2026-11-20", "--group", "hh", "-c", cfg); code != exitOK || !strings.Contains(stdout, "# 环海街道接诉即办工作日报") {
+		t.Errorf("report daily of the street's group: %d %s", code, stdout)
+	}
 }

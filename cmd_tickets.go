@@ -46,7 +46,7 @@ func cmdImportTickets(ctx context.Context, c *cli, args []string) int {
 	debug.SetGCPercent(400)
 	debug.SetMemoryLimit(importMemoryLimit)
 	return withMain(ctx, c, cfg, func(m *Main) int {
-		sum, err := m.Tickets.ImportFile(ctx, f, filepath.Base(pos[0]), "import")
+		sum, err := m.Tickets.ImportFile(ctx, f, tickets.Origin{Route: models.ImportCLI, Actor: "import", Name: filepath.Base(pos[0])})
 		if sum == nil {
 			c.errorf("%s", cliText(err))
 			return exitFail

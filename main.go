@@ -67,7 +67,7 @@ func commands() []command {
 		{"holiday", "holiday add|list|del … -c FILE", "节假日与调休：add DATE off|work 名称，list YEAR，del DATE", cmdHoliday},
 		{"gen", "gen tickets N [--out FILE] [--format xlsx|csv]", "生成模拟的 12345 工单导出文件（演示与压测）", cmdGen},
 		{"run", `run JOB [--at "2006-01-02 15:04"] -c FILE`, "立即（或按指定时间）运行一个定时任务：" + jobNames(), cmdRun},
-		{"report", "report daily [--date 2006-01-02] -c FILE", "打印某日工作日报，不发送", cmdReport},
+		{"report", "report daily [--date 2006-01-02] [--group CODE] -c FILE", "打印某日工作日报（某工作群的），不发送", cmdReport},
 		{"export", exportUsage, "导出 Excel：调度台账、超期工单、三率排名、工作日报", cmdExport},
 		{"version", "version", "显示版本", cmdVersion},
 	}
@@ -234,7 +234,7 @@ func cmdImportOrg(ctx context.Context, c *cli, args []string) int {
 		return code
 	}
 	return withMain(ctx, c, cfg, func(m *Main) int {
-		res, err := importOrgFile(ctx, m.Store, pos[0], importLimits(cfg))
+		res, err := importOrgFile(ctx, m.Store, pos[0], importLimits(cfg), cfg.WeCom.RobotNames())
 		if err != nil {
 			c.errorf("%v", err)
 			return exitFail

@@ -12,10 +12,11 @@ import (
 	"yanzhen/sheet"
 )
 
-// importOrgFile reads an org file (YAML, or xlsx with sheets 部门 and 人员) and
-// applies it; lim bounds the file as it bounds ticket exports. Row errors
-// from parsing and from applying are both in the result.
-func importOrgFile(ctx context.Context, s *models.Store, path string, lim sheet.Limits) (orgimport.Result, error) {
+// importOrgFile reads an org file (YAML, or xlsx with sheets 部门, 人员 and
+// optionally 群) and applies it; lim bounds the file as it bounds ticket
+// exports, and robots are the names of wecom.robots its groups may name.
+// Row errors from parsing and from applying are both in the result.
+func importOrgFile(ctx context.Context, s *models.Store, path string, lim sheet.Limits, robots []string) (orgimport.Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return orgimport.Result{}, fmt.Errorf("打开组织架构文件：%w", err)
@@ -43,5 +44,5 @@ func importOrgFile(ctx context.Context, s *models.Store, path string, lim sheet.
 	if err != nil {
 		return orgimport.Result{}, err
 	}
-	return orgimport.Apply(ctx, s, file)
+	return orgimport.Apply(ctx, s, file, robots)
 }

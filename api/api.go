@@ -131,7 +131,7 @@ func (s *server) postTickets(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "请求体不是有效的 JSON")
 		return
 	}
-	sum, err := s.tickets.ImportJSON(r.Context(), bytes.NewReader(b), actor)
+	sum, err := s.tickets.ImportJSON(r.Context(), bytes.NewReader(b), tickets.Origin{Route: models.ImportAPI, Actor: actor})
 	s.writeSummary(w, r, sum, err, "条")
 }
 
@@ -144,7 +144,7 @@ func (s *server) importTickets(w http.ResponseWriter, r *http.Request) {
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}()
-	sum, err := s.tickets.ImportFile(r.Context(), f, name, actor)
+	sum, err := s.tickets.ImportFile(r.Context(), f, tickets.Origin{Route: models.ImportAPI, Actor: actor, Name: name})
 	s.writeSummary(w, r, sum, err, "行")
 }
 

@@ -134,6 +134,11 @@ func TestPostAndGetTickets(t *testing.T) {
 		if len(events) != 1 || events[0].(map[string]any)["kind"] != "created" || events[0].(map[string]any)["actor"] != "api" {
 			t.Errorf("events = %v", events)
 		}
+		// The push is recorded as an import by the API (导入状态).
+		imports, err := s.LatestImports(context.Background(), 1)
+		if err != nil || len(imports) != 1 || imports[0].Route != models.ImportAPI || imports[0].Created != 1 || imports[0].Failed != 2 {
+			t.Errorf("import record: %+v %v", imports, err)
+		}
 
 		w, out = do(h, call{method: "GET", path: "/api/v1/tickets/NOPE", auth: bearer})
 		if w.Code != http.StatusNotFound || out["error"] != "未找到工单 NOPE" {

@@ -29,16 +29,16 @@ const mediaKeep = 7 * 24 * time.Hour
 // robot's answer in a single chat that would pass its 3 messages, and the
 // reply says so; without an app, and on the AI bot's pushes, they are left
 // out and the text says that instead.
-func (o *Outbox) rows(m *msg.Message) []models.OutboxMessage {
-	return markGroupPosts(m, o.allRows(m))
+func (o *Outbox) rows(m *msg.Message, p place) []models.OutboxMessage {
+	return markGroupPosts(m, p, o.allRows(m, p))
 }
 
 // allRows is rows before the group posts are marked.
-func (o *Outbox) allRows(m *msg.Message) []models.OutboxMessage {
+func (o *Outbox) allRows(m *msg.Message, p place) []models.OutboxMessage {
 	if len(m.Attachments) == 0 {
-		return o.textRows(m)
+		return o.textRows(m, p)
 	}
-	dest, note, send := o.attachmentDestination(m)
+	dest, note, send := o.attachmentDestination(m, p)
 	text := m
 	if note != "" {
 		noted := *m
@@ -47,7 +47,7 @@ func (o *Outbox) allRows(m *msg.Message) []models.OutboxMessage {
 	}
 	var rows []models.OutboxMessage
 	if len(text.Sections) > 0 {
-		rows = o.textRows(text)
+		rows = o.textRows(text, p)
 	}
 	if !send {
 		return rows
@@ -66,7 +66,7 @@ func (o *Outbox) allRows(m *msg.Message) []models.OutboxMessage {
 
 // attachmentDestination returns where m's attachments go, the line the text
 // adds when they do not go the text's way, and whether they go at all.
-func (o *Outbox) attachmentDestination(m *msg.Message) (dest models.OutboxMessage, note string, send bool) {
+func (o *Outbox) attachmentDestination(m *msg.Message, p place) (dest models.OutboxMessage, note string, send bool) {
 	toAsker := func(in *models.Inbound) (models.OutboxMessage, string, bool) {
 		if !o.app || in.FromUserID == "" {
 			return models.OutboxMessage{}, unsent(m.Attachments), false
@@ -77,18 +77,18 @@ func (o *Outbox) attachmentDestination(m *msg.Message) (dest models.OutboxMessag
 	case in != nil && in.Route == models.RouteAIBot:
 		return toAsker(in)
 	case in != nil && in.Route == models.RouteRobot:
-		if !in.InGroup() && len(o.textRows(m))+len(m.Attachments) > robotSingleReplies {
+		if !in.InGroup() && len(o.textRows(m, p))+len(m.Attachments) > robotSingleReplies {
 			return toAsker(in)
 		}
 		return models.OutboxMessage{Channel: channelReply, To: in.ReplyURL, ChatID: in.ChatID}, "", true
 	case in != nil:
 		return models.OutboxMessage{Channel: channelApp, To: in.FromUserID}, "", true
-	case len(m.To.Members) > 0 && o.aibotMembers, len(m.To.Members) == 0 && o.aibotGroup:
+	case len(m.To.Members) > 0 && o.aibotMembers, len(m.To.Members) == 0 && p.aibot:
 		return models.OutboxMessage{}, unsent(m.Attachments), false
 	case len(m.To.Members) > 0:
 		return models.OutboxMessage{Channel: channelApp, To: strings.Join(appendNew(nil, m.To.Members...), "|")}, "", true
 	}
-	return models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, "", true
+	return p.robotRow(), "", true
 }
 
 // attachmentKind is how an attachment is sent on a channel: an image as an

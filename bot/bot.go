@@ -95,6 +95,7 @@ type Bot struct {
 	outbox       *Outbox
 	worker       *worker
 	aibot        *longConn // nil unless the AI bot runs on its long connection
+	files        *inFiles  // fetches the files messages carry (media_in.go)
 
 	mu         sync.Mutex
 	started    bool
@@ -142,8 +143,12 @@ func New(store *models.Store, o Options) (*Bot, error) {
 		http: newHTTPClient(o.HTTPClient), calls: b.metrics.apiCalls, duplicateCheck: appHorizon,
 	}
 	c.tokens = newTokenSource(store, c.fetchToken, o.Now, o.WeCom.CorpID, o.WeCom.AgentID, o.WeCom.Secret.Reveal())
+	b.files = newInFiles(c, o.WeCom)
 	b.replies = newReplyRefs(base, o.WeCom)
-	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal(), replies: b.replies}
+	res := &resolver{base: base, robotKey: o.WeCom.Robot.WebhookKey.Reveal(), replies: b.replies, robots: map[string]string{}}
+	for name, r := range o.WeCom.Robots {
+		res.robots[name] = r.WebhookKey.Reveal()
+	}
 	b.outbox = NewOutbox(o.WeCom)
 	send := &wecomSender{resolver: res, client: c, log: log, media: store, now: o.Now}
 	b.worker = &worker{
@@ -160,6 +165,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	}
 	if o.WeCom.AIBot.WebSocket() {
 		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)
+		b.aibot.files = b.files
 		send.aibot, b.worker.away = b.aibot, b.aibot.away
 		if o.Registerer != nil {
 			up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -179,29 +185,43 @@ func New(store *models.Store, o Options) (*Bot, error) {
 }
 
 // routes builds the configured callback routes; a route without token and
-// key is not served.
+// key is not served. The robot route takes the crypto of wecom.robot and of
+// every robot of wecom.robots that has one.
 func routes(c config.WeCom) ([]*route, error) {
+	type crypto struct {
+		token, aesKey config.Secret
+		configKey     string
+	}
+	robots := []crypto{{c.Robot.Token, c.Robot.AESKey, "wecom.robot"}}
+	for _, name := range c.RobotNames() {
+		r := c.Robots[name]
+		robots = append(robots, crypto{r.Token, r.AESKey, "wecom.robots." + name})
+	}
 	var out []*route
 	for _, r := range []struct {
-		name          string
-		token, aesKey config.Secret
-		receiveID     string
-		parse         func([]byte, string) (*models.Inbound, error)
-		configKey     string
+		name      string
+		cryptos   []crypto
+		receiveID string
+		parse     func([]byte, string) (*models.Inbound, error)
 	}{
-		{string(models.RouteApp), c.AppCallback.Token, c.AppCallback.AESKey, c.CorpID, parseApp, "wecom.app_callback"},
-		{string(models.RouteRobot), c.Robot.Token, c.Robot.AESKey, "", parseRobot, "wecom.robot"},
-		{string(models.RouteAIBot), c.AIBot.Token, c.AIBot.AESKey, "", parseAIBot, "wecom.aibot"}, // mode callback only
-
+		{string(models.RouteApp), []crypto{{c.AppCallback.Token, c.AppCallback.AESKey, "wecom.app_callback"}}, c.CorpID, parseApp},
+		{string(models.RouteRobot), robots, "", parseRobot},
+		{string(models.RouteAIBot), []crypto{{c.AIBot.Token, c.AIBot.AESKey, "wecom.aibot"}}, "", parseAIBot}, // mode callback only
 	} {
-		if !r.token.IsSet() {
-			continue
+		rt := &route{name: r.name, parse: r.parse}
+		for _, k := range r.cryptos {
+			if !k.token.IsSet() {
+				continue
+			}
+			cr, err := wxcrypt.New(k.token.Reveal(), k.aesKey.Reveal(), r.receiveID)
+			if err != nil {
+				return nil, fmt.Errorf("bot: %s: %w", k.configKey, err)
+			}
+			rt.crypters = append(rt.crypters, cr)
 		}
-		cr, err := wxcrypt.New(r.token.Reveal(), r.aesKey.Reveal(), r.receiveID)
-		if err != nil {
-			return nil, fmt.Errorf("bot: %s: %w", r.configKey, err)
+		if len(rt.crypters) > 0 {
+			out = append(out, rt)
 		}
-		out = append(out, &route{name: r.name, crypter: cr, parse: r.parse})
 	}
 	return out, nil
 }

@@ -34,11 +34,23 @@ const (
 // answered 200) and the sweep hands it over once its first claim runs out.
 const storeWait = 3 * time.Second
 
-// route is one callback route: its crypto and how its messages read.
+// route is one callback route: its crypto and how its messages read. The
+// robot route serves every robot (wecom.robot and wecom.robots): a
+// callback is opened by the crypter whose token signed it.
 type route struct {
-	name    string // a models.Route
-	crypter *wxcrypt.Crypter
-	parse   func(plain []byte, botName string) (*models.Inbound, error)
+	name     string // a models.Route
+	crypters []*wxcrypt.Crypter
+	parse    func(plain []byte, botName string) (*models.Inbound, error)
+}
+
+// signer returns the crypter whose token signed encrypt, or nil.
+func (rt *route) signer(s signed, encrypt string) *wxcrypt.Crypter {
+	for _, c := range rt.crypters {
+		if c.VerifySignature(s.sig, s.timestamp, s.nonce, encrypt) {
+			return c
+		}
+	}
+	return nil
 }
 
 // serve answers the callbacks of rt: a GET verifies the URL, a POST is
@@ -139,6 +151,7 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	lease := now.Add(handlerLease)
 	in.Route, in.ReceivedAt, in.Attempts, in.ClaimedUntil = models.Route(rt.name), now, 1, &lease
 	in.ReplyURL = b.replies.keep(in.ReplyURL) // never the webhook key or response code as it came
+	in.Attachment = b.files.keep(in.Attachment)
 	ctx, cancel := context.WithTimeout(r.Context(), b.storeWait)
 	defer cancel()
 	fresh, err := b.journal.insert(ctx, in)
@@ -160,7 +173,8 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 // and 400 a garbled one. When a check fails, open has answered w and
 // returns the result to count; otherwise result is empty.
 func (b *Bot) open(w http.ResponseWriter, r *http.Request, rt *route, s signed, encrypt string) (plain []byte, result string) {
-	if !rt.crypter.VerifySignature(s.sig, s.timestamp, s.nonce, encrypt) {
+	crypter := rt.signer(s, encrypt)
+	if crypter == nil {
 		return nil, b.refuse(w, r, rt, http.StatusUnauthorized, resultSignature, reasonSignature)
 	}
 	switch ok, valid := b.fresh(s.timestamp); {
@@ -169,7 +183,7 @@ func (b *Bot) open(w http.ResponseWriter, r *http.Request, rt *route, s signed, 
 	case !ok:
 		return nil, b.refuse(w, r, rt, http.StatusUnauthorized, resultStale, reasonStale)
 	}
-	plain, err := rt.crypter.Decrypt(encrypt)
+	plain, err := crypter.Decrypt(encrypt)
 	switch {
 	case errors.Is(err, wxcrypt.ErrReceiveID):
 		return nil, b.refuse(w, r, rt, http.StatusUnauthorized, resultSignature, reasonReceiveID)

@@ -28,7 +28,7 @@ func TestASlowEndpointHoldsUpNoOtherDestination(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
 		k := newKit(t, "", kitOptions{store: s, clock: clock})
 		k.wecom.FailNext(wecomtest.RouteWebhook, wecomtest.Hang(), 1)
-		k.enqueue(models.OutboxMessage{Channel: "robot", Kind: "text", Body: "群公告"})
+		k.enqueue(models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text", Body: "群公告"})
 		k.bot.Start(nil)
 		eventually(t, "the robot's call under way", func() bool { return k.wecom.Held() == 1 })
 
@@ -93,7 +93,7 @@ func TestAReplyReachesTheMemberOnceWhenWeComAnswersLate(t *testing.T) {
 	// The robot webhook has no duplicate check: a call that timed out is
 	// tried once more at once, and then the destination waits.
 	k.wecom.FailNext(wecomtest.RouteWebhook, wecomtest.Late(), 2)
-	k.enqueue(models.OutboxMessage{Channel: "robot", Kind: "text", Body: "群公告"})
+	k.enqueue(models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text", Body: "群公告"})
 	if err := k.bot.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestRefusedCredentialsHoldAppMessagesAndTellTheAdminsOnce(t *testing.T) {
 		k.enqueue(
 			models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: "回复一"},
 			models.OutboxMessage{Channel: "app", To: "lisi", Kind: "text", Body: "回复二"},
-			models.OutboxMessage{Channel: "robot", Kind: "text", Body: "群公告"},
+			models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text", Body: "群公告"},
 		)
 		var ce *bot.CredentialsError
 		if err := k.bot.Flush(context.Background()); !errors.As(err, &ce) || ce.Code != 40001 || ce.Held != 2 {

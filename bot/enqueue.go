@@ -14,7 +14,7 @@ import (
 
 // Outbox channels: the column Channel of an outbox row, where it goes.
 const (
-	channelRobot = "robot" // the group robot webhook; To is "" for the configured robot
+	channelRobot = "robot" // a group robot's webhook; To names the robot of wecom.robots, "" for wecom.robot
 	channelApp   = "app"   // app message to members; To is "userid1|userid2"
 	channelReply = "reply" // a callback's reply (robot WebhookUrl or AI-bot response_url); To says where
 )
@@ -58,9 +58,14 @@ type Outbox struct {
 // not. A message that says nothing is an error.
 func (o *Outbox) Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Message) (int, error) {
 	n := 0
+	places := map[string]place{}
 	err := st.Tx(ctx, func(tx *models.Store) error {
 		for i := range msgs {
-			rows := o.rows(&msgs[i])
+			p, err := o.placeFor(ctx, tx, &msgs[i], places)
+			if err != nil {
+				return err
+			}
+			rows := o.rows(&msgs[i], p)
 			if len(rows) == 0 {
 				return fmt.Errorf("bot: enqueue: message %q says nothing", msgs[i].DedupeKey)
 			}
@@ -94,13 +99,19 @@ func NewOutbox(c config.WeCom) *Outbox {
 }
 
 // Render returns the outbox rows m becomes, as Enqueue would store them
-// (without their destination, status and times): `yanzhen report` prints
-// them, and tests read them.
-func (o *Outbox) Render(m msg.Message) []models.OutboxMessage { return o.rows(&m) }
+// (without their destination, status and times), a message to a work group
+// by the chat of a single-group installation: `yanzhen report` prints them,
+// and tests read them.
+func (o *Outbox) Render(m msg.Message) []models.OutboxMessage {
+	p := o.defaultPlace()
+	p.group = m.To.Group
+	return o.rows(&m, p)
+}
 
 // textRows renders the text of m as the outbox rows it becomes, keyed
-// m.DedupeKey, then m.DedupeKey/2, /3 … for further parts.
-func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
+// m.DedupeKey, then m.DedupeKey/2, /3 … for further parts; a message to a
+// work group goes to p.
+func (o *Outbox) textRows(m *msg.Message, p place) []models.OutboxMessage {
 	if len(m.Sections) == 0 {
 		return nil
 	}
@@ -137,7 +148,7 @@ func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
 				if m.DedupeKey != "" {
 					whole.DedupeKey = m.DedupeKey + "/app"
 				}
-				rows = append(rows, o.textRows(&whole)...)
+				rows = append(rows, o.textRows(&whole, p)...)
 				break
 			}
 			add(row, bodies, f)
@@ -150,22 +161,22 @@ func (o *Outbox) textRows(m *msg.Message) []models.OutboxMessage {
 	case len(m.To.Members) > 0:
 		users := appendNew(nil, m.To.Members...)
 		add(models.OutboxMessage{Channel: channelApp, To: strings.Join(users, "|")}, parts(m, f, textLimit), f)
-	case o.aibotGroup:
+	case p.aibot:
 		// The AI bot cannot @-mention in its markdown: inline mentions show
 		// the name, and m.Mentions are left out.
-		add(models.OutboxMessage{Channel: channelAIBotPush, ChatID: o.aibotChat}, parts(m, asRichMarkdown, aibotReplyLimit), asRichMarkdown)
+		add(models.OutboxMessage{Channel: channelAIBotPush, ChatID: p.chatID}, parts(m, asRichMarkdown, aibotReplyLimit), asRichMarkdown)
 	default:
-		add(o.withMentions(models.OutboxMessage{Channel: channelRobot, ChatID: o.robotChat}, m, f, m.Mentions))
+		add(o.withMentions(p.robotRow(), m, f, m.Mentions))
 	}
 	return rows
 }
 
-// markGroupPosts marks the rows of a message to a work group as its posts,
-// so that the day's group posts can be counted.
-func markGroupPosts(m *msg.Message, rows []models.OutboxMessage) []models.OutboxMessage {
+// markGroupPosts marks the rows of a message to a work group as posts of
+// the group it went to (p), so that the day's group posts can be counted.
+func markGroupPosts(m *msg.Message, p place, rows []models.OutboxMessage) []models.OutboxMessage {
 	if m.To.ReplyTo == nil && len(m.To.Members) == 0 {
 		for i := range rows {
-			rows[i].GroupPost, rows[i].Group = true, m.To.Group
+			rows[i].GroupPost, rows[i].Group = true, p.group
 		}
 	}
 	return rows

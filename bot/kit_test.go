@@ -155,12 +155,15 @@ func newKit(t testing.TB, driver string, o kitOptions) *kit {
 	return k
 }
 
+// kitChat is the chat of the kit's work group (wecom.robot.chat_id).
+const kitChat = "wrkKitGroup"
+
 func (k *kit) config(window time.Duration, secret string) config.WeCom {
 	return config.WeCom{
 		APIBase: k.wecom.URL(), CorpID: sampleCorpID, AgentID: agentID, Secret: config.Secret(secret),
 		ReplayWindow: config.Duration(window), BotName: botName,
 		AppCallback: config.Callback{Token: sampleToken, AESKey: sampleAESKey},
-		Robot:       config.Robot{WebhookKey: robotKey, Token: robotToken, AESKey: robotAESKey},
+		Robot:       config.Robot{WebhookKey: robotKey, ChatID: kitChat, Token: robotToken, AESKey: robotAESKey},
 		AIBot:       config.AIBot{Token: aibotToken, AESKey: aibotAESKey},
 	}
 }

@@ -70,6 +70,7 @@ type longConn struct {
 	dispatcher         *dispatcher
 	now                func() time.Time
 	log                *zap.Logger
+	files              *inFiles // seals the attachment a frame carries
 
 	mu         sync.Mutex
 	cur        *session      // the subscribed session; nil while down
@@ -237,6 +238,7 @@ func (l *longConn) onFrame(s *session, f inFrame) {
 		return
 	}
 	in.Route, in.ReplyURL = models.RouteAIBot, replyRef(s.id, f.Headers.ReqID)
+	in.Attachment = l.files.keep(in.Attachment) // never the download link and its key as they came
 	l.frames <- struct{}{}
 	l.storing.Add(1)
 	go func() {

@@ -56,7 +56,7 @@ func TestImagesAndFilesReachTheChat(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{
-			"webhook/send text []", "webhook/send image [] image/5008", fmt.Sprintf("webhook/send file [] file/%d", len(workbook)),
+			"webhook/send text " + kitChat + "[]", "webhook/send image " + kitChat + "[] image/5008", fmt.Sprintf("webhook/send file %s[] file/%d", kitChat, len(workbook)),
 			"message/send image [zhangsan] image/5008", fmt.Sprintf("message/send file [zhangsan] file/%d", len(workbook)),
 		}
 		// The group and the member are served side by side, each in order.

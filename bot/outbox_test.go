@@ -13,6 +13,7 @@ import (
 
 	"yanzhen/bot"
 	"yanzhen/bot/wecomtest"
+	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
 )
@@ -25,7 +26,7 @@ type destination struct {
 
 func destinations(k *kit) []destination {
 	return []destination{
-		{"robot", models.OutboxMessage{Channel: "robot", Kind: "markdown"}},
+		{"robot", models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "markdown"}},
 		{"robot-chat", models.OutboxMessage{Channel: "reply", To: k.wecom.WebhookURL(robotKey), ChatID: "wrkGroupA", Kind: "text"}},
 		{"zhangsan", models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text"}},
 		{"both", models.OutboxMessage{Channel: "app", To: "zhangsan|lisi", Kind: "markdown"}},
@@ -212,7 +213,7 @@ func TestTwoWorkersNeverSendARowTwice(t *testing.T) {
 				user := fmt.Sprintf("user%02d", i)
 				dests = append(dests, destination{user, models.OutboxMessage{Channel: "app", To: user, Kind: "text"}})
 			}
-			dests = append(dests, destination{"robot", models.OutboxMessage{Channel: "robot", Kind: "text"}})
+			dests = append(dests, destination{"robot", models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text"}})
 			enqueueBacklog(a, dests, 18)
 			var wg sync.WaitGroup
 			for _, k := range []*kit{a, b} {
@@ -288,7 +289,10 @@ func TestAccessTokenRefreshedWhenWeComRefusesIt(t *testing.T) {
 
 func TestPermanentFailuresFailAtOnceAndTellTheAdmins(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store, clock *wecomtest.Clock) {
-		k := newKit(t, "", kitOptions{store: s, clock: clock, fakeTime: true})
+		const goneKey = "removed-robot-key-1234"
+		k := newKit(t, "", kitOptions{store: s, clock: clock, fakeTime: true, wecomCfg: func(c *config.WeCom) {
+			c.Robots = map[string]config.Robot{"gone": {WebhookKey: goneKey}}
+		}})
 		for _, m := range []models.Member{
 			{UserID: "admin1", Name: "管理员", Role: models.RoleAdmin, Active: true},
 			{UserID: "zhangsan", Name: "张三", Role: models.RoleHead, Active: true},
@@ -297,10 +301,9 @@ func TestPermanentFailuresFailAtOnceAndTellTheAdmins(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		const goneKey = "removed-robot-key-1234"
 		k.enqueue(
-			models.OutboxMessage{Channel: "robot", To: goneKey, Kind: "text", Body: "给已移除机器人的消息"},
-			models.OutboxMessage{Channel: "robot", To: goneKey, Kind: "text", Body: "第二条"},
+			models.OutboxMessage{Channel: "robot", To: "gone", ChatID: "wrkGone", Kind: "text", Body: "给已移除机器人的消息"},
+			models.OutboxMessage{Channel: "robot", To: "gone", ChatID: "wrkGone", Kind: "text", Body: "第二条"},
 			models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: strings.Repeat("长", 10)},
 		)
 		// A response URL used twice: the second reply is refused for good.
@@ -344,7 +347,7 @@ func TestPermanentFailuresFailAtOnceAndTellTheAdmins(t *testing.T) {
 func TestMessagesAreGivenUpAfterTheConfiguredAge(t *testing.T) {
 	k := newKit(t, models.DriverSQLite, kitOptions{fakeTime: true, giveUp: 30 * time.Minute})
 	k.wecom.FailFor(wecomtest.RouteWebhook, wecomtest.HTTPStatus(502), 25*time.Hour)
-	k.enqueue(models.OutboxMessage{Channel: "robot", Kind: "text", Body: "stuck"})
+	k.enqueue(models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text", Body: "stuck"})
 	for range 1000 {
 		err := k.bot.Flush(context.Background())
 		var pending *bot.PendingError
@@ -407,7 +410,7 @@ func TestNoCredentialInAnyErrorOrLogLine(t *testing.T) {
 	k.wecom.FailNext(wecomtest.RouteWebhook, wecomtest.Hangup(), 1)
 	k.enqueue(
 		models.OutboxMessage{Channel: "app", To: "zhangsan", Kind: "text", Body: "a"},
-		models.OutboxMessage{Channel: "robot", Kind: "text", Body: "b"},
+		models.OutboxMessage{Channel: "robot", ChatID: kitChat, Kind: "text", Body: "b"},
 		models.OutboxMessage{Channel: "reply", To: k.wecom.ResponseURL("c"), Kind: "text", Body: "c"},
 	)
 	if err := k.bot.Flush(context.Background()); err != nil {

@@ -29,6 +29,7 @@ var errMalformed = errors.New("malformed message")
 //   - ReplyURL is the robot's WebhookUrl or the AI bot's response_url.
 //   - Media refers to the images and files of an image, file or mixed
 //     message: "image:" or "file:" and the URL or media id WeCom gave.
+//   - Attachment refers to the file of a file message (media_in.go).
 
 // appXML is the plaintext of a self-built app callback.
 type appXML struct {
@@ -60,6 +61,8 @@ func parseApp(plain []byte, _ string) (*models.Inbound, error) {
 		in.Text = m.Recognition
 	case "image":
 		in.Media = mediaRefs(inboundRef{"image", m.PicURL}, inboundRef{"image", "media:" + m.MediaID})
+	case "file":
+		in.Attachment = appAttachment(plain)
 	}
 	in.Text = strings.TrimSpace(in.Text)
 	return withMsgID(in, plain), nil
@@ -256,6 +259,7 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 		in.Media = mediaRefs(inboundRef{"image", m.Image.where()})
 	case "file":
 		in.Media = mediaRefs(inboundRef{"file", m.File.where()})
+		in.Attachment = jsonAttachment(plain)
 	}
 	in.Text = stripMention(in.Text, botName)
 	return withMsgID(in, plain), nil

@@ -84,15 +84,19 @@ type resolver struct {
 	base     *url.URL
 	robotKey string
 	replies  *replyRefs
+	// robots are the keys of wecom.robots by name.
+	robots map[string]string
 }
 
 // target returns where m goes.
 func (r *resolver) target(m *models.OutboxMessage) (target, error) {
 	switch m.Channel {
 	case channelRobot:
-		key := m.To
-		if key == "" {
-			key = r.robotKey
+		key := r.robotKey
+		if m.To != "" {
+			if key = r.robots[m.To]; key == "" {
+				return target{}, unsendable("robot %q is not configured (wecom.robots.%s.webhook_key)", m.To, m.To)
+			}
 		}
 		if key == "" {
 			return target{}, unsendable("no robot webhook key is configured (wecom.robot.webhook_key)")
@@ -159,6 +163,9 @@ type wecomSender struct {
 // Send implements sender: it sends m to its target and classifies the error.
 func (s *wecomSender) Send(ctx context.Context, m *models.OutboxMessage) (bool, error) {
 	t, err := s.resolver.target(m)
+	if err == nil && m.Channel == channelRobot && m.ChatID == "" {
+		err = errNoChat
+	}
 	if err == nil {
 		if t.Fallback {
 			s.log.Warn("reply URL not under wecom.api_base: replying through the configured robot",
@@ -258,6 +265,8 @@ func reasonText(err error) string {
 		return fmt.Sprintf("企业微信返回错误码 %d", ae.Code)
 	case errors.As(err, &se):
 		return fmt.Sprintf("企业微信接口返回 HTTP %d", se.Status)
+	case isNoChat(err):
+		return "工作群未配置群聊 chat_id，为免发到机器人所在的每个群，未发送（请在组织架构的工作群中填写 chat_id，或配置 wecom.robot.chat_id）"
 	case errors.Is(err, errUnsupported):
 		return "消息无法通过该渠道发送"
 	case errors.Is(err, errExpired):

@@ -103,7 +103,7 @@ func TestRetryWait(t *testing.T) {
 
 func TestBudget(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	r := &resolver{base: mustURL("https://qyapi.weixin.qq.com"), robotKey: "k1"}
+	r := &resolver{base: mustURL("https://qyapi.weixin.qq.com"), robotKey: "k1", robots: map[string]string{"hh": "k2"}}
 	var recent []models.RecentSend
 	for i := range 20 { // the configured robot used its minute, in two chats
 		chat := ""
@@ -126,7 +126,10 @@ func TestBudget(t *testing.T) {
 	if want := now.Add(-50*time.Second + time.Minute + windowSlack); ok || !free.Equal(want) {
 		t.Errorf("robot over its minute: ok=%v free=%v, want free at %v", ok, free, want)
 	}
-	other, _ := r.target(&models.OutboxMessage{Channel: channelRobot, To: "k2"})
+	other, err := r.target(&models.OutboxMessage{Channel: channelRobot, To: "hh", ChatID: "wrkHh"})
+	if err != nil || other.Key != "k2" {
+		t.Fatalf("robot hh: %+v %v", other, err)
+	}
 	if ok, _ := b.admit(budgetKeys(other), msg.Notice); !ok {
 		t.Error("another robot was held by k1's budget")
 	}

@@ -31,6 +31,7 @@ type Config struct {
 	Schedule Schedule `yaml:"schedule" envPrefix:"SCHEDULE_"`
 	Rules    Rules    `yaml:"rules" envPrefix:"RULES_"`
 	Import   Import   `yaml:"import" envPrefix:"IMPORT_"`
+	Tickets  Tickets  `yaml:"tickets" envPrefix:"TICKETS_"`
 
 	loc *time.Location
 }
@@ -69,7 +70,12 @@ type WeCom struct {
 	ReplayWindow Duration `yaml:"replay_window" env:"REPLAY_WINDOW"`
 	AppCallback  Callback `yaml:"app_callback" envPrefix:"APP_CALLBACK_"`
 	Robot        Robot    `yaml:"robot" envPrefix:"ROBOT_"`
-	AIBot        AIBot    `yaml:"aibot" envPrefix:"AIBOT_"`
+	// Robots are the robots of the work groups by name, as the org file's
+	// groups name them (groups[].robot). Each posts with its own key to its
+	// group's chat id and has its own callback crypto. Env overrides:
+	// YANZHEN_WECOM_ROBOTS_<NAME>_WEBHOOK_KEY, _TOKEN, _AES_KEY.
+	Robots map[string]Robot `yaml:"robots" env:"-"`
+	AIBot  AIBot            `yaml:"aibot" envPrefix:"AIBOT_"`
 	// BotName is the robot's display name, stripped from the start of @-messages.
 	BotName string `yaml:"bot_name" env:"BOT_NAME"`
 }
@@ -181,6 +187,12 @@ type Rules struct {
 	// Accountability is the ladder of 问责; Rectify the limits of 整改清单 (practice.go).
 	Accountability Accountability `yaml:"accountability" envPrefix:"ACCOUNTABILITY_"`
 	Rectify        Rectify        `yaml:"rectify" envPrefix:"RECTIFY_"`
+	// Raise is 提级: per level (社区, 镇街) and ticket category, how long an
+	// open ticket may stay at the level before it is raised to the level
+	// above (a community's to its street, a street's to the district); the
+	// key "default" covers the categories not listed. A level given no limit
+	// ({}) keeps its tickets; a level the file leaves out keeps its default.
+	Raise map[string]map[string]Span `yaml:"raise" env:"-"`
 }
 
 // Step is one level of the escalation ladder: At is relative to the deadline
@@ -213,6 +225,14 @@ type Import struct {
 	// MaxFileSize is the largest file accepted; a larger one is refused
 	// before any row is read (a stream, when it grows past it).
 	MaxFileSize Size `yaml:"max_file_size" env:"MAX_FILE_SIZE"`
+}
+
+// Tickets configures where tickets come from besides the CLI, the API and chat.
+type Tickets struct {
+	// WatchDir is a folder (a share the 12345 office drops its exports on)
+	// whose new .xlsx and .csv files are imported every few minutes, each
+	// once; empty turns the watch off.
+	WatchDir string `yaml:"watch_dir" env:"WATCH_DIR"`
 }
 
 // Level names a level of the escalation ladder.
@@ -294,6 +314,10 @@ func Default() *Config {
 			RankTop:        3,
 			Accountability: defaultAccountability(),
 			Rectify:        defaultRectify(),
+			Raise: map[string]map[string]Span{
+				"社区": {RaiseDefault: MustSpan("5wd")},
+				"镇街": {RaiseDefault: MustSpan("10wd")},
+			},
 		},
 		Import: Import{MaxFileSize: 200 * MB},
 	}
@@ -356,6 +380,7 @@ func yamlMessage(err error) string {
 func (c *Config) applyEnv(environ []string) error {
 	vars := env.ToMap(environ)
 	if err := env.ParseWithOptions(c, env.Options{Prefix: EnvPrefix, Environment: vars}); err == nil {
+		c.applyRobotsEnv(vars)
 		return nil
 	}
 	// The library names the Go field, not the variable: find the variable that fails alone.
@@ -381,6 +406,7 @@ type Domain struct {
 	District District
 	Schedule Schedule
 	Rules    Rules
+	Tickets  Tickets
 	// BotName is the robot's display name, a hint for stripping @-mentions.
 	BotName string
 	loc     *time.Location
@@ -388,7 +414,7 @@ type Domain struct {
 
 // Domain returns the domain packages' part of the configuration.
 func (c *Config) Domain() Domain {
-	return Domain{District: c.District, Schedule: c.Schedule, Rules: c.Rules, BotName: c.WeCom.BotName, loc: c.loc}
+	return Domain{District: c.District, Schedule: c.Schedule, Rules: c.Rules, Tickets: c.Tickets, BotName: c.WeCom.BotName, loc: c.loc}
 }
 
 // Location returns the configured time zone.
@@ -444,6 +470,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateLadder(); err != nil {
+		return err
+	}
+	if err := c.validateRaise(); err != nil {
 		return err
 	}
 	if err := c.WeCom.AIBot.validate(); err != nil {

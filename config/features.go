@@ -56,6 +56,7 @@ func (w WeCom) Features() []Feature {
 	return []Feature{
 		{"群机器人", "wecom.robot.webhook_key", w.Robot.WebhookKey.IsSet(), "群消息（日报、提醒、通报）"},
 		{"群机器人回调", "wecom.robot.token, aes_key", w.Robot.Token.IsSet(), "群里 @机器人 的消息（需公网地址 /wecom/robot）"},
+		{"各工作群机器人", "wecom.robots.<名称>.webhook_key, token, aes_key", len(w.Robots) > 0, "组织架构 groups 中各工作群用自己的机器人发消息、收 @机器人 的消息"},
 		{"自建应用", "wecom.corp_id, agent_id, secret", app, "成员单聊消息（通知、交办）"},
 		{"自建应用回调", "wecom.app_callback.token, aes_key", w.AppCallback.Token.IsSet(), "成员单聊发来的消息（需公网地址 /wecom/app）"},
 		{"智能机器人回调", "wecom.aibot.token, aes_key", w.AIBot.Token.IsSet(), "@智能机器人 的消息与回复（需公网地址 /wecom/aibot）"},

@@ -34,6 +34,23 @@ func (c *Config) validateCrypto() error {
 		{"wecom.robot", c.WeCom.Robot.Token, c.WeCom.Robot.AESKey, false},
 		{"wecom.aibot", c.WeCom.AIBot.Token, c.WeCom.AIBot.AESKey, false},
 	}
+	for _, name := range c.WeCom.RobotNames() {
+		r := c.WeCom.Robots[name]
+		key := "wecom.robots." + name
+		switch {
+		case !robotName.MatchString(name):
+			return &Error{Key: key, Rule: "must be named with lower-case letters, digits and _ (at most 32)"}
+		case !r.WebhookKey.IsSet():
+			return &Error{Key: key + ".webhook_key", Rule: "must be set"}
+		case r.ChatID != "":
+			return &Error{Key: key + ".chat_id", Rule: "belongs to the group in the org file (groups[].chat_id)"}
+		}
+		pairs = append(pairs, struct {
+			key         string
+			token, aes  Secret
+			needsCorpID bool
+		}{key, r.Token, r.AESKey, false})
+	}
 	for _, p := range pairs {
 		if p.aes.IsSet() && len(p.aes.Reveal()) != 43 {
 			return &Error{Key: p.key + ".aes_key", Rule: "must be 43 characters"}

@@ -66,7 +66,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Org.Created != 45 || first.Tickets.Created != ticketCount || first.Reports != len(demoReports) {
+	if first.Org.Created != 52 || first.Tickets.Created != ticketCount || first.Reports != len(demoReports) {
 		t.Errorf("first seed: %+v, tickets %v", first, first.Tickets)
 	}
 	second, err := Seed(ctx, svc, cfg, now.Add(time.Hour))
@@ -93,8 +93,8 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(dir.Departments); n < 10 || n > 14 {
-		t.Errorf("%d units, want 10 to 14", n)
+	if n := len(dir.Departments); n < 10 || n > 16 {
+		t.Errorf("%d units, want 10 to 16", n)
 	}
 	mains := 0
 	for _, m := range dir.WithRole(models.RoleLeader) {
@@ -129,8 +129,9 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Errorf("first reporter %s's unit has reported already", steps.Reporter.Name)
 	}
 	tips := steps.Tips()
-	if len(tips) != 4 || !strings.HasPrefix(tips[0], "以「黄志明（卫健委）」身份发送：日报 ") ||
-		!strings.Contains(tips[2], "调度 @住建局") || !strings.Contains(tips[2], "「王建华」") || !strings.Contains(tips[3], StrangerName) {
+	if len(tips) != 6 || !strings.HasPrefix(tips[0], "以「黄志明（卫健委）」身份发送：日报 ") ||
+		!strings.Contains(tips[2], "「环海街道工作群」") || !strings.Contains(tips[2], "「周海燕（海景社区）」") || !strings.Contains(tips[3], "「提级」") ||
+		!strings.Contains(tips[4], "调度 @住建局") || !strings.Contains(tips[4], "「王建华」") || !strings.Contains(tips[5], StrangerName) {
 		t.Errorf("tips: %q", tips)
 	}
 }
@@ -189,13 +190,13 @@ type robotPlain struct {
 }
 
 type stubJobs struct {
-	job string
-	at  time.Time
-	err error
+	job, group string
+	at         time.Time
+	err        error
 }
 
-func (j *stubJobs) RunAt(_ context.Context, job string, at time.Time) (jobs.Result, error) {
-	j.job, j.at = job, at
+func (j *stubJobs) RunGroupAt(_ context.Context, job, group string, at time.Time) (jobs.Result, error) {
+	j.job, j.group, j.at = job, group, at
 	if j.err != nil {
 		return jobs.Result{}, j.err
 	}
@@ -369,14 +370,32 @@ func TestSayBecomesASignedCallbackAndTheReplyIsStreamed(t *testing.T) {
 		t.Errorf("second event %+v", evs[1])
 	}
 
+	if evs[0].Chat != ChatID || evs[1].Chat != ChatID {
+		t.Errorf("said in chat %q, answered in %q", evs[0].Chat, evs[1].Chat)
+	}
+	// Said in the street's group: the callback comes from its chat, and the
+	// events carry it, for the page to show in that group.
+	if code, out := r.post(t, "/demo/say", "application/json", `{"userid":"zhouhaiyan","group":"hh","text":"未报"}`); code != http.StatusOK {
+		t.Fatalf("say in the street's group: %d %v", code, out)
+	}
+	if m := <-r.heard; m.ChatID != "wrkSFfCgAAdemo-huanhai-group" || m.From.Name != "周海燕" {
+		t.Errorf("the street's callback: %+v", m)
+	}
+	_, street, _ := r.events(t, ids[1], 2)
+	if street[0].Chat != "wrkSFfCgAAdemo-huanhai-group" || street[1].Chat != "wrkSFfCgAAdemo-huanhai-group" {
+		t.Errorf("the street's events: %+v", street)
+	}
+	if code, out := r.post(t, "/demo/say", "application/json", `{"userid":"zhouhaiyan","group":"nope","text":"未报"}`); code != http.StatusBadRequest || out["error"] != "没有工作群 nope" {
+		t.Errorf("an unknown group: %d %v", code, out)
+	}
 	// A reconnect replays only what came after the last event seen.
 	r.srv.notice("第三条")
-	_, again, _ := r.events(t, ids[1], 1)
-	if again[0].Content != "第三条" {
+	_, again, _ := r.events(t, ids[1], 3)
+	if again[2].Content != "第三条" {
 		t.Errorf("replay after %s: %+v", ids[1], again)
 	}
 	// A Last-Event-ID of another process (a restart) replays everything.
-	_, all, _ := r.events(t, "otherepoch-2", 3)
+	_, all, _ := r.events(t, "otherepoch-2", 5)
 	if all[0].ID != 1 {
 		t.Errorf("replay after a restart starts at %d", all[0].ID)
 	}
@@ -412,12 +431,17 @@ func TestStrangerAndBadRequests(t *testing.T) {
 func TestRunJobAsIfAtATime(t *testing.T) {
 	r := newRig(t)
 	code, out := r.post(t, "/demo/run", "application/json", `{"job":"daily-report","at":"2026-11-20T18:00"}`)
-	if code != http.StatusOK || out["summary"] != "已按 2026-11-20 18:00 执行「日报汇总」：已发布日报（新发消息 2 条）" {
+	if code != http.StatusOK || out["summary"] != "已按 2026-11-20 18:00 为「高新区联系服务群众工作群」执行「日报汇总」：已发布日报（新发消息 2 条）" {
 		t.Fatalf("run: %d %v", code, out)
 	}
 	want := time.Date(2026, 11, 20, 18, 0, 0, 0, storetest.Shanghai)
-	if r.jobs.job != "daily-report" || !r.jobs.at.Equal(want) {
-		t.Errorf("ran %s at %v", r.jobs.job, r.jobs.at)
+	if r.jobs.job != "daily-report" || r.jobs.group != "qu" || !r.jobs.at.Equal(want) {
+		t.Errorf("ran %s of %q at %v", r.jobs.job, r.jobs.group, r.jobs.at)
+	}
+	// For the street's group: its own report, named in the notice.
+	code, out = r.post(t, "/demo/run", "application/json", `{"job":"daily-report","group":"hh","at":"2026-11-20T17:30"}`)
+	if code != http.StatusOK || r.jobs.group != "hh" || out["summary"] != "已按 2026-11-20 17:30 为「环海街道工作群」执行「日报汇总」：已发布日报（新发消息 2 条）" {
+		t.Errorf("run for the street: %d %v, ran for %q", code, out, r.jobs.group)
 	}
 	if code, _ := r.post(t, "/demo/run", "application/json", `{"job":"remind"}`); code != http.StatusOK || time.Since(r.jobs.at) > time.Minute {
 		t.Errorf("run now: %d at %v", code, r.jobs.at)
@@ -426,6 +450,7 @@ func TestRunJobAsIfAtATime(t *testing.T) {
 		`{"job":"reboot"}`:                      "没有任务 reboot",
 		`{"job":"remind","at":"tomorrow 9am"}`:  "时间格式应为 2006-01-02T15:04",
 		`{"job":"remind","at":"2026-11-20 18"}`: "时间格式应为 2006-01-02T15:04",
+		`{"job":"remind","group":"nope"}`:       "没有工作群 nope",
 	} {
 		if code, out := r.post(t, "/demo/run", "application/json", body); code != http.StatusBadRequest || out["error"] != want {
 			t.Errorf("%s: %d %v", body, code, out)
@@ -435,8 +460,8 @@ func TestRunJobAsIfAtATime(t *testing.T) {
 	if code, out := r.post(t, "/demo/run", "application/json", `{"job":"remind"}`); code != http.StatusBadGateway || out["error"] != "系统繁忙，请稍后再试" {
 		t.Errorf("failing job: %d %v", code, out)
 	}
-	_, evs, _ := r.events(t, "", 3)
-	if evs[0].Kind != EventNotice || !strings.Contains(evs[0].Content, "日报汇总") || !strings.Contains(evs[2].Content, "失败") {
+	_, evs, _ := r.events(t, "", 4)
+	if evs[0].Kind != EventNotice || !strings.Contains(evs[0].Content, "日报汇总") || !strings.Contains(evs[3].Content, "失败") {
 		t.Errorf("notices %+v", evs)
 	}
 }
@@ -459,13 +484,20 @@ func TestPageInfoAndStatus(t *testing.T) {
 	}
 	var info struct {
 		Group, Bot, First string
+		Groups            []groupView
 		Members           []memberView
 		Names             []string
 		Jobs              []job
 	}
 	getJSON(t, r.url+"/demo/info", &info)
-	if info.Group != "高新区联系服务群众工作群" || info.Bot != "雁阵" || info.First == "" || len(info.Jobs) != 7 {
+	if info.Group != "高新区联系服务群众工作群" || info.Bot != "雁阵" || info.First == "" || len(info.Jobs) != 8 {
 		t.Errorf("info: %+v", info)
+	}
+	// The page's switcher: the district's group and the street's, each with
+	// its chat and its jobs at its own times.
+	if len(info.Groups) != 2 || info.Groups[0].Chat != ChatID || info.Groups[1].Code != "hh" || info.Groups[1].Name != "环海街道工作群" ||
+		info.Groups[1].Jobs[1].When != "工作日 17:30" || info.Groups[0].Jobs[1].When != "工作日 18:00" {
+		t.Errorf("groups: %+v", info.Groups)
 	}
 	if info.Members[0].Name != "周建国" || info.Members[0].Title != "区领导（主要领导）" {
 		t.Errorf("roster starts with %+v", info.Members[0])

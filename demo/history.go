@@ -48,8 +48,9 @@ const historyReason = "演示开始前的时段，作为历史记录，不补发
 
 // History writes the past before o.Now: on the first start, the leaders'
 // dispatches of the previous working day, handled by the real chat handler at
-// their time; on every start, the overdue scan as at o.Now (its alerts and
-// the group's announcements recorded), everything they said stored as sent,
+// their time; on every start, the overdue scan and 提级 as at o.Now (their
+// alerts, the groups' announcements and the raises recorded), everything
+// they said stored as sent,
 // and every scheduled slot a starting scheduler would run recorded as
 // skipped, so that nothing is caught up. It is idempotent.
 func History(ctx context.Context, o HistoryOptions) (Past, error) {
@@ -64,8 +65,10 @@ func History(ctx context.Context, o HistoryOptions) (Past, error) {
 	if err != nil {
 		return p, fmt.Errorf("demo: history: %w", err)
 	}
-	if _, err := o.Jobs.RunAt(ctx, jobs.OverdueScan, now); err != nil {
-		return p, fmt.Errorf("demo: history: %w", err)
+	for _, job := range []string{jobs.OverdueScan, jobs.Raise} {
+		if _, err := o.Jobs.RunAt(ctx, job, now); err != nil {
+			return p, fmt.Errorf("demo: history: %w", err)
+		}
 	}
 	sent, err := o.Store.RecordAsSent(ctx, mark, now)
 	if err != nil {

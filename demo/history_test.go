@@ -106,7 +106,7 @@ func TestHistoryIsStoredAsSentAndTheDemoStartsQuiet(t *testing.T) {
 		if n := pending(t, store); n != 0 {
 			t.Errorf("the demo's start sends %d messages", n)
 		}
-		run, err := store.JobRunOf(ctx, jobs.OverdueScan, "2026-11-20T15:00")
+		run, err := store.JobRunOf(ctx, jobs.OverdueScan, "", "2026-11-20T15:00")
 		if err != nil || run.Status != models.JobSkipped || !strings.Contains(run.Summary, "历史") {
 			t.Errorf("the 15:00 scan: %+v %v", run, err)
 		}

@@ -13,15 +13,15 @@ import (
 // (at the demo's start, or after a reconnect).
 const connectWait = 15 * time.Second
 
-// pushFrame says text in the demo group as the member userid, on the AI
-// bot's long connection: the fake WeCom pushes it to the bot as a frame,
+// pushFrame says text in the group chat chat as the member userid, on the
+// AI bot's long connection: the fake WeCom pushes it to the bot as a frame,
 // exactly as WeCom does. It waits for the bot to be connected.
-func (s *Server) pushFrame(ctx context.Context, userid, name, text string) error {
-	s.events.add(Event{Kind: EventSay, Time: time.Now(), From: userid, Name: name, MsgType: "text",
+func (s *Server) pushFrame(ctx context.Context, userid, name, chat, text string) error {
+	s.events.add(Event{Kind: EventSay, Time: time.Now(), From: userid, Name: name, Chat: chat, MsgType: "text",
 		Content: "@" + s.cfg.WeCom.BotName + " " + text})
 	deadline := time.Now().Add(connectWait)
 	for {
-		_, err := s.fake.PushText(wecomtest.AIBotMessage{ChatID: ChatID, UserID: userid, BotName: s.cfg.WeCom.BotName, Content: text})
+		_, err := s.fake.PushText(wecomtest.AIBotMessage{ChatID: chat, UserID: userid, BotName: s.cfg.WeCom.BotName, Content: text})
 		if err == nil {
 			return nil
 		}

@@ -52,7 +52,7 @@ func TestPageRendersWeComMarkdownSafely(t *testing.T) {
 		chromedp.Navigate(r.url+"/"),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
 	)
-	if got := eval(`[...document.querySelectorAll('#messages .tips li')].map(li => li.textContent).join('|')`); !strings.HasPrefix(got, "以「黄志明（卫健委）」") || strings.Count(got, "|") != 3 {
+	if got := eval(`[...document.querySelectorAll('#messages .tips li')].map(li => li.textContent).join('|')`); !strings.HasPrefix(got, "以「黄志明（卫健委）」") || strings.Count(got, "|") != 5 {
 		t.Errorf("an empty chat shows the first steps: %q", got)
 	}
 	run("speak as the main leader",
@@ -103,10 +103,32 @@ func TestPageRendersWeComMarkdownSafely(t *testing.T) {
 	run("run a job as if at 18:00",
 		chromedp.SetValue(chromedp.ID("job-at"), "2026-11-20T18:00"),
 		chromedp.Click(chromedp.CSS(`#jobs button[data-job="daily-report"]`)),
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#messages .notice')].some(e => e.textContent.includes('已按 2026-11-20 18:00 执行「日报汇总」'))`),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#messages .notice')].some(e => e.textContent.includes('已按 2026-11-20 18:00 为「高新区联系服务群众工作群」执行「日报汇总」'))`),
 	)
-	if r.jobs.job != "daily-report" || r.jobs.at.Format("2006-01-02 15:04") != "2026-11-20 18:00" {
-		t.Errorf("ran %q at %v", r.jobs.job, r.jobs.at)
+	if r.jobs.job != "daily-report" || r.jobs.group != "qu" || r.jobs.at.Format("2006-01-02 15:04") != "2026-11-20 18:00" {
+		t.Errorf("ran %q for %q at %v", r.jobs.job, r.jobs.group, r.jobs.at)
+	}
+
+	// The street's group: its own chat, its own times, its own messages.
+	run("switch to the street's group and speak there",
+		chromedp.Click(chromedp.CSS(`#groups button[data-group="hh"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#group-name').textContent.startsWith('环海街道工作群') && document.querySelectorAll('#messages .msg').length === 0`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#speaker'); s.value = 'zhouhaiyan'; s.dispatchEvent(new Event('change')); })()`),
+		chromedp.SendKeys(chromedp.ID("input"), "未报"+kb.Enter),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#messages .msg.bot').length === 1`),
+	)
+	if m := <-r.heard; m.ChatID != "wrkSFfCgAAdemo-huanhai-group" || m.From.UserID != "zhouhaiyan" {
+		t.Errorf("the street's callback %+v", m)
+	}
+	if got := eval(`document.querySelector('#jobs button[data-job="daily-report"] span').textContent`); got != "工作日 17:30" {
+		t.Errorf("the street's report time %q", got)
+	}
+	run("back to the district's group",
+		chromedp.Click(chromedp.CSS(`#groups button[data-group="qu"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#group-name').textContent.startsWith('高新区联系服务群众工作群')`),
+	)
+	if got := eval(`[...document.querySelectorAll('#messages .msg')].map(e => e.dataset.from || 'bot').join('|')`); got != "zhoujianguo|bot" {
+		t.Errorf("the district's chat shows %q", got)
 	}
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("the page logged problems: %q", p)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -41,7 +42,7 @@ func Seed(ctx context.Context, svc *tickets.Service, cfg *config.Config, now tim
 	if err != nil {
 		return out, fmt.Errorf("demo: seed org: %w", err)
 	}
-	out.Org, err = orgimport.Apply(ctx, store, file)
+	out.Org, err = orgimport.Apply(ctx, store, file, nil)
 	if err != nil {
 		return out, fmt.Errorf("demo: seed org: %w", err)
 	}
@@ -100,14 +101,43 @@ func seedTickets(ctx context.Context, svc *tickets.Service, dir *models.Director
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}
-	sum, err := svc.ImportFile(ctx, &export, cfg.District.Name+"12345工单明细.xlsx", "demo")
+	sum, err := svc.ImportFile(ctx, &export, tickets.Origin{Route: models.ImportDemo, Actor: "demo", Name: cfg.District.Name + "12345工单明细.xlsx", Quiet: true})
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed tickets: %w", err)
 	}
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("demo: seed tickets: %d rows refused, first: %v", sum.Failed, sum.Errors[0])
 	}
-	return sum, nil
+	return sum, seedNextDay(ctx, svc, anchor)
+}
+
+// seedNextDay adds the two tickets of the demo's levels, for the visitor to
+// see on the next working day after the anchor: a ticket of 住建局 sent to
+// 环海街道 as its grid too (双派单), due at 09:00, and one of 海景社区 that
+// reaches the community's 提级 limit (5 working days) at 09:30. Numbers
+// from the anchor's date keep the import an upsert.
+func seedNextDay(ctx context.Context, svc *tickets.Service, anchor time.Time) error {
+	day := anchor.Format("20060102")
+	next := svc.Calendar.NextWorkday(anchor)
+	at := func(t time.Time, clock string) string { return config.MustClock(clock).On(t).Format(time.DateTime) }
+	rows := []map[string]string{
+		{"工单编号": day + "90001", "标题": "海景路井盖破损，双派单", "承办单位": "住建局", "属地": "环海街道", "工单类型": "求助",
+			"工单状态": "办理中", "受理时间": at(svc.Calendar.PrevWorkday(anchor), "10:00"), "办理时限": at(next, "09:00")},
+		{"工单编号": day + "90002", "标题": "海景社区3号楼楼道堆物", "承办单位": "海景社区", "工单类型": "建议",
+			"工单状态": "办理中", "受理时间": at(svc.Calendar.AddWorkdays(anchor, -4), "09:30")},
+	}
+	body, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	sum, err := svc.ImportJSON(ctx, bytes.NewReader(body), tickets.Origin{Route: models.ImportDemo, Actor: "demo", Quiet: true})
+	if err != nil {
+		return fmt.Errorf("demo: seed tickets: %w", err)
+	}
+	if sum.Failed > 0 {
+		return fmt.Errorf("demo: seed tickets: %d rows refused, first: %v", sum.Failed, sum.Errors[0])
+	}
+	return nil
 }
 
 // ticketAnchor returns the stored anchor, or stores now (to the minute) as it.
@@ -145,6 +175,7 @@ var demoReports = []seedReport{
 	{"mzj", "zhengxiuying", "今日受理工单4件，办结3件；1件为高龄津贴发放延迟，已核实并安排补发。百日攻坚：科创街道社区养老服务驿站完成验收。"},
 	{"scjgj", "hejun", "今日受理工单7件，办结6件，主要为预付卡退费和食品安全投诉，1件已立案调查。"},
 	{"hhjd", "luoxiaoyan", "今日受理工单11件，办结9件，网格员现场核查6件，双派单件均已签收。百日攻坚：海景社区新划停车位40个。"},
+	{"bhsq", "qianli", "今日入户走访18户，收集诉求5件，现场解决3件，2件上报街道协调。"},
 }
 
 // seedReports submits demoReports for today where the department has none,

@@ -47,10 +47,11 @@ const timelineCapacity = 2000
 // maxSay is the longest message the page may send, in bytes (WeCom's text limit).
 const maxSay = 2048
 
-// JobRunner runs one scheduled job by name as if at a time, as `yanzhen run
-// JOB --at` does; its messages go to the outbox (*jobs.Runner).
+// JobRunner runs one scheduled job by name for one work group (its code;
+// "" the default group) as if at a time, as `yanzhen run JOB --at` does for
+// the groups of that time; its messages go to the outbox (*jobs.Runner).
 type JobRunner interface {
-	RunAt(ctx context.Context, job string, at time.Time) (jobs.Result, error)
+	RunGroupAt(ctx context.Context, job, group string, at time.Time) (jobs.Result, error)
 }
 
 // Options are what a Server is built from; all but Log are required.
@@ -171,16 +172,21 @@ func jsonOnly(h http.HandlerFunc) http.HandlerFunc {
 
 // Say posts text to the bot's /wecom/robot route as a signed, encrypted robot
 // callback from the member userid (or the stranger) @-mentioning the robot in
-// the demo group, exactly as WeCom sends it; on the AI bot's long connection
-// it pushes the message to the bot as a frame instead. The message is put in
-// the timeline first, as the group shows it before the bot answers.
-func (s *Server) Say(ctx context.Context, userid, text string) error {
+// the chat of the work group with code group ("" the first), exactly as
+// WeCom sends it; on the AI bot's long connection it pushes the message to
+// the bot as a frame instead. The message is put in the timeline first, as
+// the group shows it before the bot answers.
+func (s *Server) Say(ctx context.Context, userid, group, text string) error {
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":
 		return badRequest("请输入消息内容")
 	case len(text) > maxSay:
 		return badRequest("消息过长，请控制在 %d 字节以内", maxSay)
+	}
+	chat, err := s.chatOf(ctx, group)
+	if err != nil {
+		return err
 	}
 	name := StrangerName
 	if userid != StrangerID {
@@ -194,11 +200,11 @@ func (s *Server) Say(ctx context.Context, userid, text string) error {
 		name = m.Name
 	}
 	if s.signer == nil {
-		return s.pushFrame(ctx, userid, name, text)
+		return s.pushFrame(ctx, userid, name, chat, text)
 	}
 	cb, err := s.signer.RobotText(wecomtest.RobotMessage{
 		WebhookURL: s.fake.WebhookURL(s.cfg.WeCom.Robot.WebhookKey.Reveal()),
-		ChatID:     ChatID,
+		ChatID:     chat,
 		UserID:     userid,
 		Name:       name,
 		BotName:    s.cfg.WeCom.BotName,
@@ -211,7 +217,7 @@ func (s *Server) Say(ctx context.Context, userid, text string) error {
 	if err != nil {
 		return fmt.Errorf("demo: say: %w", err)
 	}
-	s.events.add(Event{Kind: EventSay, Time: time.Now(), From: userid, Name: name, MsgType: "text",
+	s.events.add(Event{Kind: EventSay, Time: time.Now(), From: userid, Name: name, Chat: chat, MsgType: "text",
 		Content: "@" + s.cfg.WeCom.BotName + " " + text})
 	resp, err := s.client.Do(req.WithContext(ctx))
 	if err != nil {
@@ -243,12 +249,13 @@ func badRequest(format string, args ...any) error {
 func (s *Server) say(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		UserID string `json:"userid"`
+		Group  string `json:"group"`
 		Text   string `json:"text"`
 	}
 	if !readJSON(w, r, &in) {
 		return
 	}
-	if err := s.Say(r.Context(), in.UserID, in.Text); err != nil {
+	if err := s.Say(r.Context(), in.UserID, in.Group, in.Text); err != nil {
 		s.fail(w, "say", err)
 		return
 	}
@@ -267,37 +274,26 @@ func (s *Server) fail(w http.ResponseWriter, what string, err error) {
 	writeError(w, http.StatusBadGateway, models.UserText(err))
 }
 
-// job is one job of the page's buttons.
-type job struct {
-	Name  string `json:"name"`
-	Label string `json:"label"`
-	When  string `json:"when"`
-}
-
-// jobList lists the jobs of DESIGN §4 with their schedule in this config.
-func (s *Server) jobList() []job {
-	sc := s.cfg.Schedule
-	weekday := []string{"", "一", "二", "三", "四", "五", "六", "日"}[sc.WeeklyDay]
-	return []job{
-		{jobs.Remind, "未报提醒", "工作日 " + sc.RemindAt.String()},
-		{jobs.DailyReport, "日报汇总", "工作日 " + sc.ReportAt.String()},
-		{jobs.MorningRollup, "超期汇总", "工作日 " + sc.RollupAt.String()},
-		{jobs.OverdueScan, "超期扫描", "每 " + strconv.Itoa(int(sc.OverdueEvery.D().Minutes())) + " 分钟"},
-		{jobs.NightlyDigest, "夜间摘要", "每日 " + sc.DigestAt.String()},
-		{jobs.WeeklyReport, "周报", "每周" + weekday + " " + sc.WeeklyAt.String()},
-		{jobs.MonthlyReport, "月度通报", fmt.Sprintf("每月 %d 日 %s", sc.MonthlyDay, sc.MonthlyAt)},
-	}
-}
-
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Job string `json:"job"`
-		At  string `json:"at"` // "2006-01-02T15:04" in the configured zone, as a datetime-local field gives it; empty means now
+		Job   string `json:"job"`
+		Group string `json:"group"` // the work group's code; "" the first
+		At    string `json:"at"`    // "2006-01-02T15:04" in the configured zone, as a datetime-local field gives it; empty means now
 	}
 	if !readJSON(w, r, &in) {
 		return
 	}
-	list := s.jobList()
+	set, err := s.store.GroupSet(r.Context())
+	if err != nil {
+		s.fail(w, "run "+in.Job, err)
+		return
+	}
+	g := set.Of(in.Group)
+	if g == nil {
+		writeError(w, http.StatusBadRequest, "没有工作群 "+in.Group)
+		return
+	}
+	list := s.jobList(g)
 	i := slices.IndexFunc(list, func(j job) bool { return j.Name == in.Job })
 	if i < 0 {
 		writeError(w, http.StatusBadRequest, "没有任务 "+in.Job)
@@ -313,13 +309,16 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		}
 		at = t
 	}
-	res, err := s.jobs.RunAt(r.Context(), in.Job, at)
+	res, err := s.jobs.RunGroupAt(r.Context(), in.Job, g.Code, at)
 	if err != nil {
 		s.notice(fmt.Sprintf("按 %s 执行「%s」失败：%s", at.Format("2006-01-02 15:04"), label, models.UserText(err)))
 		s.fail(w, "run "+in.Job, err)
 		return
 	}
 	line := fmt.Sprintf("已按 %s 执行「%s」", at.Format("2006-01-02 15:04"), label)
+	if job := jobs.Find(in.Job); job != nil && job.Reach != jobs.Once && len(set.Groups) > 1 {
+		line = fmt.Sprintf("已按 %s 为「%s」执行「%s」", at.Format("2006-01-02 15:04"), g.Name, label)
+	}
 	switch {
 	case !res.Ran:
 		line += "：该时段已在运行或已完成，未重复执行"
@@ -355,9 +354,28 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	if steps.Reporter != nil {
 		first = steps.Reporter.UserID
 	}
+	set, err := s.store.GroupSet(r.Context())
+	if err != nil {
+		s.fail(w, "info", err)
+		return
+	}
+	groups := make([]groupView, 0, len(set.Groups))
+	for i := range set.Groups {
+		g := &set.Groups[i]
+		name := g.Name
+		if name == "" {
+			name = s.cfg.District.GroupName
+		}
+		chat := g.ChatID
+		if chat == "" {
+			chat = ChatID
+		}
+		groups = append(groups, groupView{Code: g.Code, Name: name, Chat: chat, Jobs: s.jobList(g)})
+	}
 	writeJSON(w, map[string]any{
 		"district":  s.cfg.District.Name,
-		"group":     s.cfg.District.GroupName,
+		"group":     groups[0].Name,
+		"groups":    groups,
 		"bot":       s.cfg.WeCom.BotName,
 		"timezone":  s.cfg.Timezone,
 		"transport": s.cfg.WeCom.AIBot.Mode, // how messages reach the bot: callback or websocket
@@ -366,7 +384,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		"names":     mentionNames(dir),
 		"first":     first,
 		"tips":      steps.Tips(),
-		"jobs":      s.jobList(),
+		"jobs":      groups[0].Jobs,
 	})
 }
 
@@ -432,6 +450,7 @@ func memberViews(dir *models.Directory) []memberView {
 // jobRun is a job's latest run as the status strip shows it.
 type jobRun struct {
 	Job     string           `json:"job"`
+	Group   string           `json:"group,omitempty"`
 	Slot    string           `json:"slot"`
 	Status  models.JobStatus `json:"status"`
 	Late    bool             `json:"late"`
@@ -467,15 +486,15 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	out.Runs = []jobRun{}
 	for _, run := range runs {
-		if seen[run.Job] {
+		if seen[run.Job+"\x00"+run.Group] {
 			continue
 		}
-		seen[run.Job] = true
+		seen[run.Job+"\x00"+run.Group] = true
 		at := run.FinishedAt
 		if at == nil {
 			at = &run.StartedAt
 		}
-		out.Runs = append(out.Runs, jobRun{Job: run.Job, Slot: run.Slot, Status: run.Status, Late: run.Late, Summary: run.Summary, At: at})
+		out.Runs = append(out.Runs, jobRun{Job: run.Job, Group: run.Group, Slot: run.Slot, Status: run.Status, Late: run.Late, Summary: run.Summary, At: at})
 	}
 	writeJSON(w, out)
 }

@@ -30,6 +30,7 @@ type Event struct {
 	From     string    `json:"from,omitempty"` // say: the speaker's userid
 	Name     string    `json:"name,omitempty"` // say: the speaker's name; group and app: the bot's
 	To       []string  `json:"to,omitempty"`   // app: the members who received it
+	Chat     string    `json:"chat,omitempty"` // say and group: the group chat it was said in
 	MsgType  string    `json:"msgtype,omitempty"`
 	Content  string    `json:"content"`
 	Mentions []string  `json:"mentions,omitempty"`
@@ -109,6 +110,9 @@ func fromFake(r wecomtest.Request, botName string) (Event, bool) {
 		}
 	default:
 		e.Kind = EventGroup
+	}
+	if e.Kind == EventGroup {
+		e.Chat = r.ChatID
 	}
 	return e, true
 }

@@ -137,7 +137,7 @@ func (w *week) morningImport(ctx context.Context, day int) {
 	if err := csv.NewWriter(&export).WriteAll(records); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := w.svc.ImportFile(ctx, &export, "12345工单明细.csv", "hotline")
+	sum, err := w.svc.ImportFile(ctx, &export, tickets.Origin{Route: models.ImportCLI, Actor: "hotline", Name: "12345工单明细.csv"})
 	if err != nil || sum.Created != newPerDay {
 		t.Fatalf("day %d's new tickets: %v %v", day, sum, err)
 	}
@@ -162,7 +162,7 @@ func (w *week) morningImport(ctx context.Context, day int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := w.svc.ImportJSON(ctx, bytes.NewReader(body), "hotline"); err != nil || sum.Updated != len(settled) {
+	if sum, err := w.svc.ImportJSON(ctx, bytes.NewReader(body), tickets.Origin{Route: models.ImportAPI, Actor: "hotline"}); err != nil || sum.Updated != len(settled) {
 		t.Fatalf("day %d's settled tickets: %v %v", day, sum, err)
 	}
 }
@@ -196,8 +196,9 @@ func dayBoundsOf(t time.Time) (time.Time, time.Time) {
 	return start, start.AddDate(0, 0, 1)
 }
 
-// checkDays counts, per day, the group posts below the daily report, and
-// fails a day over the budget.
+// checkDays counts, per day and work group, the group posts below the daily
+// report, and fails a group's day over the budget; the district's group
+// gets one morning roll-up a day, the street's at most one.
 func (w *week) checkDays(ctx context.Context) {
 	t := w.t
 	var rows []models.OutboxMessage
@@ -205,26 +206,34 @@ func (w *week) checkDays(ctx context.Context) {
 		t.Fatal(err)
 	}
 	type tally struct {
-		group, digests, rollups, others, reports, app, repeats int
-		kinds                                                  map[string]int
+		group, digests, rollups, others, reports int
+		kinds                                    map[string]int
 	}
-	days := map[string]*tally{}
+	days := map[string]map[string]*tally{} // day → group → tally
+	app, repeats := map[string]int{}, map[string]int{}
 	for _, r := range rows {
 		day := r.CreatedAt.In(storetest.Shanghai).Format("2006-01-02")
-		c := days[day]
+		if days[day] == nil {
+			days[day] = map[string]*tally{}
+		}
+		if r.Channel == "app" {
+			app[day]++
+			repeats[day] += strings.Count(r.Body, "次提醒）")
+			continue
+		}
+		if r.Channel != "robot" {
+			continue
+		}
+		c := days[day][r.Group]
 		if c == nil {
 			c = &tally{kinds: map[string]int{}}
-			days[day] = c
+			days[day][r.Group] = c
 		}
 		key := ""
 		if r.DedupeKey != nil {
 			key = *r.DedupeKey
 		}
 		switch {
-		case r.Channel == "app":
-			c.app++
-			c.repeats += strings.Count(r.Body, "次提醒）")
-		case r.Channel != "robot":
 		case r.Priority >= int(msg.Report):
 			c.reports++
 		default:
@@ -250,25 +259,33 @@ func (w *week) checkDays(ctx context.Context) {
 	sort.Strings(names)
 	budget := w.d.cfg.Rules.GroupDailyBudget
 	for _, day := range names {
-		c := days[day]
 		if day < storetest.At(weekStart).Format("2006-01-02") {
 			continue // the history of the previous working day
 		}
 		start, _ := time.ParseInLocation("2006-01-02", day, storetest.Shanghai)
-		counted, err := w.d.store.GroupPosts(ctx, "", start, start.AddDate(0, 0, 1), int(msg.Report))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s %s: group %2d (digests %d, roll-up %d, other %v), daily report %d, app messages %3d (repeats %d)",
-			day, start.Weekday().String()[:3], c.group, c.digests, c.rollups, c.kinds, c.reports, c.app, c.repeats)
-		if c.group > budget {
-			t.Errorf("%s: %d group messages besides replies and the daily report, over %d", day, c.group, budget)
-		}
-		if c.rollups != 1 {
-			t.Errorf("%s: %d morning roll-ups, want 1", day, c.rollups)
-		}
-		if counted != c.group {
-			t.Errorf("%s: the store counts %d group posts, the outbox holds %d", day, counted, c.group)
+		t.Logf("%s %s: app messages %3d (repeats %d)", day, start.Weekday().String()[:3], app[day], repeats[day])
+		for _, group := range []string{"qu", "hh"} {
+			c := days[day][group]
+			if c == nil {
+				c = &tally{kinds: map[string]int{}}
+			}
+			counted, err := w.d.store.GroupPosts(ctx, group, start, start.AddDate(0, 0, 1), int(msg.Report))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("  %s: group %2d (digests %d, roll-up %d, other %v), daily report %d", group, c.group, c.digests, c.rollups, c.kinds, c.reports)
+			if c.group > budget {
+				t.Errorf("%s %s: %d group messages besides replies and the daily report, over %d", day, group, c.group, budget)
+			}
+			if (group == "qu" && c.rollups != 1) || c.rollups > 1 {
+				t.Errorf("%s %s: %d morning roll-ups", day, group, c.rollups)
+			}
+			if counted != c.group {
+				t.Errorf("%s %s: the store counts %d group posts, the outbox holds %d", day, group, counted, c.group)
+			}
+			if c.reports == 0 {
+				t.Errorf("%s %s: no daily report", day, group)
+			}
 		}
 	}
 }

@@ -34,6 +34,7 @@ const (
 	groupQuery    = "查询"
 	groupApproval = "退办、延期与剔除"
 	groupPractice = "整改与问责"
+	groupImport   = "工单导入"
 	groupOther    = "其他"
 )
 
@@ -81,12 +82,12 @@ var commands = []*spec{
 
 	{Name: "调度", Aliases: []string{"交办", "派单"}, Group: groupDispatch,
 		Usage:   "调度 @部门或人员… [工单号] [时限] <要求>",
-		Summary: "点对点调度，如：调度 @住建局 @环海街道 工单2024112700123 明天中午前办结并回复群众",
+		Summary: "点对点调度，如：调度 @住建局 @环海街道 工单2024112700123 明天中午前办结",
 		Roles:   leaderOnly, Action: "调度",
 		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).dispatch},
 	{Name: "督办", Aliases: []string{"督办工单"}, Group: groupDispatch,
 		Usage:   "督办 <工单号> [时限] [要求]",
-		Summary: "督办工单：通知承办单位主要负责人，按调度跟踪签收、反馈、办结；不写时限按工单期限",
+		Summary: "督办工单，按调度跟踪签收、反馈、办结；不写时限按工单期限",
 		Roles:   issuers, Action: "督办",
 		args: shape{ticket: optional, tail: tailWord}, run: (*Handler).supervise},
 	{Name: "签收", Aliases: []string{"收到", "确认收到"}, Group: groupDispatch,
@@ -117,6 +118,9 @@ var commands = []*spec{
 	{Name: "进度", Aliases: []string{"办理进度"}, Group: groupQuery,
 		Usage: "进度 <部门>", Summary: "查看部门今日工单办理进度和本月三率",
 		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).progress},
+	{Name: "台账", Aliases: []string{"查台账", "在办台账"}, Group: groupQuery,
+		Usage: "台账 [单位]", Summary: "在办事项及时长",
+		args: shape{tail: tailWord}, run: (*Handler).unitLedger},
 	{Name: "超期", Aliases: []string{"超时", "逾期"}, Group: groupQuery,
 		Usage: "超期 [部门]", Summary: "列出超期未办结的工单",
 		args: shape{tail: tailWord}, run: (*Handler).overdue},
@@ -133,6 +137,10 @@ var commands = []*spec{
 	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,
 		Usage: "待办", Summary: "查看需要我处理的调度和退办、延期审批",
 		run: (*Handler).todo},
+	{Name: "导入状态", Aliases: []string{"导入情况", "最近导入"}, Group: groupQuery,
+		Usage: "导入状态", Summary: "最近导入和在办、超期件数",
+		Roles: []models.Role{models.RoleHotline, models.RoleLeader, models.RoleAdmin}, Action: "查看导入状态",
+		run: (*Handler).importStatus},
 
 	{Name: "申请退办", Aliases: []string{"退办", "退办申请"}, Group: groupApproval,
 		Usage: "申请退办 <工单号> <理由>", Summary: "申请退办，经部门主要负责人审核、区领导批准后退办",
@@ -219,6 +227,8 @@ var commands = []*spec{
 		Usage: "约谈 <单位> <日期> <纪要>", Summary: "记录约谈：日期、约谈对象和商定事项",
 		Roles: issuers, Action: "记录约谈",
 		args: shape{tail: tailWord, tailNeed: required}, run: (*Handler).interview},
+
+	importSpec,
 
 	{Name: "帮助", Aliases: []string{"help", "?", "菜单", "功能", "命令"}, Group: groupOther,
 		Usage: "帮助 [命令]", Summary: "查看可用命令，或某个命令的用法",

@@ -13,6 +13,7 @@ import (
 	"yanzhen/bot"
 	"yanzhen/bot/wecomtest"
 	"yanzhen/config"
+	"yanzhen/handlers"
 	"yanzhen/models"
 	"yanzhen/models/storetest"
 )
@@ -49,7 +50,7 @@ func newWire(t *testing.T, driver string) *wire {
 		APIBase: w.wecom.URL(), CorpID: corpID, AgentID: agentID, Secret: corpSecret,
 		ReplayWindow: config.Duration(10 * time.Minute), BotName: "雁阵",
 		AppCallback: config.Callback{Token: "AppToken", AESKey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
-		Robot:       config.Robot{WebhookKey: robotKey, Token: "RobotToken", AESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
+		Robot:       config.Robot{WebhookKey: robotKey, ChatID: "wrkgroup", Token: "RobotToken", AESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
 		AIBot:       config.AIBot{Token: "AIBotToken", AESKey: "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"},
 	}
 	b, err := bot.New(w.store, bot.Options{
@@ -59,7 +60,11 @@ func newWire(t *testing.T, driver string) *wire {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.bot = b
+	w.bot, w.files.b = b, b
+	// The handler sends through the bot's outbox, which knows the group's chat.
+	if w.h, err = handlers.New(w.options(b.Outbox())); err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	b.Register(mux)
 	srv := httptest.NewServer(mux)

@@ -58,7 +58,7 @@ func newWSWire(t *testing.T, driver string) *wsWire {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.bot = b
+	w.bot, w.files.b = b, b
 	// The handler renders through the bot's outbox, which knows the messages travel by the AI bot.
 	if w.h, err = handlers.New(w.options(b.Outbox())); err != nil {
 		t.Fatal(err)
@@ -90,12 +90,19 @@ func (w *wsWire) group(from, text string) delivered {
 	if _, err := w.wecom.PushText(wecomtest.AIBotMessage{MsgID: id, ChatID: wsGroup, UserID: from, BotName: "雁阵", Content: text}); err != nil {
 		w.t.Fatal(err)
 	}
+	w.waitHandled(id)
+	return w.flush()
+}
+
+// waitHandled waits until the bot has handled the frame of msgid.
+func (w *wsWire) waitHandled(id string) {
+	w.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var in models.Inbound
 		err := w.store.DB(ctx).Where("route = ? AND msg_id = ?", models.RouteAIBot, id).Take(&in).Error
 		if err == nil && in.HandledAt != nil {
-			break
+			return
 		}
 		if err == nil && in.LastError != "" {
 			w.t.Fatalf("handling failed: %s", in.LastError)
@@ -105,7 +112,6 @@ func (w *wsWire) group(from, text string) delivered {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return w.flush()
 }
 
 // flush sends the outbox and returns the messages WeCom received since the

@@ -53,6 +53,10 @@ type Options struct {
 	// Charts draws the charts and workbooks of 排名 … 图, 趋势 and 导出; nil
 	// turns them off.
 	Charts Charts
+	// Tickets imports the ticket exports the 12345 office sends as files,
+	// which Files fetches; either nil turns the file import off.
+	Tickets Importer
+	Files   Attachments
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -71,6 +75,8 @@ type Handler struct {
 	reports Reports
 	reached func(deadline, now time.Time) int
 	charts  Charts
+	tickets Importer
+	files   Attachments
 }
 
 // New returns a Handler, or an error when the options are incomplete or the
@@ -102,6 +108,8 @@ func New(o Options) (*Handler, error) {
 		reports: o.Reports,
 		reached: o.Reached,
 		charts:  o.Charts,
+		tickets: o.Tickets,
+		files:   o.Files,
 	}, nil
 }
 
@@ -118,6 +126,14 @@ type request struct {
 
 	replies []string
 	notes   []msg.Message
+
+	// Where it was said (scope.go): the work group (nil in a single chat of
+	// an installation with groups), the scope the command acts within, and
+	// the group its posts go to.
+	groups *models.GroupSet
+	group  *models.Group
+	scope  models.Scope
+	post   string
 }
 
 // Handle answers one inbound message the way it came. The command's
@@ -127,7 +143,13 @@ type request struct {
 // the caller tries again; from the second attempt on the sender is told, once,
 // that the system is busy. A message handled again sends nothing twice and
 // issues no second dispatch.
+//
+// A message that carries a file (a ticket export the 12345 office sends) is
+// imported (see importFile) when the file import is on.
 func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
+	if in.Attachment != "" && h.tickets != nil && h.files != nil && (len(in.Media) == 0 || h.mayImport(ctx, in)) {
+		return h.settle(ctx, in, importSpec.Name, h.importFile(ctx, in))
+	}
 	if strings.HasPrefix(in.MsgType, "event/") {
 		return nil // events (menu clicks, card taps) carry no command: stored, not answered
 	}
@@ -153,20 +175,31 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 		_, err := h.out.Enqueue(ctx, tx, r.outgoing()...)
 		return err
 	})
-	if err == nil || errors.Is(err, errChatter) {
+	if errors.Is(err, errChatter) {
+		return nil
+	}
+	return h.settle(ctx, in, r.cmd.Name, err)
+}
+
+// settle ends the handling of a message by the command name with err: nil
+// is done; a refusal is answered with its words; a failure of the system
+// is returned to be tried again, and from the second attempt on the sender
+// is told, once, that the system is busy.
+func (h *Handler) settle(ctx context.Context, in *models.Inbound, name string, err error) error {
+	if err == nil {
 		return nil
 	}
 	internal := models.ErrorCode(err) == models.EINTERNAL
 	if internal && in.Attempts < busyAfter {
-		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
+		return fmt.Errorf("handlers: %s: %w", name, err)
 	}
 	reply := msg.Plain(msg.ReplyTo(in), models.UserText(err))
 	reply.Priority, reply.DedupeKey = msg.Reply, dedupeKey(in, "error")
 	if _, qerr := h.out.Enqueue(ctx, h.store, reply); qerr != nil {
-		return fmt.Errorf("handlers: %s: %w (and the reply: %w)", r.cmd.Name, err, qerr)
+		return fmt.Errorf("handlers: %s: %w (and the reply: %w)", name, err, qerr)
 	}
 	if internal {
-		return fmt.Errorf("handlers: %s: %w", r.cmd.Name, err)
+		return fmt.Errorf("handlers: %s: %w", name, err)
 	}
 	return nil
 }
@@ -193,8 +226,10 @@ func (h *Handler) prepare(r *request) error {
 	case !r.cmd.spec.allows(me):
 		return r.cmd.spec.refusal()
 	}
-	r.dir, err = r.tx.Directory(r.ctx)
-	return err
+	if r.dir, err = r.tx.Directory(r.ctx); err != nil {
+		return err
+	}
+	return h.place(r)
 }
 
 // errChatter is a group message that names no command and does not look
@@ -236,9 +271,10 @@ func (r *request) notify(body string, to ...*models.Member) {
 	r.notes = append(r.notes, msg.Plain(msg.ToMembers(ids...), body))
 }
 
-// announce posts a message to the work group, @-mentioning members.
+// announce posts a message to the work group where the command was said
+// (from a single chat, the district's own group), @-mentioning members.
 func (r *request) announce(body string, mention []*models.Member) {
-	m := msg.Plain(msg.ToGroup(""), body)
+	m := msg.Plain(msg.ToGroup(r.post), body)
 	m.Mentions = userIDs(mention, "")
 	r.notes = append(r.notes, m)
 }

@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"yanzhen/models"
 	"yanzhen/models/storetest"
 	"yanzhen/report"
+	"yanzhen/tickets"
 )
 
 var ctx = context.Background()
@@ -46,6 +49,20 @@ type harness struct {
 	dept  map[string]*models.Department // by code
 	seen  uint                          // the last outbox row a test has looked at
 	seq   int
+	// tickets imports the files members send, which files fetches through
+	// the bot of an end-to-end test.
+	tickets *tickets.Service
+	files   botFiles
+}
+
+// botFiles fetches files through the bot of an end-to-end test, once it is built.
+type botFiles struct{ b *bot.Bot }
+
+func (f *botFiles) FetchAttachment(ctx context.Context, in *models.Inbound, w io.Writer, limit int64) (string, int64, error) {
+	if f.b == nil {
+		return "", 0, errors.New("no bot to fetch files: use an end-to-end wire")
+	}
+	return f.b.FetchAttachment(ctx, in, w, limit)
 }
 
 // The district: 住建局 and 城管局 (departments), 环海街道 (a street), 教育局
@@ -107,9 +124,10 @@ func newHarness(t *testing.T, driver string) *harness {
 // options are the handler's options on the harness, sending through out.
 func (x *harness) options(out handlers.Enqueuer) handlers.Options {
 	reports := report.New(x.store, x.cfg.Domain(), x.cal)
+	x.tickets = &tickets.Service{Store: x.store, Calendar: x.cal, Rules: x.cfg.Rules, Outbox: out}
 	return handlers.Options{
 		Store: x.store, Outbox: out, Config: x.cfg.Domain(), Calendar: x.cal,
-		Reports: reports, Charts: reports, Now: x.clock.Now,
+		Reports: reports, Charts: reports, Now: x.clock.Now, Tickets: x.tickets, Files: &x.files,
 		Reached: func(deadline, now time.Time) int { return jobs.Reached(x.cal, x.cfg.Rules.Escalation, deadline, now) },
 	}
 }

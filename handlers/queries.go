@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"yanzhen/models"
 	"yanzhen/report"
@@ -76,6 +77,7 @@ var eventNames = map[models.TicketChange]string{
 	models.EventExclusionRequested: "申请剔除", models.EventExclusionReviewed: "热线办同意剔除", models.EventExclusionRejected: "驳回剔除", models.EventExcluded: "剔除（不计入考核）",
 	models.EventSigned: "签收", models.EventFeedback: "反馈", models.EventClaimed: "报办结",
 	models.EventClaimConfirmed: "平台确认办结", models.EventClaimReverted: "平台未办结，撤销报办结",
+	models.EventGridSigned: "属地签收", models.EventGridFeedback: "属地反馈", models.EventRaised: "提级",
 }
 
 // recentEvents is how many of a ticket's events 查 shows.
@@ -108,9 +110,16 @@ func (h *Handler) lookupTicket(r *request) error {
 	if t.Department != nil {
 		b.WriteString("承办：" + t.Department.Name)
 		if t.GridDepartment != nil {
-			b.WriteString("；网格：" + t.GridDepartment.Name)
+			b.WriteString("；网格：" + t.GridDepartment.Name + "（" + gridPart(t, r.now) + "）")
 		}
 		b.WriteString("\n")
+	}
+	if t.RaisedLevel != "" && t.RaisedAt != nil {
+		to := string(t.RaisedLevel)
+		if t.RaisedTo != nil {
+			to = t.RaisedTo.Name
+		}
+		b.WriteString("提级：" + timeText(*t.RaisedAt, r.now) + "提级至" + to + "\n")
 	}
 	b.WriteString("受理：" + timeText(t.ReceivedAt, r.now) + "\n")
 	if t.Deadline != nil {
@@ -149,6 +158,18 @@ func (h *Handler) lookupTicket(r *request) error {
 	}
 	r.reply(strings.TrimSuffix(b.String(), "\n"))
 	return nil
+}
+
+// gridPart says where the grid street's part of a 双派单 ticket stands: 未签收,
+// 已签收（11月20日 10:05）, or its latest 反馈.
+func gridPart(t *models.Ticket, now time.Time) string {
+	switch {
+	case t.GridFeedbackAt != nil:
+		return "反馈 " + timeText(*t.GridFeedbackAt, now) + "：" + models.ClipRunes(models.OneLine(t.GridFeedback), 31)
+	case t.GridSignedAt != nil:
+		return "已签收 " + timeText(*t.GridSignedAt, now)
+	}
+	return "未签收"
 }
 
 // eventText writes one ticket event: 状态 待签收→办理中（理由）, and who
@@ -206,7 +227,7 @@ func (h *Handler) progress(r *request) error {
 	if err != nil {
 		return err
 	}
-	day, _ := h.reportDay(r.now)
+	day := r.now.Format(time.DateOnly)
 	reports, err := r.tx.DailyReports(r.ctx, day)
 	if err != nil {
 		return err
@@ -244,26 +265,29 @@ func (h *Handler) progress(r *request) error {
 	return nil
 }
 
-// rank returns the ranking of period p (see period): the month to date is
-// the daily report's ranking.
+// rank returns the ranking of period p (see period) of the request's scope
+// (report.ScopeBoard): the month to date is the daily report's ranking.
 func (h *Handler) rank(r *request, p models.Period) (*report.Ranking, error) {
-	board, err := r.tx.ScoreBoard(r.ctx, p, report.Weights(h.cfg.Rules.Scores))
+	w := report.Weights(h.cfg.Rules.Scores)
+	board, err := r.tx.ScoreBoard(r.ctx, p, w)
 	if err != nil {
 		return nil, err
 	}
+	board = report.ScopeBoard(board, r.dir, r.scope, r.group != nil && r.group == r.groups.Default() && r.groups.Configured(), w)
 	return report.Rank(board, h.cfg.Rules.Scores.MinSample), nil
 }
 
-// overdue lists the open tickets past their deadline, district-wide or of a department.
+// overdue lists the open tickets past their deadline, of the request's
+// scope (the group's units, or the district's) or of a department.
 func (h *Handler) overdue(r *request) error {
-	q := models.TicketQuery{Set: models.SetOverdue, Now: r.now}
-	scope := "全区"
+	q := models.TicketQuery{Set: models.SetOverdue, Now: r.now, Units: r.scope.Filter()}
+	scope := r.scopeName()
 	if r.cmd.Word != "" {
 		dept, err := department(r.dir, r.cmd.Word)
 		if err != nil {
 			return err
 		}
-		q.DepartmentID, scope = dept.ID, dept.Name
+		q.DepartmentID, q.Units, scope = dept.ID, nil, dept.Name
 	}
 	counts, err := r.tx.CountTickets(r.ctx, q)
 	if err != nil {
@@ -283,7 +307,7 @@ func (h *Handler) overdue(r *request) error {
 	fmt.Fprintf(&b, "%s超期未办结工单 %d 件", scope, total)
 	if q.DepartmentID == 0 {
 		var parts []string
-		for _, d := range r.dir.Departments {
+		for _, d := range r.scopeDepartments() {
 			if n := counts[d.ID]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", d.Name, n))
 			}
@@ -362,7 +386,7 @@ func (h *Handler) rankingText(r *request, p models.Period) error {
 			b.WriteString("\n样本不足：" + models.ClipRunes(strings.Join(names, "、"), 101))
 		}
 	}
-	fmt.Fprintf(&b, "\n全区综合评分 %s（有效回访%d件）", ranking.District.Rates.ScoreText(), ranking.District.Rates.Valid)
+	fmt.Fprintf(&b, "\n%s综合评分 %s（有效回访%d件）", r.scopeName(), ranking.District.Rates.ScoreText(), ranking.District.Rates.Valid)
 	if len(ranking.Empty) > 0 {
 		empty := make([]string, len(ranking.Empty))
 		for i, d := range ranking.Empty {

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"yanzhen/config"
 	"yanzhen/models"
 	"yanzhen/msg"
 	"yanzhen/report"
@@ -16,17 +17,24 @@ import (
 // Reports is the daily report as the report commands need it;
 // *report.Builder provides it.
 type Reports interface {
-	// Daily builds the day's report as it stands at now, sending nothing.
-	Daily(ctx context.Context, day, now time.Time) (*report.Daily, error)
+	// For returns the builder of a work group's reports (its code; "" the
+	// default group), whose Daily builds the day's report as it stands at
+	// now, sending nothing.
+	For(group string) *report.Builder
 	// PostLate posts on st through out, as 补报, the day's reports not yet
 	// posted, once the day's report has gone out; it returns how many it posted.
 	PostLate(ctx context.Context, st *models.Store, out report.Enqueuer, day string) (int, error)
 }
 
 // reportDay returns the report day of now ("2006-01-02" in the configured
-// zone) and whether now is past the report time (迟报).
-func (h *Handler) reportDay(now time.Time) (string, bool) {
-	return now.Format(time.DateOnly), !now.Before(h.cfg.Schedule.ReportAt.On(now))
+// zone) and whether now is past the report time of a unit's work group (迟报).
+func (h *Handler) reportDay(r *request, unit uint) (string, bool) {
+	return r.now.Format(time.DateOnly), !r.now.Before(h.reportAt(r, unit).On(r.now))
+}
+
+// reportAt is the report time of a unit's work group.
+func (h *Handler) reportAt(r *request, unit uint) config.Clock {
+	return report.Schedule(h.cfg.Schedule, r.groups.Of(r.groups.Home(unit))).ReportAt
 }
 
 func (h *Handler) report(r *request) error       { return h.submit(r, false) }
@@ -52,7 +60,7 @@ func (h *Handler) submit(r *request, appendText bool) error {
 	if !substantial(body) {
 		return models.Errorf(models.EINVALID, "日报内容过短：正文至少%d个字（表情和标点不计）。用法：%s", minReportRunes, r.cmd.Usage())
 	}
-	day, late := h.reportDay(r.now)
+	day, late := h.reportDay(r, dept.ID)
 	rep, err := r.tx.SubmitReport(r.ctx, models.ReportSubmission{
 		DepartmentID: dept.ID, Day: day, Text: body, By: r.me.UserID, ByName: r.me.Name,
 		At: r.now, Late: late, Append: appendText,
@@ -73,17 +81,21 @@ func (h *Handler) submit(r *request, appendText bool) error {
 	case posted > 0 && rep.PostedRevision > 0:
 		reply += "今日日报已发布，本次更新已作为更正发至工作群。"
 	case posted > 0 && late:
-		reply += fmt.Sprintf("已过%s报送时间，记为迟报，已作为补报发至工作群。", h.cfg.Schedule.ReportAt)
+		reply += fmt.Sprintf("已过%s报送时间，记为迟报，已作为补报发至工作群。", h.reportAt(r, dept.ID))
 	case posted > 0:
 		reply += "今日日报已发布，本报告已作为补报发至工作群。"
 	case late:
-		reply += fmt.Sprintf("已过%s报送时间，记为迟报，将随今日日报一并发布。", h.cfg.Schedule.ReportAt)
+		reply += fmt.Sprintf("已过%s报送时间，记为迟报，将随今日日报一并发布。", h.reportAt(r, dept.ID))
 	}
 	r.reply(reply)
 	return nil
 }
 
-// withdrawReport withdraws today's report of the sender's department.
+// withdrawReport withdraws the sender's version of today's report of their
+// department (a head's and a reporter's are versions of one report). When
+// their version was the one shown, the report falls back to the other
+// person's latest version, if any; a report the group has seen is corrected
+// (更正) or withdrawn in the group too.
 func (h *Handler) withdrawReport(r *request) error {
 	dept, named, err := reportDepartment(r, r.cmd.Word, false)
 	if err != nil {
@@ -92,18 +104,34 @@ func (h *Handler) withdrawReport(r *request) error {
 	if r.cmd.Word != "" && !named {
 		return models.Errorf(models.EINVALID, "用法：%s", r.cmd.Usage())
 	}
-	day, _ := h.reportDay(r.now)
-	reports, err := r.tx.DailyReports(r.ctx, day)
+	day, _ := h.reportDay(r, dept.ID)
+	w, err := r.tx.WithdrawReport(r.ctx, dept.ID, day, r.me.UserID)
 	if err != nil {
 		return err
 	}
-	if err := r.tx.WithdrawReport(r.ctx, dept.ID, day, r.me.UserID); err != nil {
-		return err
+	posted := w.Before.PostedRevision > 0
+	switch w.Outcome {
+	case models.OlderVersion:
+		r.reply(fmt.Sprintf("已撤回您报送的%s%s日报版本。该单位日报以%s %s报送的版本为准，未受影响。",
+			dept.Name, dayText(day), w.After.SubmitterName, w.After.SubmittedAt.In(h.cfg.Location()).Format("15:04")))
+		return nil
+	case models.FellBack:
+		reply := fmt.Sprintf("已撤回您报送的%s%s日报版本，现以%s %s报送的版本为准。",
+			dept.Name, dayText(day), w.After.SubmitterName, w.After.SubmittedAt.In(h.cfg.Location()).Format("15:04"))
+		n, err := h.reports.PostLate(r.ctx, r.tx, h.out, day)
+		if err != nil {
+			return err
+		}
+		if n > 0 && posted {
+			reply += "该日报已随今日日报发布，现行版本已作为更正发至工作群。"
+		}
+		r.reply(reply)
+		return nil
 	}
 	reply := fmt.Sprintf("已撤回%s%s日报。", dept.Name, dayText(day))
 	// A report the group has seen is withdrawn in the group too.
-	if rep, ok := reports[dept.ID]; ok && rep.PostedRevision > 0 {
-		r.notes = append(r.notes, report.Withdrawal(dept, &rep, r.me.Name, r.now, h.cfg.Location()))
+	if posted {
+		r.notes = append(r.notes, report.Withdrawal(r.groups.Home(dept.ID), dept, &w.Before, r.me.Name, r.now, h.cfg.Location()))
 		reply += "该日报已随今日日报发布，撤回情况已告知工作群。"
 	}
 	r.reply(reply + "如需重新报送，请发送“日报 正文”。")
@@ -167,11 +195,12 @@ func departmentIDs(ds []*models.Department) []uint {
 	return out
 }
 
-// previewReport shows today's report as it would go out now, mentioning
-// nobody. Asked in a group, the whole preview goes to the asker privately and
-// the group gets one line, so that nobody floods the group with it.
+// previewReport shows today's report of the group (from a single chat, of
+// the district's own group) as it would go out now, mentioning nobody. Asked
+// in a group, the whole preview goes to the asker privately and the group
+// gets one line, so that nobody floods the group with it.
 func (h *Handler) previewReport(r *request) error {
-	d, err := h.reports.Daily(r.ctx, r.now, r.now)
+	d, err := h.reports.For(r.post).Daily(r.ctx, r.now, r.now)
 	if err != nil {
 		return err
 	}
@@ -187,14 +216,15 @@ func (h *Handler) previewReport(r *request) error {
 	return nil
 }
 
-// unreported lists the departments that have not reported today.
+// unreported lists the units of the scope (the group's, or the district's)
+// that have not reported today.
 func (h *Handler) unreported(r *request) error {
-	day, _ := h.reportDay(r.now)
+	day := r.now.Format(time.DateOnly)
 	reports, err := r.tx.DailyReports(r.ctx, day)
 	if err != nil {
 		return err
 	}
-	missing := models.Unreported(r.dir.Departments, reports)
+	missing := models.Unreported(r.scopeDepartments(), reports)
 	note := ""
 	if !h.cal.IsWorkday(r.now) {
 		note = "（今日为休息日）"

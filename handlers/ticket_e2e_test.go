@@ -37,7 +37,7 @@ func TestEndToEndTicketSteps(t *testing.T) {
 			t.Errorf("second sign: %q", c)
 		}
 		// Privately: the grid feeds back, the head claims it done.
-		if c := w.private("zhaoliu", "反馈 2024112700123 已到现场").to("zhaoliu"); c != "已记录工单 2024112700123 的办理进展。" {
+		if c := w.private("zhaoliu", "反馈 2024112700123 已到现场").to("zhaoliu"); c != "已记录工单 2024112700123 的属地反馈。" {
 			t.Errorf("feedback: %q", c)
 		}
 		if c := w.private("liuyi", "办结 2024112700123 已办").to("liuyi"); c != "仅承办单位的经办人、日报联络员、部门主要负责人可以办结工单" {

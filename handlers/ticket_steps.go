@@ -40,16 +40,21 @@ func (h *Handler) ticketStep(r *request, change models.TicketChange) error {
 	if err != nil {
 		return err
 	}
-	if err := mayStep(r, t, change); err != nil {
+	grid, err := mayStep(r, t, change)
+	if err != nil {
 		return err
 	}
-	t, err = r.tx.StepTicket(r.ctx, models.TicketStep{Number: t.Number, Change: change, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now})
+	t, err = r.tx.StepTicket(r.ctx, models.TicketStep{Number: t.Number, Change: change, Actor: r.me.UserID, Text: r.cmd.Body, At: r.now, Grid: grid})
 	if err != nil {
 		return err
 	}
 	number := t.Number
-	switch change {
-	case models.EventSigned:
+	switch {
+	case grid && change == models.EventSigned:
+		r.reply(fmt.Sprintf("已签收工单 %s（属地）。该工单由%s承办，请配合办理，进展请回复“反馈 %s 进展”。", number, departmentLabel(r.dir, *t.DepartmentID), number))
+	case grid:
+		r.reply(fmt.Sprintf("已记录工单 %s 的属地反馈。", number))
+	case change == models.EventSigned:
 		reply := fmt.Sprintf("已签收工单 %s。", number)
 		switch {
 		case t.Overdue(r.now):
@@ -60,9 +65,9 @@ func (h *Handler) ticketStep(r *request, change models.TicketChange) error {
 			reply += "请及时办结"
 		}
 		r.reply(reply + fmt.Sprintf("，办结后回复“办结 %s 结果”。", number))
-	case models.EventFeedback:
+	case change == models.EventFeedback:
 		r.reply(fmt.Sprintf("已记录工单 %s 的办理进展。", number))
-	case models.EventClaimed:
+	case change == models.EventClaimed:
 		r.reply(fmt.Sprintf("工单 %s 已报办结，标记为%s，暂停超期提醒。请同时在12345平台办结，以平台数据为准。", number, models.ClaimedStatus))
 	}
 	return nil
@@ -70,28 +75,30 @@ func (h *Handler) ticketStep(r *request, change models.TicketChange) error {
 
 // mayStep refuses a step to a sender who does not work the ticket: only the
 // members of its unit (of its grid, to sign and feed back) who work tickets.
-func mayStep(r *request, t *models.Ticket, change models.TicketChange) error {
+// grid says the sender takes the step for the grid street (双派单), whose
+// 签收 and 反馈 are kept apart from the responsible unit's.
+func mayStep(r *request, t *models.Ticket, change models.TicketChange) (grid bool, err error) {
 	verb := stepVerbs[change]
 	if !slices.Contains(unitRoles, r.me.Role) {
 		roles := make([]string, len(unitRoles))
 		for i, role := range unitRoles {
 			roles[i] = role.Chinese()
 		}
-		return models.Errorf(models.EFORBIDDEN, "仅承办单位的%s可以%s工单", strings.Join(roles, "、"), verb)
+		return false, models.Errorf(models.EFORBIDDEN, "仅承办单位的%s可以%s工单", strings.Join(roles, "、"), verb)
 	}
 	if t.DepartmentID == nil {
-		return models.Errorf(models.EINVALID, "工单 %s 尚未分派承办单位，不能%s", t.Number, verb)
+		return false, models.Errorf(models.EINVALID, "工单 %s 尚未分派承办单位，不能%s", t.Number, verb)
 	}
 	mine := departmentIDs(reportDepartments(r.dir, r.me))
 	dept := departmentLabel(r.dir, *t.DepartmentID)
 	switch {
 	case slices.Contains(mine, *t.DepartmentID):
-		return nil
+		return false, nil
 	case t.GridDepartmentID != nil && slices.Contains(mine, *t.GridDepartmentID):
 		if change != models.EventClaimed {
-			return nil
+			return true, nil
 		}
-		return models.Errorf(models.EFORBIDDEN, "工单 %s 由%s承办，办结由承办单位报告；%s可以签收、反馈", t.Number, dept, departmentLabel(r.dir, *t.GridDepartmentID))
+		return false, models.Errorf(models.EFORBIDDEN, "工单 %s 由%s承办，办结由承办单位报告；%s可以签收、反馈", t.Number, dept, departmentLabel(r.dir, *t.GridDepartmentID))
 	}
-	return models.Errorf(models.EFORBIDDEN, "工单 %s 由%s承办，您不能%s", t.Number, dept, verb)
+	return false, models.Errorf(models.EFORBIDDEN, "工单 %s 由%s承办，您不能%s", t.Number, dept, verb)
 }

@@ -33,24 +33,28 @@ func TestMayStep(t *testing.T) {
 		t      *models.Ticket
 		change models.TicketChange
 		want   string // "" when allowed
+		grid   bool   // the step is the grid street's part
 	}{
-		{"head", ticket, models.EventClaimed, ""},
-		{"handler", ticket, models.EventSigned, ""},
-		{"reporter", ticket, models.EventClaimed, ""}, // covers 住建局
-		{"grid", ticket, models.EventSigned, ""},
-		{"grid", ticket, models.EventFeedback, ""},
-		{"grid", ticket, models.EventClaimed, "工单 2024112700123 由住建局承办，办结由承办单位报告；环海街道可以签收、反馈"},
-		{"other", ticket, models.EventSigned, unit + "签收"},
-		{"other", ticket, models.EventClaimed, unit + "办结"},
-		{"leader", ticket, models.EventSigned, office + "签收工单"},
-		{"supervisor", ticket, models.EventClaimed, office + "办结工单"},
-		{"hotline", ticket, models.EventFeedback, office + "反馈工单"},
-		{"head", orphan, models.EventSigned, "工单 2024112700456 尚未分派承办单位，不能签收"},
+		{"head", ticket, models.EventClaimed, "", false},
+		{"handler", ticket, models.EventSigned, "", false},
+		{"reporter", ticket, models.EventClaimed, "", false}, // covers 住建局
+		{"grid", ticket, models.EventSigned, "", true},
+		{"grid", ticket, models.EventFeedback, "", true},
+		{"grid", ticket, models.EventClaimed, "工单 2024112700123 由住建局承办，办结由承办单位报告；环海街道可以签收、反馈", false},
+		{"other", ticket, models.EventSigned, unit + "签收", false},
+		{"other", ticket, models.EventClaimed, unit + "办结", false},
+		{"leader", ticket, models.EventSigned, office + "签收工单", false},
+		{"supervisor", ticket, models.EventClaimed, office + "办结工单", false},
+		{"hotline", ticket, models.EventFeedback, office + "反馈工单", false},
+		{"head", orphan, models.EventSigned, "工单 2024112700456 尚未分派承办单位，不能签收", false},
 	}
 	for _, c := range cases {
-		err := mayStep(&request{me: dir.MemberByUserID(c.who), dir: dir}, c.t, c.change)
+		grid, err := mayStep(&request{me: dir.MemberByUserID(c.who), dir: dir}, c.t, c.change)
 		if (c.want == "" && err != nil) || (c.want != "" && models.UserText(err) != c.want) {
 			t.Errorf("%s %s %s: %v, want %q", c.who, c.change, c.t.Number, err, c.want)
+		}
+		if grid != c.grid {
+			t.Errorf("%s %s %s: grid part %v, want %v", c.who, c.change, c.t.Number, grid, c.grid)
 		}
 	}
 }

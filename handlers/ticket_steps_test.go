@@ -11,16 +11,29 @@ import (
 // fire records a ladder level fired for a ticket at the harness's now.
 func (x *harness) fire(id uint, level models.AlertLevel) {
 	x.t.Helper()
+	x.fireOn(models.SubjectTicket, id, level)
+}
+
+// fireOn records that a level fired for one part of a ticket: the
+// responsible unit's (SubjectTicket) or the grid street's (SubjectGrid).
+func (x *harness) fireOn(subject models.AlertSubject, id uint, level models.AlertLevel) {
+	x.t.Helper()
 	now := x.clock.Now()
-	if ok, err := x.store.FireAlert(ctx, &models.Alert{SubjectKind: models.SubjectTicket, SubjectID: id, Level: level, FirstSentAt: now, LastSentAt: now}); err != nil || !ok {
-		x.t.Fatalf("fire %s: %v %v", level, ok, err)
+	if ok, err := x.store.FireAlert(ctx, &models.Alert{SubjectKind: subject, SubjectID: id, Level: level, FirstSentAt: now, LastSentAt: now}); err != nil || !ok {
+		x.t.Fatalf("fire %s %s: %v %v", subject, level, ok, err)
 	}
 }
 
 // alerts returns a ticket's alert levels and whether each is acknowledged.
 func (x *harness) alerts(id uint) map[models.AlertLevel]bool {
 	x.t.Helper()
-	got, err := x.store.AlertsOf(ctx, models.SubjectTicket, []uint{id})
+	return x.alertsOf(models.SubjectTicket, id)
+}
+
+// alertsOf is alerts of one part of a ticket.
+func (x *harness) alertsOf(subject models.AlertSubject, id uint) map[models.AlertLevel]bool {
+	x.t.Helper()
+	got, err := x.store.AlertsOf(ctx, subject, []uint{id})
 	if err != nil {
 		x.t.Fatal(err)
 	}
@@ -87,13 +100,21 @@ func TestTicketSteps(t *testing.T) {
 		if body := x.say("zhangsan", "收到 2024112700123").only(); body != "工单 2024112700123 已于11月20日 10:00签收，无需重复签收" {
 			t.Errorf("second sign: %q", body)
 		}
-		// The grid (双派单) feeds back; the level fired since is acknowledged in turn.
+		// The grid (双派单) feeds back for its own part: its level is
+		// acknowledged, the responsible unit's goes on.
 		x.fire(tk.ID, "urge")
-		if body := x.say("zhaoliu", "反馈 2024112700123 已到现场，正协调物业").only(); body != "已记录工单 2024112700123 的办理进展。" {
+		x.fireOn(models.SubjectGrid, tk.ID, "urge")
+		if body := x.say("zhaoliu", "反馈 2024112700123 已到现场，正协调物业").only(); body != "已记录工单 2024112700123 的属地反馈。" {
 			t.Errorf("grid's feedback: %q", body)
 		}
-		if a := x.alerts(tk.ID); !a["urge"] {
-			t.Errorf("urge not acknowledged by 反馈: %v", a)
+		if a := x.alertsOf(models.SubjectGrid, tk.ID); !a["urge"] {
+			t.Errorf("the grid's urge not acknowledged by its 反馈: %v", a)
+		}
+		if a := x.alerts(tk.ID); a["urge"] {
+			t.Errorf("the grid's 反馈 acknowledged the responsible unit's urge: %v", a)
+		}
+		if got := x.ticket(tk.Number); got.GridFeedback != "已到现场，正协调物业" || got.GridSignedAt == nil || !got.SignedAt.Equal(at(friday)) {
+			t.Errorf("the grid's part: signed %v, feedback %q; the unit's sign %v", got.GridSignedAt, got.GridFeedback, got.SignedAt)
 		}
 
 		// 办结 by the head: 已办结（待平台确认）, out of the scan, further steps answered by the state.
@@ -115,7 +136,8 @@ func TestTicketSteps(t *testing.T) {
 		}
 		view := x.say("liuyi", "查 2024112700123").only()
 		contains(t, "ticket view", view, "【工单 2024112700123】已办结（待平台确认）",
-			"11月20日 10:00 签收 孙八", "11月20日 10:30 反馈（已到现场，正协调物业） 赵六", "11月20日 11:00 报办结（已修复路灯，群众认可） 张三")
+			"网格：环海街道（反馈 11月20日 10:30：已到现场，正协调物业）",
+			"11月20日 10:00 签收 孙八", "11月20日 10:30 属地反馈（已到现场，正协调物业） 赵六", "11月20日 11:00 报办结（已修复路灯，群众认可） 张三")
 		var trail []string
 		_, events, err := x.store.TicketByNumber(ctx, tk.Number)
 		if err != nil {
@@ -124,7 +146,7 @@ func TestTicketSteps(t *testing.T) {
 		for _, e := range events {
 			trail = append(trail, string(e.Change)+":"+e.Actor)
 		}
-		if want := []string{"signed:sunba", "feedback:zhaoliu", "claimed:zhangsan"}; !slices.Equal(trail, want) {
+		if want := []string{"signed:sunba", "grid_feedback:zhaoliu", "claimed:zhangsan"}; !slices.Equal(trail, want) {
 			t.Errorf("events %v, want %v", trail, want)
 		}
 		// A dispatch's 签收 still works beside the ticket's.

@@ -6,6 +6,7 @@ import (
 
 	"yanzhen/models"
 	"yanzhen/msg"
+	"yanzhen/report"
 )
 
 // A work group keeps on a bot that speaks little: rules.group_daily_budget
@@ -15,10 +16,6 @@ import (
 // digest is the one message that gives way: when it would leave no room for
 // the scheduled posts still to come today (the reminder, the weekly list …),
 // it folds into the next morning roll-up, with a log line and a metric.
-
-// defaultGroup is the code of the installation's work group, the one group
-// the jobs tell of overdue items until several groups come (issue 15).
-const defaultGroup = ""
 
 // budgetCheck is a group's daily budget as a scan found it.
 type budgetCheck struct {
@@ -31,14 +28,14 @@ type budgetCheck struct {
 // room for the scheduled posts still to come.
 func (b budgetCheck) spentUp() bool { return b.spent+b.reserved+1 > b.budget }
 
-// checkBudget reads group's budget on st at now.
-func checkBudget(ctx context.Context, e *Env, st *models.Store, group string, now time.Time) (budgetCheck, error) {
+// checkBudget reads a group's budget on st at now.
+func checkBudget(ctx context.Context, e *Env, st *models.Store, g *models.Group, now time.Time) (budgetCheck, error) {
 	from, to := dayBounds(now, e.Config.Location())
-	spent, err := st.GroupPosts(ctx, group, from, to, int(msg.Report))
+	spent, err := st.GroupPosts(ctx, g.Code, from, to, int(msg.Report))
 	if err != nil {
 		return budgetCheck{}, err
 	}
-	return budgetCheck{budget: e.Config.Rules.GroupDailyBudget, spent: spent, reserved: reserved(e, now, to)}, nil
+	return budgetCheck{budget: e.Config.Rules.GroupDailyBudget, spent: spent, reserved: reserved(e, g, now, to)}, nil
 }
 
 // dayBounds returns the start of t's day in loc and the start of the next.
@@ -48,15 +45,16 @@ func dayBounds(t time.Time, loc *time.Location) (time.Time, time.Time) {
 	return start, start.AddDate(0, 0, 1)
 }
 
-// reserved counts the jobs that post to the group (Job.GroupPost) with a
-// slot after now and before end that the scheduler will run.
-func reserved(e *Env, now, end time.Time) int {
+// reserved counts the jobs that post to group g (Job.GroupPost) with a
+// slot after now and before end that the scheduler will run, at the group's
+// own times.
+func reserved(e *Env, g *models.Group, now, end time.Time) int {
 	n := 0
 	for _, j := range All() {
 		if !j.GroupPost {
 			continue
 		}
-		sched, err := j.ScheduleOf(e.Config.Schedule, e.Config.Location())
+		sched, err := j.ScheduleOf(report.Schedule(e.Config.Schedule, g), e.Config.Location())
 		if err != nil {
 			continue // a bad spec never runs: the scheduler refuses to start
 		}

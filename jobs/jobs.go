@@ -28,6 +28,7 @@ import (
 	"yanzhen/models"
 	"yanzhen/msg"
 	"yanzhen/report"
+	"yanzhen/tickets"
 )
 
 // Names of the jobs, as `yanzhen run JOB` takes them.
@@ -39,6 +40,24 @@ const (
 	WeeklyReport  = "weekly-report"
 	MonthlyReport = "monthly-report"
 	MorningRollup = "morning-rollup"
+	WatchImport   = "watch-import"
+	Raise         = "raise"
+)
+
+// Reach says for whom a job runs: once for the installation, or for each
+// work group (each district's own group) at the group's own time, its slots
+// claimed per (job, group, slot).
+type Reach int
+
+// Reaches.
+const (
+	// Once runs the job once per slot, for every group (group "").
+	Once Reach = iota
+	// EachGroup runs it for each work group at the group's time.
+	EachGroup
+	// EachDistrict runs it for the first group of each district (the
+	// district's own group), for the district.
+	EachDistrict
 )
 
 // Enqueuer puts messages in the outbox on st (the store, or a transaction of
@@ -57,6 +76,9 @@ type Env struct {
 	Log      *zap.Logger
 	// Metrics counts what the jobs decide; nil counts nothing.
 	Metrics *Metrics
+	// Tickets imports the watched folder's files (tickets.watch_dir); nil
+	// leaves the folder alone.
+	Tickets *tickets.Service
 }
 
 // NewEnv returns the Env of a store, outbox, config and calendar, with a
@@ -73,6 +95,9 @@ func NewEnv(store *models.Store, out Enqueuer, cfg config.Domain, cal *calendar.
 // after its time (补发), and whether it is run by hand (`yanzhen run`, on a
 // slot of its own that no check retries).
 type Run struct {
+	// Group is the code of the work group the run is for ("" for a job
+	// run once, or for the group of a single-group installation).
+	Group   string
 	Slot    time.Time
 	SlotKey string
 	Now     time.Time
@@ -95,10 +120,16 @@ type Job struct {
 	Summary string
 	// Workdays limits the scheduler to working days; `yanzhen run` ignores it.
 	Workdays bool
+	// Reach says for whom it runs.
+	Reach Reach
 	// GroupPost says the job posts to the work group below msg.Report: the
 	// group's daily budget keeps room for it (budget.go).
 	GroupPost bool
-	// Spec returns the cron spec of the job's slots under the config.
+	// Off, when set and true under the config, keeps the job out of the
+	// scheduler (a feature left unconfigured); `yanzhen run` still runs it.
+	Off func(c config.Domain) bool
+	// Spec returns the cron spec of the job's slots under a schedule: the
+	// configured one, or a group's (report.Schedule).
 	Spec func(s config.Schedule) string
 	// Grace returns how late a missed slot may still run; nil means schedule.grace.
 	Grace func(s config.Schedule) time.Duration
@@ -113,18 +144,18 @@ type Job struct {
 func All() []*Job {
 	return []*Job{
 		{
-			Name: Remind, Summary: "提醒未报日报的单位", Workdays: true, GroupPost: true,
+			Name: Remind, Summary: "提醒未报日报的单位", Workdays: true, GroupPost: true, Reach: EachGroup,
 			Spec:    func(s config.Schedule) string { return daily(s.RemindAt) },
 			Grace:   remindGrace,
 			Prepare: prepareRemind,
 		},
 		{
-			Name: DailyReport, Summary: "发布工作日报", Workdays: true,
+			Name: DailyReport, Summary: "发布工作日报", Workdays: true, Reach: EachGroup,
 			Spec:    func(s config.Schedule) string { return daily(s.ReportAt) },
 			Prepare: prepareDaily,
 		},
 		{
-			Name: MorningRollup, Summary: "每个工作日向群里汇总一次未办结的超期事项", Workdays: true, GroupPost: true,
+			Name: MorningRollup, Summary: "每个工作日向群里汇总一次未办结的超期事项", Workdays: true, GroupPost: true, Reach: EachGroup,
 			Spec:    func(s config.Schedule) string { return daily(s.RollupAt) },
 			Prepare: prepareRollup,
 		},
@@ -134,19 +165,24 @@ func All() []*Job {
 			Prepare: prepareOverdue,
 		},
 		{
-			Name: NightlyDigest, Summary: "向区领导发送今日工作简报", Workdays: true,
+			Name: Raise, Summary: "本级未在时限内办结的工单提级至上一级（社区→街道→区）", Workdays: true,
+			Spec:    func(s config.Schedule) string { return "@every " + s.OverdueEvery.D().String() },
+			Prepare: prepareRaise,
+		},
+		{
+			Name: NightlyDigest, Summary: "向区领导发送今日工作简报", Workdays: true, Reach: EachDistrict,
 			Spec:    func(s config.Schedule) string { return daily(s.DigestAt) },
 			Prepare: prepareNightly,
 		},
 		{
-			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜，评估问责", GroupPost: true,
+			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜，评估问责", GroupPost: true, Reach: EachGroup,
 			Spec: func(s config.Schedule) string {
 				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
 			},
 			Prepare: prepareWeekly,
 		},
 		{
-			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名，评估问责", GroupPost: true,
+			Name: MonthlyReport, Summary: "发布月度三率及综合评分排名，评估问责", GroupPost: true, Reach: EachGroup,
 			Spec: func(s config.Schedule) string {
 				return fmt.Sprintf("%d %d %d * *", s.MonthlyAt.Minute, s.MonthlyAt.Hour, s.MonthlyDay)
 			},
@@ -167,6 +203,12 @@ func All() []*Job {
 				return fmt.Sprintf("%d %d 1-10 1,4,7,10 *", s.MonthlyAt.Minute, s.MonthlyAt.Hour)
 			},
 			Prepare: prepareQuarterly,
+		},
+		{
+			Name: WatchImport, Summary: "导入共享目录中新的工单导出文件",
+			Spec:    func(config.Schedule) string { return "@every " + WatchEvery.String() },
+			Off:     func(c config.Domain) bool { return c.Tickets.WatchDir == "" },
+			Prepare: prepareWatch,
 		},
 	}
 }

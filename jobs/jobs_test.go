@@ -256,9 +256,14 @@ func TestPeriodicReports(t *testing.T) {
 		if rows := outbox(t, s, "nightly-digest/2026-11-18"); len(rows) != 1 || rows[0].To != "wangwu|sunqi" || !strings.Contains(rows[0].Body, "2026111600001") {
 			t.Errorf("nightly rows: %+v", rows)
 		}
-		// The week's list goes to the main leader with its chart after it.
-		if res := mustRun(t, d.runner, jobs.WeeklyReport, "2026-11-20 17:00"); res.Messages != 3 {
+		// The week's list goes to the main leader with its chart after it,
+		// and 城管局's part to its head.
+		if res := mustRun(t, d.runner, jobs.WeeklyReport, "2026-11-20 17:00"); res.Messages != 4 {
 			t.Errorf("weekly: %+v", res)
+		}
+		if rows := outbox(t, s, fmt.Sprintf("weekly-report/2026-11-16/unit/%d", d.cgj.ID)); len(rows) != 1 || rows[0].To != "lisi" ||
+			!strings.Contains(rows[0].Body, "2026111600001") || !strings.Contains(rows[0].Body, "未解决") {
+			t.Errorf("weekly to 城管局's head: %+v", rows)
 		}
 		if rows := outbox(t, s, "weekly-report/2026-11-16/leader"); len(rows) != 2 || rows[0].To != "wangwu" || rows[0].Kind != "markdown" ||
 			rows[1].To != "wangwu" || rows[1].Kind != "image" || rows[1].Media == "" || rows[1].ID < rows[0].ID {

@@ -24,13 +24,18 @@ func InHours(t time.Time, rules config.Rules) bool {
 
 // stepTime returns when a step of the ladder comes for a deadline.
 func stepTime(cal *calendar.Calendar, s config.Step, deadline time.Time) time.Time {
-	switch s.At.Unit {
+	return addSpan(cal, deadline, s.At)
+}
+
+// addSpan returns t moved by a span on the calendar.
+func addSpan(cal *calendar.Calendar, t time.Time, s config.Span) time.Time {
+	switch s.Unit {
 	case config.Workdays:
-		return cal.AddWorkdays(deadline, s.At.N)
+		return cal.AddWorkdays(t, s.N)
 	case config.Days:
-		return deadline.AddDate(0, 0, s.At.N)
+		return t.AddDate(0, 0, s.N)
 	}
-	return deadline.Add(time.Duration(s.At.N) * time.Hour)
+	return t.Add(time.Duration(s.N) * time.Hour)
 }
 
 // Reached returns the index of the highest step of the ladder whose time has
@@ -96,6 +101,7 @@ type standing struct {
 // step, and the overdue tickets nobody answers for.
 type ladderView struct {
 	dir      *models.Directory
+	groups   *models.GroupSet
 	ladder   []config.Step
 	now      time.Time
 	subjects []standing
@@ -115,6 +121,11 @@ func viewLadder(ctx context.Context, e *Env, now time.Time) (*ladderView, error)
 	if v.dir, err = e.Store.Directory(ctx); err != nil {
 		return nil, err
 	}
+	groups, err := e.Store.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.groups = models.NewGroupSet(groups, v.dir.Departments)
 	until := horizon(e.Calendar, v.ladder, now)
 	tickets, err := e.Store.OpenTicketsDue(ctx, time.Time{}, until)
 	if err != nil {
@@ -148,12 +159,24 @@ func (v *ladderView) add(cal *calendar.Calendar, s standing, deadline time.Time)
 	v.subjects = append(v.subjects, s)
 }
 
+// tickets puts the tickets on the view: each as its responsible unit's, and
+// a ticket sent to a grid street too (双派单) also as the street's part, a
+// subject of its own (SubjectGrid) that the street is alerted of and
+// acknowledges on its own, until the responsible unit finishes.
 func (v *ladderView) tickets(ctx context.Context, e *Env, tickets []models.Ticket) error {
 	ids := make([]uint, len(tickets))
+	var grids []uint
 	for i, t := range tickets {
 		ids[i] = t.ID
+		if gridPart(&t) {
+			grids = append(grids, t.ID)
+		}
 	}
 	alerts, err := e.Store.AlertsOf(ctx, models.SubjectTicket, ids)
+	if err != nil {
+		return err
+	}
+	gridAlerts, err := e.Store.AlertsOf(ctx, models.SubjectGrid, grids)
 	if err != nil {
 		return err
 	}
@@ -164,14 +187,38 @@ func (v *ladderView) tickets(ctx context.Context, e *Env, tickets []models.Ticke
 			}
 			continue
 		}
-		dept := *t.DepartmentID
-		ref := unitRef{dept: dept, heads: v.dir.Responsible(dept), handlers: v.dir.MembersOf(dept, models.RoleHandler)}
 		v.add(e.Calendar, standing{
 			subject: models.SubjectTicket, id: t.ID, dept: t.DepartmentID, alerts: alerts[t.ID],
-			item: report.Item{Label: "工单" + t.Number, Title: t.Title}, targets: []unitRef{ref},
+			item: report.Item{Label: "工单" + t.Number, Title: t.Title}, targets: []unitRef{v.unitRef(*t.DepartmentID)},
 		}, *t.Deadline)
+		if gridPart(&t) {
+			v.add(e.Calendar, standing{
+				subject: models.SubjectGrid, id: t.ID, dept: t.GridDepartmentID, alerts: gridAlerts[t.ID],
+				item: report.Item{Label: "工单" + t.Number + "（属地）", Title: t.Title}, targets: []unitRef{v.unitRef(*t.GridDepartmentID)},
+			}, *t.Deadline)
+		}
 	}
 	return nil
+}
+
+// gridPart reports whether a ticket was sent to a grid street besides its
+// responsible unit (双派单).
+func gridPart(t *models.Ticket) bool {
+	return t.GridDepartmentID != nil && t.DepartmentID != nil && *t.GridDepartmentID != *t.DepartmentID
+}
+
+// unitRef is a unit with the people who hear of its items.
+func (v *ladderView) unitRef(dept uint) unitRef {
+	return unitRef{dept: dept, heads: v.dir.Responsible(dept), handlers: v.dir.MembersOf(dept, models.RoleHandler)}
+}
+
+// home returns the code of the work group a unit's items are told in
+// (dept 0, members addressed without a unit: the default group).
+func (v *ladderView) home(dept uint) string {
+	if dept == 0 {
+		return v.groups.Default().Code
+	}
+	return v.groups.Home(dept)
 }
 
 func (v *ladderView) dispatches(ctx context.Context, e *Env, dispatches []models.Dispatch) error {

@@ -107,7 +107,7 @@ func TestDeadReplicasSlotIsTakenOverWithinAMinute(t *testing.T) {
 			a, b := twoHandles(t, driver, c.Now)
 			d := newDistrict(t, a)
 			d.report(t, &d.zjj, "2026-11-20", "2026-11-20 16:00")
-			claim, err := a.ClaimJob(ctx, jobs.DailyReport, "2026-11-20T18:00", "replica-a", false, jobs.DefaultLease)
+			claim, err := a.ClaimJob(ctx, jobs.DailyReport, "", "2026-11-20T18:00", "replica-a", false, jobs.DefaultLease)
 			if err != nil || claim == nil {
 				t.Fatalf("replica a's claim: %+v %v", claim, err)
 			}
@@ -120,7 +120,7 @@ func TestDeadReplicasSlotIsTakenOverWithinAMinute(t *testing.T) {
 			if rows := outbox(t, a, "daily-report/2026-11-20"); len(rows) != 1 {
 				t.Fatalf("%d daily reports by 18:01, want 1", len(rows))
 			}
-			run, err := a.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00")
+			run, err := a.JobRunOf(ctx, jobs.DailyReport, "", "2026-11-20T18:00")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +173,7 @@ func TestHungRunnerStopsWhenItsSlotIsTakenOver(t *testing.T) {
 			if rows := outbox(t, a, "long/"); len(rows) != 1 {
 				t.Errorf("%d messages of the slot, want 1", len(rows))
 			}
-			run, err := a.JobRunOf(ctx, "long", slot18.SlotKey)
+			run, err := a.JobRunOf(ctx, "long", "", slot18.SlotKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +211,7 @@ func TestLongRunKeepsItsSlotByRenewing(t *testing.T) {
 			if out.err != nil || !out.res.Ran || out.res.Messages != 1 {
 				t.Fatalf("a's long run: %+v %v", out.res, out.err)
 			}
-			run, err := a.JobRunOf(ctx, "long", slot18.SlotKey)
+			run, err := a.JobRunOf(ctx, "long", "", slot18.SlotKey)
 			if err != nil {
 				t.Fatal(err)
 			}

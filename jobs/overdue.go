@@ -106,14 +106,8 @@ type scanner struct {
 	view    *ladderView
 	every   time.Duration
 	actions []action
-	// fold says why the digest was folded into a morning roll-up, budget
-	// what the commit found of the group's daily budget, and folded counts
-	// the units the roll-up is to tell.
-	fold   foldReason
-	budget budgetCheck
-	folded int
-	// posted is set when the scan posted a digest.
-	posted bool
+	// groups are what became of the digests of the groups with news.
+	groups []groupScan
 }
 
 // commit records the actions in the run's transaction, keeping only those that
@@ -170,22 +164,25 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	scan := report.Scan{Slot: slot, Now: now, Crossed: crossed, Leaders: s.view.dir.WithRole(models.RoleLeader)}
+	scan := report.Scan{Slot: slot, Now: now, Digests: crossed, Leaders: s.view.dir.WithRole(models.RoleLeader)}
 	for _, dept := range s.view.unitOrder() {
 		if u := units[dept]; u != nil {
 			scan.Units = append(scan.Units, *u)
 		}
 	}
 	summary := fmt.Sprintf("新提醒%d项，重复提醒%d项", fired, repeated)
-	switch {
-	case s.folded > 0 && s.fold == foldEarly:
-		summary += fmt.Sprintf("；%d个单位的新增超期并入今日%s超期汇总", s.folded, s.e.Config.Schedule.RollupAt)
-	case s.folded > 0:
-		summary += fmt.Sprintf("；今日群消息已达%d条（额度%d条），%d个单位的新增超期并入下次超期汇总", s.budget.spent, s.budget.budget, s.folded)
-	case len(crossed) > 0:
-		s.posted = true
-		n, _ := report.Totals(crossed)
-		summary += fmt.Sprintf("；群内通报%d个单位的新增超期", n)
+	for _, g := range s.groups {
+		if len(s.groups) > 1 && (g.folded > 0 || g.posted) {
+			summary += "；" + g.name
+		}
+		switch {
+		case g.folded > 0 && g.fold == foldEarly:
+			summary += fmt.Sprintf("；%d个单位的新增超期并入今日%s超期汇总", g.folded, s.e.Config.Schedule.RollupAt)
+		case g.folded > 0:
+			summary += fmt.Sprintf("；今日群消息已达%d条（额度%d条），%d个单位的新增超期并入下次超期汇总", g.budget.spent, g.budget.budget, g.folded)
+		case g.posted:
+			summary += fmt.Sprintf("；群内通报%d个单位的新增超期", g.units)
+		}
 	}
 	if s.view.orphans > 0 {
 		summary += fmt.Sprintf("；%d件超期工单无承办单位，未提醒", s.view.orphans)
@@ -193,60 +190,111 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 	return scan.Messages(s.e.Calendar), summary, nil
 }
 
-// announce settles the group's announcements against what stands open now:
-// those whose unit has no open item left at their level lapse; of the units
-// that newly crossed a level, those the group was not told of yet at it are
-// announced, and returned for the digest. Before the day's morning roll-up,
-// or when the group's daily budget is spent, they are recorded as folded into
-// the next roll-up instead, and none is returned.
-func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.LevelUnits, error) {
-	group := defaultGroup
+// announce settles the announcements of every work group against what
+// stands open now: those whose unit has no open item left at their level
+// lapse; of the units that newly crossed a level, those their group was not
+// told of yet at it are announced, and returned, per group, for the digests.
+// Before the day's morning roll-up, or when a group's daily budget is spent,
+// they are recorded as folded into the next roll-up instead, and that
+// group's digest is left out.
+func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.Digest, error) {
 	open := s.view.open()
-	live, err := tx.Announcements(ctx, group)
+	live, err := tx.AllAnnouncements(ctx)
 	if err != nil {
 		return nil, err
 	}
-	told := map[unitLevel]bool{}
+	told := map[string]map[unitLevel]bool{}
 	var lapsed []uint
-	for _, a := range live {
-		k := unitLevel{a.DepartmentID, a.Level}
-		if open[k] == nil {
-			lapsed = append(lapsed, a.ID)
-			continue
+	for group, list := range live {
+		told[group] = map[unitLevel]bool{}
+		for _, a := range list {
+			k := unitLevel{a.DepartmentID, a.Level}
+			if open[k] == nil {
+				lapsed = append(lapsed, a.ID)
+				continue
+			}
+			told[group][k] = true
 		}
-		told[k] = true
 	}
 	if err := tx.LapseAnnouncements(ctx, lapsed); err != nil {
 		return nil, err
 	}
-	var news []unitLevel
+	byGroup := map[string][]unitLevel{}
 	for _, k := range sortedKeys(crossing) {
-		if !told[k] && open[k] != nil {
+		if open[k] != nil {
+			g := s.view.home(k.dept)
+			byGroup[g] = append(byGroup[g], k)
+		}
+	}
+	var out []report.Digest
+	for i := range s.view.groups.Groups {
+		g := &s.view.groups.Groups[i]
+		if len(byGroup[g.Code]) == 0 {
+			continue
+		}
+		d, err := s.announceIn(ctx, tx, g, open, byGroup[g.Code], told[g.Code])
+		if err != nil {
+			return nil, err
+		}
+		if len(d.Crossed) > 0 {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// announceIn announces to one group the units of its that newly crossed a
+// level (crossed), but those it was told of.
+func (s *scanner) announceIn(ctx context.Context, tx *models.Store, g *models.Group, open map[unitLevel]*report.UnitLevel, crossed []unitLevel, told map[unitLevel]bool) (report.Digest, error) {
+	group := g.Code
+	var news []unitLevel
+	for _, k := range crossed {
+		if !told[k] {
 			news = append(news, k)
 		}
 	}
 	if len(news) == 0 {
-		return nil, nil
+		return report.Digest{}, nil
 	}
-	if s.fold, err = s.folds(ctx, tx, group); err != nil {
-		return nil, err
+	gs := groupScan{code: group, name: g.Name}
+	var err error
+	if gs.fold, gs.budget, err = s.folds(ctx, tx, g); err != nil {
+		return report.Digest{}, err
 	}
 	announced := map[unitLevel]bool{}
 	for _, k := range news {
-		a := models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.view.now, Folded: s.fold != noFold}
+		a := models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.view.now, Folded: gs.fold != noFold}
 		ok, err := tx.Announce(ctx, &a)
 		if err != nil {
-			return nil, err
+			return report.Digest{}, err
 		}
 		announced[k] = ok
 	}
-	if s.fold != noFold {
+	defer func() { s.groups = append(s.groups, gs) }()
+	if gs.fold != noFold {
 		for _, ok := range announced {
-			s.folded += b2i(ok)
+			gs.folded += b2i(ok)
 		}
-		return nil, nil
+		return report.Digest{}, nil
 	}
-	return s.view.byLevel(open, func(k unitLevel) bool { return announced[k] }), nil
+	d := report.Digest{Group: group, Crossed: s.view.byLevel(open, func(k unitLevel) bool { return announced[k] })}
+	gs.posted = len(d.Crossed) > 0
+	gs.units, _ = report.Totals(d.Crossed)
+	return d, nil
+}
+
+// groupScan is what became of one group's digest in a scan.
+type groupScan struct {
+	code, name string
+	// fold says why the digest was folded into a morning roll-up, budget
+	// what the commit found of the group's daily budget, and folded counts
+	// the units the roll-up is to tell.
+	fold   foldReason
+	budget budgetCheck
+	folded int
+	// posted is set when the scan posted the group a digest of units.
+	posted bool
+	units  int
 }
 
 // foldReason says why a scan's digest is told in a morning roll-up instead.
@@ -258,35 +306,37 @@ const (
 	foldBudget            // the group's daily budget is spent
 )
 
-// folds decides whether the scan's digest folds into a morning roll-up: on a
+// folds decides whether a group's digest folds into a morning roll-up: on a
 // working day before the roll-up's time, the roll-up tells it; else when the
 // group's daily budget is spent, the next roll-up does.
-func (s *scanner) folds(ctx context.Context, tx *models.Store, group string) (foldReason, error) {
+func (s *scanner) folds(ctx context.Context, tx *models.Store, g *models.Group) (foldReason, budgetCheck, error) {
 	now := s.view.now.In(s.e.Config.Location())
 	if s.e.Calendar.IsWorkday(now) && now.Before(s.e.Config.Schedule.RollupAt.On(now)) {
-		return foldEarly, nil
+		return foldEarly, budgetCheck{}, nil
 	}
-	var err error
-	if s.budget, err = checkBudget(ctx, s.e, tx, group, now); err != nil || !s.budget.spentUp() {
-		return noFold, err
+	b, err := checkBudget(ctx, s.e, tx, g, now)
+	if err != nil || !b.spentUp() {
+		return noFold, b, err
 	}
-	return foldBudget, nil
+	return foldBudget, b, nil
 }
 
-// report logs and counts, once the scan committed, what became of its digest.
+// report logs and counts, once the scan committed, what became of its digests.
 func (s *scanner) report() {
-	switch {
-	case s.posted:
-		s.e.Metrics.digest(defaultGroup, digestPosted)
-	case s.folded > 0 && s.fold == foldEarly:
-		s.e.Log.Info("overdue digest folded into today's morning roll-up, which is still to come",
-			zap.String("group", defaultGroup), zap.Int("units", s.folded))
-		s.e.Metrics.digest(defaultGroup, digestBeforeRollup)
-	case s.folded > 0:
-		s.e.Log.Warn("overdue digest folded into the next morning roll-up: the group's daily budget is spent",
-			zap.String("group", defaultGroup), zap.Int("units", s.folded), zap.Int("posted_today", s.budget.spent),
-			zap.Int("reserved", s.budget.reserved), zap.Int("budget", s.budget.budget))
-		s.e.Metrics.digest(defaultGroup, digestFolded)
+	for _, g := range s.groups {
+		switch {
+		case g.posted:
+			s.e.Metrics.digest(g.code, digestPosted)
+		case g.folded > 0 && g.fold == foldEarly:
+			s.e.Log.Info("overdue digest folded into today's morning roll-up, which is still to come",
+				zap.String("group", g.code), zap.Int("units", g.folded))
+			s.e.Metrics.digest(g.code, digestBeforeRollup)
+		case g.folded > 0:
+			s.e.Log.Warn("overdue digest folded into the next morning roll-up: the group's daily budget is spent",
+				zap.String("group", g.code), zap.Int("units", g.folded), zap.Int("posted_today", g.budget.spent),
+				zap.Int("reserved", g.budget.reserved), zap.Int("budget", g.budget.budget))
+			s.e.Metrics.digest(g.code, digestFolded)
+		}
 	}
 }
 

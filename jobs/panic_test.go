@@ -56,7 +56,7 @@ func TestPanickingJobFailsItsRunAndIsRetriedTwice(t *testing.T) {
 			if !errors.As(err, &p) {
 				t.Fatalf("attempt %d: %v, want the panic as an error", attempt, err)
 			}
-			row, err := s.JobRunOf(ctx, job.Name, run.SlotKey)
+			row, err := s.JobRunOf(ctx, job.Name, "", run.SlotKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestPanicInAScheduledJobLeavesTheSchedulerRunning(t *testing.T) {
 			sched.Check(ctx, when)
 		}
 		check(at("2026-11-20 18:00").Add(2 * time.Second))
-		row, err := s.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00")
+		row, err := s.JobRunOf(ctx, jobs.DailyReport, "", "2026-11-20T18:00")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,14 +114,14 @@ func TestPanicInAScheduledJobLeavesTheSchedulerRunning(t *testing.T) {
 			t.Fatalf("panicked run recorded as %+v", row)
 		}
 		// The same check went on to the jobs after it.
-		if scan, err := s.JobRunOf(ctx, jobs.OverdueScan, "2026-11-20T18:00"); err != nil || scan.Status != models.JobDone {
+		if scan, err := s.JobRunOf(ctx, jobs.OverdueScan, "", "2026-11-20T18:00"); err != nil || scan.Status != models.JobDone {
 			t.Errorf("the overdue scan after the panic: %+v %v", scan, err)
 		}
 		// Retried after 1 and 2 minutes, then left failed.
 		for _, when := range []string{"2026-11-20 18:01", "2026-11-20 18:04", "2026-11-20 18:10", "2026-11-20 18:30"} {
 			check(at(when).Add(5 * time.Second))
 		}
-		row, err = s.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00")
+		row, err = s.JobRunOf(ctx, jobs.DailyReport, "", "2026-11-20T18:00")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -95,7 +95,7 @@ func TestStartUpAfterAGapIsQuiet(t *testing.T) {
 			t.Fatalf("start-up posted %d group messages, want 1: %q", len(posts), destinations(rows))
 		}
 		checkLists(t, rows, want)
-		if run, err := s.JobRunOf(ctx, jobs.OverdueScan, "2026-11-20T10:00"); err != nil || !run.Late {
+		if run, err := s.JobRunOf(ctx, jobs.OverdueScan, "", "2026-11-20T10:00"); err != nil || !run.Late {
 			t.Errorf("the missed scan did not run late: %+v %v", run, err)
 		}
 		if again := since(t, s, func() { sched.Check(ctx, at("2026-11-20 10:15")) }); len(again) != 0 {

@@ -18,7 +18,7 @@ func send(msgs []msg.Message, summary string) Plan {
 
 // prepareRemind reminds the departments that have not reported on the slot's day.
 func prepareRemind(ctx context.Context, e *Env, r Run) (Plan, error) {
-	rem, err := e.Reports.Remind(ctx, r.Slot)
+	rem, err := e.Reports.For(r.Group).Remind(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -28,19 +28,22 @@ func prepareRemind(ctx context.Context, e *Env, r Run) (Plan, error) {
 	return send(rem.Messages(), fmt.Sprintf("提醒%d个未报单位", len(rem.Missing))), nil
 }
 
-// prepareDaily posts the daily report of the slot's day, marked 补发 when late,
-// and marks the reports it carries posted in the same transaction. A report
-// that raced it is posted right after as 补报.
+// prepareDaily posts the group's daily report of the slot's day, marked 补发
+// when late, and marks the reports it carries posted in the same transaction.
+// A report that raced it is posted right after as 补报.
 func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 	day := report.DayKey(r.Slot, e.Config.Location())
-	posted, err := report.DailyPosted(ctx, e.Store, day)
+	d, err := e.Reports.For(r.Group).Daily(ctx, r.Slot, r.Now)
+	if err != nil {
+		return Plan{}, err
+	}
+	posted, err := report.DailyPosted(ctx, e.Store, d.Group, day)
 	if err != nil {
 		return Plan{}, err
 	}
 	if posted {
 		return send(nil, day+"日报此前已发布，未重复发布"), nil
 	}
-	d, err := e.Reports.Daily(ctx, r.Slot, r.Now)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -62,7 +65,7 @@ func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 
 // prepareNightly sends the leaders the digest of the slot's day.
 func prepareNightly(ctx context.Context, e *Env, r Run) (Plan, error) {
-	n, err := e.Reports.Nightly(ctx, r.Slot, r.Now)
+	n, err := e.Reports.For(r.Group).Nightly(ctx, r.Slot, r.Now)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -77,7 +80,7 @@ func prepareNightly(ctx context.Context, e *Env, r Run) (Plan, error) {
 // the group, and evaluates the ladder's weekly triggers, whose climbs the
 // 红黑榜 lists and the commit records (practice.go).
 func prepareWeekly(ctx context.Context, e *Env, r Run) (Plan, error) {
-	w, err := e.Reports.Weekly(ctx, r.Slot)
+	w, err := e.Reports.For(r.Group).Weekly(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -110,7 +113,7 @@ func withClimbs(msgs []msg.Message, ev *report.Evaluation, summary string) Plan 
 // evaluates the ladder's monthly trigger (its 黑榜), whose climbs the report
 // places on their rungs and the commit records.
 func prepareMonthly(ctx context.Context, e *Env, r Run) (Plan, error) {
-	m, err := e.Reports.Monthly(ctx, r.Slot)
+	m, err := e.Reports.For(r.Group).Monthly(ctx, r.Slot)
 	if err != nil {
 		return Plan{}, err
 	}

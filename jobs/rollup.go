@@ -10,7 +10,7 @@ import (
 	"yanzhen/report"
 )
 
-// prepareRollup tells the group, once a working day at schedule.rollup_at,
+// prepareRollup tells the run's group, once a working day at schedule.rollup_at,
 // what stands open on the ladder at the levels it hears of: per level, the
 // units with open items, their counts and their most overdue item. Units
 // whose crossing was folded into it (the group's daily budget was spent) are
@@ -25,7 +25,11 @@ func prepareRollup(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	group := defaultGroup
+	g := view.groups.Of(r.Group)
+	if g == nil {
+		return Plan{}, models.Errorf(models.ENOTFOUND, "没有编码为 %s 的工作群", r.Group)
+	}
+	group := g.Code
 	live, err := e.Store.Announcements(ctx, group)
 	if err != nil {
 		return Plan{}, err
@@ -38,9 +42,13 @@ func prepareRollup(ctx context.Context, e *Env, r Run) (Plan, error) {
 	}
 	open := view.open()
 	for k, u := range open {
+		if view.home(k.dept) != group {
+			delete(open, k)
+			continue
+		}
 		u.New = folded[k]
 	}
-	roll := report.Rollup{Now: r.Now, Late: r.Late, Levels: view.byLevel(open, func(unitLevel) bool { return true })}
+	roll := report.Rollup{Group: group, Now: r.Now, Late: r.Late, Levels: view.byLevel(open, func(unitLevel) bool { return true })}
 	m, ok := roll.Message(e.Calendar)
 	if !ok {
 		return send(nil, "无未办结的超期事项，未发送"), nil

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // SlotLayout formats a slot's key in the configured zone: 2026-11-20T18:00.
@@ -68,8 +70,8 @@ type Result struct {
 // failure: it is logged with its stack, the administrators are told once,
 // and the slot is retried at most maxPanicRetries times.
 func (r *Runner) Run(ctx context.Context, job *Job, run Run) (Result, error) {
-	log := r.Log.With(zap.String("job", job.Name), zap.String("slot", run.SlotKey))
-	claim, err := r.Store.ClaimJob(ctx, job.Name, run.SlotKey, r.Owner, run.Late, r.lease())
+	log := r.Log.With(zap.String("job", job.Name), zap.String("group", run.Group), zap.String("slot", run.SlotKey))
+	claim, err := r.Store.ClaimJob(ctx, job.Name, run.Group, run.SlotKey, r.Owner, run.Late, r.lease())
 	if err != nil {
 		log.Error("job claim failed", zap.Error(err))
 		return Result{}, err
@@ -222,18 +224,88 @@ func backoff(attempts int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// RunAt runs a job by name now, as if it were at: for `yanzhen run`. It runs
-// whether or not at is a working day, on a slot of its own, so that it is never
-// refused because the scheduler ran or skipped that time; the messages' dedupe
-// keys still keep a report from going out twice.
+// RunAt runs a job by name now, as if it were at: for `yanzhen run`. A job
+// of each work group runs for every group whose own time for the job is at
+// (a group without its own time has the configured one), or for every group
+// when none has its time then. It runs whether or not at is a working day,
+// on a slot of its own, so that it is never refused because the scheduler
+// ran or skipped that time; the messages' dedupe keys still keep a report
+// from going out twice. The result sums the groups' runs.
 func (r *Runner) RunAt(ctx context.Context, name string, at time.Time) (Result, error) {
 	job := Find(name)
 	if job == nil {
 		return Result{}, models.Errorf(models.EINVALID, "没有名为 %s 的任务", name)
 	}
+	at = at.In(r.Config.Location())
+	set, err := r.Store.GroupSet(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	groups := reachOf(job, set)
+	if job.Reach != Once {
+		var timed []*models.Group
+		for _, g := range groups {
+			if r.slotAt(job, g, at) {
+				timed = append(timed, g)
+			}
+		}
+		if len(timed) > 0 {
+			groups = timed
+		}
+	}
+	var total Result
+	var summaries []string
+	var errs []error
+	for _, g := range groups {
+		res, err := r.runByHand(ctx, job, g.Code, at)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		total.Ran = total.Ran || res.Ran
+		total.Messages += res.Messages
+		total.Repeated += res.Repeated
+		if res.Summary != "" {
+			if len(groups) > 1 {
+				res.Summary = g.Name + "：" + res.Summary
+			}
+			summaries = append(summaries, res.Summary)
+		}
+	}
+	total.Summary = strings.Join(summaries, "；")
+	return total, errors.Join(errs...)
+}
+
+// RunGroupAt runs a job by name for one work group (its code; "" for the
+// default group, or for a job run once) now, as if it were at, as RunAt does.
+func (r *Runner) RunGroupAt(ctx context.Context, name, group string, at time.Time) (Result, error) {
+	job := Find(name)
+	if job == nil {
+		return Result{}, models.Errorf(models.EINVALID, "没有名为 %s 的任务", name)
+	}
+	if job.Reach == Once {
+		group = ""
+	} else if group == "" {
+		set, err := r.Store.GroupSet(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		group = set.Default().Code
+	}
+	return r.runByHand(ctx, job, group, at.In(r.Config.Location()))
+}
+
+// slotAt reports whether at is a slot of job under group g's schedule.
+func (r *Runner) slotAt(job *Job, g *models.Group, at time.Time) bool {
+	sched, err := job.ScheduleOf(report.Schedule(r.Config.Schedule, g), r.Config.Location())
+	minute := at.Truncate(time.Minute)
+	return err == nil && sched.Next(minute.Add(-time.Minute)).Equal(minute)
+}
+
+// runByHand runs job for group at, on a slot of its own.
+func (r *Runner) runByHand(ctx context.Context, job *Job, group string, at time.Time) (Result, error) {
 	var tag [2]byte
 	_, _ = rand.Read(tag[:])
-	at = at.In(r.Config.Location())
-	run := Run{Slot: at, SlotKey: at.Format(SlotLayout) + "/m" + hex.EncodeToString(tag[:]), Now: at, ByHand: true}
+	run := Run{Group: group, Slot: at, SlotKey: at.Format(SlotLayout) + "/m" + hex.EncodeToString(tag[:]), Now: at, ByHand: true}
 	return r.Run(ctx, job, run)
 }

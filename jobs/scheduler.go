@@ -8,6 +8,10 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
+
+	"yanzhen/config"
+	"yanzhen/models"
+	"yanzhen/report"
 )
 
 // OnTime is how late a check may find a slot and still run it as on time: a
@@ -59,71 +63,146 @@ func Due(sched cron.Schedule, now time.Time, grace time.Duration, workday func(t
 	return slot, SkipMissed
 }
 
-// entry is a job with its parsed schedule and grace window.
+// entry is a job for one work group (group "" for a job run once) with
+// its parsed schedule and grace window.
 type entry struct {
 	job   *Job
+	group string
 	sched cron.Schedule
 	grace time.Duration
 }
 
+// key names the entry in settled.
+func (e entry) key() string { return e.job.Name + "\x00" + e.group }
+
 // Scheduler runs the jobs at their slots: a check every minute (and one at
 // start, which catches up a slot missed while the service was down) asks Due
-// about each job and runs, or skips, its latest slot through the Runner.
+// about each job of each work group and runs, or skips, its latest slot
+// through the Runner. The groups are read at each check, so that a group
+// imported while the service runs is served from the next minute.
 type Scheduler struct {
-	runner  *Runner
-	entries []entry
-	now     func() time.Time
-	cron    *cron.Cron
+	runner *Runner
+	jobs   []*Job
+	now    func() time.Time
+	cron   *cron.Cron
 
-	checking sync.Mutex        // one check at a time; it guards settled
-	settled  map[string]string // job name → key of the latest slot known finished
+	checking sync.Mutex               // one check at a time; it guards settled and specs
+	settled  map[string]string        // entry key → key of the latest slot known finished
+	specs    map[string]cron.Schedule // parsed specs, by spec
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 }
 
-// NewScheduler returns a scheduler of every job under r's config. now is the
-// clock; time.Now when nil.
+// NewScheduler returns a scheduler of every job under r's config that is
+// not Off. now is the clock; time.Now when nil. A job whose configured spec
+// does not parse is refused here.
 func NewScheduler(r *Runner, now func() time.Time) (*Scheduler, error) {
 	if now == nil {
 		now = time.Now
 	}
-	cfg := r.Config
-	s := &Scheduler{runner: r, now: now, settled: map[string]string{}}
+	s := &Scheduler{runner: r, now: now, settled: map[string]string{}, specs: map[string]cron.Schedule{}}
 	for _, j := range All() {
-		sched, err := j.ScheduleOf(cfg.Schedule, cfg.Location())
-		if err != nil {
+		if j.Off != nil && j.Off(r.Config) {
+			continue
+		}
+		s.jobs = append(s.jobs, j)
+		if _, err := s.schedule(j, r.Config.Schedule); err != nil {
 			return nil, err
 		}
-		grace := cfg.Schedule.Grace.D()
-		if j.Grace != nil {
-			grace = j.Grace(cfg.Schedule)
-		}
-		s.entries = append(s.entries, entry{job: j, sched: sched, grace: grace})
 	}
 	return s, nil
 }
 
-// Check looks at every job once at now: it runs a due slot (late within the
-// grace window), records and logs a slot missed beyond it, and otherwise does
-// nothing. A failed run is retried by a later check while its slot is due.
-// Jobs run one after another; concurrent checks wait for each other.
+// schedule returns the job's parsed schedule under sc, parsing each spec once.
+func (s *Scheduler) schedule(j *Job, sc config.Schedule) (cron.Schedule, error) {
+	spec := j.Spec(sc)
+	if sched, ok := s.specs[spec]; ok {
+		return sched, nil
+	}
+	sched, err := j.ScheduleOf(sc, s.runner.Config.Location())
+	if err != nil {
+		return nil, err
+	}
+	s.specs[spec] = sched
+	return sched, nil
+}
+
+// entries returns every job for every group it runs for, in job order.
+func (s *Scheduler) entries(ctx context.Context) ([]entry, error) {
+	set, err := s.runner.Store.GroupSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []entry
+	for _, j := range s.jobs {
+		for _, g := range reachOf(j, set) {
+			sc := s.runner.Config.Schedule
+			if j.Reach != Once {
+				sc = report.Schedule(sc, g)
+			}
+			sched, err := s.schedule(j, sc)
+			if err != nil {
+				// A group's time was refused at import; its configured time stands.
+				sched, _ = s.schedule(j, s.runner.Config.Schedule)
+			}
+			grace := sc.Grace.D()
+			if j.Grace != nil {
+				grace = j.Grace(sc)
+			}
+			out = append(out, entry{job: j, group: g.Code, sched: sched, grace: grace})
+		}
+	}
+	return out, nil
+}
+
+// reachOf returns the groups a job runs for: one (the default group, code
+// "") for a job run once, every group, or each district's own group.
+func reachOf(j *Job, set *models.GroupSet) []*models.Group {
+	var out []*models.Group
+	switch j.Reach {
+	case Once:
+		return []*models.Group{{}}
+	case EachDistrict:
+		for i := range set.Groups {
+			if set.Top(&set.Groups[i]) {
+				out = append(out, &set.Groups[i])
+			}
+		}
+	default:
+		for i := range set.Groups {
+			out = append(out, &set.Groups[i])
+		}
+	}
+	return out
+}
+
+// Check looks at every job of every group once at now: it runs a due slot
+// (late within the grace window), records and logs a slot missed beyond it,
+// and otherwise does nothing. A failed run is retried by a later check while
+// its slot is due. Runs go one after another; concurrent checks wait for
+// each other.
 func (s *Scheduler) Check(ctx context.Context, now time.Time) {
 	s.checking.Lock()
 	defer s.checking.Unlock()
 	s.checkAll(ctx, now)
 }
 
-// checkAll checks every job at now; the caller holds s.checking.
+// checkAll checks every entry at now; the caller holds s.checking.
 func (s *Scheduler) checkAll(ctx context.Context, now time.Time) {
 	now = now.In(s.runner.Config.Location())
-	for _, e := range s.entries {
+	entries, err := s.entries(ctx)
+	if err != nil {
+		s.runner.Log.Error("job check: cannot read the work groups; tried again at the next check", zap.Error(err))
+		return
+	}
+	for _, e := range entries {
 		if ctx.Err() != nil {
 			return
 		}
 		// The runner catches a job's panics; this catches the scheduler's own,
 		// so that one job's check never stops the others or the service.
 		if err := protect(func() error { s.check(ctx, e, now); return nil }); err != nil {
-			s.runner.Log.Error("job check panicked", zap.String("job", e.job.Name), zap.Error(err), panicStack(err))
+			s.runner.Log.Error("job check panicked", zap.String("job", e.job.Name), zap.String("group", e.group), zap.Error(err), panicStack(err))
 		}
 	}
 }
@@ -137,19 +216,25 @@ func (s *Scheduler) due(e entry, now time.Time) (time.Time, Decision) {
 	return Due(e.sched, now, e.grace, workday)
 }
 
-// SkipDue records as skipped, with reason, the slot of every job that a check
-// at now would run (on time or late), and returns how many it recorded: what
-// came before now is history, not to be caught up. The demo calls it once it
-// has written its district's history.
+// SkipDue records as skipped, with reason, the slot of every job of every
+// group that a check at now would run (on time or late), and returns how
+// many it recorded: what came before now is history, not to be caught up.
+// The demo calls it once it has written its district's history.
 func (s *Scheduler) SkipDue(ctx context.Context, now time.Time, reason string) (int, error) {
+	s.checking.Lock()
+	defer s.checking.Unlock()
 	now = now.In(s.runner.Config.Location())
+	entries, err := s.entries(ctx)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, e := range s.entries {
+	for _, e := range entries {
 		slot, d := s.due(e, now)
 		if d != RunOnTime && d != RunLate {
 			continue
 		}
-		recorded, err := s.runner.Store.SkipJob(ctx, e.job.Name, slot.Format(SlotLayout), reason)
+		recorded, err := s.runner.Store.SkipJob(ctx, e.job.Name, e.group, slot.Format(SlotLayout), reason)
 		if err != nil {
 			return n, err
 		}
@@ -164,13 +249,13 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 		return
 	}
 	key := slot.Format(SlotLayout)
-	if s.settled[e.job.Name] == key {
+	if s.settled[e.key()] == key {
 		return
 	}
-	log := s.runner.Log.With(zap.String("job", e.job.Name), zap.String("slot", key))
+	log := s.runner.Log.With(zap.String("job", e.job.Name), zap.String("group", e.group), zap.String("slot", key))
 	if d == SkipMissed {
 		reason := fmt.Sprintf("错过 %s，超过补发时限 %s，未运行", key, e.grace)
-		recorded, err := s.runner.Store.SkipJob(ctx, e.job.Name, key, reason)
+		recorded, err := s.runner.Store.SkipJob(ctx, e.job.Name, e.group, key, reason)
 		if err != nil {
 			log.Error("missed slot not recorded", zap.Error(err))
 			return
@@ -178,19 +263,19 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 		if recorded {
 			log.Warn("missed slot skipped: beyond the grace window", zap.Duration("late", now.Sub(slot)), zap.Duration("grace", e.grace))
 		}
-		s.settled[e.job.Name] = key
+		s.settled[e.key()] = key
 		return
 	}
-	res, err := s.runner.Run(ctx, e.job, Run{Slot: slot, SlotKey: key, Now: now, Late: d == RunLate})
+	res, err := s.runner.Run(ctx, e.job, Run{Group: e.group, Slot: slot, SlotKey: key, Now: now, Late: d == RunLate})
 	switch {
 	case err != nil:
 		return // logged by the runner; retried at a later check
 	case res.Ran:
-		s.settled[e.job.Name] = key
+		s.settled[e.key()] = key
 	default:
 		// Held elsewhere, or finished: settle only once it is finished.
-		if run, err := s.runner.Store.JobRunOf(ctx, e.job.Name, key); err == nil && run.Final() {
-			s.settled[e.job.Name] = key
+		if run, err := s.runner.Store.JobRunOf(ctx, e.job.Name, e.group, key); err == nil && run.Final() {
+			s.settled[e.key()] = key
 		}
 	}
 }
@@ -213,7 +298,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 		defer s.done.Done()
 		s.Check(ctx, s.now())
 	}()
-	s.runner.Log.Info("scheduler started", zap.Int("jobs", len(s.entries)), zap.String("timezone", s.runner.Config.Location().String()))
+	s.runner.Log.Info("scheduler started", zap.Int("jobs", len(s.jobs)), zap.String("timezone", s.runner.Config.Location().String()))
 }
 
 // Stop stops the checks and waits for a running one to finish (its context is

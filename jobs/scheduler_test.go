@@ -28,13 +28,20 @@ func newScheduler(t *testing.T, r *jobs.Runner) *jobs.Scheduler {
 // would, on the clock now (time.Now when nil).
 func twoHandles(t *testing.T, driver string, now func() time.Time) (*models.Store, *models.Store) {
 	t.Helper()
+	s := handles(t, driver, 2, now)
+	return s[0], s[1]
+}
+
+// handles opens n independent stores on one database, as n replicas would.
+func handles(t *testing.T, driver string, n int, now func() time.Time) []*models.Store {
+	t.Helper()
 	var dsn string
 	if driver == models.DriverMySQL {
 		dsn = storetest.MySQLDSN(t)
 	} else {
 		dsn = filepath.Join(t.TempDir(), "shared.db")
 	}
-	var out [2]*models.Store
+	out := make([]*models.Store, n)
 	for i := range out {
 		s, err := models.Open(ctx, models.Options{Driver: driver, DSN: dsn, Location: storetest.Shanghai, Now: now})
 		if err != nil {
@@ -46,7 +53,7 @@ func twoHandles(t *testing.T, driver string, now func() time.Time) (*models.Stor
 		}
 		out[i] = s
 	}
-	return out[0], out[1]
+	return out
 }
 
 func TestTwoSchedulersFireOneSlotOnce(t *testing.T) {
@@ -68,7 +75,7 @@ func TestTwoSchedulersFireOneSlotOnce(t *testing.T) {
 			if rows := outbox(t, a, "daily-report/2026-11-20"); len(rows) != 1 {
 				t.Fatalf("%d daily report messages, want 1", len(rows))
 			}
-			run, err := a.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00")
+			run, err := a.JobRunOf(ctx, jobs.DailyReport, "", "2026-11-20T18:00")
 			if err != nil || run.Status != models.JobDone || run.Attempts != 1 || run.Late {
 				t.Errorf("job run: %+v %v", run, err)
 			}
@@ -92,7 +99,7 @@ func TestRestartCatchesUpWithinGraceOnly(t *testing.T) {
 		if len(rows) != 1 || !strings.Contains(rows[0].Body, "补发") {
 			t.Fatalf("catch-up: %+v", rows)
 		}
-		if run, err := s.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00"); err != nil || !run.Late {
+		if run, err := s.JobRunOf(ctx, jobs.DailyReport, "", "2026-11-20T18:00"); err != nil || !run.Late {
 			t.Errorf("the run is not marked late (%v)", err)
 		}
 		// Another restart soon after does not post it again.
@@ -116,7 +123,7 @@ func TestRestartNextMorningSkipsYesterdaysReport(t *testing.T) {
 		if rows := outbox(t, s, "daily-report/"); len(rows) != 0 {
 			t.Fatalf("yesterday's report posted the next morning: %+v", rows)
 		}
-		run, err := s.JobRunOf(ctx, jobs.DailyReport, "2026-11-20T18:00")
+		run, err := s.JobRunOf(ctx, jobs.DailyReport, "", "2026-11-20T18:00")
 		if err != nil || run.Status != models.JobSkipped || !strings.Contains(run.Summary, "超过补发时限") {
 			t.Errorf("skipped slot: %+v %v", run, err)
 		}
@@ -175,7 +182,7 @@ func TestFailedRunIsRetriedAndNeverRunsTwice(t *testing.T) {
 		if _, err := r.Run(ctx, job, run); err == nil {
 			t.Fatal("the failure was not returned")
 		}
-		row, err := s.JobRunOf(ctx, "flaky", run.SlotKey)
+		row, err := s.JobRunOf(ctx, "flaky", "", run.SlotKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,17 +212,17 @@ func TestSkipDueLeavesNothingToCatchUp(t *testing.T) {
 			ReceivedAt: at("2026-11-13 09:00"), Deadline: ptr(at("2026-11-20 09:00"))})
 		sched := newScheduler(t, d.runner)
 		n, err := sched.SkipDue(ctx, at("2026-11-20 18:20"), "历史")
-		// The daily report (18:00, late) and the scan (18:15, on time); the
-		// reminder is past its grace and the weekly list and 整改公示 (17:00)
-		// within it.
-		if err != nil || n != 4 {
-			t.Fatalf("skipped %d (%v), want 4", n, err)
+		// The daily report (18:00, late), the scan and 提级 (18:15, on time);
+		// the reminder is past its grace and the weekly list and 整改公示
+		// (17:00) within it.
+		if err != nil || n != 5 {
+			t.Fatalf("skipped %d (%v), want 5", n, err)
 		}
 		for _, c := range []struct{ job, slot string }{
-			{jobs.DailyReport, "2026-11-20T18:00"}, {jobs.OverdueScan, "2026-11-20T18:15"}, {jobs.WeeklyReport, "2026-11-20T17:00"},
-			{jobs.Publicity, "2026-11-20T17:00"},
+			{jobs.DailyReport, "2026-11-20T18:00"}, {jobs.OverdueScan, "2026-11-20T18:15"}, {jobs.Raise, "2026-11-20T18:15"},
+			{jobs.WeeklyReport, "2026-11-20T17:00"}, {jobs.Publicity, "2026-11-20T17:00"},
 		} {
-			if run, err := s.JobRunOf(ctx, c.job, c.slot); err != nil || run.Status != models.JobSkipped || run.Summary != "历史" {
+			if run, err := s.JobRunOf(ctx, c.job, "", c.slot); err != nil || run.Status != models.JobSkipped || run.Summary != "历史" {
 				t.Errorf("%s %s: %+v %v", c.job, c.slot, run, err)
 			}
 		}

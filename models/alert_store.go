@@ -13,11 +13,12 @@ const alertBatch = 500
 
 // OpenTicketsDue returns the open tickets whose deadline falls in [from, to]
 // (from zero means no lower bound), ordered by deadline, with only the fields an
-// alert or a digest shows: number, title, category, department, deadline, status.
+// alert or a digest shows: number, title, category, department and grid,
+// deadline, status.
 // A ticket whose claimed 办结 awaits the platform (Ticket.ClaimPending) is left out.
 func (s *Store) OpenTicketsDue(ctx context.Context, from, to time.Time) ([]Ticket, error) {
 	q := s.db.WithContext(ctx).Model(&Ticket{}).
-		Select("id", "number", "title", "category", "department_id", "deadline", "status").
+		Select("id", "number", "title", "category", "department_id", "grid_department_id", "deadline", "status").
 		Where("status IN ? AND claimed_done_at IS NULL AND deadline IS NOT NULL AND deadline <= ?", OpenTicketStatuses, to)
 	if !from.IsZero() {
 		q = q.Where("deadline >= ?", from)

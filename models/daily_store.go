@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // ReportSubmission is one submission of a department's daily report.
@@ -23,11 +24,13 @@ type ReportSubmission struct {
 	Append bool
 }
 
-// SubmitReport records a department's report for a day: the first submission
-// creates it, a later one replaces (or with Append extends) the text and bumps
-// the revision. A withdrawn report comes back with the new text. A report that
-// was on time stays on time only if this submission is too. A new revision is
-// unposted until it goes out, so a correction after posting is posted as well.
+// SubmitReport records a department's report for a day as the sender's
+// version of it (ReportVersion): the first submission creates the report, a
+// later one replaces (or with Append extends) the text the report shows,
+// whoever wrote it, and bumps the revision. A withdrawn report comes back with
+// the new text. A report that was on time stays on time only if this
+// submission is too. A new revision is unposted until it goes out, so a
+// correction after posting is posted as well.
 func (s *Store) SubmitReport(ctx context.Context, sub ReportSubmission) (*DailyReport, error) {
 	text := strings.TrimSpace(sub.Text)
 	if text == "" {
@@ -50,11 +53,14 @@ func (s *Store) SubmitReport(ctx context.Context, sub ReportSubmission) (*DailyR
 		case sub.Append && r.Withdrawn:
 			return Errorf(ENOTFOUND, "今日日报已撤回，请重新发送“日报 内容”")
 		case sub.Append:
-			r.Text = r.Text + "\n" + text
-		default:
-			r.Text = text
+			text = r.Text + "\n" + text
 		}
-		r.Withdrawn = false
+		if r.ID != 0 {
+			if err := tx.keepVersion(&r); err != nil {
+				return err
+			}
+		}
+		r.Text, r.Withdrawn = text, false
 		r.Revision++
 		r.PostedAt = nil // this revision has not gone out yet
 		r.SubmittedBy, r.SubmitterName, r.SubmittedAt = sub.By, sub.ByName, sub.At
@@ -63,7 +69,8 @@ func (s *Store) SubmitReport(ctx context.Context, sub ReportSubmission) (*DailyR
 			return dbError(err, "日报正在被他人提交，请稍后重试")
 		}
 		out = r
-		return nil
+		return tx.saveVersion(&ReportVersion{ReportID: r.ID, SubmittedBy: sub.By, SubmitterName: sub.ByName,
+			Text: text, SubmittedAt: sub.At, Late: sub.Late})
 	})
 	if err != nil {
 		return nil, err
@@ -71,18 +78,116 @@ func (s *Store) SubmitReport(ctx context.Context, sub ReportSubmission) (*DailyR
 	return &out, nil
 }
 
-// WithdrawReport withdraws a department's report of a day (撤回日报).
-func (s *Store) WithdrawReport(ctx context.Context, deptID uint, day, by string) error {
-	res := s.db.WithContext(ctx).Model(&DailyReport{}).
-		Where("department_id = ? AND day = ? AND withdrawn = ?", deptID, day, false).
-		Updates(map[string]any{"withdrawn": true, "revision": gorm.Expr("revision + 1"), "submitted_by": by})
-	if res.Error != nil {
-		return fmt.Errorf("models: withdraw daily report: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return Errorf(ENOTFOUND, "今日没有可撤回的日报")
+// saveVersion writes v as its author's version of its report, replacing their
+// earlier one.
+func (s *Store) saveVersion(v *ReportVersion) error {
+	err := s.db.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "report_id"}, {Name: "submitted_by"}},
+		DoUpdates: clause.AssignmentColumns([]string{"submitter_name", "text", "submitted_at", "late", "withdrawn"}),
+	}).Create(v).Error
+	if err != nil {
+		return fmt.Errorf("models: save report version: %w", err)
 	}
 	return nil
+}
+
+// keepVersion makes sure the text a standing report shows is its author's
+// version: a report written before versions were kept has none.
+func (s *Store) keepVersion(r *DailyReport) error {
+	if r.Withdrawn {
+		return nil
+	}
+	var n int64
+	if err := s.db.Model(&ReportVersion{}).Where("report_id = ? AND submitted_by = ?", r.ID, r.SubmittedBy).Count(&n).Error; err != nil {
+		return fmt.Errorf("models: find report version: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	return s.saveVersion(&ReportVersion{ReportID: r.ID, SubmittedBy: r.SubmittedBy, SubmitterName: r.SubmitterName,
+		Text: r.Text, SubmittedAt: r.SubmittedAt, Late: r.Late})
+}
+
+// WithdrawOutcome is what withdrawing one's version did to a report.
+type WithdrawOutcome int
+
+// The outcomes of WithdrawReport.
+const (
+	// WithdrawnAll: no other version stands, so the report is withdrawn.
+	WithdrawnAll WithdrawOutcome = iota
+	// FellBack: the report showed the sender's version and now shows the
+	// latest version another person wrote; it is a new, unposted revision.
+	FellBack
+	// OlderVersion: the report showed another person's later version, which
+	// stands; only the sender's own version was withdrawn.
+	OlderVersion
+)
+
+// ReportWithdrawal is the result of WithdrawReport: the report before and
+// after, and what changed.
+type ReportWithdrawal struct {
+	Before, After DailyReport
+	Outcome       WithdrawOutcome
+}
+
+// WithdrawReport withdraws by's version of a department's report of a day
+// (撤回日报). A member withdraws only their own version: when the report
+// stands on another person's version and by has none standing, it is an
+// EFORBIDDEN error naming who wrote it. When by's version is the one the
+// report shows, the report falls back to the latest version another person
+// wrote, or is withdrawn when there is none; either is a new revision. No
+// standing report at all is ENOTFOUND.
+func (s *Store) WithdrawReport(ctx context.Context, deptID uint, day, by string) (*ReportWithdrawal, error) {
+	var out ReportWithdrawal
+	err := s.Tx(ctx, func(tx *Store) error {
+		var r DailyReport
+		err := tx.db.Where("department_id = ? AND day = ?", deptID, day).Take(&r).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && r.Withdrawn):
+			return Errorf(ENOTFOUND, "今日没有可撤回的日报")
+		case err != nil:
+			return fmt.Errorf("models: find daily report: %w", err)
+		}
+		if err := tx.keepVersion(&r); err != nil {
+			return err
+		}
+		res := tx.db.Model(&ReportVersion{}).Where("report_id = ? AND submitted_by = ? AND withdrawn = ?", r.ID, by, false).
+			Update("withdrawn", true)
+		switch {
+		case res.Error != nil:
+			return fmt.Errorf("models: withdraw report version: %w", res.Error)
+		case res.RowsAffected == 0:
+			return Errorf(EFORBIDDEN, "今日日报由%s报送，您只能撤回自己报送的版本", r.SubmitterName)
+		}
+		out.Before = r
+		if r.SubmittedBy != by {
+			out.Outcome, out.After = OlderVersion, r
+			return nil
+		}
+		var prev ReportVersion
+		err = tx.db.Where("report_id = ? AND withdrawn = ?", r.ID, false).Order("submitted_at DESC, id DESC").Take(&prev).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			out.Outcome, r.Withdrawn = WithdrawnAll, true
+			r.SubmittedBy = by
+		case err != nil:
+			return fmt.Errorf("models: find report version: %w", err)
+		default:
+			out.Outcome = FellBack
+			r.Text, r.SubmittedBy, r.SubmitterName, r.SubmittedAt, r.Late = prev.Text, prev.SubmittedBy, prev.SubmitterName, prev.SubmittedAt, prev.Late
+			r.PostedAt = nil // the version it falls back to goes out as a correction
+		}
+		r.Revision++
+		if err := tx.db.Save(&r).Error; err != nil {
+			return fmt.Errorf("models: withdraw daily report: %w", err)
+		}
+		out.After = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // DailyReports returns the day's reports that stand (not withdrawn), by department ID.

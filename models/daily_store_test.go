@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,10 +38,10 @@ func TestDailyReportLifecycle(t *testing.T) {
 		if un := models.Unreported(depts, reports); len(un) != 1 || un[0].Code != "cgj" {
 			t.Errorf("unreported = %v", un)
 		}
-		if err := s.WithdrawReport(ctx, zjj.ID, "2026-11-20", "zhangsan"); err != nil {
-			t.Fatal(err)
+		if w, err := s.WithdrawReport(ctx, zjj.ID, "2026-11-20", "zhangsan"); err != nil || w.Outcome != models.WithdrawnAll || !w.After.Withdrawn {
+			t.Fatalf("withdraw: %+v %v", w, err)
 		}
-		if err := s.WithdrawReport(ctx, zjj.ID, "2026-11-20", "zhangsan"); models.ErrorCode(err) != models.ENOTFOUND {
+		if _, err := s.WithdrawReport(ctx, zjj.ID, "2026-11-20", "zhangsan"); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Errorf("second withdraw: %v", err)
 		}
 		reports, err = s.DailyReports(ctx, "2026-11-20")
@@ -53,6 +54,81 @@ func TestDailyReportLifecycle(t *testing.T) {
 		}
 		if _, err := s.SubmitReport(ctx, models.ReportSubmission{DepartmentID: cgj.ID, Day: "2026-11-20", Text: "  ", At: at}); models.ErrorCode(err) != models.EINVALID {
 			t.Errorf("empty report: %v", err)
+		}
+	})
+}
+
+// A head and a reporter write versions of one report of their unit: the
+// report shows the latest; each withdraws only their own, and withdrawing the
+// version shown falls back to the other person's latest.
+func TestReportVersions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		jyj := models.Department{Code: "jyj", Name: "教育局", ReportRequired: true, Sort: 1}
+		mustCreate(t, s, &jyj)
+		day := "2026-11-20"
+		at := func(h, m int) time.Time { return time.Date(2026, 11, 20, h, m, 0, 0, storetest.Shanghai) }
+		submit := func(by, name, text string, when time.Time, appendText bool) *models.DailyReport {
+			t.Helper()
+			r, err := s.SubmitReport(ctx, models.ReportSubmission{DepartmentID: jyj.ID, Day: day, Text: text, By: by, ByName: name, At: when, Append: appendText})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		shown := func() models.DailyReport {
+			t.Helper()
+			reports, err := s.DailyReports(ctx, day)
+			must(t, err)
+			return reports[jyj.ID]
+		}
+		submit("qianqi", "钱七", "联络员：今日受理6件", at(16, 0), false)
+		submit("zhangsan", "张三", "局长：今日受理6件，办结5件", at(17, 0), false)
+		if r := shown(); r.SubmittedBy != "zhangsan" || r.Text != "局长：今日受理6件，办结5件" || r.Revision != 2 {
+			t.Fatalf("the head's later version is not shown: %+v", r)
+		}
+		// The reporter withdraws their own, older version: the head's stands.
+		w, err := s.WithdrawReport(ctx, jyj.ID, day, "qianqi")
+		if err != nil || w.Outcome != models.OlderVersion || w.After.Revision != 2 || shown().Text != "局长：今日受理6件，办结5件" {
+			t.Fatalf("reporter withdrawing an older version: %+v %v", w, err)
+		}
+		// Withdrawn once, it cannot be withdrawn again: the head's is not theirs.
+		if _, err := s.WithdrawReport(ctx, jyj.ID, day, "qianqi"); models.ErrorCode(err) != models.EFORBIDDEN || !strings.Contains(models.UserText(err), "张三") {
+			t.Errorf("reporter withdrawing the head's version: %v", err)
+		}
+		// The reporter writes again, and adds to it; then the head withdraws
+		// theirs, which is not shown: the reporter's stands.
+		submit("qianqi", "钱七", "联络员：今日受理7件", at(17, 10), false)
+		r := submit("qianqi", "钱七", "另办结6件", at(17, 20), true)
+		if r.Text != "联络员：今日受理7件\n另办结6件" {
+			t.Fatalf("append: %q", r.Text)
+		}
+		// The head withdraws: the head's version was not shown, nothing changes.
+		if w, err := s.WithdrawReport(ctx, jyj.ID, day, "zhangsan"); err != nil || w.Outcome != models.OlderVersion {
+			t.Fatalf("head withdrawing an older version: %+v %v", w, err)
+		}
+		// The head writes again; withdrawing it falls back to the reporter's latest.
+		submit("zhangsan", "张三", "局长：今日办结6件", at(17, 40), false)
+		if err := s.MarkReportsPosted(ctx, []uint{r.ID}, at(18, 0)); err != nil {
+			t.Fatal(err)
+		}
+		w, err = s.WithdrawReport(ctx, jyj.ID, day, "zhangsan")
+		if err != nil || w.Outcome != models.FellBack || w.Before.SubmittedBy != "zhangsan" {
+			t.Fatalf("head withdrawing the version shown: %+v %v", w, err)
+		}
+		if got := shown(); got.SubmittedBy != "qianqi" || got.SubmitterName != "钱七" || got.Text != "联络员：今日受理7件\n另办结6件" ||
+			!got.SubmittedAt.Equal(at(17, 20)) || got.PostedAt != nil || got.Revision != w.Before.Revision+1 {
+			t.Errorf("after falling back: %+v", got)
+		}
+		// The reporter withdraws theirs too: nothing stands.
+		if w, err := s.WithdrawReport(ctx, jyj.ID, day, "qianqi"); err != nil || w.Outcome != models.WithdrawnAll {
+			t.Fatalf("last version withdrawn: %+v %v", w, err)
+		}
+		if got := shown(); got.ID != 0 {
+			t.Errorf("a report stands after every version was withdrawn: %+v", got)
+		}
+		// A new submission brings the report back.
+		if r := submit("zhangsan", "张三", "局长：重新报送", at(18, 30), false); r.Withdrawn || shown().Text != "局长：重新报送" {
+			t.Errorf("resubmitted: %+v", r)
 		}
 	})
 }

@@ -147,7 +147,7 @@ func TestFailedStatementsAreNotLoggedAndSlowOnesWithoutParameters(t *testing.T) 
 	if err := s.db.Exec("SELECT * FROM no_such_table").Error; err == nil {
 		t.Fatal("a query of a missing table did not fail")
 	}
-	if _, err := s.JobRunOf(context.Background(), "daily-report", "2026-11-20T18:00"); ErrorCode(err) != ENOTFOUND {
+	if _, err := s.JobRunOf(context.Background(), "daily-report", "", "2026-11-20T18:00"); ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("missing job run: %v", err)
 	}
 	if lines := rec.all(); len(lines) != 0 {

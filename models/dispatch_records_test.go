@@ -119,7 +119,7 @@ func TestDailyReportsBetween(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := s.WithdrawReport(ctx, b.ID, "2026-11-02", "x"); err != nil {
+		if _, err := s.WithdrawReport(ctx, b.ID, "2026-11-02", "x"); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.DailyReportsBetween(ctx, "2026-11-01", "2026-11-30", 0)

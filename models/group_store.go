@@ -34,6 +34,20 @@ func (s *Store) Announcements(ctx context.Context, group string) ([]Announcement
 	return out, nil
 }
 
+// AllAnnouncements returns the live announcements of every group, by group
+// code, each group's in ID order: one query for a scan of many groups.
+func (s *Store) AllAnnouncements(ctx context.Context) (map[string][]Announcement, error) {
+	var rows []Announcement
+	if err := s.db.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("models: list announcements: %w", err)
+	}
+	out := map[string][]Announcement{}
+	for _, a := range rows {
+		out[a.Group] = append(out[a.Group], a)
+	}
+	return out, nil
+}
+
 // Announce records an announcement. It reports false, writing nothing, when
 // the group has a live announcement of that unit at that level: each crossing
 // is announced once, even when two scans race.

@@ -15,18 +15,19 @@ import (
 // that other runner alone.
 var ErrLeaseLost = errors.New("models: job lease lost to another runner")
 
-// ClaimJob claims one slot of a job (e.g. "daily-report", "2026-11-20T18:00")
-// for owner, with a lease of the given length on the store's clock. The first
+// ClaimJob claims one slot of a job for a work group (e.g. "daily-report",
+// "hh", "2026-11-20T17:30"; group "" for a job run once for the
+// installation) for owner, with a lease of the given length on the store's clock. The first
 // claim inserts the (job, slot) row; a later one takes it over only when the row
 // is running with a lease that has run out (its runner crashed) or failed with
 // its retry time passed. ClaimJob returns nil and no error when the slot is
 // done, skipped, or held by someone else. Late marks a run that is made up
 // after its time (补发).
-func (s *Store) ClaimJob(ctx context.Context, job, slot, owner string, late bool, lease time.Duration) (*JobRun, error) {
+func (s *Store) ClaimJob(ctx context.Context, job, group, slot, owner string, late bool, lease time.Duration) (*JobRun, error) {
 	now := s.Now()
 	until := now.Add(lease)
 	run := JobRun{
-		Job: job, Slot: slot, Status: JobRunning, Late: late, Owner: owner,
+		Job: job, Group: group, Slot: slot, Status: JobRunning, Late: late, Owner: owner,
 		StartedAt: now, LeaseUntil: &until, Attempts: 1,
 	}
 	err := s.db.WithContext(ctx).Create(&run).Error
@@ -34,22 +35,22 @@ func (s *Store) ClaimJob(ctx context.Context, job, slot, owner string, late bool
 		return &run, nil
 	}
 	if !errors.Is(err, gorm.ErrDuplicatedKey) {
-		return nil, fmt.Errorf("models: claim %s %s: %w", job, slot, err)
+		return nil, fmt.Errorf("models: claim %s %s %s: %w", job, group, slot, err)
 	}
 	res := s.db.WithContext(ctx).Model(&JobRun{}).
-		Where("job = ? AND slot = ? AND status IN ? AND lease_until < ?", job, slot, []JobStatus{JobRunning, JobFailed}, now).
+		Where("job = ? AND group_code = ? AND slot = ? AND status IN ? AND lease_until < ?", job, group, slot, []JobStatus{JobRunning, JobFailed}, now).
 		Updates(map[string]any{
 			"status": JobRunning, "owner": owner, "late": late, "started_at": now,
 			"lease_until": until, "attempts": gorm.Expr("attempts + 1"),
 		})
 	if res.Error != nil {
-		return nil, fmt.Errorf("models: reclaim %s %s: %w", job, slot, res.Error)
+		return nil, fmt.Errorf("models: reclaim %s %s %s: %w", job, group, slot, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return nil, nil
 	}
-	if err := s.db.WithContext(ctx).Where("job = ? AND slot = ?", job, slot).Take(&run).Error; err != nil {
-		return nil, fmt.Errorf("models: reclaim %s %s: %w", job, slot, err)
+	if err := s.db.WithContext(ctx).Where("job = ? AND group_code = ? AND slot = ?", job, group, slot).Take(&run).Error; err != nil {
+		return nil, fmt.Errorf("models: reclaim %s %s %s: %w", job, group, slot, err)
 	}
 	if run.Owner != owner {
 		return nil, nil // taken over again between our update and our read
@@ -128,16 +129,16 @@ func (s *Store) settleJob(ctx context.Context, run *JobRun, fields map[string]an
 // SkipJob records that a slot was missed and will not run, with the reason. It
 // reports whether this call recorded it, so that of several replicas only one
 // logs the skip; a slot already claimed or recorded is left as it is.
-func (s *Store) SkipJob(ctx context.Context, job, slot, reason string) (bool, error) {
+func (s *Store) SkipJob(ctx context.Context, job, group, slot, reason string) (bool, error) {
 	now := s.Now()
-	run := JobRun{Job: job, Slot: slot, Status: JobSkipped, StartedAt: now, FinishedAt: &now, Summary: ClipBytes(reason, jobSummarySize)}
+	run := JobRun{Job: job, Group: group, Slot: slot, Status: JobSkipped, StartedAt: now, FinishedAt: &now, Summary: ClipBytes(reason, jobSummarySize)}
 	return insertOnce(s.db.WithContext(ctx), &run, "skip "+job+" "+slot)
 }
 
-// JobRunOf returns the row of one slot of a job, or ENOTFOUND.
-func (s *Store) JobRunOf(ctx context.Context, job, slot string) (*JobRun, error) {
+// JobRunOf returns the row of one slot of a job for a group, or ENOTFOUND.
+func (s *Store) JobRunOf(ctx context.Context, job, group, slot string) (*JobRun, error) {
 	var run JobRun
-	err := s.db.WithContext(ctx).Where("job = ? AND slot = ?", job, slot).Take(&run).Error
+	err := s.db.WithContext(ctx).Where("job = ? AND group_code = ? AND slot = ?", job, group, slot).Take(&run).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, Errorf(ENOTFOUND, "任务 %s 在 %s 没有运行记录", job, slot)
 	}

@@ -20,11 +20,11 @@ func TestClaimJobOnce(t *testing.T) {
 	c := newClock("2026-11-20 18:00")
 	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
 		const job, slot = "daily-report", "2026-11-20T18:00"
-		a, err := s.ClaimJob(ctx, job, slot, "a", false, 10*time.Minute)
+		a, err := s.ClaimJob(ctx, job, "", slot, "a", false, 10*time.Minute)
 		if err != nil || a == nil || a.Attempts != 1 {
 			t.Fatalf("first claim: %+v %v", a, err)
 		}
-		if b, err := s.ClaimJob(ctx, job, slot, "b", false, 10*time.Minute); err != nil || b != nil {
+		if b, err := s.ClaimJob(ctx, job, "", slot, "b", false, 10*time.Minute); err != nil || b != nil {
 			t.Fatalf("second claim while leased: %+v %v", b, err)
 		}
 		err = s.Tx(ctx, func(tx *models.Store) error {
@@ -38,10 +38,10 @@ func TestClaimJobOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Advance(time.Hour)
-		if b, err := s.ClaimJob(ctx, job, slot, "b", true, 10*time.Minute); err != nil || b != nil {
+		if b, err := s.ClaimJob(ctx, job, "", slot, "b", true, 10*time.Minute); err != nil || b != nil {
 			t.Fatalf("claim of a done slot: %+v %v", b, err)
 		}
-		run, err := s.JobRunOf(ctx, job, slot)
+		run, err := s.JobRunOf(ctx, job, "", slot)
 		if err != nil || run.Status != models.JobDone || run.Summary != "1 message" || run.LeaseUntil != nil {
 			t.Fatalf("done run: %+v %v", run, err)
 		}
@@ -51,7 +51,7 @@ func TestClaimJobOnce(t *testing.T) {
 		if ok, err := s.Enqueued(ctx, "daily-report/2026-11-21"); err != nil || ok {
 			t.Errorf("Enqueued of an unknown key (%v)", err)
 		}
-		if _, err := s.JobRunOf(ctx, job, "2026-11-21T18:00"); models.ErrorCode(err) != models.ENOTFOUND {
+		if _, err := s.JobRunOf(ctx, job, "", "2026-11-21T18:00"); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Errorf("missing run: %v", err)
 		}
 	})
@@ -61,12 +61,12 @@ func TestClaimJobAfterCrashAndFailure(t *testing.T) {
 	c := newClock("2026-11-20 18:00")
 	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
 		const job, slot = "remind", "2026-11-20T17:30"
-		a, err := s.ClaimJob(ctx, job, slot, "a", false, 5*time.Minute)
+		a, err := s.ClaimJob(ctx, job, "", slot, "a", false, 5*time.Minute)
 		if err != nil || a == nil {
 			t.Fatalf("first claim: %+v %v", a, err)
 		}
 		c.Advance(6 * time.Minute) // a crashed or hangs: its lease runs out
-		b, err := s.ClaimJob(ctx, job, slot, "b", true, 5*time.Minute)
+		b, err := s.ClaimJob(ctx, job, "", slot, "b", true, 5*time.Minute)
 		if err != nil || b == nil || b.Attempts != 2 || !b.Late {
 			t.Fatalf("reclaim after the lease: %+v %v", b, err)
 		}
@@ -88,15 +88,15 @@ func TestClaimJobAfterCrashAndFailure(t *testing.T) {
 		if err := s.FailJob(ctx, b, errors.New("database went away"), c.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute); err != nil || r != nil {
+		if r, err := s.ClaimJob(ctx, job, "", slot, "c", true, 5*time.Minute); err != nil || r != nil {
 			t.Fatalf("failed run reclaimed before its retry time (%v)", err)
 		}
 		c.Advance(2 * time.Minute)
-		r, err := s.ClaimJob(ctx, job, slot, "c", true, 5*time.Minute)
+		r, err := s.ClaimJob(ctx, job, "", slot, "c", true, 5*time.Minute)
 		if err != nil || r == nil || r.Attempts != 3 || r.Owner != "c" {
 			t.Fatalf("retry of a failed run: %+v %v", r, err)
 		}
-		got, err := s.JobRunOf(ctx, job, slot)
+		got, err := s.JobRunOf(ctx, job, "", slot)
 		must(t, err)
 		if got.Status != models.JobRunning || got.Error != "database went away" {
 			t.Errorf("row after retry claim: %+v", got)
@@ -106,20 +106,20 @@ func TestClaimJobAfterCrashAndFailure(t *testing.T) {
 
 func TestSkipJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		ok, err := s.SkipJob(ctx, "daily-report", "2026-11-19T18:00", "missed by 14h")
+		ok, err := s.SkipJob(ctx, "daily-report", "", "2026-11-19T18:00", "missed by 14h")
 		if !ok || err != nil {
 			t.Fatalf("first skip: %v %v", ok, err)
 		}
-		if ok, err := s.SkipJob(ctx, "daily-report", "2026-11-19T18:00", "again"); err != nil || ok {
+		if ok, err := s.SkipJob(ctx, "daily-report", "", "2026-11-19T18:00", "again"); err != nil || ok {
 			t.Errorf("second skip recorded (%v)", err)
 		}
-		if r, err := s.ClaimJob(ctx, "daily-report", "2026-11-19T18:00", "a", true, time.Minute); r != nil || err != nil {
+		if r, err := s.ClaimJob(ctx, "daily-report", "", "2026-11-19T18:00", "a", true, time.Minute); r != nil || err != nil {
 			t.Errorf("claim of a skipped slot: %+v %v", r, err)
 		}
-		if _, err := s.ClaimJob(ctx, "remind", "2026-11-19T17:30", "a", false, time.Minute); err != nil {
+		if _, err := s.ClaimJob(ctx, "remind", "", "2026-11-19T17:30", "a", false, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := s.SkipJob(ctx, "remind", "2026-11-19T17:30", "late"); err != nil || ok {
+		if ok, err := s.SkipJob(ctx, "remind", "", "2026-11-19T17:30", "late"); err != nil || ok {
 			t.Errorf("skip overwrote a claimed slot (%v)", err)
 		}
 	})
@@ -130,7 +130,7 @@ func TestRenewJobKeepsTheSlotUntilLost(t *testing.T) {
 	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
 		c.t = storetest.At("2026-11-20 18:00")
 		const job, slot, lease = "daily-report", "2026-11-20T18:00", 30 * time.Second
-		a, err := s.ClaimJob(ctx, job, slot, "a", false, lease)
+		a, err := s.ClaimJob(ctx, job, "", slot, "a", false, lease)
 		if err != nil || a == nil {
 			t.Fatalf("claim: %+v %v", a, err)
 		}
@@ -147,12 +147,12 @@ func TestRenewJobKeepsTheSlotUntilLost(t *testing.T) {
 		if want := c.Now().Add(lease); !a.LeaseUntil.Equal(want) {
 			t.Errorf("lease until %s, want %s", a.LeaseUntil, want)
 		}
-		if b, err := s.ClaimJob(ctx, job, slot, "b", false, lease); err != nil || b != nil {
+		if b, err := s.ClaimJob(ctx, job, "", slot, "b", false, lease); err != nil || b != nil {
 			t.Fatalf("claimed past the first lease although renewed: %+v %v", b, err)
 		}
 		// a stops renewing; b takes over once the lease has run out.
 		c.Advance(lease + time.Second)
-		b, err := s.ClaimJob(ctx, job, slot, "b", false, lease)
+		b, err := s.ClaimJob(ctx, job, "", slot, "b", false, lease)
 		if err != nil || b == nil || b.Attempts != 2 {
 			t.Fatalf("takeover: %+v %v", b, err)
 		}
@@ -170,7 +170,7 @@ func TestFailJobWithoutRetryStaysFailed(t *testing.T) {
 	storetest.EachWith(t, storetest.Options{Now: c.Now}, func(t *testing.T, s *models.Store) {
 		c.t = storetest.At("2026-11-20 18:00")
 		const job, slot = "daily-report", "2026-11-20T18:00"
-		a, err := s.ClaimJob(ctx, job, slot, "a", false, time.Minute)
+		a, err := s.ClaimJob(ctx, job, "", slot, "a", false, time.Minute)
 		if err != nil || a == nil {
 			t.Fatalf("claim: %+v %v", a, err)
 		}
@@ -178,10 +178,10 @@ func TestFailJobWithoutRetryStaysFailed(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Advance(24 * time.Hour)
-		if b, err := s.ClaimJob(ctx, job, slot, "b", true, time.Minute); err != nil || b != nil {
+		if b, err := s.ClaimJob(ctx, job, "", slot, "b", true, time.Minute); err != nil || b != nil {
 			t.Fatalf("a slot failed for good was claimed again: %+v %v", b, err)
 		}
-		run, err := s.JobRunOf(ctx, job, slot)
+		run, err := s.JobRunOf(ctx, job, "", slot)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,8 @@ type LedgerRow struct {
 	Unsatisfied int // answered 不满意 at a return visit in the period, not excluded
 }
 
-func (r LedgerRow) add(o LedgerRow) LedgerRow {
+// Add returns the sum of r and o.
+func (r LedgerRow) Add(o LedgerRow) LedgerRow {
 	return LedgerRow{
 		Received: r.Received + o.Received, Resolved: r.Resolved + o.Resolved, InProgress: r.InProgress + o.InProgress,
 		Overdue: r.Overdue + o.Overdue, DueSoon: r.DueSoon + o.DueSoon, Reopened: r.Reopened + o.Reopened,
@@ -33,7 +34,7 @@ type Ledger map[uint]LedgerRow
 func (l Ledger) Total() LedgerRow {
 	var t LedgerRow
 	for _, r := range l {
-		t = t.add(r)
+		t = t.Add(r)
 	}
 	return t
 }
@@ -43,47 +44,68 @@ func (l Ledger) Total() LedgerRow {
 // and unsatisfied in p, and in progress, overdue and due within dueWithin as of
 // now. It is one query: a UNION ALL of index-friendly parts, grouped by department.
 func (s *Store) Ledger(ctx context.Context, p Period, now time.Time, dueWithin time.Duration) (Ledger, error) {
+	return s.LedgerIn(ctx, nil, p, now, dueWithin)
+}
+
+// LedgerIn is Ledger of the departments units only (a work group's, and the
+// communities its streets answer for); nil means every department and the
+// tickets without one.
+func (s *Store) LedgerIn(ctx context.Context, units []uint, p Period, now time.Time, dueWithin time.Duration) (Ledger, error) {
 	t := s.Table(&Ticket{})
+	in, of := unitFilter(units)
 	sql := `SELECT department_id, SUM(n_received) AS received, SUM(n_resolved) AS resolved,
 	SUM(n_open) AS in_progress, SUM(n_overdue) AS overdue, SUM(n_due) AS due_soon,
 	SUM(n_reopened) AS reopened, SUM(n_unsatisfied) AS unsatisfied
 FROM (
 	SELECT department_id, 1 AS n_received, 0 AS n_resolved, 0 AS n_open, 0 AS n_overdue, 0 AS n_due, 0 AS n_reopened, 0 AS n_unsatisfied
-	FROM ` + t + ` WHERE received_at >= ? AND received_at < ?
+	FROM ` + t + ` WHERE received_at >= ? AND received_at < ?` + in + `
 	UNION ALL
 	SELECT department_id, 0, 1, 0, 0, 0, 0, 0
-	FROM ` + t + ` WHERE resolved_at >= ? AND resolved_at < ? AND status = ?
+	FROM ` + t + ` WHERE resolved_at >= ? AND resolved_at < ? AND status = ?` + in + `
 	UNION ALL
 	SELECT department_id, 0, 0, 1,
 		CASE WHEN ` + overdueSQL + ` THEN 1 ELSE 0 END,
 		CASE WHEN deadline >= ? AND deadline < ? THEN 1 ELSE 0 END, 0, 0
-	FROM ` + t + ` WHERE status IN ?
+	FROM ` + t + ` WHERE status IN ?` + in + `
 	UNION ALL
 	SELECT department_id, 0, 0, 0, 0, 0, 1, 0
-	FROM ` + t + ` WHERE reopened_at >= ? AND reopened_at < ?
+	FROM ` + t + ` WHERE reopened_at >= ? AND reopened_at < ?` + in + `
 	UNION ALL
 	SELECT department_id, 0, 0, 0, 0, 0, 0, 1
-	FROM ` + t + ` WHERE visited_at >= ? AND visited_at < ? AND satisfaction = ? AND excluded = ?
+	FROM ` + t + ` WHERE visited_at >= ? AND visited_at < ? AND satisfaction = ? AND excluded = ?` + in + `
 ) parts
 GROUP BY department_id`
 	var rows []struct {
 		DepartmentID *uint
 		LedgerRow
 	}
-	err := s.db.WithContext(ctx).Raw(sql,
-		p.Start, p.End,
-		p.Start, p.End, TicketResolved,
-		now, now, now.Add(dueWithin), OpenTicketStatuses,
-		p.Start, p.End,
-		p.Start, p.End, Unsatisfied, false,
-	).Scan(&rows).Error
+	var args []any
+	for _, part := range [][]any{
+		{p.Start, p.End},
+		{p.Start, p.End, TicketResolved},
+		{now, now, now.Add(dueWithin), OpenTicketStatuses},
+		{p.Start, p.End},
+		{p.Start, p.End, Unsatisfied, false},
+	} {
+		args = append(append(args, part...), of...)
+	}
+	err := s.db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: ticket ledger: %w", err)
 	}
 	out := make(Ledger, len(rows))
 	for _, r := range rows {
 		k := idKey(r.DepartmentID)
-		out[k] = out[k].add(r.LedgerRow)
+		out[k] = out[k].Add(r.LedgerRow)
 	}
 	return out, nil
+}
+
+// unitFilter is the condition that a ticket's department is one of units,
+// and its argument; none for nil units (every department).
+func unitFilter(units []uint) (string, []any) {
+	if units == nil {
+		return "", nil
+	}
+	return " AND department_id IN ?", []any{append([]uint{0}, units...)}
 }

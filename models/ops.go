@@ -41,7 +41,12 @@ type Inbound struct {
 	Media StringList
 	// ReplyURL is where a reply goes: the robot's WebhookUrl or the AI bot's
 	// response_url. It may carry a webhook key: never log it.
-	ReplyURL   string     `gorm:"size:1024"`
+	ReplyURL string `gorm:"size:1024"`
+	// Attachment refers to the file the message carries (a file sent to the
+	// app or the AI bot), in a form only package bot reads (bot fetches it
+	// when a handler asks); "" when none. It may hold a download key: never
+	// log it.
+	Attachment string     `gorm:"size:2048"`
 	ReceivedAt time.Time  `gorm:"not null"`
 	HandledAt  *time.Time `gorm:"index"`
 	Attempts   int        `gorm:"not null"`
@@ -113,12 +118,15 @@ const (
 	JobSkipped JobStatus = "skipped"
 )
 
-// JobRun claims one slot of a scheduled job (e.g. daily-report at
-// 2026-11-20T18:00): the unique (Job, Slot) key makes a slot run once across replicas.
+// JobRun claims one slot of a scheduled job for one work group (e.g.
+// daily-report of group hh at 2026-11-20T17:30; Group "" for a job that runs
+// once for the installation, or for the group of a single-group one): the
+// unique (Job, Group, Slot) key makes a slot run once across replicas.
 type JobRun struct {
 	ID         uint      `gorm:"primaryKey"`
-	Job        string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:1"`
-	Slot       string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_slot,priority:2"`
+	Job        string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_group_slot,priority:1"`
+	Group      string    `gorm:"column:group_code;size:64;not null;default:'';uniqueIndex:idx_job_runs_job_group_slot,priority:2"`
+	Slot       string    `gorm:"size:32;not null;uniqueIndex:idx_job_runs_job_group_slot,priority:3"`
 	Status     JobStatus `gorm:"size:16;not null"`
 	Late       bool      `gorm:"not null"`
 	Owner      string    `gorm:"size:128"`
@@ -133,10 +141,13 @@ type JobRun struct {
 // AlertSubject says what an Alert is about: a ticket or a dispatch.
 type AlertSubject string
 
-// Alert subjects.
+// Alert subjects. A ticket sent to two units (双派单) is two subjects on
+// the ladder: the responsible unit's part (SubjectTicket) and the grid
+// street's (SubjectGrid), each alerted and acknowledged on its own.
 const (
 	SubjectTicket   AlertSubject = "ticket"
 	SubjectDispatch AlertSubject = "dispatch"
+	SubjectGrid     AlertSubject = "ticket_grid"
 )
 
 // AlertLevel names a level of the escalation ladder, as configured
@@ -185,8 +196,8 @@ func (KV) TableName() string { return "kv" }
 var allModels = []any{
 	&Department{}, &Member{},
 	&Ticket{}, &TicketEvent{}, &TicketRequest{},
-	&DailyReport{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
+	&DailyReport{}, &ReportVersion{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &OutboxBackoff{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
-	&Announcement{},
+	&Announcement{}, &TicketImport{}, &Group{}, &GroupUnit{},
 	&Rectification{}, &RectifyEvent{}, &AccountabilityRecord{}, &KeyTicket{},
 }

@@ -11,7 +11,23 @@ const (
 	TierDepartment Tier = "部门" // a district-level department (区级热线承办部门)
 	TierStreet     Tier = "镇街" // a town or street
 	TierCommunity  Tier = "社区" // a community under a street
+	// TierDistrict is the district itself, the level above its streets and
+	// departments: what a street's ticket is raised to (提级). No
+	// department has it.
+	TierDistrict Tier = "区"
 )
+
+// Above returns the level a unit of tier t answers to: a community's street,
+// a street's or a department's district; "" for the district itself.
+func (t Tier) Above() Tier {
+	switch t {
+	case TierCommunity:
+		return TierStreet
+	case TierDistrict:
+		return ""
+	}
+	return TierDistrict
+}
 
 // Heading names the tier in report headings and rankings: 区级部门 for
 // departments (and for no tier), the tier itself (镇街, 社区) for the others.
@@ -24,11 +40,14 @@ func (t Tier) Heading() string {
 
 // Department is a unit of the district: a department, a town or street, or a
 // community. Code is the stable key of imports; Name and Aliases are what people
-// type in chat and what hotline exports name.
+// type in chat and what hotline exports name. District is the district the
+// unit belongs to in a city's installation ("" for the configured district):
+// names are unique within a district.
 type Department struct {
 	ID             uint        `gorm:"primaryKey" json:"id"`
 	Code           string      `gorm:"size:64;not null;uniqueIndex" json:"code"`
-	Name           string      `gorm:"size:128;not null;uniqueIndex" json:"name"`
+	District       string      `gorm:"size:64;not null;default:'';uniqueIndex:idx_departments_district_name,priority:1" json:"district,omitempty"`
+	Name           string      `gorm:"size:128;not null;uniqueIndex:idx_departments_district_name,priority:2" json:"name"`
 	Aliases        StringList  `json:"aliases"`
 	Tier           Tier        `gorm:"column:kind;size:16;not null;default:部门" json:"kind"`
 	ParentID       *uint       `gorm:"index" json:"parent_id,omitempty"`
@@ -99,6 +118,9 @@ type Member struct {
 	DepartmentID *uint       `gorm:"index" json:"department_id,omitempty"`
 	Department   *Department `json:"-"`
 	Role         Role        `gorm:"size:16;not null;index" json:"role"`
+	// District is the district of a member without a department (a leader,
+	// the supervision team); "" takes the department's, or the configured one.
+	District string `gorm:"size:64;not null;default:''" json:"district,omitempty"`
 	// Main marks the main leader (主要领导) who receives the weekly report.
 	Main      bool       `gorm:"not null;default:false" json:"main,omitempty"`
 	Covers    StringList `json:"covers,omitempty"`

@@ -35,13 +35,13 @@ func (s *Store) UpsertDepartment(ctx context.Context, d *Department) (Change, er
 		return Unchanged, fmt.Errorf("models: find department %s: %w", d.Code, err)
 	}
 	d.ID, d.CreatedAt = old.ID, old.CreatedAt
-	if old.Name == d.Name && slices.Equal(old.Aliases, d.Aliases) && old.Tier == d.Tier &&
+	if old.Name == d.Name && old.District == d.District && slices.Equal(old.Aliases, d.Aliases) && old.Tier == d.Tier &&
 		equalID(old.ParentID, d.ParentID) && old.Domain == d.Domain &&
 		old.ReportRequired == d.ReportRequired && old.Sort == d.Sort {
 		return Unchanged, nil
 	}
 	err = s.db.WithContext(ctx).Model(&Department{ID: old.ID}).Select(
-		"name", "aliases", "kind", "parent_id", "domain", "report_required", "sort", "updated_at",
+		"name", "district", "aliases", "kind", "parent_id", "domain", "report_required", "sort", "updated_at",
 	).Updates(d).Error
 	if err != nil {
 		return Unchanged, dbError(err, "部门名称重复："+d.Name)
@@ -79,12 +79,12 @@ func (s *Store) UpsertMember(ctx context.Context, m *Member) (Change, error) {
 	}
 	m.ID, m.CreatedAt = old.ID, old.CreatedAt
 	if old.UserID == m.UserID && old.Name == m.Name && slices.Equal(old.Aliases, m.Aliases) && old.Mobile == m.Mobile &&
-		equalID(old.DepartmentID, m.DepartmentID) && old.Role == m.Role && old.Main == m.Main &&
+		equalID(old.DepartmentID, m.DepartmentID) && old.Role == m.Role && old.Main == m.Main && old.District == m.District &&
 		slices.Equal(old.Covers, m.Covers) && old.Active == m.Active {
 		return Unchanged, nil
 	}
 	err = s.db.WithContext(ctx).Model(&Member{ID: old.ID}).Select(
-		"userid", "name", "aliases", "mobile", "department_id", "role", "main", "covers", "active", "updated_at",
+		"userid", "name", "aliases", "mobile", "department_id", "role", "district", "main", "covers", "active", "updated_at",
 	).Updates(m).Error
 	if err != nil {
 		return Unchanged, fmt.Errorf("models: update member %s: %w", m.UserID, err)
@@ -280,6 +280,13 @@ func (d *Directory) WithRole(role Role) []*Member {
 		}
 	}
 	return out
+}
+
+// ReportingFor returns who reports for a department: its heads, then its
+// reporters (日报联络员), those who cover it included. The reminder before the
+// report time tells them all.
+func (d *Directory) ReportingFor(deptID uint) []*Member {
+	return append(d.MembersOf(deptID, RoleHead), d.MembersOf(deptID, RoleReporter)...)
 }
 
 // Responsible returns who answers for a department: its heads, or when it has

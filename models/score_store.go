@@ -33,7 +33,14 @@ type ScoreBoard struct {
 // with one grouped query. A ticket counts when it is assessed (有效回访), not
 // excluded (剔除), and its return visit (VisitedAt) falls in p.
 func (s *Store) ScoreBoard(ctx context.Context, p Period, w Weights) (*ScoreBoard, error) {
-	counts, err := s.ScoreCounts(ctx, p)
+	return s.ScoreBoardIn(ctx, nil, p, w)
+}
+
+// ScoreBoardIn is ScoreBoard counting the tickets of the departments units
+// only (nil: every department, and the tickets without one); the board
+// still lists every department.
+func (s *Store) ScoreBoardIn(ctx context.Context, units []uint, p Period, w Weights) (*ScoreBoard, error) {
+	counts, err := s.scoreCountsIn(ctx, units, p)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +74,11 @@ const (
 // longer than two months is cut into month-long parts run side by side and
 // summed; the counts are the same.
 func (s *Store) ScoreCounts(ctx context.Context, p Period) (map[uint]ScoreCounts, error) {
+	return s.scoreCountsIn(ctx, nil, p)
+}
+
+// scoreCountsIn is ScoreCounts of the departments units (nil: all).
+func (s *Store) scoreCountsIn(ctx context.Context, units []uint, p Period) (map[uint]ScoreCounts, error) {
 	parts := []Period{p}
 	_, inTx := s.db.Statement.ConnPool.(gorm.TxCommitter)
 	if s.driver == DriverMySQL && !inTx && !p.Start.IsZero() && !p.End.IsZero() && p.End.Sub(p.Start) > scoreSplit {
@@ -85,7 +97,7 @@ func (s *Store) ScoreCounts(ctx context.Context, p Period) (map[uint]ScoreCounts
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i], errs[i] = s.scoreCounts(ctx, part)
+			results[i], errs[i] = s.scoreCounts(ctx, units, part)
 		}()
 	}
 	wg.Wait()
@@ -108,21 +120,22 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// scoreCounts is ScoreCounts of one part, in one GROUP BY.
-func (s *Store) scoreCounts(ctx context.Context, p Period) (map[uint]ScoreCounts, error) {
+// scoreCounts is scoreCountsIn of one part, in one GROUP BY.
+func (s *Store) scoreCounts(ctx context.Context, units []uint, p Period) (map[uint]ScoreCounts, error) {
 	var rows []struct {
 		DepartmentID *uint
 		ScoreCounts
 	}
+	in, of := unitFilter(units)
 	sql := `SELECT department_id, COUNT(*) AS valid,
 	SUM(CASE WHEN contacted = ? THEN 1 ELSE 0 END) AS contacted,
 	SUM(CASE WHEN resolved = ? THEN 1 ELSE 0 END) AS resolved,
 	SUM(CASE WHEN satisfaction = ? THEN 1 ELSE 0 END) AS satisfied,
 	SUM(CASE WHEN satisfaction = ? THEN 1 ELSE 0 END) AS basic_satisfied
 FROM ` + s.Table(&Ticket{}) + `
-WHERE assessed = ? AND excluded = ? AND visited_at >= ? AND visited_at < ?
+WHERE assessed = ? AND excluded = ? AND visited_at >= ? AND visited_at < ?` + in + `
 GROUP BY department_id`
-	err := s.db.WithContext(ctx).Raw(sql, true, true, Satisfied, BasicSatisfied, true, false, p.Start, p.End).Scan(&rows).Error
+	err := s.db.WithContext(ctx).Raw(sql, append([]any{true, true, Satisfied, BasicSatisfied, true, false, p.Start, p.End}, of...)...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: score counts: %w", err)
 	}

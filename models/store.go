@@ -158,6 +158,10 @@ var staleIndexes = []struct {
 	names []string
 }{
 	{&Ticket{}, []string{"idx_tickets_status_deadline", "idx_tickets_category", "idx_tickets_deadline", "idx_tickets_visited_at", "idx_tickets_status"}},
+	// Names are unique within a district (idx_departments_district_name),
+	// and slots within a group (idx_job_runs_job_group_slot).
+	{&Department{}, []string{"idx_departments_name"}},
+	{&JobRun{}, []string{"idx_job_runs_job_slot"}},
 }
 
 // Migrate creates or alters every table to match the domain types and drops

@@ -108,11 +108,36 @@ type Ticket struct {
 	// ExcludedAt is set when a 剔除 approved in chat (RequestKindExclusion)
 	// took effect: an import no longer clears Excluded then.
 	ExcludedAt *time.Time `json:"excluded_at,omitempty"`
+	// The grid street's part under 双派单 (GridDepartmentID): its own 签收
+	// and its latest 反馈, kept beside the responsible unit's. The chat
+	// writes them; imports leave them alone (chatColumns).
+	GridSignedAt   *time.Time `json:"grid_signed_at,omitempty"`
+	GridFeedback   string     `gorm:"type:text" json:"grid_feedback,omitempty"`
+	GridFeedbackAt *time.Time `json:"grid_feedback_at,omitempty"`
+	// RaisedLevel is the level the ticket was raised to (提级) once it stayed
+	// open past its level's limit (rules.raise): TierStreet (RaisedToID is
+	// the street) or TierDistrict; "" while it stays at its unit's level.
+	// RaisedAt is when; the next level's limit counts from it.
+	RaisedLevel Tier        `gorm:"size:16;not null;default:''" json:"raised_level,omitempty"`
+	RaisedToID  *uint       `json:"-"`
+	RaisedTo    *Department `json:"-"`
+	RaisedAt    *time.Time  `json:"raised_at,omitempty"`
 }
+
+// chatColumns are the columns of tickets that the chat and the jobs write
+// and imports never do: an import's update leaves them as they are.
+var chatColumns = []string{"grid_signed_at", "grid_feedback", "grid_feedback_at", "raised_level", "raised_to_id", "raised_at"}
 
 // Open reports whether the ticket is still being worked: its status is one of OpenTicketStatuses.
 func (t *Ticket) Open() bool {
 	return slices.Contains(OpenTicketStatuses, t.Status)
+}
+
+// DoubleNo reports whether t is a 双否件: answered 不满意 and not resolved
+// (是否解决 = 否) at its return visit, and not excluded (剔除). SetDoubleNo
+// selects the same tickets in SQL.
+func (t *Ticket) DoubleNo() bool {
+	return t.Satisfaction == Unsatisfied && t.Resolved != nil && !*t.Resolved && !t.Excluded
 }
 
 // ClaimedStatus is how a ticket whose claimed 办结 awaits the platform is shown.
@@ -302,6 +327,14 @@ func (c ScoreCounts) Add(o ScoreCounts) ScoreCounts {
 	return ScoreCounts{
 		Valid: c.Valid + o.Valid, Contacted: c.Contacted + o.Contacted, Resolved: c.Resolved + o.Resolved,
 		Satisfied: c.Satisfied + o.Satisfied, BasicSatisfied: c.BasicSatisfied + o.BasicSatisfied,
+	}
+}
+
+// Sub returns c less o.
+func (c ScoreCounts) Sub(o ScoreCounts) ScoreCounts {
+	return ScoreCounts{
+		Valid: c.Valid - o.Valid, Contacted: c.Contacted - o.Contacted, Resolved: c.Resolved - o.Resolved,
+		Satisfied: c.Satisfied - o.Satisfied, BasicSatisfied: c.BasicSatisfied - o.BasicSatisfied,
 	}
 }
 

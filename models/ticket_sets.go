@@ -22,7 +22,7 @@ const (
 	// Period bounds the visit (VisitedAt).
 	SetUnsatisfied TicketSet = "unsatisfied"
 	// SetDoubleNo is 双否件: not resolved (是否解决 = 否) and 不满意, not
-	// excluded. Period bounds the visit (VisitedAt).
+	// excluded (Ticket.DoubleNo). Period bounds the visit (VisitedAt).
 	SetDoubleNo TicketSet = "double_no"
 	// SetReopened: reopened at least once (重办). Period bounds the last reopening (ReopenedAt).
 	SetReopened TicketSet = "reopened"
@@ -39,6 +39,9 @@ type TicketQuery struct {
 	Within time.Duration
 	// DepartmentID limits the set to one department; 0 means district-wide.
 	DepartmentID uint
+	// Units limits the set to the tickets of these departments (a work
+	// group's or a district's, Scope.Filter); nil means no limit.
+	Units []uint
 	// Limit caps ListTickets; 0 means no cap.
 	Limit int
 }
@@ -81,6 +84,9 @@ func (s *Store) scope(ctx context.Context, q TicketQuery) (*gorm.DB, string, err
 	}
 	if q.DepartmentID != 0 {
 		db = db.Where("department_id = ?", q.DepartmentID)
+	}
+	if q.Units != nil {
+		db = db.Where("department_id IN ?", append([]uint{0}, q.Units...))
 	}
 	return db, order, nil
 }
@@ -142,4 +148,24 @@ func idKey(id *uint) uint {
 		return 0
 	}
 	return *id
+}
+
+// UnsatisfiedIn returns the tickets whose return visit was answered 不满意 in
+// p, not excluded, with their departments, oldest visit first: those so
+// answered now (SetUnsatisfied of p), and those whose 不满意 answer recorded
+// in p (an EventSatisfaction to 不满意) a later visit has replaced since, so
+// that a list of the period can say they were settled.
+func (s *Store) UnsatisfiedIn(ctx context.Context, p Period) ([]Ticket, error) {
+	db := s.db.WithContext(ctx)
+	answered := db.Model(&TicketEvent{}).Select("ticket_id").
+		Where(&TicketEvent{Change: EventSatisfaction, To: string(Unsatisfied)}).
+		Where("at >= ? AND at < ?", p.Start, p.End)
+	now := db.Where("satisfaction = ? AND visited_at >= ? AND visited_at < ?", Unsatisfied, p.Start, p.End)
+	var out []Ticket
+	err := db.Model(&Ticket{}).Where("excluded = ?", false).Where(now.Or("id IN (?)", answered)).
+		Preload("Department").Preload("GridDepartment").Order("visited_at, id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unsatisfied tickets of %s: %w", p.Label(), err)
+	}
+	return out, nil
 }

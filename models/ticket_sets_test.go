@@ -106,5 +106,55 @@ func TestTicketSets(t *testing.T) {
 				t.Errorf("ticket %s: Overdue = %v, in SetOverdue = %v", number, tk.Overdue(now), inSet[number])
 			}
 		}
+		// So do SetDoubleNo and Ticket.DoubleNo.
+		doubleNo, err := s.ListTickets(ctx, models.TicketQuery{Set: models.SetDoubleNo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inSet = map[string]bool{}
+		for _, tk := range doubleNo {
+			inSet[tk.Number] = true
+		}
+		for number, tk := range all {
+			if tk.DoubleNo() != inSet[number] {
+				t.Errorf("ticket %s: DoubleNo = %v, in SetDoubleNo = %v", number, tk.DoubleNo(), inSet[number])
+			}
+		}
+	})
+}
+
+// UnsatisfiedIn finds the period's 不满意 answers, those a later visit has
+// replaced included.
+func TestUnsatisfiedIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		zjj := dept(t, s, "zjj", "住建局", 1)
+		week := models.WeekOf(sh(11, 20, 10, 0), storetest.Shanghai)
+		mk := func(number string, sat models.Satisfaction, visited time.Time) *models.Ticket {
+			tk := &models.Ticket{Number: number, DepartmentID: &zjj.ID, ReceivedAt: sh(11, 1, 9, 0), Status: models.TicketResolved,
+				Satisfaction: sat, VisitedAt: &visited, Resolved: ptr(sat != models.Unsatisfied)}
+			mustCreate(t, s, tk)
+			return tk
+		}
+		mk("NOW", models.Unsatisfied, sh(11, 17, 9, 0))        // unsatisfied this week
+		mk("OLD", models.Unsatisfied, sh(11, 10, 9, 0))        // unsatisfied last week
+		fixed := mk("FIX", models.Satisfied, sh(11, 19, 9, 0)) // unsatisfied on Tuesday, satisfied on Thursday
+		mk("FINE", models.Satisfied, sh(11, 18, 9, 0))         // satisfied all along
+		for _, e := range []models.TicketEvent{
+			{TicketID: fixed.ID, Change: models.EventSatisfaction, From: "", To: string(models.Unsatisfied), At: sh(11, 17, 12, 0)},
+			{TicketID: fixed.ID, Change: models.EventSatisfaction, From: string(models.Unsatisfied), To: string(models.Satisfied), At: sh(11, 19, 12, 0)},
+		} {
+			mustCreate(t, s, &e)
+		}
+		list, err := s.UnsatisfiedIn(ctx, week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tk := range list {
+			got = append(got, tk.Number)
+		}
+		if !slices.Equal(got, []string{"NOW", "FIX"}) {
+			t.Errorf("UnsatisfiedIn = %v, want [NOW FIX]", got)
+		}
 	})
 }

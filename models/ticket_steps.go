@@ -24,6 +24,10 @@ const (
 	// EventClaimReverted: an import brought news of the claimed ticket, which the
 	// platform still has open, and withdrew the claim; To is its status.
 	EventClaimReverted TicketChange = "claim_reverted"
+	// EventGridSigned and EventGridFeedback are the grid street's 签收 and
+	// 反馈 under 双派单, kept apart from the responsible unit's.
+	EventGridSigned   TicketChange = "grid_signed"
+	EventGridFeedback TicketChange = "grid_feedback"
 )
 
 // TicketStep is a step a unit takes on a ticket in chat. Who may take it is
@@ -34,6 +38,10 @@ type TicketStep struct {
 	Actor  string       // the actor's userid
 	Text   string       // the progress (反馈) or the result (办结)
 	At     time.Time
+	// Grid takes the step for the ticket's grid street (双派单): its own
+	// 签收 and 反馈 (never 办结), recorded as EventGridSigned and
+	// EventGridFeedback.
+	Grid bool
 }
 
 // StepTicket takes a step on an open ticket and returns the ticket as it now
@@ -43,51 +51,75 @@ type TicketStep struct {
 //   - EventClaimed marks the 办结 claimed (ClaimedDoneAt, ClaimedBy,
 //     ClaimedResult, and SignedAt if unset) until an import settles it.
 //
-// 签收 and 反馈 acknowledge the ticket's alerts (AckAlerts): the repeats of the
-// level under way stop, the next level still fires. A step that does not fit
-// the ticket's state changes nothing and is refused with the state: a closed
-// ticket (EINVALID), a pending claim or a second 签收 (ECONFLICT). An unknown
-// number is ENOTFOUND; a race with another step ECONFLICT.
+// For the grid street (st.Grid) 签收 sets GridSignedAt and 反馈 GridFeedback
+// and GridFeedbackAt instead, and 办结 is refused.
+//
+// 签收 and 反馈 acknowledge the alerts of the part they are taken for
+// (AckAlerts of SubjectTicket, or SubjectGrid for the grid): the repeats of
+// the level under way stop, the next level still fires. A step that does not
+// fit the ticket's state changes nothing and is refused with the state: a
+// closed ticket (EINVALID), a pending claim or a second 签收 (ECONFLICT). An
+// unknown number is ENOTFOUND; a race with another step ECONFLICT.
 func (s *Store) StepTicket(ctx context.Context, st TicketStep) (*Ticket, error) {
 	var out Ticket
 	err := s.Tx(ctx, func(tx *Store) error {
 		if err := findTicket(tx.db.WithContext(ctx), st.Number, &out); err != nil {
 			return err
 		}
-		if err := tx.stepRefusal(ctx, &out, st.Change); err != nil {
+		if err := tx.stepRefusal(ctx, &out, st); err != nil {
 			return err
 		}
 		at := st.At
 		set := map[string]any{"updated_at": at}
-		if out.SignedAt == nil {
+		change, subject := st.Change, SubjectTicket
+		signed := "signed_at"
+		switch {
+		case st.Grid:
+			subject, signed = SubjectGrid, "grid_signed_at"
+			if out.GridSignedAt == nil {
+				set["grid_signed_at"], out.GridSignedAt = at, &at
+			}
+			switch st.Change {
+			case EventSigned:
+				change = EventGridSigned
+			case EventFeedback:
+				change = EventGridFeedback
+				set["grid_feedback"], set["grid_feedback_at"] = st.Text, at
+				out.GridFeedback, out.GridFeedbackAt = st.Text, &at
+			default:
+				return fmt.Errorf("models: no grid step %q", st.Change)
+			}
+		case out.SignedAt == nil:
 			set["signed_at"], out.SignedAt = at, &at
 		}
-		switch st.Change {
-		case EventSigned, EventFeedback:
-		case EventClaimed:
-			set["claimed_done_at"], set["claimed_by"], set["claimed_result"] = at, st.Actor, st.Text
-			out.ClaimedDoneAt, out.ClaimedBy, out.ClaimedResult = &at, st.Actor, st.Text
-		default:
-			return fmt.Errorf("models: no ticket step %q", st.Change)
+		if !st.Grid {
+			switch st.Change {
+			case EventSigned, EventFeedback:
+			case EventClaimed:
+				set["claimed_done_at"], set["claimed_by"], set["claimed_result"] = at, st.Actor, st.Text
+				out.ClaimedDoneAt, out.ClaimedBy, out.ClaimedResult = &at, st.Actor, st.Text
+			default:
+				return fmt.Errorf("models: no ticket step %q", st.Change)
+			}
 		}
 		// The update holds only while the ticket is as it was read.
 		unchanged := func() *gorm.DB {
 			q := tx.db.WithContext(ctx).Model(&Ticket{}).Where("id = ? AND status = ? AND claimed_done_at IS NULL", out.ID, out.Status)
 			if st.Change == EventSigned {
-				q = q.Where("signed_at IS NULL")
+				q = q.Where(signed + " IS NULL")
 			}
 			return q
 		}
 		res := unchanged().Updates(set)
 		if res.Error != nil {
-			return fmt.Errorf("models: %s ticket %s: %w", st.Change, st.Number, res.Error)
+			return fmt.Errorf("models: %s ticket %s: %w", change, st.Number, res.Error)
 		}
 		if res.RowsAffected == 0 {
 			// MySQL counts changed rows: a 反馈 in the same second as the
 			// last step changes none, yet the ticket is as it was read.
 			var n int64
 			if err := unchanged().Count(&n).Error; err != nil {
-				return fmt.Errorf("models: %s ticket %s: %w", st.Change, st.Number, err)
+				return fmt.Errorf("models: %s ticket %s: %w", change, st.Number, err)
 			}
 			if n == 0 {
 				return Errorf(ECONFLICT, "")
@@ -95,11 +127,11 @@ func (s *Store) StepTicket(ctx context.Context, st TicketStep) (*Ticket, error) 
 		}
 		out.UpdatedAt = at
 		if st.Change != EventClaimed {
-			if _, err := tx.AckAlerts(ctx, SubjectTicket, out.ID, at); err != nil {
+			if _, err := tx.AckAlerts(ctx, subject, out.ID, at); err != nil {
 				return err
 			}
 		}
-		return tx.addTicketEvent(ctx, TicketEvent{TicketID: out.ID, Change: st.Change, Reason: st.Text, Actor: st.Actor, At: at})
+		return tx.addTicketEvent(ctx, TicketEvent{TicketID: out.ID, Change: change, Reason: st.Text, Actor: st.Actor, At: at})
 	})
 	if err != nil {
 		return nil, err
@@ -108,18 +140,22 @@ func (s *Store) StepTicket(ctx context.Context, st TicketStep) (*Ticket, error) 
 }
 
 // stepRefusal says why a step does not fit the ticket's state, or nil.
-func (s *Store) stepRefusal(ctx context.Context, t *Ticket, change TicketChange) error {
+func (s *Store) stepRefusal(ctx context.Context, t *Ticket, st TicketStep) error {
+	signedAt := t.SignedAt
+	if st.Grid {
+		signedAt = t.GridSignedAt
+	}
 	switch {
 	case !t.Open():
-		return Errorf(EINVALID, "工单 %s %s，%s", t.Number, t.Status, closedRefusals[change])
+		return Errorf(EINVALID, "工单 %s %s，%s", t.Number, t.Status, closedRefusals[st.Change])
 	case t.ClaimPending():
 		name, err := s.memberName(ctx, t.ClaimedBy)
 		if err != nil {
 			return err
 		}
 		return Errorf(ECONFLICT, "工单 %s 已于%s由%s报办结，待平台确认", t.Number, userTime(*t.ClaimedDoneAt, s.loc), name)
-	case change == EventSigned && t.SignedAt != nil:
-		return Errorf(ECONFLICT, "工单 %s 已于%s签收，无需重复签收", t.Number, userTime(*t.SignedAt, s.loc))
+	case st.Change == EventSigned && signedAt != nil:
+		return Errorf(ECONFLICT, "工单 %s 已于%s签收，无需重复签收", t.Number, userTime(*signedAt, s.loc))
 	}
 	return nil
 }

@@ -135,7 +135,7 @@ var (
 )
 
 // ticketUpdateColumns lists the stored columns of Ticket an update rewrites:
-// all but the key, the number and the creation time.
+// all but the key, the number, the creation time and chatColumns.
 func ticketUpdateColumns(s *Store) []string {
 	ticketColumnsOnce.Do(func() {
 		stmt := &gorm.Statement{DB: s.db}
@@ -143,7 +143,7 @@ func ticketUpdateColumns(s *Store) []string {
 			panic(fmt.Sprintf("models: parse Ticket: %v", err))
 		}
 		for _, name := range stmt.Schema.DBNames {
-			if name != "id" && name != "number" && name != "created_at" {
+			if name != "id" && name != "number" && name != "created_at" && !slices.Contains(chatColumns, name) {
 				ticketColumns = append(ticketColumns, name)
 			}
 		}
@@ -296,7 +296,7 @@ func findTicket(db *gorm.DB, number string, t *Ticket) error {
 // events in order, or ENOTFOUND.
 func (s *Store) TicketByNumber(ctx context.Context, number string) (*Ticket, []TicketEvent, error) {
 	var t Ticket
-	if err := findTicket(s.db.WithContext(ctx).Preload("Department").Preload("GridDepartment"), number, &t); err != nil {
+	if err := findTicket(s.db.WithContext(ctx).Preload("Department").Preload("GridDepartment").Preload("RaisedTo"), number, &t); err != nil {
 		return nil, nil, err
 	}
 	var events []TicketEvent

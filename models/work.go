@@ -30,6 +30,25 @@ type DailyReport struct {
 	UpdatedAt      time.Time
 }
 
+// ReportVersion is one person's version of a department's report of a day: a
+// head and a reporter (日报联络员) who both report for a unit write versions of
+// its one DailyReport, each person one (their latest submission; 补充日报
+// extends the report as it stands into the sender's version). The report shows
+// the latest version that stands; a person withdraws only their own, and the
+// report then falls back to the latest other version, if any (see
+// Store.WithdrawReport).
+type ReportVersion struct {
+	ID            uint         `gorm:"primaryKey"`
+	ReportID      uint         `gorm:"not null;uniqueIndex:idx_report_versions_by,priority:1"`
+	Report        *DailyReport `gorm:"constraint:OnDelete:CASCADE"`
+	SubmittedBy   string       `gorm:"size:64;not null;uniqueIndex:idx_report_versions_by,priority:2"`
+	SubmitterName string       `gorm:"size:64"`
+	Text          string       `gorm:"type:text;not null"`
+	SubmittedAt   time.Time    `gorm:"not null"`
+	Late          bool         `gorm:"not null"`
+	Withdrawn     bool         `gorm:"not null"`
+}
+
 // DispatchStatus is where a dispatch as a whole stands.
 type DispatchStatus string
 

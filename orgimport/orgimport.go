@@ -1,7 +1,10 @@
 // Package orgimport loads the organisation — departments with aliases and
-// parents, members with userid, name, mobile, department and role — from the
-// YAML or xlsx org file into the store. It is an idempotent upsert: a bad row is
-// reported with its row number and reason while the good rows land.
+// parents, members with userid, name, mobile, department and role, and the
+// work groups with their chats, robots, units and times — from the YAML or
+// xlsx org file into the store. It is an idempotent upsert: a bad row is
+// reported with its row number and reason while the good rows land. In a
+// city's installation departments, members and groups carry their district;
+// names are unique within a district, codes across the city.
 package orgimport
 
 import (
@@ -15,16 +18,18 @@ import (
 	"yanzhen/models"
 )
 
-// Sheet names of the xlsx org file.
+// Sheet names of the xlsx org file; 群 is optional.
 const (
 	SheetDepartments = "部门"
 	SheetMembers     = "人员"
+	SheetGroups      = "群"
 )
 
 // Department is one department row of an org file.
 type Department struct {
 	Code           string   `yaml:"code"`
 	Name           string   `yaml:"name"`
+	District       string   `yaml:"district"`
 	Aliases        []string `yaml:"aliases"`
 	Kind           string   `yaml:"kind"`
 	Parent         string   `yaml:"parent"`
@@ -41,6 +46,7 @@ type Member struct {
 	Mobile     string   `yaml:"mobile"`
 	Department string   `yaml:"department"`
 	Role       string   `yaml:"role"`
+	District   string   `yaml:"district"`
 	Main       bool     `yaml:"main"`
 	Covers     []string `yaml:"covers"`
 }
@@ -50,6 +56,7 @@ type Member struct {
 type File struct {
 	Departments []Row[Department]
 	Members     []Row[Member]
+	Groups      []Row[Group]
 	Errors      []RowError
 }
 
@@ -136,7 +143,10 @@ var (
 // several member rows (compared as WeCom does, without regard to case) lands
 // from the first of them; the others are refused, naming it. The result's
 // errors hold the file's unreadable rows and the refused ones, in file order.
-func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
+//
+// Groups come last (groups.go); robots lists the names of config
+// wecom.robots that a group may name (nil: any name is taken).
+func Apply(ctx context.Context, s *models.Store, f *File, robots []string) (Result, error) {
 	var res Result
 	for _, e := range f.Errors {
 		res.refuse(e.Sheet, e.Row, "%s", e.Reason)
@@ -151,11 +161,11 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 		return res, err
 	}
 	byCode := map[string]*models.Department{}
-	byName := map[string]*models.Department{}
+	byName := map[string]*models.Department{} // by nameKey
 	index := func(d *models.Department) {
 		byCode[d.Code] = d
 		for _, n := range append([]string{d.Name}, d.Aliases...) {
-			byName[n] = d
+			byName[nameKey(d.District, n)] = d
 		}
 	}
 	for i := range existing {
@@ -177,7 +187,7 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 				parentID = &p.ID
 			}
 			dep := models.Department{
-				Code: d.Code, Name: d.Name, Aliases: d.Aliases, Tier: models.Tier(d.Kind), ParentID: parentID,
+				Code: d.Code, Name: d.Name, District: d.District, Aliases: d.Aliases, Tier: models.Tier(d.Kind), ParentID: parentID,
 				Domain: d.Domain, ReportRequired: d.ReportRequired, Sort: d.Sort,
 			}
 			ch, err := s.UpsertDepartment(ctx, &dep)
@@ -215,8 +225,11 @@ func Apply(ctx context.Context, s *models.Store, f *File) (Result, error) {
 			return res, err
 		}
 	}
-	return res, nil
+	return res, applyGroups(ctx, s, f.Groups, byCode, byName, robots, &res)
 }
+
+// nameKey keys a department's name or alias within its district.
+func nameKey(district, name string) string { return district + "\x00" + name }
 
 // validDepartments checks each department row on its own and against the
 // others: codes and names unique in the file, aliases not taken by another
@@ -228,6 +241,7 @@ func validDepartments(rows []Row[Department], byName map[string]*models.Departme
 	for _, row := range rows {
 		d := &row.Value
 		d.Code, d.Name, d.Parent = strings.TrimSpace(d.Code), strings.TrimSpace(d.Name), strings.TrimSpace(d.Parent)
+		d.District = strings.TrimSpace(d.District)
 		d.Aliases = cleanList(d.Aliases)
 		if d.Kind = strings.TrimSpace(d.Kind); d.Kind == "" {
 			d.Kind = string(models.TierDepartment)
@@ -247,11 +261,11 @@ func validDepartments(rows []Row[Department], byName map[string]*models.Departme
 		}
 		if reason == "" {
 			for _, n := range append([]string{d.Name}, d.Aliases...) {
-				if other, taken := names[n]; taken && other != d.Code {
+				if other, taken := names[nameKey(d.District, n)]; taken && other != d.Code {
 					reason = fmt.Sprintf("名称或别名 %s 已被部门 %s 使用", n, other)
 					break
 				}
-				if other := byName[n]; other != nil && other.Code != d.Code && !renamedInFile(other.Code, rows) {
+				if other := byName[nameKey(d.District, n)]; other != nil && other.Code != d.Code && !renamedInFile(other.Code, rows) {
 					reason = fmt.Sprintf("名称或别名 %s 已被部门 %s 使用", n, other.Name)
 					break
 				}
@@ -263,7 +277,7 @@ func validDepartments(rows []Row[Department], byName map[string]*models.Departme
 		}
 		codes[d.Code] = row.Num
 		for _, n := range append([]string{d.Name}, d.Aliases...) {
-			names[n] = d.Code
+			names[nameKey(d.District, n)] = d.Code
 		}
 		ok = append(ok, row)
 	}
@@ -284,7 +298,7 @@ func renamedInFile(code string, rows []Row[Department]) bool {
 // member validates a member row and resolves its department.
 func member(m Member, byCode, byName map[string]*models.Department) (*models.Member, string) {
 	m.UserID, m.Name, m.Department = strings.TrimSpace(m.UserID), strings.TrimSpace(m.Name), strings.TrimSpace(m.Department)
-	m.Mobile = strings.TrimSpace(m.Mobile)
+	m.Mobile, m.District = strings.TrimSpace(m.Mobile), strings.TrimSpace(m.District)
 	role, ok := roleWords[strings.ToLower(strings.TrimSpace(m.Role))]
 	switch {
 	case m.UserID == "":
@@ -300,24 +314,28 @@ func member(m Member, byCode, byName map[string]*models.Department) (*models.Mem
 	}
 	out := &models.Member{
 		UserID: m.UserID, Name: m.Name, Aliases: cleanList(m.Aliases), Mobile: m.Mobile,
-		Role: role, Main: m.Main, Active: true,
+		Role: role, District: m.District, Main: m.Main, Active: true,
 	}
+	district := m.District // where names resolve: the member's, else their department's
 	if m.Department != "" {
 		d := byCode[m.Department]
 		if d == nil {
-			d = byName[m.Department]
+			d = byName[nameKey(m.District, m.Department)]
 		}
 		if d == nil {
 			return nil, fmt.Sprintf("部门 %s 不存在", m.Department)
 		}
-		out.DepartmentID = &d.ID
+		if m.District != "" && d.District != m.District {
+			return nil, fmt.Sprintf("部门 %s 不属于%s", d.Name, m.District)
+		}
+		out.DepartmentID, district = &d.ID, d.District
 	} else if role == models.RoleHead || role == models.RoleReporter || role == models.RoleHandler {
 		return nil, fmt.Sprintf("角色 %s 必须填写所属部门", role.Chinese())
 	}
 	for _, c := range cleanList(m.Covers) {
 		d := byCode[c]
 		if d == nil {
-			d = byName[c]
+			d = byName[nameKey(district, c)]
 		}
 		if d == nil {
 			return nil, fmt.Sprintf("兼报部门 %s 不存在", c)
@@ -334,6 +352,8 @@ func sheetRank(sheet string) int {
 		return 1
 	case SheetMembers:
 		return 2
+	case SheetGroups:
+		return 3
 	}
 	return 0
 }

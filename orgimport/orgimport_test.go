@@ -24,7 +24,7 @@ func importFile(t *testing.T, s *models.Store, path string) orgimport.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := orgimport.Apply(ctx, s, file)
+	res, err := orgimport.Apply(ctx, s, file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestRenameAndMoveAlias(t *testing.T) {
 			{Sheet: "部门", Num: 2, Value: orgimport.Department{Code: "zjj", Name: "住建局", Aliases: []string{"建委"}}},
 			{Sheet: "部门", Num: 3, Value: orgimport.Department{Code: "cgj", Name: "城管局"}},
 		}}
-		if _, err := orgimport.Apply(ctx, s, first); err != nil {
+		if _, err := orgimport.Apply(ctx, s, first, nil); err != nil {
 			t.Fatal(err)
 		}
 		// The alias moves from zjj to cgj in one file: both rows change together.
@@ -103,7 +103,7 @@ func TestRenameAndMoveAlias(t *testing.T) {
 			{Sheet: "部门", Num: 2, Value: orgimport.Department{Code: "zjj", Name: "住房和城乡建设局"}},
 			{Sheet: "部门", Num: 3, Value: orgimport.Department{Code: "cgj", Name: "城管局", Aliases: []string{"建委"}}},
 		}}
-		res, err := orgimport.Apply(ctx, s, second)
+		res, err := orgimport.Apply(ctx, s, second, nil)
 		if err != nil || len(res.Errors) != 0 || res.Updated != 2 {
 			t.Fatalf("move alias: %s %v %v", res.Summary(), res.Errors, err)
 		}
@@ -129,7 +129,7 @@ func TestDuplicateUserIDsAreNamedByRow(t *testing.T) {
   - {userid: zhangsan, name: 张三, role: leader}
   - {userid: dupuser, name: 乙, role: leader}
   - {userid: DUPUSER, name: 丙, role: supervisor}
-`))
+`), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestDuplicateUserIDsAreNamedByRow(t *testing.T) {
 		}
 		// A later file with another spelling updates the same member, which
 		// takes the new spelling.
-		res, err = orgimport.Apply(ctx, s, parseYAML(t, "members:\n  - {userid: dupUSER, name: 丁, role: leader}\n"))
+		res, err = orgimport.Apply(ctx, s, parseYAML(t, "members:\n  - {userid: dupUSER, name: 丁, role: leader}\n"), nil)
 		if err != nil || res.Created != 0 || res.Updated != 1 || len(res.Errors) != 0 {
 			t.Errorf("second file: %s %v %v", res.Summary(), res.Errors, err)
 		}

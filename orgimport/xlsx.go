@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"yanzhen/sheet"
@@ -15,11 +17,18 @@ var (
 		"code": {"编码", "部门编码", "代码"}, "name": {"名称", "部门名称", "单位名称"},
 		"aliases": {"别名", "简称"}, "kind": {"类型", "单位类型"}, "parent": {"上级", "上级部门", "所属街道"},
 		"domain": {"领域", "民生领域"}, "report_required": {"需报日报", "是否报日报"}, "sort": {"排序", "序号"},
+		"district": {"区", "所属区", "区县"},
 	}
 	memberColumns = sheet.Columns{
 		"userid": {"账号", "userid", "企业微信账号"}, "name": {"姓名"}, "aliases": {"别名"},
 		"mobile": {"手机", "手机号"}, "department": {"部门", "所属部门"}, "role": {"角色"},
-		"main": {"主要领导"}, "covers": {"兼报部门", "兼报"},
+		"main": {"主要领导"}, "covers": {"兼报部门", "兼报"}, "district": {"区", "所属区", "区县"},
+	}
+	groupColumns = sheet.Columns{
+		"code": {"编码", "群编码"}, "name": {"名称", "群名称", "群名"}, "district": {"区", "所属区", "区县"},
+		"chat_id": {"群聊ID", "chat_id", "chatid", "群ID"}, "robot": {"机器人", "robot"},
+		"units": {"单位", "所辖单位", "覆盖单位"}, "report_at": {"日报时间", "报送时间"}, "remind_at": {"提醒时间"},
+		"sort": {"排序", "序号"},
 	}
 )
 
@@ -28,8 +37,9 @@ var (
 const maxRowBytes = 32 << 20
 
 // ParseXLSX reads the xlsx org file: a sheet 部门 (编码/名称/别名/类型/上级/领域/
-// 需报日报/排序) and a sheet 人员 (账号/姓名/别名/手机/部门/角色, optionally
-// 主要领导 and 兼报部门). Lists in a cell are separated by 、，, ; or spaces. Row
+// 需报日报/排序, optionally 区), a sheet 人员 (账号/姓名/别名/手机/部门/角色,
+// optionally 主要领导, 兼报部门 and 区) and, optionally, a sheet 群 of the work
+// groups (编码/名称/群聊ID/机器人/单位/日报时间/提醒时间, optionally 区 and 排序). Lists in a cell are separated by 、，, ; or spaces. Row
 // numbers are Excel's. r is read one sheet after the other, so it is a file
 // or other random-access reader of size bytes; lim bounds it as it bounds
 // ticket exports. A missing sheet or header, a file over lim or rows over
@@ -47,7 +57,7 @@ func ParseXLSX(r io.ReaderAt, size int64, lim sheet.Limits) (*File, error) {
 			return row.Errorf("sort", "应为整数")
 		}
 		f.Departments = append(f.Departments, Row[Department]{Sheet: SheetDepartments, Num: row.Num, Value: Department{
-			Code: row.Get("code"), Name: row.Get("name"), Aliases: splitList(row.Get("aliases")),
+			Code: row.Get("code"), Name: row.Get("name"), District: row.Get("district"), Aliases: splitList(row.Get("aliases")),
 			Kind: row.Get("kind"), Parent: row.Get("parent"), Domain: row.Get("domain"),
 			ReportRequired: required, Sort: sort,
 		}})
@@ -64,10 +74,28 @@ func ParseXLSX(r io.ReaderAt, size int64, lim sheet.Limits) (*File, error) {
 		f.Members = append(f.Members, Row[Member]{Sheet: SheetMembers, Num: row.Num, Value: Member{
 			UserID: row.Get("userid"), Name: row.Get("name"), Aliases: splitList(row.Get("aliases")),
 			Mobile: sheet.NumberText(row.Get("mobile")), Department: row.Get("department"), Role: row.Get("role"),
-			Main: main, Covers: splitList(row.Get("covers")),
+			District: row.Get("district"), Main: main, Covers: splitList(row.Get("covers")),
 		}})
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	err = readSheet(r, size, lim, SheetGroups, groupColumns, []string{"code", "name"}, f, &budget, func(row sheet.Row) error {
+		sort, err := sheet.ParseInt(row.Get("sort"))
+		if err != nil {
+			return row.Errorf("sort", "应为整数")
+		}
+		f.Groups = append(f.Groups, Row[Group]{Sheet: SheetGroups, Num: row.Num, Value: Group{
+			Code: row.Get("code"), Name: row.Get("name"), District: row.Get("district"), ChatID: row.Get("chat_id"),
+			Robot: row.Get("robot"), Units: splitList(row.Get("units")), ReportAt: clockText(row.Get("report_at")),
+			RemindAt: clockText(row.Get("remind_at")), Sort: sort,
+		}})
+		return nil
+	})
+	if errors.Is(err, sheet.ErrNoSheet) {
+		return f, nil // a file of one group: the 群 sheet is optional
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +153,17 @@ func optionalBool(row sheet.Row, field string) (bool, error) {
 		return false, row.Errorf(field, "应为 是 或 否")
 	}
 	return v != nil && *v, nil
+}
+
+// clockText reads a time of day from a cell: "17:30" as typed, or the
+// fraction of a day Excel keeps when the cell is formatted as a time.
+func clockText(s string) string {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f >= 1 || strings.Contains(s, ":") {
+		return s
+	}
+	m := int(math.Round(f * 24 * 60))
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
 }
 
 // splitList splits a cell holding several names.

@@ -60,7 +60,7 @@ func TestImportXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		res, err := orgimport.Apply(ctx, s, file)
+		res, err := orgimport.Apply(ctx, s, file, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

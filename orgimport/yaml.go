@@ -16,8 +16,8 @@ import (
 // its size in memory, and an org of thousands of members is a few hundred KB.
 const MaxYAMLBytes = 4 << 20
 
-// ParseYAML reads the YAML org file of DESIGN §4: top-level departments and
-// members lists. Row numbers are the line numbers of the entries. A malformed
+// ParseYAML reads the YAML org file of DESIGN §4 and §4b: top-level
+// departments, members and groups lists. Row numbers are the line numbers of the entries. A malformed
 // entry goes to File.Errors; a file that is not YAML at all, or is over
 // MaxYAMLBytes, is an error.
 func ParseYAML(r io.Reader) (*File, error) {
@@ -48,6 +48,8 @@ func ParseYAML(r io.Reader) (*File, error) {
 			f.Departments, errs = decodeRows[Department](val, "departments", errs)
 		case "members":
 			f.Members, errs = decodeRows[Member](val, "members", errs)
+		case "groups":
+			f.Groups, errs = decodeRows[Group](val, "groups", errs)
 		default:
 			errs = append(errs, RowError{Sheet: "file", Row: key.Line, Reason: fmt.Sprintf("未知字段 %s", key.Value)})
 		}

@@ -130,7 +130,7 @@ func (m *Monthly) ChartMessage() (*msg.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := toGroup(c.Title(), "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location())+"/chart")
+	out := toGroup(m.Group, c.Title(), groupKey("monthly-report", m.Group, DayKey(m.Month.Start, m.Month.Start.Location()))+"/chart")
 	out.Attachments = atts
 	return &out, nil
 }

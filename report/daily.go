@@ -14,7 +14,13 @@ import (
 // summary, one unit per department in the configured order, and the ranking.
 // Render turns it into group messages.
 type Daily struct {
+	// District names the area the report covers: the district, or the
+	// street whose communities its group covers.
 	District string
+	// Wide names the area in the summary: 全区, or 全街道.
+	Wide string
+	// Group is the code of the work group it goes to.
+	Group string
 	// Day is the report's day; DayName the calendar's name for it when it is
 	// special (国庆节调休), else "".
 	Day     models.Period
@@ -55,6 +61,10 @@ type Unit struct {
 	Responsible []string
 	Figures     models.LedgerRow
 	Rates       models.Rates
+	// Under counts the communities outside the group whose figures the unit
+	// answers for (a street in the district's report), UnderReported those
+	// of them whose daily report is in and UnderRequired those that must report.
+	Under, UnderReported, UnderRequired int
 }
 
 // Missing reports whether the unit had to report and has not.
@@ -72,13 +82,21 @@ type RankGroup struct {
 	Small []Standing
 }
 
-// Daily builds the daily report of day (any time on it) as it stands at now:
-// the day's standing reports, the day's ledger (open figures as of now) and
-// the 三率 of the month up to the end of day. A day before now's is Past. It
-// sends nothing: handlers preview it with it, and the daily-report job posts it.
+// Daily builds the daily report of day (any time on it) of the builder's
+// group (For) as it stands at now: the day's standing reports of its units,
+// the day's ledger (open figures as of now) and the 三率 of the month up to
+// the end of day, a unit's communities outside the group taken in. A day
+// before now's is Past. It sends nothing: handlers preview it with it, and
+// the daily-report job posts it.
 func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error) {
+	a, err := b.area(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report: daily: %w", err)
+	}
 	d := &Daily{
-		District:  b.cfg.District.Name,
+		District:  a.Name,
+		Wide:      a.Wide(),
+		Group:     a.Group.Code,
 		Day:       models.DayOf(day, b.loc),
 		Now:       now.In(b.loc),
 		Month:     RankPeriod(b.cfg, models.PeriodMonth, day),
@@ -87,34 +105,40 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 	}
 	d.Past = !d.Day.End.After(d.Now)
 	d.DayName = b.cal.Occasion(d.Day.Start)
-	dir, err := b.store.Directory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("report: daily: %w", err)
-	}
 	reports, err := b.store.DailyReports(ctx, DayKey(d.Day.Start, b.loc))
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	ledger, err := b.store.Ledger(ctx, d.Day, now, b.cfg.Rules.WarnWithin.D())
+	all, err := b.store.LedgerIn(ctx, a.filter(), d.Day, now, b.cfg.Rules.WarnWithin.D())
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	board, err := b.store.ScoreBoard(ctx, d.Month, Weights(b.cfg.Rules.Scores))
+	allBoard, err := b.store.ScoreBoardIn(ctx, a.filter(), d.Month, Weights(b.cfg.Rules.Scores))
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
+	ledger, board := a.ledger(all), a.board(allBoard, Weights(b.cfg.Rules.Scores))
 	d.Total = ledger.Total()
 	rates := make(map[uint]models.Rates, len(board.Departments))
 	for _, s := range board.Departments {
 		rates[s.Department.ID] = s.Rates
 	}
-	for _, dep := range dir.Departments {
+	for _, dep := range a.Depts {
 		u := Unit{Department: dep, Figures: ledger[dep.ID], Rates: rates[dep.ID]}
 		if r, ok := reports[dep.ID]; ok {
 			u.Report = &r
 		} else if dep.ReportRequired {
-			for _, m := range dir.Responsible(dep.ID) {
+			for _, m := range a.Dir.Responsible(dep.ID) {
 				u.Responsible = append(u.Responsible, m.UserID)
+			}
+		}
+		for _, id := range a.Under(dep.ID) {
+			u.Under++
+			if c := a.Dir.Department(id); c != nil && c.ReportRequired {
+				u.UnderRequired++
+			}
+			if _, ok := reports[id]; ok {
+				u.UnderReported++
 			}
 		}
 		d.Units = append(d.Units, u)
@@ -137,7 +161,7 @@ func (d *Daily) ReportIDs() []uint {
 	return ids
 }
 
-// Title is the report's title: 高新区接诉即办工作日报.
+// Title is the report's title: 高新区接诉即办工作日报, 环海街道接诉即办工作日报.
 func (d *Daily) Title() string { return d.District + "接诉即办工作日报" }
 
 // Sections returns the report: the title and district summary (non-reporters
@@ -195,7 +219,7 @@ func (d *Daily) header() msg.Section {
 	}
 	t := d.Total
 	lines := []msg.Line{
-		msg.H(msg.Text(d.Title())), msg.L(date...), msg.Blank(), msg.L(msg.Strong("全区概况")),
+		msg.H(msg.Text(d.Title())), msg.L(date...), msg.Blank(), msg.L(msg.Strong(d.Wide + "概况")),
 		msg.L(msg.Text(fmt.Sprintf("%s受理 %d 件，办结 %d 件；在办 %d 件，其中超期 ", dayWord, t.Received, t.Resolved, t.InProgress)), count(t.Overdue),
 			msg.Text(fmt.Sprintf(" 件、24小时内到期 %d 件；%s重办 %d 件，不满意 %d 件。", t.DueSoon, dayWord, t.Reopened, t.Unsatisfied))),
 	}
@@ -246,9 +270,17 @@ func unitLine(name msg.Span, u *Unit, more ...msg.Span) msg.Line {
 	if !r.Empty() {
 		rates = fmt.Sprintf(" · 三率 %s/%s/%s 评分%s（回访%d）", pct(r, r.Response), pct(r, r.Resolution), pct(r, r.Satisfaction), pct(r, r.Score), r.Valid)
 	}
-	return msg.L(append(spans,
+	spans = append(spans,
 		msg.Text(fmt.Sprintf("　收%d 结%d 在办%d 超期", f.Received, f.Resolved, f.InProgress)), count(f.Overdue),
-		msg.Text(fmt.Sprintf(" 临期%d", f.DueSoon)+rates))...)
+		msg.Text(fmt.Sprintf(" 临期%d", f.DueSoon)+rates))
+	if u.Under > 0 {
+		under := fmt.Sprintf("（含%d个社区", u.Under)
+		if u.UnderRequired > 0 {
+			under += fmt.Sprintf("，社区日报%d/%d", u.UnderReported, u.UnderRequired)
+		}
+		spans = append(spans, msg.Muted(under+"）"))
+	}
+	return msg.L(spans...)
 }
 
 // section is a reporting department: its figures and its text, or 未报.
@@ -328,7 +360,7 @@ func rankGroups(r *Ranking, n int) []RankGroup {
 // the day's report is enqueued once (DailyKey), with the priority of the
 // daily report.
 func (d *Daily) Message() msg.Message {
-	m := toGroup(d.Title(), DailyKey(DayKey(d.Day.Start, d.Day.Start.Location())), d.Sections()...)
+	m := toGroup(d.Group, d.Title(), DailyKey(d.Group, DayKey(d.Day.Start, d.Day.Start.Location())), d.Sections()...)
 	m.Priority = msg.Report
 	return m
 }

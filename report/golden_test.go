@@ -80,7 +80,8 @@ func TestRemindGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		msgs := rendered(r.Messages()...)
-		wantMentions(t, "remind", goldenRows(t, "remind", msgs), []string{"lisi", "zhouba"})
+		// 城管局's reporter is reminded with its head.
+		wantMentions(t, "remind", goldenRows(t, "remind", msgs), []string{"lisi", "qianqi", "zhouba"})
 		var apps []string
 		for _, m := range msgs[1:] {
 			if m.Channel != "app" {
@@ -88,7 +89,7 @@ func TestRemindGolden(t *testing.T) {
 			}
 			apps = append(apps, m.To)
 		}
-		if !slices.Equal(apps, []string{"lisi", "zhouba"}) {
+		if !slices.Equal(apps, []string{"lisi|qianqi", "zhouba"}) {
 			t.Errorf("app messages to %v", apps)
 		}
 		// Everyone reported: nothing at all.
@@ -181,17 +182,31 @@ func TestNightlyGolden(t *testing.T) {
 func TestWeeklyGolden(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		f := newFixture(t, s)
+		// Settled since: 住建局's 不满意 of Monday was answered 满意 on
+		// Thursday; 城管局's reopening of Tuesday was closed again on Thursday.
+		fixed := &models.Ticket{Number: "2026111000021", Title: "下水道堵塞", DepartmentID: &f.zjj.ID, Status: models.TicketResolved,
+			ReceivedAt: at("2026-11-10 09:00"), ResolvedAt: ptr(at("2026-11-13 10:00")), Satisfaction: models.Satisfied, VisitedAt: ptr(at("2026-11-19 10:00"))}
+		closed := &models.Ticket{Number: "2026111200022", Title: "共享单车乱停", DepartmentID: &f.cgj.ID, Status: models.TicketResolved,
+			ReceivedAt: at("2026-11-12 09:00"), ReopenCount: 1, ReopenedAt: ptr(at("2026-11-17 09:00")), ResolvedAt: ptr(at("2026-11-19 16:00"))}
+		create(t, s, fixed)
+		create(t, s, closed)
+		create(t, s, &models.TicketEvent{TicketID: fixed.ID, Change: models.EventSatisfaction, To: string(models.Unsatisfied), At: at("2026-11-16 10:00")})
+		create(t, s, &models.TicketEvent{TicketID: fixed.ID, Change: models.EventSatisfaction, From: string(models.Unsatisfied), To: string(models.Satisfied), At: at("2026-11-19 10:00")})
 		w, err := f.builder.Weekly(ctx, at("2026-11-20 17:00"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		msgs := rendered(w.Messages()...)
 		wantMentions(t, "weekly", goldenRows(t, "weekly", msgs), nil)
-		if msgs[0].To != "wangwu" {
-			t.Errorf("weekly tickets go to %q, want the main leader", msgs[0].To)
+		// The whole list to the main leader and the supervision team, each
+		// unit's part to its head, the 红黑榜 to the group.
+		var to []string
+		for _, m := range msgs {
+			to = append(to, m.Channel+":"+m.To)
 		}
-		if last := msgs[len(msgs)-1]; last.Channel != "robot" {
-			t.Errorf("红黑榜 goes to %s", last.Channel)
+		// 环海街道 has a reporter and no head: its reporter answers for it.
+		if want := []string{"app:wangwu|zhoujiu", "app:zhangsan", "app:lisi", "app:zhaoliu", "robot:"}; !slices.Equal(to, want) {
+			t.Errorf("weekly goes to %v, want %v", to, want)
 		}
 	})
 }
@@ -232,11 +247,11 @@ func TestOverdueScanGolden(t *testing.T) {
 		Leaders: []*models.Member{{UserID: "wangwu"}, {UserID: "sunqi"}},
 		// 住建局 newly crossed 通报 and 催办; 城管局 超期, with three open items
 		// at it, of which the digest shows the two most overdue.
-		Crossed: []report.LevelUnits{
+		Digests: []report.Digest{{Crossed: []report.LevelUnits{
 			{Step: ladder[3], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Count: 1, Items: []report.Item{blacklist}}}},
 			{Step: ladder[2], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Count: 1, Items: []report.Item{urge}}}},
 			{Step: ladder[1], Units: []report.UnitLevel{{Key: 2, Name: "城管局", Heads: []*models.Member{lisi}, Count: 3, Items: []report.Item{alerts[0], alerts[2], alerts[1]}}}},
-		},
+		}}},
 		Units: []report.ScanUnit{
 			{Key: 1, Name: "住建局", Heads: []*models.Member{zhangsan}, Handlers: []*models.Member{xiaoli}, Items: []report.Item{
 				{Label: "工单2026111900021", Title: "小区绿化带破损", Deadline: at("2026-11-23 10:00"), Level: 0, Step: ladder[0], Count: 1},
@@ -265,7 +280,7 @@ func TestOverdueScanGolden(t *testing.T) {
 		t.Errorf("%d group messages, app messages to %v", group, to)
 	}
 	// A scan where nothing crossed posts nothing to the group.
-	scan.Crossed = nil
+	scan.Digests = nil
 	for _, m := range rendered(scan.Messages(f)...) {
 		if m.Channel == "robot" {
 			t.Errorf("a scan without crossings posts to the group: %s", m.Body)
@@ -283,7 +298,7 @@ func TestOverdueListsAreWhole(t *testing.T) {
 	}
 	head := &models.Member{UserID: "zhangsan", Name: "张三"}
 	scan := report.Scan{Slot: "s", Now: at("2026-11-20 10:00"),
-		Crossed: []report.LevelUnits{{Step: ladder[1], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Count: 40, Items: items}}}},
+		Digests: []report.Digest{{Crossed: []report.LevelUnits{{Step: ladder[1], Units: []report.UnitLevel{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Count: 40, Items: items}}}}}},
 		Units:   []report.ScanUnit{{Key: 1, Name: "住建局", Heads: []*models.Member{head}, Items: items}},
 	}
 	var digest, list string

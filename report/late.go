@@ -9,9 +9,11 @@ import (
 	"yanzhen/msg"
 )
 
-// DailyKey returns the outbox dedupe key of the daily report of a day
-// ("daily-report/2026-11-20"): once it is in the outbox, the report went out.
-func DailyKey(day string) string { return "daily-report/" + day }
+// DailyKey returns the outbox dedupe key of a work group's daily report of a
+// day ("daily-report/2026-11-20" for the group of a single-group
+// installation, "daily-report/hh/2026-11-20" for group hh): once it is in the
+// outbox, the report went out.
+func DailyKey(group, day string) string { return groupKey("daily-report", group, day) }
 
 // LateKey returns the outbox dedupe key of the 补报 message of one revision of a report.
 func LateKey(r *models.DailyReport) string {
@@ -19,10 +21,10 @@ func LateKey(r *models.DailyReport) string {
 }
 
 // Late returns a department's report that arrived after the day's report
-// was posted, as its own group message (补报, or 更正 when an earlier
+// was posted, as its own message to the group (补报, or 更正 when an earlier
 // revision went out already): the department, the day, the text, who sent it
 // and when. It is keyed by LateKey.
-func Late(dept *models.Department, r *models.DailyReport, loc *time.Location) msg.Message {
+func Late(group string, dept *models.Department, r *models.DailyReport, loc *time.Location) msg.Message {
 	day, _ := time.ParseInLocation("2006-01-02", r.Day, loc)
 	who := r.SubmitterName
 	if who == "" {
@@ -34,25 +36,25 @@ func Late(dept *models.Department, r *models.DailyReport, loc *time.Location) ms
 	}
 	lines := append([]msg.Line{msg.L(msg.Strong("【" + tag + "】" + dept.Name + " " + monthDayCN(day) + "工作日报"))}, msg.Quote(r.Text)...)
 	lines = append(lines, msg.L(msg.Muted(who+" "+r.SubmittedAt.In(loc).Format("15:04")+" 报送")))
-	m := toGroup("", LateKey(r), msg.S(lines...))
+	m := toGroup(group, "", LateKey(r), msg.S(lines...))
 	m.Priority = msg.Report
 	return m
 }
 
-// Withdrawal returns the group's notice that a department withdrew its
+// Withdrawal returns the notice to the group that a department withdrew its
 // report r after it went out (撤回日报): who withdrew it and when, and that
 // what was posted no longer stands.
-func Withdrawal(dept *models.Department, r *models.DailyReport, who string, at time.Time, loc *time.Location) msg.Message {
+func Withdrawal(group string, dept *models.Department, r *models.DailyReport, who string, at time.Time, loc *time.Location) msg.Message {
 	day, _ := time.ParseInLocation("2006-01-02", r.Day, loc)
-	m := toGroup("", "", msg.S(msg.L(msg.Strong("【撤回】"+dept.Name+" "+monthDayCN(day)+"工作日报")),
+	m := toGroup(group, "", "", msg.S(msg.L(msg.Strong("【撤回】"+dept.Name+" "+monthDayCN(day)+"工作日报")),
 		msg.L(msg.Text("已由"+who+"于"+at.In(loc).Format("15:04")+"撤回，此前发布的该单位日报内容作废。"))))
 	m.Priority = msg.Report
 	return m
 }
 
-// DailyPosted reports whether the daily report of day ("2006-01-02") went out.
-func DailyPosted(ctx context.Context, st *models.Store, day string) (bool, error) {
-	ok, err := st.Enqueued(ctx, DailyKey(day))
+// DailyPosted reports whether a work group's daily report of day ("2006-01-02") went out.
+func DailyPosted(ctx context.Context, st *models.Store, group, day string) (bool, error) {
+	ok, err := st.Enqueued(ctx, DailyKey(group, day))
 	if err != nil {
 		return false, fmt.Errorf("report: daily posted: %w", err)
 	}
@@ -66,18 +68,15 @@ type Enqueuer interface {
 }
 
 // PostLate posts through out the day's standing reports that are not posted
-// yet as 补报 messages, one each, and marks them posted, all in one
-// transaction on st (the store, or a transaction of it). It does nothing
-// before the day's daily report went out, since that report carries them. It
-// returns how many it posted.
+// yet as 补报 messages, one each, to the work group of each report's unit,
+// and marks them posted, all in one transaction on st (the store, or a
+// transaction of it). A group's reports wait until its daily report of the
+// day went out, since that report carries them. It returns how many it
+// posted.
 //
 // Handlers call it right after a department submits; the overdue scan calls it
 // too, to catch a submission that raced the daily report.
 func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, day string) (int, error) {
-	posted, err := DailyPosted(ctx, st, day)
-	if err != nil || !posted {
-		return 0, err
-	}
 	reports, err := st.DailyReports(ctx, day)
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
@@ -95,18 +94,36 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, 
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
+	groups, err := st.Groups(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("report: late reports: %w", err)
+	}
+	set := models.NewGroupSet(groups, dir.Departments)
+	posted := map[string]bool{}
+	for _, r := range pending {
+		g := set.Home(r.DepartmentID)
+		if _, known := posted[g]; !known {
+			if posted[g], err = DailyPosted(ctx, st, g, day); err != nil {
+				return 0, err
+			}
+		}
+	}
 	// In the configured order, as the daily report lists them.
 	var msgs []msg.Message
 	var ids []uint
 	for _, dep := range dir.Departments {
+		group := set.Home(dep.ID)
 		for i := range pending {
 			r := &pending[i]
-			if r.DepartmentID != dep.ID {
+			if r.DepartmentID != dep.ID || !posted[group] {
 				continue
 			}
-			msgs = append(msgs, Late(&dep, r, b.loc))
+			msgs = append(msgs, Late(group, &dep, r, b.loc))
 			ids = append(ids, r.ID)
 		}
+	}
+	if len(msgs) == 0 {
+		return 0, nil
 	}
 	err = st.Tx(ctx, func(tx *models.Store) error {
 		if _, err := out.Enqueue(ctx, tx, msgs...); err != nil {

@@ -42,3 +42,21 @@ func calendarDays(a, b time.Time) int {
 	}
 	return int(date(b.In(a.Location())).Sub(date(a)) / (24 * time.Hour))
 }
+
+// Age says how long an item has stood open since a time, the one wording of
+// the ledger's ages (台账, 提级): "3小时" on its first day, then "2个工作日",
+// with the calendar days in brackets when days off lie between: "1个工作日（3天）".
+func Age(cal Workdays, since, now time.Time) string {
+	since, now = since.In(cal.Location()), now.In(cal.Location())
+	if n := cal.WorkdaysBetween(since, now); n >= 1 {
+		s := itoa(n) + "个工作日"
+		if days := calendarDays(since, now); days != n {
+			s += "（" + itoa(days) + "天）"
+		}
+		return s
+	}
+	if days := calendarDays(since, now); days >= 1 {
+		return itoa(days) + "天"
+	}
+	return itoa(max(int(now.Sub(since).Hours()), 0)) + "小时"
+}

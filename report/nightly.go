@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 // Nightly is the leaders' digest of a day: the totals, the day's 双否件, the
 // tickets that became overdue that day, and the dispatches past their deadline.
 type Nightly struct {
+	// District is the district it covers ("" for the configured one).
+	District   string
 	Day        models.Period
 	Now        time.Time
 	Total      models.LedgerRow
@@ -29,30 +32,49 @@ type DispatchLine struct {
 	Deadline                   time.Time
 }
 
-// Nightly builds the digest of day as it stands at now.
+// Nightly builds the digest of day as it stands at now of the district of
+// the builder's group (For): the district's units, its leaders, the
+// dispatches they issued.
 func (b *Builder) Nightly(ctx context.Context, day, now time.Time) (*Nightly, error) {
 	n := &Nightly{Day: models.DayOf(day, b.loc), Now: now}
-	dir, err := b.store.Directory(ctx)
+	a, err := b.area(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
-	n.Leaders = dir.WithRole(models.RoleLeader)
-	ledger, err := b.store.Ledger(ctx, n.Day, now, b.cfg.Rules.WarnWithin.D())
+	dir, district := a.Dir, a.Group.District
+	n.District = district
+	n.Leaders = a.Leaders()
+	inDistrict := func(dept *uint) bool {
+		if dept == nil || dir.Department(*dept) == nil {
+			return a.Default
+		}
+		return dir.Department(*dept).District == district
+	}
+	ledger, err := b.store.LedgerIn(ctx, models.DistrictScope(district, dir.Departments).Filter(), n.Day, now, b.cfg.Rules.WarnWithin.D())
 	if err != nil {
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
-	n.Total = ledger.Total()
+	for id, r := range ledger {
+		if inDistrict(&id) || (id == 0 && a.Default) {
+			n.Total = n.Total.Add(r)
+		}
+	}
+	outside := func(t models.Ticket) bool { return !inDistrict(t.DepartmentID) }
 	if n.DoubleNo, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetDoubleNo, Period: n.Day}); err != nil {
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
 	if n.NewOverdue, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetOverdue, Period: n.Day, Now: now}); err != nil {
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
+	n.DoubleNo, n.NewOverdue = slices.DeleteFunc(n.DoubleNo, outside), slices.DeleteFunc(n.NewOverdue, outside)
 	ds, err := b.store.OpenDispatchesDue(ctx, now)
 	if err != nil {
 		return nil, fmt.Errorf("report: nightly: %w", err)
 	}
 	for _, d := range ds {
+		if issuer := dir.Member(d.IssuerID); issuer != nil && dir.DistrictOf(issuer) != district {
+			continue
+		}
 		if d.Overdue(now) {
 			n.Dispatches = append(n.Dispatches, DispatchLine{
 				Code: d.Code(), Instruction: d.Instruction, Targets: strings.Join(PendingTargets(dir, &d), "、"), Deadline: *d.Deadline,
@@ -118,5 +140,5 @@ func (n *Nightly) Messages() []msg.Message {
 		return text("· " + d.Code + " " + d.Targets + "：" + listTitle(d.Instruction) + "｜截止" + whenCN(d.Deadline.In(n.Day.Start.Location())))
 	}, "项")...)
 	_, ids := mentions(n.Leaders)
-	return toMembers(ids, "今日工作简报", "nightly-digest/"+DayKey(n.Day.Start, n.Day.Start.Location()), msg.S(lines...))
+	return toMembers(ids, "今日工作简报", groupKey("nightly-digest", n.District, DayKey(n.Day.Start, n.Day.Start.Location())), msg.S(lines...))
 }

@@ -87,14 +87,21 @@ type Scan struct {
 	// Slot names the run; it keys the scan's messages.
 	Slot string
 	Now  time.Time
-	// Crossed are the units that newly crossed each level, the most severe
-	// level first. Empty: no digest (nothing crossed, or the digest was
-	// folded into the morning roll-up).
-	Crossed []LevelUnits
+	// Digests are the groups' digests: per work group, the units that newly
+	// crossed each level. None: nothing crossed, or the digests were folded
+	// into the morning roll-up.
+	Digests []Digest
 	// Units are the units with items to tell their people of, in the
 	// configured order.
 	Units   []ScanUnit
 	Leaders []*models.Member
+}
+
+// Digest is one work group's share of a scan: its units that newly crossed
+// each level, the most severe level first.
+type Digest struct {
+	Group   string
+	Crossed []LevelUnits
 }
 
 // digestWorst is how many of a unit's items a digest shows; the items a
@@ -110,8 +117,15 @@ const digestWorst = 2
 // issuers of the dispatches concerned.
 func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
 	var out []msg.Message
-	if len(s.Crossed) > 0 {
-		m := toGroup("超期督办", "overdue/"+s.Slot+"/group", s.digest(cal))
+	for _, d := range s.Digests {
+		if len(d.Crossed) == 0 {
+			continue
+		}
+		key := "overdue/" + s.Slot + "/group"
+		if d.Group != "" {
+			key += "/" + d.Group
+		}
+		m := toGroup(d.Group, "超期督办", key, s.digest(d.Crossed, cal))
 		m.Priority = msg.Bulk
 		out = append(out, m)
 	}
@@ -181,11 +195,11 @@ func sortItems(items []Item) {
 	})
 }
 
-// digest is the group's digest of the units that newly crossed a level.
-func (s *Scan) digest(cal *calendar.Calendar) msg.Section {
+// digest is a group's digest of the units that newly crossed a level.
+func (s *Scan) digest(crossed []LevelUnits, cal *calendar.Calendar) msg.Section {
 	lines := []msg.Line{msg.L(msg.Strong("【超期督办】以下单位新增超期事项"))}
 	shown := 0
-	for _, lv := range s.Crossed {
+	for _, lv := range crossed {
 		lines = append(lines, levelHeading(lv.Step, ""))
 		for _, u := range lv.Units {
 			who, _ := mentions(u.Heads)

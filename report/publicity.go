@@ -60,7 +60,7 @@ func (p *Publicity) Message(slot string) *msg.Message {
 		}
 		sections = append(sections, msg.S(lines...))
 	}
-	m := toGroup(title, "publicity/"+slot, sections...)
+	m := toGroup("", title, "publicity/"+slot, sections...)
 	return &m
 }
 

@@ -123,5 +123,5 @@ func (q *Quarterly) Message() msg.Message {
 	if q.Exclusions > 0 {
 		all = append(all, msg.S(text("本季度批准剔除件 "+itoa(q.Exclusions)+" 件，不计入三率。")))
 	}
-	return toGroup(title, "quarterly-report/"+DayKey(q.Quarter.Start, q.Quarter.Start.Location()), all...)
+	return toGroup("", title, "quarterly-report/"+DayKey(q.Quarter.Start, q.Quarter.Start.Location()), all...)
 }

@@ -10,116 +10,6 @@ import (
 	"yanzhen/msg"
 )
 
-// Weekly is the weekly report: the week's unsatisfied and reopened tickets by
-// department, for the main leader, and the week's 红黑榜, for the group.
-type Weekly struct {
-	District    string
-	Week        models.Period
-	Unsatisfied []models.Ticket
-	Reopened    []models.Ticket
-	Departments []models.Department // the configured order
-	Ranking     []RankGroup
-	// MinSample is the fewest valid return visits of a ranked unit.
-	MinSample int
-	// MainLeaders receive the ticket lists: the main leaders, else all leaders.
-	MainLeaders []*models.Member
-	// Practice is the week's steps on the accountability ladder and the
-	// rectification list's counts (practice.go).
-	Practice Practice
-}
-
-// Weekly builds the report of the week (Monday to Sunday) that contains day.
-func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
-	w := &Weekly{District: b.cfg.District.Name, Week: models.WeekOf(day, b.loc)}
-	dir, err := b.store.Directory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("report: weekly: %w", err)
-	}
-	w.Departments = dir.Departments
-	for _, m := range dir.WithRole(models.RoleLeader) {
-		if m.Main {
-			w.MainLeaders = append(w.MainLeaders, m)
-		}
-	}
-	if len(w.MainLeaders) == 0 {
-		w.MainLeaders = dir.WithRole(models.RoleLeader)
-	}
-	if w.Unsatisfied, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetUnsatisfied, Period: w.Week}); err != nil {
-		return nil, fmt.Errorf("report: weekly: %w", err)
-	}
-	if w.Reopened, err = b.store.ListTickets(ctx, models.TicketQuery{Set: models.SetReopened, Period: w.Week}); err != nil {
-		return nil, fmt.Errorf("report: weekly: %w", err)
-	}
-	board, err := b.store.ScoreBoard(ctx, w.Week, Weights(b.cfg.Rules.Scores))
-	if err != nil {
-		return nil, fmt.Errorf("report: weekly: %w", err)
-	}
-	w.MinSample = b.cfg.Rules.Scores.MinSample
-	w.Ranking = rankGroups(Rank(board, w.MinSample), b.cfg.Rules.RankTop)
-	if w.Practice, err = b.practice(ctx, w.Week, day); err != nil {
-		return nil, fmt.Errorf("report: weekly: %w", err)
-	}
-	return w, nil
-}
-
-// tickets is the week's unsatisfied and reopened tickets by department, in
-// the configured order.
-func (w *Weekly) tickets() msg.Section {
-	lines := []msg.Line{
-		msg.L(msg.Strong("【本周不满意及重办工单】"), msg.Text(w.Week.Label())),
-		msg.L(msg.Text("全区不满意 "), count(len(w.Unsatisfied)), msg.Text(" 件，重办 "), count(len(w.Reopened)), msg.Text(" 件。")),
-	}
-	type entry struct{ why, number, title string } // why: 不满意 or 重办
-	byDept := map[uint][]entry{}
-	var none []entry
-	add := func(why string, tks []models.Ticket) {
-		for _, t := range tks {
-			e := entry{why, t.Number, t.Title}
-			if t.DepartmentID == nil {
-				none = append(none, e)
-				continue
-			}
-			byDept[*t.DepartmentID] = append(byDept[*t.DepartmentID], e)
-		}
-	}
-	add("不满意", w.Unsatisfied)
-	add("重办", w.Reopened)
-	block := func(name string, es []entry) []msg.Line {
-		un := 0
-		for _, e := range es {
-			if e.why == "不满意" {
-				un++
-			}
-		}
-		head := msg.L(msg.Strong(name), msg.Text(" 不满意"+itoa(un)+" 重办"+itoa(len(es)-un)))
-		return append([]msg.Line{head}, capped(es, func(e entry) msg.Line { return text("· " + e.why + " " + e.number + " " + listTitle(e.title)) }, "件")...)
-	}
-	for _, d := range w.Departments {
-		if es := byDept[d.ID]; len(es) > 0 {
-			lines = append(lines, block(d.Name, es)...)
-		}
-	}
-	if len(none) > 0 {
-		lines = append(lines, block("未明确承办单位", none)...)
-	}
-	return msg.S(lines...)
-}
-
-// Messages returns the ticket lists to the main leaders and the 红黑榜 to the group.
-func (w *Weekly) Messages() []msg.Message {
-	key := w.key()
-	_, ids := mentions(w.MainLeaders)
-	out := toMembers(ids, "本周不满意及重办工单", key+"/leader", w.tickets())
-	title := w.District + "接诉即办红黑榜"
-	board := append(redBlack(title, w.Week.Label()+" 综合评分", w.Ranking, w.MinSample), w.Practice.sections("本周")...)
-	return append(out, toGroup(title, key+"/board", board...))
-}
-
-// key is the week's dedupe key.
-func (w *Weekly) key() string {
-	return "weekly-report/" + DayKey(w.Week.Start, w.Week.Start.Location())
-}
-
 // redBlack returns the sections of a 红黑榜: the title, the summary lines
 // and the ranking rules, then per tier of unit the red list (红榜) and the black list (黑榜)
 // with their 综合评分 and 三率, and the units too small to rank (样本不足).
@@ -181,9 +71,11 @@ func RatesText(s models.DepartmentScore) string {
 // department, ranked, with the 红黑榜.
 type Monthly struct {
 	District string
-	Month    models.Period
-	Board    *Ranking
-	Ranking  []RankGroup
+	// Group is the code of the work group it goes to.
+	Group   string
+	Month   models.Period
+	Board   *Ranking
+	Ranking []RankGroup
 	// Practice is the units at each rung of the accountability ladder, the
 	// 剔除件 and 无法整改 items; Lists the rectification list's counts and Now
 	// when they were taken (practice.go).
@@ -192,15 +84,20 @@ type Monthly struct {
 	Now      time.Time
 }
 
-// Monthly builds the report of the last assessment month that ended at or before day.
+// Monthly builds the report of the builder's group (For) of the last
+// assessment month that ended at or before day: its units' ranking.
 func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) {
-	month := models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay).Prev()
-	board, err := b.store.ScoreBoard(ctx, month, Weights(b.cfg.Rules.Scores))
+	a, err := b.area(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
-	r := Rank(board, b.cfg.Rules.Scores.MinSample)
-	m := &Monthly{District: b.cfg.District.Name, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop), Now: day}
+	month := models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay).Prev()
+	board, err := b.store.ScoreBoardIn(ctx, a.filter(), month, Weights(b.cfg.Rules.Scores))
+	if err != nil {
+		return nil, fmt.Errorf("report: monthly: %w", err)
+	}
+	r := Rank(a.board(board, Weights(b.cfg.Rules.Scores)), b.cfg.Rules.Scores.MinSample)
+	m := &Monthly{District: a.Name, Group: a.Group.Code, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop), Now: day}
 	if m.Practice, err = b.monthlyPractice(ctx, month, day); err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
@@ -237,5 +134,5 @@ func (m *Monthly) Message() msg.Message {
 	if s, ok := listSection(m.Lists); ok {
 		all = append(all, s)
 	}
-	return toGroup(title, "monthly-report/"+DayKey(m.Month.Start, m.Month.Start.Location()), all...)
+	return toGroup(m.Group, title, groupKey("monthly-report", m.Group, DayKey(m.Month.Start, m.Month.Start.Location())), all...)
 }

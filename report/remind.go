@@ -11,39 +11,45 @@ import (
 )
 
 // Remind is the reminder before the report time: the departments that must
-// report and have not, each with who answers for it.
+// report and have not, each with who reports for it (its heads and its
+// reporters).
 type Remind struct {
-	Day models.Period
+	// Group is the code of the work group reminded.
+	Group string
+	Day   models.Period
 	// At is the reminder's time, Deadline the report time (17:30, 18:00).
 	At, Deadline config.Clock
 	Missing      []Missing
 }
 
-// Missing is a department whose report is missing and who answers for it.
+// Missing is a department whose report is missing and who reports for it:
+// its heads and its reporters (models.Directory.ReportingFor).
 type Missing struct {
-	Department  models.Department
-	Responsible []*models.Member
+	Department models.Department
+	Reporting  []*models.Member
 }
 
-// Remind finds the departments that must report on day and have not.
+// Remind finds the units of the builder's group (For) that must report on
+// day and have not, at the group's own times.
 func (b *Builder) Remind(ctx context.Context, day time.Time) (*Remind, error) {
-	r := &Remind{Day: models.DayOf(day, b.loc), At: b.cfg.Schedule.RemindAt, Deadline: b.cfg.Schedule.ReportAt}
-	dir, err := b.store.Directory(ctx)
+	a, err := b.area(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: remind: %w", err)
 	}
+	s := Schedule(b.cfg.Schedule, a.Group)
+	r := &Remind{Group: a.Group.Code, Day: models.DayOf(day, b.loc), At: s.RemindAt, Deadline: s.ReportAt}
 	reports, err := b.store.DailyReports(ctx, DayKey(r.Day.Start, b.loc))
 	if err != nil {
 		return nil, fmt.Errorf("report: remind: %w", err)
 	}
-	for _, d := range models.Unreported(dir.Departments, reports) {
-		r.Missing = append(r.Missing, Missing{Department: d, Responsible: dir.Responsible(d.ID)})
+	for _, d := range models.Unreported(a.Depts, reports) {
+		r.Missing = append(r.Missing, Missing{Department: d, Reporting: a.Dir.ReportingFor(d.ID)})
 	}
 	return r, nil
 }
 
 // Messages returns nothing when every department reported; else one group
-// message (more when the list is long) @-mentioning who answers for each
+// message (more when the list is long) @-mentioning who reports for each
 // missing department, and an app message to them for each department.
 func (r *Remind) Messages() []msg.Message {
 	if len(r.Missing) == 0 {
@@ -56,18 +62,18 @@ func (r *Remind) Messages() []msg.Message {
 			msg.Text(" 个单位尚未报送今日（"+monthDayCN(r.Day.Start)+"）工作日报，请于"+r.Deadline.String()+"前在群内报送：")),
 	}
 	for _, m := range r.Missing {
-		who, _ := mentions(m.Responsible)
+		who, _ := mentions(m.Reporting)
 		if len(who) == 0 {
 			who = []msg.Span{msg.Muted("（未登记负责人）")}
 		}
 		lines = append(lines, msg.L(append([]msg.Span{msg.Text(m.Department.Name + " ")}, who...)...))
 	}
-	msgs := []msg.Message{toGroup("日报提醒", "remind/"+day, msg.S(lines...))}
+	msgs := []msg.Message{toGroup(r.Group, "日报提醒", groupKey("remind", r.Group, day), msg.S(lines...))}
 	for _, m := range r.Missing {
-		_, ids := mentions(m.Responsible)
+		_, ids := mentions(m.Reporting)
 		body := "【日报提醒】" + m.Department.Name + "今日（" + monthDayCN(r.Day.Start) + "）工作日报尚未报送，请于" +
 			r.Deadline.String() + "前在工作群内发送“日报 内容”报送。"
-		msgs = append(msgs, toMembers(ids, "", fmt.Sprintf("remind/%s/app/%d", day, m.Department.ID), msg.S(text(body)))...)
+		msgs = append(msgs, toMembers(ids, "", fmt.Sprintf("%s/app/%d", groupKey("remind", r.Group, day), m.Department.ID), msg.S(text(body)))...)
 	}
 	return msgs
 }

@@ -30,6 +30,8 @@ type Builder struct {
 	cfg   config.Domain
 	cal   *calendar.Calendar
 	loc   *time.Location
+	// group is the work group whose reports it builds (For); "" is the default group.
+	group string
 }
 
 // New returns a Builder on store with the district's config and calendar.
@@ -116,9 +118,9 @@ func count(n int) msg.Span {
 	return msg.Text(itoa(n))
 }
 
-// toGroup returns a message to the default group with a title, sections and dedupe key.
-func toGroup(title, key string, sections ...msg.Section) msg.Message {
-	return msg.Message{To: msg.ToGroup(""), Title: title, Sections: sections, DedupeKey: key}
+// toGroup returns a message to a work group with a title, sections and dedupe key.
+func toGroup(group, title, key string, sections ...msg.Section) msg.Message {
+	return msg.Message{To: msg.ToGroup(group), Title: title, Sections: sections, DedupeKey: key}
 }
 
 // toMembers returns a message to members with a title, sections and dedupe

@@ -63,6 +63,8 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 		{UserID: "lisi", Name: "李四", Role: models.RoleHead, DepartmentID: &f.cgj.ID},
 		{UserID: "zhouba", Name: "周八", Role: models.RoleHead, DepartmentID: &f.jyj.ID},
 		{UserID: "zhaoliu", Name: "赵六", Role: models.RoleReporter, DepartmentID: &f.hhjd.ID},
+		{UserID: "qianqi", Name: "钱七", Role: models.RoleReporter, DepartmentID: &f.cgj.ID},
+		{UserID: "zhoujiu", Name: "周九", Role: models.RoleSupervisor},
 		{UserID: "xiaoli", Name: "小李", Role: models.RoleHandler, DepartmentID: &f.zjj.ID},
 		{UserID: "wangwu", Name: "王五", Role: models.RoleLeader, Main: true},
 		{UserID: "sunqi", Name: "孙七", Role: models.RoleLeader},

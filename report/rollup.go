@@ -10,6 +10,8 @@ import (
 // Rollup is the morning roll-up of a working day: the one time a day the
 // group hears of the items that stand open at the levels it hears of.
 type Rollup struct {
+	// Group is the code of the work group it goes to.
+	Group string
 	// Now is when it is made; it keys the message by its day.
 	Now time.Time
 	// Late marks a roll-up made up after its time (补发).
@@ -56,7 +58,7 @@ func (r *Rollup) Message(cal *calendar.Calendar) (msg.Message, bool) {
 		}
 	}
 	lines = append(lines, msg.L(msg.Muted("请各单位抓紧办理。新增超期另行提醒，未办结事项每个工作日汇总一次。")))
-	m := toGroup("超期汇总", "morning-rollup/"+DayKey(now, cal.Location()), msg.S(lines...))
+	m := toGroup(r.Group, "超期汇总", groupKey("morning-rollup", r.Group, DayKey(now, cal.Location())), msg.S(lines...))
 	m.Priority = msg.Notice
 	return m, true
 }

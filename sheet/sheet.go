@@ -69,7 +69,17 @@ type Error struct {
 	Row    int
 	Column string
 	Reason string
+	// missing marks the refusal of a worksheet the workbook does not have (ErrNoSheet).
+	missing bool
 }
+
+// ErrNoSheet is what an *Error is (errors.Is) when the workbook has no
+// worksheet of the name asked for: a caller for whom the sheet is optional
+// reads none.
+var ErrNoSheet = errors.New("sheet: no such worksheet")
+
+// Is reports whether the error is ErrNoSheet.
+func (e *Error) Is(target error) bool { return e.missing && target == ErrNoSheet }
 
 // Error formats the problem as users read it: `第 12 行 受理时间：无法识别的日期 "x"`.
 func (e *Error) Error() string {

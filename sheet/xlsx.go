@@ -156,7 +156,7 @@ func findSheet(parts map[string]*zip.File, name string) (sheetPath, sstPath stri
 			return rels.targets[sh.rel], sstPath, nil
 		}
 	}
-	return "", "", &Error{Reason: fmt.Sprintf("工作簿中没有名为“%s”的工作表", name)}
+	return "", "", &Error{Reason: fmt.Sprintf("工作簿中没有名为“%s”的工作表", name), missing: true}
 }
 
 // rels are the relationships of a part: targets by id, and ids by type.

@@ -75,7 +75,7 @@ func TestCancelledImportReturnsTheCancellation(t *testing.T) {
 				}
 				cancel()
 			}
-			sum, err := svc.ImportFile(cctx, &rowsReader{n: 2000, at: 1500, hook: hook}, "x.csv", "import")
+			sum, err := svc.ImportFile(cctx, &rowsReader{n: 2000, at: 1500, hook: hook}, fromCLI("x.csv"))
 			cancel()
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("run %d: err = %v, want the cancellation (summary %v)", run, err, sum)
@@ -107,7 +107,7 @@ func TestEveryCSVRowImportedOrNamed(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
-				sum, err := svc.ImportFile(ctx, strings.NewReader(c.text), "x.csv", "import")
+				sum, err := svc.ImportFile(ctx, strings.NewReader(c.text), fromCLI("x.csv"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -140,7 +140,7 @@ func TestUnitNamesWithTheDistrictPrefix(t *testing.T) {
 			"P5,2026-11-20 09:00,市教育局,\n" +
 			"P6,2026-11-20 09:00,市教育局,\n" +
 			"P7,2026-11-20 09:00,住建局,高新区科创街道\n"
-		sum, err := svc.ImportFile(ctx, strings.NewReader(text), "x.csv", "import")
+		sum, err := svc.ImportFile(ctx, strings.NewReader(text), fromCLI("x.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestRefusalsQuoteCellsShort(t *testing.T) {
 	// a thousand rows with a 1 MB date do not keep a gigabyte of errors.
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
 		text := "工单编号,受理时间\nL1," + strings.Repeat("九", 300000) + "\n"
-		sum, err := svc.ImportFile(ctx, strings.NewReader(text), "x.csv", "import")
+		sum, err := svc.ImportFile(ctx, strings.NewReader(text), fromCLI("x.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,7 +96,7 @@ func BenchmarkImportXLSX(b *testing.B) {
 					b.StartTimer()
 
 					start := time.Now()
-					sum, err := svc.ImportFile(ctx, bytes.NewReader(data), "bench.xlsx", "bench")
+					sum, err := svc.ImportFile(ctx, bytes.NewReader(data), fromCLI("bench.xlsx"))
 					elapsed := time.Since(start)
 					cpu += cpuTime() - cpu0
 

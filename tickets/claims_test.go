@@ -26,7 +26,7 @@ func TestImportSettlesClaimedDone(t *testing.T) {
 		svc.Outbox = out
 		push := func(js string) string {
 			t.Helper()
-			sum, err := svc.ImportJSON(ctx, strings.NewReader(js), "import")
+			sum, err := svc.ImportJSON(ctx, strings.NewReader(js), tickets.Origin{Route: models.ImportAPI, Actor: "import"})
 			if err != nil {
 				t.Fatal(err)
 			}

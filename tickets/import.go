@@ -27,11 +27,16 @@ type record interface {
 // columns, an unclosed quote); the good rows land all the same. A file that
 // cannot be read at all (no 工单编号 column, not a workbook, over the size
 // limit) is an EINVALID error with the reason; so is a file that breaks off
-// midway, returned with the summary of the rows before. actor is recorded on
-// the events ("import", a userid). A number on several rows applies them in
-// order. A cancelled ctx ends the import with its error and the summary of
-// the rows written before.
-func (s *Service) ImportFile(ctx context.Context, r io.Reader, name, actor string) (*Summary, error) {
+// midway, returned with the summary of the rows before. o.Name names the file
+// (its extension tells the format), o.Actor is recorded on the events; the
+// import is recorded with its outcome (see Origin). A number on several rows
+// applies them in order. A cancelled ctx ends the import with its error and
+// the summary of the rows written before.
+func (s *Service) ImportFile(ctx context.Context, r io.Reader, o Origin) (*Summary, error) {
+	return s.record(ctx, o, func() (*Summary, error) { return s.importFile(ctx, r, o.Name, o.Actor) })
+}
+
+func (s *Service) importFile(ctx context.Context, r io.Reader, name, actor string) (*Summary, error) {
 	rd, err := sheet.Open(r, sheet.Options{Name: name, Columns: Columns, Required: []string{FieldNumber}, Limits: s.Limits})
 	if err != nil {
 		return nil, userError(err)
@@ -56,8 +61,13 @@ func (s *Service) ImportFile(ctx context.Context, r io.Reader, name, actor strin
 // sheet.ParseTime reads, e.g. RFC 3339 or "2026-11-20 09:30:00". Row numbers
 // in errors count the objects from 1; an item that is not an object is a
 // refused row. The array is decoded as a stream: invalid JSON stops the import
-// where it is (check it first to import all or nothing).
-func (s *Service) ImportJSON(ctx context.Context, r io.Reader, actor string) (*Summary, error) {
+// where it is (check it first to import all or nothing). The import is
+// recorded as ImportFile's is.
+func (s *Service) ImportJSON(ctx context.Context, r io.Reader, o Origin) (*Summary, error) {
+	return s.record(ctx, o, func() (*Summary, error) { return s.importJSON(ctx, r, o.Actor) })
+}
+
+func (s *Service) importJSON(ctx context.Context, r io.Reader, actor string) (*Summary, error) {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {

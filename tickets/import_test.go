@@ -53,6 +53,14 @@ func setup(t *testing.T, s *models.Store) *tickets.Service {
 	return &tickets.Service{Store: s, Calendar: calendar.New(storetest.Shanghai, nil), Rules: config.Default().Rules}
 }
 
+// fromCLI is the origin of an import of the file name from the command line.
+func fromCLI(name string) tickets.Origin {
+	return tickets.Origin{Route: models.ImportCLI, Actor: "import", Name: name}
+}
+
+// fromAPI is the origin of JSON pushed to the API.
+var fromAPI = tickets.Origin{Route: models.ImportAPI, Actor: "api"}
+
 func each(t *testing.T, f func(t *testing.T, s *models.Store, svc *tickets.Service)) {
 	storetest.EachWith(t, storetest.Options{Now: func() time.Time { return now }}, func(t *testing.T, s *models.Store) {
 		f(t, s, setup(t, s))
@@ -127,7 +135,7 @@ func beijingXLSX(t *testing.T) []byte {
 func TestImportBeijingXLSX(t *testing.T) {
 	data := beijingXLSX(t)
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
-		sum, err := svc.ImportFile(ctx, bytes.NewReader(data), "12345导出.xlsx", "import")
+		sum, err := svc.ImportFile(ctx, bytes.NewReader(data), fromCLI("12345导出.xlsx"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +191,7 @@ func TestImportBeijingXLSX(t *testing.T) {
 		if err := s.DB(ctx).Model(&models.TicketEvent{}).Count(&before).Error; err != nil {
 			t.Fatal(err)
 		}
-		sum, err = svc.ImportFile(ctx, bytes.NewReader(data), "12345导出.xlsx", "import")
+		sum, err = svc.ImportFile(ctx, bytes.NewReader(data), fromCLI("12345导出.xlsx"))
 		if err != nil || sum.String() != "新增 0, 更新 0, 未变 4, 错误 4" {
 			t.Errorf("second import: %v %v", sum, err)
 		}
@@ -209,7 +217,7 @@ func TestImportWuhanGBKCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
-		sum, err := svc.ImportFile(ctx, strings.NewReader(gbk), "wuhan.csv", "import")
+		sum, err := svc.ImportFile(ctx, strings.NewReader(gbk), fromCLI("wuhan.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +242,7 @@ func TestImportWuhanGBKCSV(t *testing.T) {
 		if tk.Status != models.TicketReturned || tk.Source != models.SourceOther || !tk.Deadline.Equal(sh(12, 8, 0, 0)) {
 			t.Errorf("WH003 = %+v", tk)
 		}
-		sum, err = svc.ImportFile(ctx, strings.NewReader(gbk), "wuhan.csv", "import")
+		sum, err = svc.ImportFile(ctx, strings.NewReader(gbk), fromCLI("wuhan.csv"))
 		if err != nil || sum.String() != "新增 0, 更新 0, 未变 3, 错误 1" {
 			t.Errorf("second import: %v %v", sum, err)
 		}
@@ -249,7 +257,7 @@ func TestImportJSONUpdatesWithEvents(t *testing.T) {
 			{"number": "API003", "received_at": "tomorrow"},
 			{"number": 20261120999, "received_at": 46346.5, "department": "区住建局", "ignored": [1, 2]}
 		]`
-		sum, err := svc.ImportJSON(ctx, strings.NewReader(first), "api")
+		sum, err := svc.ImportJSON(ctx, strings.NewReader(first), fromAPI)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +274,7 @@ func TestImportJSONUpdatesWithEvents(t *testing.T) {
 		defer func() { now = sh(11, 20, 20, 0) }()
 		second := `[{"number": "API001", "status": "已办结", "resolved_at": "2026-11-20 16:00", "department": "住建局",
 			"contacted": true, "resolved": true, "satisfaction": "满意", "visited_at": "2026-11-21 08:30", "reopen_count": 1}]`
-		sum, err = svc.ImportJSON(ctx, strings.NewReader(second), "api")
+		sum, err = svc.ImportJSON(ctx, strings.NewReader(second), fromAPI)
 		if err != nil || sum.String() != "新增 0, 更新 1, 未变 0, 错误 0" {
 			t.Fatalf("second: %v %v", sum, err)
 		}
@@ -283,7 +291,7 @@ func TestImportJSONUpdatesWithEvents(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("events = %q, want %q", got, want)
 		}
-		if _, err := svc.ImportJSON(ctx, strings.NewReader(`{"number": "x"}`), "api"); models.UserText(err) != "请求体应为工单 JSON 数组" {
+		if _, err := svc.ImportJSON(ctx, strings.NewReader(`{"number": "x"}`), fromAPI); models.UserText(err) != "请求体应为工单 JSON 数组" {
 			t.Errorf("not an array: %v", err)
 		}
 	})
@@ -293,7 +301,7 @@ func TestDeadlineRulesAndExtension(t *testing.T) {
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
 		push := func(js string) string {
 			t.Helper()
-			sum, err := svc.ImportJSON(ctx, strings.NewReader(js), "api")
+			sum, err := svc.ImportJSON(ctx, strings.NewReader(js), fromAPI)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -361,11 +369,11 @@ func TestDeadlineRulesAndExtension(t *testing.T) {
 
 func TestUnreadableFiles(t *testing.T) {
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
-		_, err := svc.ImportFile(ctx, strings.NewReader("序号,部门\n1,x\n"), "a.csv", "import")
+		_, err := svc.ImportFile(ctx, strings.NewReader("序号,部门\n1,x\n"), fromCLI("a.csv"))
 		if models.ErrorCode(err) != models.EINVALID || !strings.HasPrefix(models.UserText(err), "缺少必需的列：工单编号（或 诉求编号") {
 			t.Errorf("no number column: %v", err)
 		}
-		_, err = svc.ImportFile(ctx, strings.NewReader("x"), "a.xls", "import")
+		_, err = svc.ImportFile(ctx, strings.NewReader("x"), fromCLI("a.xls"))
 		if models.ErrorCode(err) != models.EINVALID || !strings.Contains(models.UserText(err), ".xls") {
 			t.Errorf("xls: %v", err)
 		}
@@ -439,11 +447,11 @@ func TestGeneratedExportsImportCleanlyTwice(t *testing.T) {
 			data := buf.Bytes()
 			each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
 				name := "export." + string(tc.format)
-				sum, err := svc.ImportFile(ctx, bytes.NewReader(data), name, "import")
+				sum, err := svc.ImportFile(ctx, bytes.NewReader(data), fromCLI(name))
 				if err != nil || sum.String() != fmt.Sprintf("新增 %d, 更新 0, 未变 0, 错误 0", n) {
 					t.Fatalf("first import: %v %v %q", sum, err, errorTexts(sum))
 				}
-				sum, err = svc.ImportFile(ctx, bytes.NewReader(data), name, "import")
+				sum, err = svc.ImportFile(ctx, bytes.NewReader(data), fromCLI(name))
 				if err != nil || sum.String() != fmt.Sprintf("新增 0, 更新 0, 未变 %d, 错误 0", n) {
 					t.Fatalf("second import: %v %v", sum, err)
 				}
@@ -496,7 +504,7 @@ func TestRepeatedNumberInOneFile(t *testing.T) {
 		"R2,2026-11-20 09:00,办理中,某某局\n" +
 		"R2,2026-11-20 09:00,办理中,城管局\n"
 	each(t, func(t *testing.T, s *models.Store, svc *tickets.Service) {
-		sum, err := svc.ImportFile(ctx, strings.NewReader(csvText), "r.csv", "import")
+		sum, err := svc.ImportFile(ctx, strings.NewReader(csvText), fromCLI("r.csv"))
 		if err != nil || sum.String() != "新增 2, 更新 1, 未变 1, 错误 1" {
 			t.Fatalf("%v %v", sum, err)
 		}

@@ -130,6 +130,7 @@ func (s *Service) writeBatch(ctx context.Context, batch []*input, actor string, 
 	for attempt := 1; ; attempt++ {
 		var res, repeats models.SaveResult
 		var refused []*sheet.Error
+		var saved []models.TicketWrite
 		err := s.Store.Tx(ctx, func(tx *models.Store) error {
 			old, err := tx.TicketsByNumber(ctx, numbers)
 			if err != nil {
@@ -161,6 +162,7 @@ func (s *Service) writeBatch(ctx context.Context, batch []*input, actor string, 
 			if res, err = tx.SaveTickets(ctx, writes, actor); err != nil {
 				return err
 			}
+			saved = writes
 			return s.tellWithdrawn(ctx, tx, writes)
 		})
 		if models.ErrorCode(err) == models.ECONFLICT && attempt < conflictRetries {
@@ -175,6 +177,7 @@ func (s *Service) writeBatch(ctx context.Context, batch []*input, actor string, 
 		for _, e := range refused {
 			sum.refuse(e, keep)
 		}
+		sum.flag(saved)
 		return nil
 	}
 }

@@ -51,6 +51,9 @@ type Service struct {
 	Outbox Enqueuer
 }
 
+// MaxFileBytes is the largest file ImportFile takes (Limits, or sheet's default).
+func (s *Service) MaxFileBytes() int64 { return s.Limits.OrDefaults().FileBytes }
+
 // LoadCalendar returns the working-day calendar in the store's zone with the
 // admins' overrides (HolidayOverride) applied.
 func LoadCalendar(ctx context.Context, s *models.Store) (*calendar.Calendar, error) {

@@ -19,11 +19,19 @@ type Summary struct {
 	// Unknown are the unit names no department has (by name or alias), each
 	// once with the number of rows that wrote it, most rows first.
 	Unknown []UnknownName
+	// Reopened are the tickets the import made 重办 (their reopen count went
+	// up), DoubleNo those it made 双否件 (models.Ticket.DoubleNo); a ticket
+	// new to the store counts when it arrives so.
+	Reopened, DoubleNo Flags
 }
 
-// String is the summary line users see: 新增 N, 更新 M, 未变 U, 错误 E.
-func (s *Summary) String() string {
-	return fmt.Sprintf("新增 %d, 更新 %d, 未变 %d, 错误 %d", s.Created, s.Updated, s.Unchanged, s.Failed)
+// String is the summary line the CLI and the API show: 新增 N, 更新 M, 未变 U, 错误 E.
+func (s *Summary) String() string { return s.text(", ") }
+
+// text is the summary line with its parts sep apart: chat writes it with
+// Chinese commas.
+func (s *Summary) text(sep string) string {
+	return fmt.Sprintf("新增 %d%s更新 %d%s未变 %d%s错误 %d", s.Created, sep, s.Updated, sep, s.Unchanged, sep, s.Failed)
 }
 
 // Landed is the number of rows written: created, updated or unchanged.

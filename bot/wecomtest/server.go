@@ -1,6 +1,7 @@
 // Package wecomtest is a fake WeCom (企业微信) server that speaks the real HTTP
 // protocol: access tokens, the group robot webhook, app messages, app group
-// chats, the AI bot's one-time response URLs and media uploads, with WeCom's limits and
+// chats, the AI bot's one-time response URLs, media uploads and the downloads
+// of files members send (files.go), with WeCom's limits and
 // error codes; and the AI bot's long connection (WebSocket, see ws.go). It records every request as a decoded Request, can be told to
 // fail on purpose, and builds signed, encrypted callbacks as WeCom sends them
 // (see CallbackSigner).
@@ -111,7 +112,7 @@ type Request struct {
 // dropped as a duplicate. A Late call is delivered although its client saw
 // no answer.
 func (r Request) Delivered() bool {
-	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing && !r.Route.upload() &&
+	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing && !r.Route.upload() && !r.Route.download() &&
 		r.Status == http.StatusOK && r.Errcode == 0 && !r.Duplicate
 }
 
@@ -141,6 +142,7 @@ type Server struct {
 	member    map[string][]time.Time // userid → delivered app messages
 	responses map[string]*responseURL
 	media     map[string]*Media // by media_id
+	links     map[string]*link  // the AI bot's download links, by code (files.go)
 	faults    map[Route][]*faultStep
 	script    func(Request) (Fault, bool)
 	subs      map[int]chan Request
@@ -230,6 +232,7 @@ func New(opts ...Option) *Server {
 		tokens:    make(map[string]*token),
 		responses: make(map[string]*responseURL),
 		media:     make(map[string]*Media),
+		links:     make(map[string]*link),
 		subs:      make(map[int]chan Request),
 		ws:        newWSState(),
 	}
@@ -246,6 +249,8 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("GET /openws", s.serveWS)
 	s.mux.HandleFunc("POST /cgi-bin/webhook/upload_media", s.endpoint(RouteUpload, s.webhookUpload))
 	s.mux.HandleFunc("POST /cgi-bin/media/upload", s.endpoint(RouteMediaUpload, s.mediaUpload))
+	s.mux.HandleFunc("GET /cgi-bin/media/get", s.mediaGet)
+	s.mux.HandleFunc("GET /aibot/file", s.fileDownload)
 	return s
 }
 

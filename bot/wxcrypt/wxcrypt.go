@@ -73,12 +73,9 @@ func New(token, encodingAESKey, receiveID string) (*Crypter, error) {
 	if token == "" {
 		return nil, errors.New("wxcrypt: empty token")
 	}
-	if len(encodingAESKey) != encodedLen {
-		return nil, fmt.Errorf("wxcrypt: EncodingAESKey must be %d characters, got %d", encodedLen, len(encodingAESKey))
-	}
-	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
-	if err != nil || len(key) != keyLen {
-		return nil, errors.New("wxcrypt: EncodingAESKey is not valid base64 of 32 bytes")
+	key, err := KeyOf(encodingAESKey)
+	if err != nil {
+		return nil, err
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {

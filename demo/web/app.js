@@ -17,7 +17,9 @@
     speaker: '',
     epoch: '',
     lastID: 0,
-    chat: [], // say, group and notice events, kept to re-render on a change of speaker
+    chat: [], // say, group and notice events, kept to re-render on a change of speaker or group
+    group: null, // the work group shown: {code, name, chat, jobs}
+    groupUnread: new Map(), // group code → events not yet seen in it
     inbox: new Map(), // userid → app events received
     unread: new Map(), // userid → app events not yet seen
     selected: '', // the member whose app messages the side panel shows
@@ -354,10 +356,22 @@
     list.appendChild(chatNode(ev));
   }
 
+  // groupOfChat returns the work group whose chat is chat, or null.
+  function groupOfChat(chat) {
+    return (state.info.groups || []).find((g) => g.chat === chat) || null;
+  }
+
+  // shown reports whether an event belongs in the chat of the group shown:
+  // the simulator's notices belong in every group.
+  function shown(ev) {
+    return ev.kind === 'notice' || !ev.chat || !state.group || ev.chat === state.group.chat;
+  }
+
   function renderChat() {
     const list = $('messages');
     list.textContent = '';
-    if (!state.chat.length) {
+    const events = state.chat.filter(shown);
+    if (!events.length) {
       const li = el('li', 'empty');
       li.appendChild(el('div', null, '暂无消息。在下方选择身份，输入指令后发送，机器人的回复会出现在这里。先试试：'));
       const tips = el('ol', 'tips');
@@ -366,7 +380,7 @@
       list.appendChild(li);
       return;
     }
-    state.chat.forEach((ev, i) => appendChat(ev, state.chat[i - 1]));
+    events.forEach((ev, i) => appendChat(ev, events[i - 1]));
     list.scrollTop = list.scrollHeight;
   }
 
@@ -377,11 +391,52 @@
       for (const u of ev.to || []) receiveApp(u, ev);
       return;
     }
+    const prev = state.chat.filter(shown).pop();
+    state.chat.push(ev);
+    if (!shown(ev)) {
+      const g = groupOfChat(ev.chat);
+      if (g) {
+        state.groupUnread.set(g.code, (state.groupUnread.get(g.code) || 0) + 1);
+        renderGroups();
+      }
+      return;
+    }
     const list = $('messages');
     const stick = nearBottom(list) || (ev.kind === 'say' && ev.from === state.speaker);
-    appendChat(ev, state.chat[state.chat.length - 1]);
-    state.chat.push(ev);
+    appendChat(ev, prev);
     if (stick) list.scrollTop = list.scrollHeight;
+  }
+
+  // ------------------------------------------------------------------ groups
+
+  function renderGroups() {
+    const box = $('groups');
+    box.textContent = '';
+    const groups = state.info.groups || [];
+    box.hidden = groups.length < 2;
+    for (const g of groups) {
+      const b = el('button', null, g.name);
+      b.type = 'button';
+      b.dataset.group = g.code;
+      b.setAttribute('role', 'tab');
+      b.setAttribute('aria-selected', String(state.group && g.code === state.group.code));
+      const n = state.groupUnread.get(g.code) || 0;
+      if (n) b.appendChild(el('span', 'badge', n > 99 ? '99+' : String(n)));
+      b.addEventListener('click', () => setGroup(g.code));
+      box.appendChild(b);
+    }
+  }
+
+  function setGroup(code) {
+    const groups = state.info.groups || [];
+    state.group = groups.find((g) => g.code === code) || groups[0] || null;
+    if (state.group) state.groupUnread.set(state.group.code, 0);
+    const name = state.group ? state.group.name : state.info.group;
+    document.title = name + ' · 雁阵演示';
+    $('group-name').textContent = name + '（' + (state.info.members.length + 2) + '）';
+    renderGroups();
+    renderJobs();
+    renderChat();
   }
 
   // ------------------------------------------------- members and app messages
@@ -553,7 +608,7 @@
     const btn = $('send');
     btn.disabled = true;
     try {
-      await api('POST', '/demo/say', { userid: state.speaker, text });
+      await api('POST', '/demo/say', { userid: state.speaker, group: state.group ? state.group.code : '', text });
       input.value = '';
     } catch (err) {
       toast(err.message, true);
@@ -568,7 +623,7 @@
   function renderJobs() {
     const box = $('jobs');
     box.textContent = '';
-    for (const j of state.info.jobs) {
+    for (const j of (state.group ? state.group.jobs : state.info.jobs)) {
       const b = el('button');
       b.type = 'button';
       b.dataset.job = j.name;
@@ -583,7 +638,7 @@
     const buttons = document.querySelectorAll('#jobs button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      const res = await api('POST', '/demo/run', { job: j.name, at: $('job-at').value });
+      const res = await api('POST', '/demo/run', { job: j.name, group: state.group ? state.group.code : '', at: $('job-at').value });
       toast(res.summary);
       pollStatus();
     } catch (err) {
@@ -608,7 +663,8 @@
       const labels = new Map(state.info.jobs.map((j) => [j.name, j.label]));
       for (const r of st.runs.slice(0, 4)) {
         const span = el('span', 'run');
-        span.title = [r.slot, r.summary].filter(Boolean).join('：');
+        const g = (state.info.groups || []).find((x) => x.code === r.group);
+        span.title = [g && state.info.groups.length > 1 ? g.name : '', r.slot, r.summary].filter(Boolean).join('：');
         span.appendChild(el('b', null, labels.get(r.job) || r.job));
         span.appendChild(document.createTextNode(' ' + (RUN_STATUS[r.status] || r.status) + (r.late ? '（补发）' : '') + (r.at ? ' ' + shortTime(r.at) : '')));
         runs.appendChild(span);
@@ -628,6 +684,8 @@
       if (state.epoch && hello.epoch !== state.epoch) {
         // The demo restarted: its timeline starts over.
         state.chat = [];
+        state.groupUnread.clear();
+        renderGroups();
         state.inbox.clear();
         state.unread.clear();
         state.lastID = 0;
@@ -661,12 +719,10 @@
     state.fmtDay = new Intl.DateTimeFormat('zh-CN', { timeZone: info.timezone, month: 'numeric', day: 'numeric' });
     for (const m of info.members) state.members.set(m.userid, m);
     state.names = [...new Set([info.bot, ...info.names])].sort((a, b) => b.length - a.length);
-    document.title = info.group + ' · 雁阵演示';
-    $('group-name').textContent = info.group + '（' + (info.members.length + 2) + '）';
     if (info.transport === 'websocket') $('chat-sub').textContent = '本机演示 · 每条消息都经智能机器人长连接送达机器人，无需公网地址';
     $('at-bot').textContent = '@' + info.bot;
     renderSpeakers();
-    renderJobs();
+    setGroup((info.groups && info.groups[0] && info.groups[0].code) || '');
     setSpeaker(info.first || info.members[0].userid);
     $('speaker').addEventListener('change', (e) => setSpeaker(e.target.value));
     $('member-search').addEventListener('input', filterMembers);
