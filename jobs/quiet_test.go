@@ -150,10 +150,15 @@ func TestMorningRollupTellsTheGroupWhatStandsOnceADay(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		d := newDistrict(t, s)
 		d.backlog(t)
+		create(t, s, &models.Member{UserID: "liuyi", Name: "刘一", Role: models.RoleHotline, Active: true})
 		mustRun(t, d.runner, jobs.OverdueScan, "2026-11-20 10:00")
 		rows := since(t, s, func() { mustRun(t, d.runner, jobs.MorningRollup, "2026-11-23 09:00") })
-		if len(rows) != 1 || rows[0].Channel != "robot" || rows[0].Priority != int(msg.Notice) {
+		if len(rows) != 2 || rows[0].Channel != "robot" || rows[0].Priority != int(msg.Notice) {
 			t.Fatalf("roll-up: %+v", rows)
+		}
+		// The 12345 office reads the same roll-up by app message.
+		if rows[1].Channel != "app" || rows[1].To != "liuyi" || !strings.Contains(rows[1].Body, "【超期汇总】11月23日") {
+			t.Errorf("the 12345 office's copy: %s to %q: %s", rows[1].Channel, rows[1].To, rows[1].Body)
 		}
 		body := rows[0].Body
 		// On Monday the dispatch and two tickets are 通报 and 住建局's 超期

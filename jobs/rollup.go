@@ -54,11 +54,25 @@ func prepareRollup(ctx context.Context, e *Env, r Run) (Plan, error) {
 		return send(nil, "无未办结的超期事项，未发送"), nil
 	}
 	units, items := report.Totals(roll.Levels)
+	msgs := []msg.Message{m}
+	// The 12345 office of the group's district, which owns the tickets,
+	// reads the roll-up too.
+	var hotline []string
+	for _, mb := range view.dir.WithRole(models.RoleHotline) {
+		if view.dir.DistrictOf(mb) == g.District {
+			hotline = append(hotline, mb.UserID)
+		}
+	}
+	if len(hotline) > 0 {
+		office := m
+		office.To, office.DedupeKey = msg.ToMembers(hotline...), m.DedupeKey+"/hotline"
+		msgs = append(msgs, office)
+	}
 	return Plan{Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
 		if err := tellAll(ctx, tx, group, open, r.Now); err != nil {
 			return nil, "", err
 		}
-		return []msg.Message{m}, fmt.Sprintf("汇总%d个单位的%d项超期事项", units, items), nil
+		return msgs, fmt.Sprintf("汇总%d个单位的%d项超期事项", units, items), nil
 	}}, nil
 }
 
