@@ -58,24 +58,8 @@ func (r *request) scopeDepartments() []models.Department {
 // scopeName names the request's scope in replies: 全区, or the street whose
 // communities the group covers (环海街道).
 func (r *request) scopeName() string {
-	if p := streetOf(r.dir, r.scope); p != nil {
+	if p := r.dir.CommonParent(r.scope.Units); p != nil {
 		return p.Name
 	}
 	return "全区"
-}
-
-// streetOf returns the street whose communities make up a scope, or nil.
-func streetOf(dir *models.Directory, scope models.Scope) *models.Department {
-	var parent *uint
-	for i, id := range scope.Units {
-		d := dir.Department(id)
-		if d == nil || d.ParentID == nil || (i > 0 && *d.ParentID != *parent) {
-			return nil
-		}
-		parent = d.ParentID
-	}
-	if parent == nil {
-		return nil
-	}
-	return dir.Department(*parent)
 }

@@ -218,3 +218,21 @@ func (d *Directory) DistrictOf(m *Member) string {
 	}
 	return ""
 }
+
+// CommonParent returns the unit that every one of units has as its parent
+// (the street whose communities make up a street's group), or nil when they
+// do not all share one.
+func (d *Directory) CommonParent(units []uint) *Department {
+	var parent *uint
+	for i, id := range units {
+		u := d.Department(id)
+		if u == nil || u.ParentID == nil || (i > 0 && *u.ParentID != *parent) {
+			return nil
+		}
+		parent = u.ParentID
+	}
+	if parent == nil {
+		return nil
+	}
+	return d.Department(*parent)
+}

@@ -63,7 +63,7 @@ func (b *Builder) area(ctx context.Context) (*area, error) {
 	a := &area{Group: g, Default: g == set.Default(), Top: set.Top(g), Scope: set.Scope(g), Dir: dir}
 	a.Depts, a.under = a.Scope.Departments(dir.Departments), underOf(dir, a.Scope)
 	a.Name = b.districtName(g.District)
-	if p := commonParent(dir, g.Units); p != nil {
+	if p := dir.CommonParent(g.Units); p != nil {
 		a.Name = p.Name
 	}
 	return a, nil
@@ -77,23 +77,6 @@ func (b *Builder) districtName(district string) string {
 	return district
 }
 
-// commonParent returns the unit that every unit of a group's list has as its
-// parent (the street of a street's group), or nil.
-func commonParent(dir *models.Directory, units []uint) *models.Department {
-	var parent *uint
-	for i, id := range units {
-		d := dir.Department(id)
-		if d == nil || d.ParentID == nil || (i > 0 && *d.ParentID != *parent) {
-			return nil
-		}
-		parent = d.ParentID
-	}
-	if parent == nil {
-		return nil
-	}
-	return dir.Department(*parent)
-}
-
 // Wide names the whole area in a summary: 全区, or 全街道 for a street's group.
 func (a *area) Wide() string {
 	if a.Street() {
@@ -103,7 +86,7 @@ func (a *area) Wide() string {
 }
 
 // Street reports whether the group covers a street's communities.
-func (a *area) Street() bool { return commonParent(a.Dir, a.Group.Units) != nil }
+func (a *area) Street() bool { return a.Dir.CommonParent(a.Group.Units) != nil }
 
 // Covers reports whether a ticket of a unit (nil: none) counts in the
 // area: a covered unit's, or one it answers for; the default group's also
