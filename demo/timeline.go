@@ -79,13 +79,13 @@ func (t *timeline) since(after int) ([]Event, <-chan struct{}) {
 // a delivered robot or response-URL message is a group message, a delivered
 // app message goes to the members who received it, an AI bot's reply or push
 // goes to its group or to the member of its single chat, and a refused
-// message is a notice. Token fetches, subscriptions and heartbeats show
-// nothing.
+// message is a notice. Token fetches, subscriptions, heartbeats and card
+// updates (which change a card in place) show nothing.
 func fromFake(r wecomtest.Request, botName string) (Event, bool) {
 	upload := r.Route == wecomtest.RouteUpload || r.Route == wecomtest.RouteMediaUpload
 	switch {
 	case r.Route == wecomtest.RouteToken, r.Route == wecomtest.RouteSubscribe, r.Route == wecomtest.RoutePing,
-		upload && r.Status == http.StatusOK && r.Errcode == 0:
+		(upload || r.Route == wecomtest.RouteUpdateCard || r.Route == wecomtest.RouteUpdate) && r.Status == http.StatusOK && r.Errcode == 0:
 		return Event{}, false
 	}
 	if !r.Delivered() {
@@ -103,7 +103,7 @@ func fromFake(r wecomtest.Request, botName string) (Event, bool) {
 		if len(e.To) == 0 {
 			return Event{}, false
 		}
-	case wecomtest.RouteRespond, wecomtest.RouteSendMsg, wecomtest.RouteWelcome, wecomtest.RouteUpdate:
+	case wecomtest.RouteRespond, wecomtest.RouteSendMsg, wecomtest.RouteWelcome:
 		e.Kind = EventGroup
 		if r.ChatType == "single" {
 			e.Kind, e.To = EventApp, r.ToUser
@@ -137,6 +137,8 @@ func refusal(r wecomtest.Request) string {
 		what = "应用消息"
 	case wecomtest.RouteRespond, wecomtest.RouteSendMsg, wecomtest.RouteWelcome, wecomtest.RouteUpdate:
 		what = "智能机器人消息"
+	case wecomtest.RouteUpdateCard:
+		what = "卡片更新请求"
 	case wecomtest.RouteUpload, wecomtest.RouteMediaUpload:
 		what = "文件上传请求"
 	}

@@ -123,20 +123,44 @@ func (s *CallbackSigner) URLVerification(echo string) (Callback, error) {
 // AppText returns the POST of a text message to the self-built app: XML
 // plaintext, wrapped as <xml><ToUserName/><Encrypt/><AgentID/></xml>.
 func (s *CallbackSigner) AppText(m AppMessage) (Callback, error) {
-	if m.ToUserName == "" {
-		m.ToUserName = s.receiveID
-	}
 	if m.MsgID == "" {
 		m.MsgID = randomDigits()
 	}
+	return s.appCallback(m.ToUserName, m.FromUserName, "text", m.AgentID, func(b *strings.Builder) {
+		element(b, "Content", m.Content)
+		fmt.Fprintf(b, "<MsgId>%s</MsgId>", m.MsgID)
+	})
+}
+
+// AppCardEvent returns the POST of a tap on a template card to the
+// self-built app (Event template_card_event), from the event Server.Tap
+// returned.
+func (s *CallbackSigner) AppCardEvent(e CardEvent) (Callback, error) {
+	return s.appCallback("", e.UserID, "event", e.AgentID, func(b *strings.Builder) {
+		element(b, "Event", "template_card_event")
+		element(b, "EventKey", e.EventKey)
+		element(b, "TaskId", e.TaskID)
+		element(b, "CardType", e.CardType)
+		element(b, "ResponseCode", e.ResponseCode)
+	})
+}
+
+// appCallback seals the XML plaintext of a message or event from the member
+// from to the app: the header (ToUserName, empty meaning the signer's
+// receiveid; FromUserName; CreateTime; MsgType), what fields writes, and
+// AgentID; and wraps it as <xml><ToUserName/><Encrypt/><AgentID/></xml>.
+func (s *CallbackSigner) appCallback(to, from, msgType string, agentID int, fields func(*strings.Builder)) (Callback, error) {
+	if to == "" {
+		to = s.receiveID
+	}
 	var b strings.Builder
 	b.WriteString("<xml>")
-	element(&b, "ToUserName", m.ToUserName)
-	element(&b, "FromUserName", m.FromUserName)
+	element(&b, "ToUserName", to)
+	element(&b, "FromUserName", from)
 	fmt.Fprintf(&b, "<CreateTime>%d</CreateTime>", s.now().Unix())
-	element(&b, "MsgType", "text")
-	element(&b, "Content", m.Content)
-	fmt.Fprintf(&b, "<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>", m.MsgID, m.AgentID)
+	element(&b, "MsgType", msgType)
+	fields(&b)
+	fmt.Fprintf(&b, "<AgentID>%d</AgentID></xml>", agentID)
 
 	plain := []byte(b.String())
 	env, err := s.seal(plain)
@@ -145,9 +169,9 @@ func (s *CallbackSigner) AppText(m AppMessage) (Callback, error) {
 	}
 	b.Reset()
 	b.WriteString("<xml>")
-	element(&b, "ToUserName", m.ToUserName)
+	element(&b, "ToUserName", to)
 	element(&b, "Encrypt", env.Encrypt)
-	element(&b, "AgentID", strconv.Itoa(m.AgentID))
+	element(&b, "AgentID", strconv.Itoa(agentID))
 	b.WriteString("</xml>")
 	return xmlCallback(env, b.String(), plain), nil
 }

@@ -108,32 +108,13 @@ type AppFileMessage struct {
 
 // AppFile returns the POST of a file message to the self-built app.
 func (s *CallbackSigner) AppFile(m AppFileMessage) (Callback, error) {
-	if m.ToUserName == "" {
-		m.ToUserName = s.receiveID
-	}
 	if m.MsgID == "" {
 		m.MsgID = randomDigits()
 	}
-	var b strings.Builder
-	b.WriteString("<xml>")
-	element(&b, "ToUserName", m.ToUserName)
-	element(&b, "FromUserName", m.FromUserName)
-	fmt.Fprintf(&b, "<CreateTime>%d</CreateTime>", s.now().Unix())
-	element(&b, "MsgType", "file")
-	element(&b, "MediaId", m.MediaID)
-	fmt.Fprintf(&b, "<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>", m.MsgID, m.AgentID)
-	plain := []byte(b.String())
-	env, err := s.seal(plain)
-	if err != nil {
-		return Callback{}, err
-	}
-	b.Reset()
-	b.WriteString("<xml>")
-	element(&b, "ToUserName", m.ToUserName)
-	element(&b, "Encrypt", env.Encrypt)
-	element(&b, "AgentID", fmt.Sprint(m.AgentID))
-	b.WriteString("</xml>")
-	return xmlCallback(env, b.String(), plain), nil
+	return s.appCallback(m.ToUserName, m.FromUserName, "file", m.AgentID, func(b *strings.Builder) {
+		element(b, "MediaId", m.MediaID)
+		fmt.Fprintf(b, "<MsgId>%s</MsgId>", m.MsgID)
+	})
 }
 
 // AIBotFileMessage is a file a member sends to the AI bot on its callback

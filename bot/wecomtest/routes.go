@@ -60,14 +60,17 @@ type payload struct {
 		Description string `json:"description"`
 		URL         string `json:"url"`
 	} `json:"textcard"`
-	TemplateCard *struct {
-		CardType  string `json:"card_type"`
-		MainTitle struct {
-			Title string `json:"title"`
-		} `json:"main_title"`
-	} `json:"template_card"`
-	EnableDuplicateCheck   int   `json:"enable_duplicate_check"`
-	DuplicateCheckInterval int64 `json:"duplicate_check_interval"`
+	TemplateCard           *templateCard `json:"template_card"`
+	EnableDuplicateCheck   int           `json:"enable_duplicate_check"`
+	DuplicateCheckInterval int64         `json:"duplicate_check_interval"`
+
+	// update_template_card
+	UserIDs      []string `json:"userids"`
+	AtAll        int      `json:"atall"`
+	ResponseCode string   `json:"response_code"`
+	Button       *struct {
+		ReplaceName string `json:"replace_name"`
+	} `json:"button"`
 }
 
 type content struct {
@@ -81,6 +84,7 @@ type media struct {
 // rules are the message types and limits of one route.
 type rules struct {
 	types       []string
+	cards       []string // the template card types taken
 	textMax     int
 	truncate    bool // an over-long text is cut, not refused
 	markdownMax int
@@ -88,17 +92,17 @@ type rules struct {
 
 var (
 	webhookRules = rules{
-		types:   []string{"text", "markdown", "markdown_v2", "image", "news", "file", "voice", "template_card"},
-		textMax: 2048, markdownMax: 4096,
+		types: []string{"text", "markdown", "markdown_v2", "image", "news", "file", "voice", "template_card"},
+		cards: noticeCards, textMax: 2048, markdownMax: 4096,
 	}
 	// App messages: "文本消息内容最长不超过2048个字节，超过将截断"; markdown up to 2048.
 	appRules = rules{
-		types:   []string{"text", "markdown", "textcard", "template_card", "news", "mpnews", "image", "file", "voice", "video"},
-		textMax: 2048, truncate: true, markdownMax: 2048,
+		types: []string{"text", "markdown", "textcard", "template_card", "news", "mpnews", "image", "file", "voice", "video"},
+		cards: allCards, textMax: 2048, truncate: true, markdownMax: 2048,
 	}
 	// The AI bot's response_url takes markdown and template cards; 20480
 	// bytes is the AI bot's limit on message content.
-	responseRules = rules{types: []string{"markdown", "template_card"}, markdownMax: 20480}
+	responseRules = rules{types: []string{"markdown", "template_card"}, cards: allCards, markdownMax: 20480}
 )
 
 // endpoint wraps a route: it decodes and records the call, applies the
@@ -193,8 +197,8 @@ func decode(req *Request, q url.Values, p *payload) {
 			titles = append(titles, a.Title)
 		}
 		req.Content = strings.Join(titles, "\n")
-	case p.MsgType == "template_card" && p.TemplateCard != nil:
-		req.Content = p.TemplateCard.MainTitle.Title
+	case p.TemplateCard != nil: // a card sent, or the card of an update
+		req.Content = p.TemplateCard.title()
 	}
 	if p.MsgType == "text" || p.MsgType == "markdown" {
 		for _, m := range mentionRE.FindAllStringSubmatch(req.Content, -1) {
@@ -252,9 +256,7 @@ func check(req *Request, p *payload, r rules) answer {
 			return failure(40058, "textcard needs title, description and url. invalid Request Parameter")
 		}
 	case "template_card":
-		if p.TemplateCard == nil || p.TemplateCard.CardType == "" {
-			return failure(40058, "template_card.card_type missing. invalid Request Parameter")
-		}
+		return checkCard(p.TemplateCard, r.cards)
 	}
 	return success(nil)
 }
@@ -364,6 +366,9 @@ func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) 
 	if a, dup := s.duplicateLocked(req, p); dup {
 		return a
 	}
+	if a := s.taskIDFreeLocked(p.TemplateCard); p.MsgType == "template_card" && a.errcode != 0 {
+		return a
+	}
 	var valid []string
 	for _, u := range req.ToUser {
 		switch u = strings.ToLower(u); {
@@ -384,6 +389,7 @@ func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) 
 		return a
 	}
 	slices.Sort(valid)
+	var reached []string
 	for _, u := range slices.Compact(valid) {
 		got := within(s.member[u], req.Time, time.Hour)
 		if len(got) >= MemberPerHour || len(within(got, req.Time, time.Minute)) >= MemberPerMinute {
@@ -391,11 +397,17 @@ func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) 
 			continue
 		}
 		s.member[u] = append(got, req.Time)
+		reached = append(reached, u)
 	}
-	return success(map[string]any{
+	out := map[string]any{
 		"invaliduser": invalid, "invalidparty": "", "invalidtag": "", "unlicenseduser": "",
 		"msgid": randomHex(16),
-	})
+	}
+	if p.MsgType == "template_card" && p.TemplateCard.TaskID != "" {
+		s.keepCardLocked(req, p.TemplateCard, cardJSON(req.Body), "", reached)
+		out["response_code"] = s.mintCodeLocked(p.TemplateCard.TaskID, req.Time)
+	}
+	return success(out)
 }
 
 // appChatSend serves POST /cgi-bin/appchat/send?access_token=: messages to a

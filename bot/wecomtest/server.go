@@ -4,7 +4,8 @@
 // of files members send (files.go), with WeCom's limits and
 // error codes; and the AI bot's long connection (WebSocket, see ws.go). It records every request as a decoded Request, can be told to
 // fail on purpose, and builds signed, encrypted callbacks as WeCom sends them
-// (see CallbackSigner).
+// (see CallbackSigner); template cards are validated, recorded as each
+// recipient sees them, tapped and updated (cards.go, sentcards.go).
 //
 // Tests start it with Start; `yanzhen demo` mounts Handler on its own
 // listener. Time comes from Server.Now, so tests move the clock instead of
@@ -84,7 +85,8 @@ type Request struct {
 	Finish   bool   // aibot_respond_msg: the stream is finished
 
 	MsgType          string
-	Content          string   // what a reader sees: text or markdown content, textcard title and description, news titles, template card main title
+	Content          string   // what a reader sees: text or markdown content, textcard title and description, news titles, template card main title (or, in an update, the buttons' replace_name)
+	TaskID           string   // template card: the task_id of the card sent or updated
 	Mentions         []string // mentioned_list plus <@userid> mentions in the content
 	MentionedMobiles []string // mentioned_mobile_list
 
@@ -113,6 +115,7 @@ type Request struct {
 // no answer.
 func (r Request) Delivered() bool {
 	return r.Route != RouteToken && r.Route != RouteSubscribe && r.Route != RoutePing && !r.Route.upload() && !r.Route.download() &&
+		r.Route != RouteUpdateCard && r.Route != RouteUpdate &&
 		r.Status == http.StatusOK && r.Errcode == 0 && !r.Duplicate
 }
 
@@ -148,6 +151,9 @@ type Server struct {
 	subs      map[int]chan Request
 	nextSub   int
 	ws        *wsState
+	cards     map[string]*sentCard // by task_id (sentcards.go)
+	cardOrder []string             // task_ids in the order sent
+	codes     map[string]*cardCode // response_codes of cards
 	sent      map[string]time.Time // canonical request JSON → first delivery, for the duplicate check
 	held      int                  // calls held by Hang and Late faults
 	release   chan struct{}        // closed by ReleaseHeld
@@ -235,6 +241,8 @@ func New(opts ...Option) *Server {
 		links:     make(map[string]*link),
 		subs:      make(map[int]chan Request),
 		ws:        newWSState(),
+		cards:     make(map[string]*sentCard),
+		codes:     make(map[string]*cardCode),
 	}
 	s.resetLocked()
 	for _, o := range opts {
@@ -244,6 +252,7 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("GET /cgi-bin/gettoken", s.endpoint(RouteToken, s.getToken))
 	s.mux.HandleFunc("POST /cgi-bin/webhook/send", s.endpoint(RouteWebhook, s.webhookSend))
 	s.mux.HandleFunc("POST /cgi-bin/message/send", s.endpoint(RouteMessage, s.messageSend))
+	s.mux.HandleFunc("POST /cgi-bin/message/update_template_card", s.endpoint(RouteUpdateCard, s.updateCard))
 	s.mux.HandleFunc("POST /cgi-bin/appchat/send", s.endpoint(RouteAppChat, s.appChatSend))
 	s.mux.HandleFunc("POST /cgi-bin/aibot/response", s.endpoint(RouteResponse, s.aibotResponse))
 	s.mux.HandleFunc("GET /openws", s.serveWS)
@@ -345,7 +354,7 @@ func (s *Server) Messages() []Request {
 
 // Reset forgets the recorded calls, the rate-limit windows, the duplicate
 // check and the pending faults and script. Tokens, response URLs, uploaded
-// media and configuration stay.
+// media, sent cards and their response codes, and configuration stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -166,7 +166,10 @@ func TestWebhookMessages(t *testing.T) {
 		{"file", map[string]any{"msgtype": "file", "file": map[string]any{"media_id": fileID}}, 0},
 		{"file of an unknown media_id", map[string]any{"msgtype": "file", "file": map[string]any{"media_id": "m1"}}, 40007},
 		{"file without media", map[string]any{"msgtype": "file", "file": map[string]any{}}, 40007},
-		{"template card", map[string]any{"msgtype": "template_card", "template_card": map[string]any{"card_type": "text_notice", "main_title": map[string]any{"title": "督办"}}}, 0},
+		{"template card", map[string]any{"msgtype": "template_card", "template_card": map[string]any{"card_type": "text_notice", "main_title": map[string]any{"title": "督办"},
+			"card_action": map[string]any{"type": 1, "url": "https://example.com"}}}, 0},
+		{"button card", map[string]any{"msgtype": "template_card", "template_card": map[string]any{"card_type": "button_interaction", "task_id": "t1", "main_title": map[string]any{"title": "督办"},
+			"button_list": []any{map[string]any{"text": "签收", "key": "sign"}}}}, 40058},
 	} {
 		if got := errcode(call(t, "POST", hook, tc.body)); got != tc.want {
 			t.Errorf("%s: errcode = %d, want %d", tc.name, got, tc.want)

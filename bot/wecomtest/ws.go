@@ -59,7 +59,8 @@ const (
 var ErrNoConnection = errors.New("wecomtest: the AI bot has no subscribed long connection")
 
 // AIBotEvent is an event pushed to the AI bot: enter_chat, template_card_event
-// (with EventKey and TaskID), feedback_event or disconnected_event.
+// (with EventKey, TaskID and CardType; Server.Tap pushes it for a card the
+// fake recorded), feedback_event or disconnected_event.
 type AIBotEvent struct {
 	MsgID     string // empty means random
 	EventType string
@@ -68,6 +69,7 @@ type AIBotEvent struct {
 	UserID    string
 	EventKey  string
 	TaskID    string
+	CardType  string
 }
 
 // wsState is the long connections' side of the fake, guarded by Server.mu.
@@ -95,6 +97,7 @@ type wsConn struct {
 type pushed struct {
 	chatID, chatType, userID string
 	event                    string // "" for a message
+	taskID                   string // template_card_event: the card tapped
 	at                       time.Time
 }
 
@@ -180,15 +183,13 @@ type wsBody struct {
 		Finish  bool   `json:"finish"`
 		Content string `json:"content"`
 	} `json:"stream"`
-	Markdown     *content `json:"markdown"`
-	Text         *content `json:"text"`
-	ResponseType string   `json:"response_type"`
-	TemplateCard *struct {
-		CardType  string `json:"card_type"`
-		MainTitle struct {
-			Title string `json:"title"`
-		} `json:"main_title"`
-	} `json:"template_card"`
+	Markdown     *content      `json:"markdown"`
+	Text         *content      `json:"text"`
+	ResponseType string        `json:"response_type"`
+	TemplateCard *templateCard `json:"template_card"`
+	UserIDs      []string      `json:"userids"` // aibot_respond_update_msg: whose card; empty means everyone's
+
+	card json.RawMessage // the template_card object as sent
 }
 
 // wsFrame answers one frame of conn and reports whether the connection stays
@@ -200,6 +201,7 @@ func (s *Server) wsFrame(ctx context.Context, conn *wsConn, data []byte) bool {
 	}
 	var b wsBody
 	bodyErr := json.Unmarshal(f.Body, &b)
+	b.card = cardJSON(f.Body)
 	s.mu.Lock()
 	s.seq++
 	req := Request{Seq: s.seq, Time: s.now(), Route: Route(f.Cmd), Body: data, MsgType: b.MsgType}
@@ -289,7 +291,7 @@ func (s *Server) respondLocked(conn *wsConn, req *Request, reqID string, b *wsBo
 		if p.event != "" && p.event != "enter_chat" {
 			return failure(ErrcodeInvalidReqID, "invalid req_id")
 		}
-		return s.cardLocked(req, b)
+		return s.newCardLocked(req, b)
 	default:
 		return failure(40008, "invalid message type")
 	}
@@ -312,24 +314,65 @@ func (s *Server) eventReplyLocked(conn *wsConn, req *Request, reqID string, b *w
 		if b.ResponseType != "update_template_card" {
 			return failure(40058, "response_type must be update_template_card. invalid Request Parameter")
 		}
-		return s.cardLocked(req, b)
+		if a := s.cardLocked(req, b); a.errcode != 0 {
+			return a
+		}
+		s.updateAIBotCardLocked(req, p, b)
+		return success(nil)
 	}
 	switch {
 	case b.MsgType == "text" && b.Text != nil && b.Text.Content != "":
 		req.Content = b.Text.Content
 		return success(nil)
 	case b.MsgType == "template_card":
-		return s.cardLocked(req, b)
+		return s.newCardLocked(req, b)
 	}
 	return failure(40008, "invalid message type")
 }
 
+// cardLocked checks the template card of a frame.
 func (s *Server) cardLocked(req *Request, b *wsBody) answer {
-	if b.TemplateCard == nil || b.TemplateCard.CardType == "" {
-		return failure(40058, "template_card.card_type missing. invalid Request Parameter")
+	if a := checkCard(b.TemplateCard, allCards); a.errcode != 0 {
+		return a
 	}
-	req.MsgType, req.Content = "template_card", b.TemplateCard.MainTitle.Title
+	req.MsgType, req.Content = "template_card", b.TemplateCard.title()
 	return success(nil)
+}
+
+// newCardLocked checks a card the bot sends as a reply or welcome, and
+// records it, addressed as req is.
+func (s *Server) newCardLocked(req *Request, b *wsBody) answer {
+	if a := s.cardLocked(req, b); a.errcode != 0 {
+		return a
+	}
+	if a := s.taskIDFreeLocked(b.TemplateCard); a.errcode != 0 {
+		return a
+	}
+	s.keepCardLocked(req, b.TemplateCard, b.card, req.ChatID, req.ToUser)
+	return success(nil)
+}
+
+// updateAIBotCardLocked applies a card update to the tapped card, for the
+// members in userids or, without them, for everyone; an update naming another
+// task_id is discarded, as WeCom does.
+func (s *Server) updateAIBotCardLocked(req *Request, p *pushed, b *wsBody) {
+	sc := s.cards[p.taskID]
+	if sc == nil || b.TemplateCard.TaskID != p.taskID {
+		return
+	}
+	req.TaskID = sc.TaskID
+	view := CardView{Card: b.card, Updated: req.Time}
+	if len(b.UserIDs) == 0 || sc.ChatID != "" {
+		for u := range sc.Views {
+			sc.Views[u] = view
+		}
+		return
+	}
+	for _, u := range lowerAll(b.UserIDs) {
+		if _, ok := sc.Views[u]; ok {
+			sc.Views[u] = view
+		}
+	}
 }
 
 // sendMsgLocked checks a push: a chat, markdown of at most ContentMax bytes
@@ -356,6 +399,9 @@ func (s *Server) sendMsgLocked(req *Request, b *wsBody) answer {
 		if a := s.cardLocked(req, b); a.errcode != 0 {
 			return a
 		}
+		if a := s.taskIDFreeLocked(b.TemplateCard); a.errcode != 0 {
+			return a
+		}
 	default:
 		return failure(40008, "invalid message type")
 	}
@@ -364,6 +410,9 @@ func (s *Server) sendMsgLocked(req *Request, b *wsBody) answer {
 		return failure(45009, "api freq out of limit")
 	}
 	s.ws.pushes[b.ChatID] = append(sent, req.Time)
+	if b.MsgType == "template_card" {
+		s.keepCardLocked(req, b.TemplateCard, b.card, req.ChatID, req.ToUser)
+	}
 	return success(nil)
 }
 

@@ -49,12 +49,9 @@ func (s *Server) PushEvent(e AIBotEvent) (string, error) {
 	if e.ChatType == "" {
 		e.ChatType = "single"
 	}
-	ev := map[string]string{"eventtype": e.EventType}
-	if e.EventKey != "" {
-		ev["event_key"] = e.EventKey
-	}
-	if e.TaskID != "" {
-		ev["task_id"] = e.TaskID
+	ev := map[string]any{"eventtype": e.EventType}
+	if e.EventType == "template_card_event" { // the tap's details nest under the event's type
+		ev[e.EventType] = map[string]string{"card_type": e.CardType, "event_key": e.EventKey, "task_id": e.TaskID}
 	}
 	body := map[string]any{
 		"msgid": e.MsgID, "chattype": e.ChatType, "from": userRef{e.UserID}, "msgtype": "event", "event": ev,
@@ -62,7 +59,7 @@ func (s *Server) PushEvent(e AIBotEvent) (string, error) {
 	if e.ChatID != "" && e.ChatType == "group" {
 		body["chatid"] = e.ChatID
 	}
-	return s.push("aibot_event_callback", body, &pushed{chatID: e.ChatID, chatType: e.ChatType, userID: e.UserID, event: e.EventType})
+	return s.push("aibot_event_callback", body, &pushed{chatID: e.ChatID, chatType: e.ChatType, userID: e.UserID, event: e.EventType, taskID: e.TaskID})
 }
 
 // push sends a frame on the subscribed connection of the AI bot (the only
