@@ -238,17 +238,7 @@ func (s *CallbackSigner) RobotTextJSON(m RobotMessage) (Callback, error) {
 // AIBotText returns the POST of a text message to the AI bot: JSON
 // plaintext wrapped as {"encrypt":…}.
 func (s *CallbackSigner) AIBotText(m AIBotMessage) (Callback, error) {
-	if m.MsgID == "" {
-		m.MsgID = randomHex(12)
-	}
-	if m.ChatType == "" {
-		m.ChatType = "group"
-	}
-	if m.ChatType != "group" {
-		m.ChatID = ""
-	} else if m.BotName != "" {
-		m.Content = "@" + m.BotName + " " + m.Content
-	}
+	m = m.withDefaults()
 	plain, err := json.Marshal(struct {
 		MsgID       string  `json:"msgid"`
 		AIBotID     string  `json:"aibotid"`
@@ -267,6 +257,23 @@ func (s *CallbackSigner) AIBotText(m AIBotMessage) (Callback, error) {
 
 type userRef struct {
 	UserID string `json:"userid"`
+}
+
+// withDefaults fills a random MsgID and the group chat type, drops the
+// ChatID of a single chat and prefixes a group message with "@BotName ".
+func (m AIBotMessage) withDefaults() AIBotMessage {
+	if m.MsgID == "" {
+		m.MsgID = randomHex(12)
+	}
+	if m.ChatType == "" {
+		m.ChatType = "group"
+	}
+	if m.ChatType != "group" {
+		m.ChatID = ""
+	} else if m.BotName != "" {
+		m.Content = "@" + m.BotName + " " + m.Content
+	}
+	return m
 }
 
 func (m RobotMessage) withDefaults() RobotMessage {

@@ -19,17 +19,7 @@ import (
 // Pushing the same MsgID again, on the same connection or after a
 // reconnect, is what WeCom does when it is unsure a frame arrived.
 func (s *Server) PushText(m AIBotMessage) (string, error) {
-	if m.MsgID == "" {
-		m.MsgID = randomHex(12)
-	}
-	if m.ChatType == "" {
-		m.ChatType = "group"
-	}
-	if m.ChatType != "group" {
-		m.ChatID = ""
-	} else if m.BotName != "" {
-		m.Content = "@" + m.BotName + " " + m.Content
-	}
+	m = m.withDefaults()
 	body := map[string]any{
 		"msgid": m.MsgID, "aibotid": m.AIBotID, "chattype": m.ChatType, "from": userRef{m.UserID},
 		"msgtype": "text", "text": content{m.Content},
