@@ -204,7 +204,7 @@ func routes(c config.WeCom) ([]*route, error) {
 		receiveID string
 		parse     func([]byte, string) (*models.Inbound, error)
 	}{
-		{string(models.RouteApp), []crypto{{c.AppCallback.Token, c.AppCallback.AESKey, "wecom.app_callback"}}, c.CorpID, parseApp},
+		{string(models.RouteApp), []crypto{{c.AppCallback.Token, c.AppCallback.AESKey, "wecom.app_callback"}}, c.CorpID, appParser(newCardSigner(cardSecret(c)))},
 		{string(models.RouteRobot), robots, "", parseRobot},
 		{string(models.RouteAIBot), []crypto{{c.AIBot.Token, c.AIBot.AESKey, "wecom.aibot"}}, "", parseAIBot}, // mode callback only
 	} {

@@ -161,6 +161,9 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	}
 	w.WriteHeader(http.StatusOK)
 	if !fresh {
+		if in.MsgType == models.MsgTypeTap {
+			b.answerRepeat(ctx, in)
+		}
 		return resultDuplicate
 	}
 	b.dispatcher.offer(in)

@@ -244,6 +244,8 @@ type appMessage struct {
 	Markdown *contentField `json:"markdown,omitempty"`
 	Image    *mediaRef     `json:"image,omitempty"`
 	File     *mediaRef     `json:"file,omitempty"`
+	// TemplateCard is a card's JSON as cardRows rendered it.
+	TemplateCard json.RawMessage `json:"template_card,omitempty"`
 	// EnableDuplicateCheck and DuplicateCheckInterval (seconds, at most
 	// 14400) turn on WeCom's duplicate check of message/send.
 	EnableDuplicateCheck   int   `json:"enable_duplicate_check,omitempty"`

@@ -47,6 +47,8 @@ type Outbox struct {
 	// aibotMembers messages to members by it too (no app is configured).
 	aibotGroup, aibotMembers bool
 	aibotChat                string
+	// cards signs the buttons of cards.
+	cards *cardSigner
 	// app says whether the self-built app can send: where a channel takes no
 	// image or file, they go to the member by app message.
 	app bool
@@ -65,7 +67,10 @@ func (o *Outbox) Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Mess
 			if err != nil {
 				return err
 			}
-			rows := o.rows(&msgs[i], p)
+			rows, err := o.rowsIn(ctx, tx, &msgs[i], p)
+			if err != nil {
+				return err
+			}
 			if len(rows) == 0 {
 				return fmt.Errorf("bot: enqueue: message %q says nothing", msgs[i].DedupeKey)
 			}
@@ -79,8 +84,14 @@ func (o *Outbox) Enqueue(ctx context.Context, st *models.Store, msgs ...msg.Mess
 			if err != nil {
 				return fmt.Errorf("bot: enqueue: %w", err)
 			}
-			if fresh {
-				n++
+			if !fresh {
+				continue
+			}
+			n++
+			if msgs[i].Card != nil {
+				if err := recordCards(ctx, tx, &msgs[i], rows); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -94,8 +105,24 @@ func NewOutbox(c config.WeCom) *Outbox {
 	return &Outbox{
 		robotChat:  c.Robot.ChatID,
 		aibotGroup: ws && !c.Robot.WebhookKey.IsSet(), aibotMembers: ws && !c.AppConfigured(), aibotChat: c.AIBot.ChatID,
-		app: c.AppConfigured(),
+		app:   c.AppConfigured(),
+		cards: newCardSigner(cardSecret(c)),
 	}
+}
+
+// cardSecret is what the keys of card buttons are signed with: the callback
+// secrets, which only an installation that can read the taps has.
+func cardSecret(c config.WeCom) string {
+	return strings.Join([]string{c.AppCallback.AESKey.Reveal(), c.AIBot.AESKey.Reveal(), c.AIBot.Secret.Reveal()}, "\x00")
+}
+
+// rowsIn is rows, and for the update of a tapped card the row that reads
+// the card on st.
+func (o *Outbox) rowsIn(ctx context.Context, st *models.Store, m *msg.Message, p place) ([]models.OutboxMessage, error) {
+	if m.To.Tapped != nil {
+		return o.updateRows(ctx, st, m)
+	}
+	return o.rows(m, p), nil
 }
 
 // Render returns the outbox rows m becomes, as Enqueue would store them
@@ -156,6 +183,10 @@ func (o *Outbox) textRows(m *msg.Message, p place) []models.OutboxMessage {
 			row := models.OutboxMessage{Channel: channelApp, To: in.FromUserID}
 			add(row, parts(m, f, textLimit), f)
 		}
+	case m.Card != nil && len(m.To.Members) > 0 && o.app:
+		rows = append(rows, o.cardRows(m, appendNew(nil, m.To.Members...))...)
+	case m.Card != nil:
+		return o.textRows(cardAsText(m), p)
 	case len(m.To.Members) > 0 && o.aibotMembers:
 		rows = append(rows, aibotMemberRows(m, appendNew(nil, m.To.Members...))...)
 	case len(m.To.Members) > 0:

@@ -43,7 +43,7 @@ func (o *Outbox) defaultPlace() place {
 // placeFor returns where m goes when it is for a work group, reading the
 // group on st once per Enqueue (cache); other messages need no place.
 func (o *Outbox) placeFor(ctx context.Context, st *models.Store, m *msg.Message, cache map[string]place) (place, error) {
-	if m.To.ReplyTo != nil || len(m.To.Members) > 0 {
+	if m.To.ReplyTo != nil || m.To.Tapped != nil || len(m.To.Members) > 0 {
 		return place{}, nil
 	}
 	code := m.To.Group

@@ -42,10 +42,43 @@ type appXML struct {
 	EventKey     string `xml:"EventKey"`
 	PicURL       string `xml:"PicUrl"`
 	MediaID      string `xml:"MediaId"`
+	TaskID       string `xml:"TaskId"`
+	ResponseCode string `xml:"ResponseCode"`
+}
+
+// appParser returns the parser of app callbacks, which reads the taps on
+// cards whose keys cards signed.
+func appParser(cards *cardSigner) func([]byte, string) (*models.Inbound, error) {
+	return func(plain []byte, _ string) (*models.Inbound, error) {
+		in, err := parseApp(plain)
+		if err != nil || in.MsgType != "event/template_card_event" {
+			return in, err
+		}
+		var m appXML
+		_ = xml.Unmarshal(plain, &m) // parseApp read it
+		return asTap(in, cards, m.TaskID, m.EventKey, m.ResponseCode), nil
+	}
+}
+
+// asTap makes a template_card_event a tap (models.MsgTypeTap) when its key
+// is one cards signed for its card, stored once per card, member and
+// button: a second tap of a button is a repeat. Any other stays an event.
+func asTap(in *models.Inbound, cards *cardSigner, taskID, key, code string) *models.Inbound {
+	tap, ok := cards.open(taskID, key)
+	if !ok {
+		return in
+	}
+	sum := sha256.Sum256([]byte(taskID + "\x00" + in.FromUserID + "\x00" + key))
+	in.MsgID, in.MsgType, in.Text, in.TaskID = "tap:"+hex.EncodeToString(sum[:16]), models.MsgTypeTap, tap.String(), taskID
+	in.ReplyURL = ""
+	if code != "" {
+		in.ReplyURL = responseCodePrefix + code
+	}
+	return in
 }
 
 // parseApp reads an app callback (XML).
-func parseApp(plain []byte, _ string) (*models.Inbound, error) {
+func parseApp(plain []byte) (*models.Inbound, error) {
 	var m appXML
 	if err := xml.Unmarshal(plain, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", errMalformed, err)

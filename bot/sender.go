@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -199,6 +200,9 @@ func (s *wecomSender) send(ctx context.Context, t target, m *models.OutboxMessag
 		}
 		return s.aibot.deliver(ctx, t, m)
 	case targetApp:
+		if m.Kind == kindCardUpdate {
+			return s.sendCardUpdate(ctx, t, m)
+		}
 		am, err := appPayload(m)
 		if err != nil {
 			return err
@@ -246,6 +250,8 @@ func appPayload(m *models.OutboxMessage) (*appMessage, error) {
 		return &appMessage{MsgType: "text", Text: &contentField{Content: m.Body}}, nil
 	case kindMarkdown:
 		return &appMessage{MsgType: "markdown", Markdown: &contentField{Content: m.Body}}, nil
+	case kindTemplateCard:
+		return &appMessage{MsgType: "template_card", TemplateCard: json.RawMessage(m.Body)}, nil
 	}
 	return nil, unsendable("kind %q in an app message", m.Kind)
 }

@@ -201,11 +201,11 @@ func TestStripMention(t *testing.T) {
 
 func TestParseEventsAndMixedMessages(t *testing.T) {
 	click := []byte(`<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[click]]></Event><EventKey><![CDATA[sign:D12]]></EventKey><AgentID>1</AgentID></xml>`)
-	in, err := parseApp(click, "雁阵")
+	in, err := parseApp(click)
 	if err != nil || in.MsgType != "event/click" || in.Text != "sign:D12" || !strings.HasPrefix(in.MsgID, "sha256:") {
 		t.Fatalf("click event = %+v, %v", in, err)
 	}
-	again, _ := parseApp(click, "雁阵")
+	again, _ := parseApp(click)
 	if again.MsgID != in.MsgID {
 		t.Error("a repeated event got another id")
 	}
@@ -241,7 +241,7 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 		plain string
 		want  string
 	}{
-		{parseApp, `<xml><FromUserName>u</FromUserName><MsgType>image</MsgType><PicUrl>https://wecom.test/p.jpg</PicUrl><MediaId>M1</MediaId><MsgId>5</MsgId></xml>`, "image:https://wecom.test/p.jpg image:media:M1"},
+		{appParser(newCardSigner("")), `<xml><FromUserName>u</FromUserName><MsgType>image</MsgType><PicUrl>https://wecom.test/p.jpg</PicUrl><MediaId>M1</MediaId><MsgId>5</MsgId></xml>`, "image:https://wecom.test/p.jpg image:media:M1"},
 		{parseRobot, `<xml><MsgId>6</MsgId><MsgType>image</MsgType><From><UserId>u</UserId></From><Image><ImageUrl>https://wecom.test/r.jpg</ImageUrl></Image></xml>`, "image:https://wecom.test/r.jpg"},
 		{parseRobot, `{"msgid":"7","msgtype":"image","from":{"userid":"u"},"image":{"image_url":"https://wecom.test/j.jpg"}}`, "image:https://wecom.test/j.jpg"},
 		{parseAIBot, `{"msgid":"8","msgtype":"file","from":{"userid":"u"},"file":{"url":"https://wecom.test/f"}}`, "file:https://wecom.test/f"},
@@ -252,7 +252,7 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]byte{[]byte(`<xml><MsgType>text</MsgType></xml>`), []byte(`{"msgid":"x"}`), []byte(`not a message`)} {
-		if _, err := parseApp(bad, ""); err == nil {
+		if _, err := parseApp(bad); err == nil {
 			t.Errorf("parseApp(%s) accepted it", bad)
 		}
 		if _, err := parseRobot(bad, ""); err == nil && !strings.Contains(string(bad), "MsgType") {
@@ -265,7 +265,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><Content>@雁阵 x</Content></xml>`))
 	f.Add([]byte(`{"msgid":"1","msgtype":"text","text":{"content":"@雁阵"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, parse := range []func([]byte, string) (*models.Inbound, error){parseApp, parseRobot, parseAIBot} {
+		for _, parse := range []func([]byte, string) (*models.Inbound, error){appParser(newCardSigner("")), parseRobot, parseAIBot} {
 			in, err := parse(b, "雁阵")
 			if err == nil && (in.MsgID == "" || in.MsgType == "") {
 				t.Errorf("parsed %q without an id or a type", b)

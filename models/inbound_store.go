@@ -119,6 +119,7 @@ func fitInbound(in *Inbound) {
 	in.MsgType = ClipBytes(in.MsgType, 32)
 	in.ReplyURL = ClipBytes(in.ReplyURL, 1024)
 	in.Attachment = ClipBytes(in.Attachment, 2048)
+	in.TaskID = ClipBytes(in.TaskID, 128)
 	in.LastError = ClipBytes(in.LastError, lastErrorSize)
 	in.Text = ClipBytes(in.Text, 65535)
 }

@@ -12,6 +12,10 @@ const (
 	RouteAIBot Route = "aibot" // 智能机器人: @bot in a group or a single chat, by callback or long connection
 )
 
+// MsgTypeTap is the MsgType of a tap on a card's button: Text is the tap
+// (msg.Tap), TaskID the card's task_id, and ReplyURL what updates the card.
+const MsgTypeTap = "tap"
+
 // ChatType says where an Inbound was said: in a group, or to the bot alone.
 type ChatType string
 
@@ -46,7 +50,9 @@ type Inbound struct {
 	// app or the AI bot), in a form only package bot reads (bot fetches it
 	// when a handler asks); "" when none. It may hold a download key: never
 	// log it.
-	Attachment string     `gorm:"size:2048"`
+	Attachment string `gorm:"size:2048"`
+	// TaskID is the task_id of the card a tap (MsgTypeTap) came from.
+	TaskID     string     `gorm:"column:task_id;size:128;not null;default:''"`
 	ReceivedAt time.Time  `gorm:"not null"`
 	HandledAt  *time.Time `gorm:"index"`
 	Attempts   int        `gorm:"not null"`
@@ -199,5 +205,5 @@ var allModels = []any{
 	&DailyReport{}, &ReportVersion{}, &Dispatch{}, &DispatchTarget{}, &DispatchEvent{},
 	&Inbound{}, &OutboxMessage{}, &OutboxBackoff{}, &JobRun{}, &Alert{}, &HolidayOverride{}, &KV{}, &Media{}, &MediaChunk{},
 	&Announcement{}, &TicketImport{}, &Group{}, &GroupUnit{},
-	&Rectification{}, &RectifyEvent{}, &AccountabilityRecord{}, &KeyTicket{},
+	&Rectification{}, &RectifyEvent{}, &AccountabilityRecord{}, &KeyTicket{}, &Card{},
 }

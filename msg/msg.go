@@ -84,6 +84,9 @@ type Audience struct {
 	// ReplyTo answers an inbound message the way it came: in the same chat for
 	// a group message, privately for a single chat.
 	ReplyTo *models.Inbound
+	// Tapped, set by UpdateCard, replaces the card a tap came from (an
+	// inbound tap, models.MsgTypeTap) for everyone it was sent to.
+	Tapped *models.Inbound
 }
 
 // ToGroup addresses a work group by its code; "" is the default group.
@@ -107,6 +110,9 @@ type Message struct {
 	Sections []Section
 	// Attachments follow the text, each as a message of its own, in order.
 	Attachments []Attachment
+	// Card, when set, makes a message to members a card (see Card); other
+	// channels show its text.
+	Card *Card
 	// Mentions are userids @-mentioned besides those mentioned inline.
 	Mentions []string
 	Priority Priority
