@@ -152,7 +152,7 @@ func renderCard(m *msg.Message, taskID string, s *cardSigner) templateCard {
 	tc := templateCard{
 		CardType:  "button_interaction",
 		MainTitle: cardText{Title: cardLine(m.Title, cardTitleRunes), Desc: cardLine(c.Status, cardDescRunes)},
-		SubTitle:  models.ClipRunes(escapeText(strings.TrimSpace(m.PlainText())), cardSubTitleRunes),
+		SubTitle:  models.ClipRunes(escapeText(strings.TrimSpace(strings.TrimPrefix(m.PlainText(), m.Title))), cardSubTitleRunes),
 		TaskID:    taskID,
 	}
 	for _, f := range c.Fields {
@@ -187,24 +187,13 @@ func renderCard(m *msg.Message, taskID string, s *cardSigner) templateCard {
 	return tc
 }
 
-// cardAsText is what a card says where no card can go: its text, then its
-// highlighted line, fields and status.
+// cardAsText is what a card says where no card can go: its text, which
+// says what the highlighted line and the fields repeat, and its status.
 func cardAsText(m *msg.Message) *msg.Message {
-	c := m.Card
-	var lines []msg.Line
-	if c.Emphasis.Value != "" {
-		lines = append(lines, msg.L(msg.Text(c.Emphasis.Label+"："), msg.Strong(c.Emphasis.Value)))
-	}
-	for _, f := range c.Fields {
-		lines = append(lines, msg.L(msg.Text(f.Label+"："+f.Value)))
-	}
-	if c.Status != "" {
-		lines = append(lines, msg.L(msg.Strong(c.Status)))
-	}
 	out := *m
 	out.Card = nil
-	if len(lines) > 0 {
-		out.Sections = append(append([]msg.Section(nil), m.Sections...), msg.S(lines...))
+	if m.Card.Status != "" {
+		out.Sections = append(append([]msg.Section(nil), m.Sections...), msg.S(msg.L(msg.Strong(m.Card.Status))))
 	}
 	return &out
 }

@@ -9,6 +9,7 @@ import (
 
 	"yanzhen/handlers/timephrase"
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // The approval chains of requests, every kind alike: a member applies
@@ -139,9 +140,7 @@ func (c chain) submitted(r *request, req *models.TicketRequest) error {
 	if len(reviewers) == 0 {
 		return models.Errorf(models.EINVALID, "%s未登记，无法审核%s，请联系管理员", title, name)
 	}
-	n := ref(req)
-	r.notify(fmt.Sprintf("【%s审核】%s申请%s\n理由：%s\n请回复“同意%s %s”报区领导批准，或“驳回%s %s 理由”。",
-		name, memberText(r.dir, r.me), c.asks(req, r.now), req.Reason, name, n, name, n), reviewers...)
+	r.sendCard(requestCard(r.dir, req, msg.RefReview, r.now), reviewers...)
 	r.reply(fmt.Sprintf("已提交%s 的%s申请%s，待%s（%s）审核。", subject, name, asked, title, names(reviewers)))
 	return nil
 }
@@ -149,10 +148,15 @@ func (c chain) submitted(r *request, req *models.TicketRequest) error {
 // reviewers are who review a request, and their title: the unit's heads
 // (住建局主要负责人), or the 12345 office.
 func (c chain) reviewers(r *request, req *models.TicketRequest) ([]*models.Member, string) {
+	return c.reviewersIn(r.dir, req)
+}
+
+// reviewersIn is reviewers in dir.
+func (c chain) reviewersIn(dir *models.Directory, req *models.TicketRequest) ([]*models.Member, string) {
 	if c.kind.Review() == models.RequestPendingOffice {
-		return r.dir.WithRole(models.RoleHotline), models.RoleHotline.Chinese()
+		return dir.WithRole(models.RoleHotline), models.RoleHotline.Chinese()
 	}
-	return r.dir.MembersOf(req.DepartmentID, models.RoleHead), departmentLabel(r.dir, req.DepartmentID) + "主要负责人"
+	return dir.MembersOf(req.DepartmentID, models.RoleHead), departmentLabel(dir, req.DepartmentID) + "主要负责人"
 }
 
 // extensionArgs reads 申请延期's arguments after the ticket number: the
@@ -178,25 +182,26 @@ func (h *Handler) extensionArgs(r *request) (time.Time, string, error) {
 
 // askLeaders tells the leaders a request awaits their decision.
 func (c chain) askLeaders(r *request, req *models.TicketRequest) error {
-	name := c.name()
 	leaders := r.dir.WithRole(models.RoleLeader)
 	if len(leaders) == 0 {
-		return models.Errorf(models.EINVALID, "未登记区领导，无法审批%s，请联系管理员", name)
+		return models.Errorf(models.EINVALID, "未登记区领导，无法审批%s，请联系管理员", c.name())
 	}
-	asks := c.asks(req, r.now)
-	var who string
+	r.sendCard(requestCard(r.dir, req, msg.RefDecision, r.now), leaders...)
+	return nil
+}
+
+// asking says who asks the leaders for what: the applicant, and the
+// reviewer who agreed.
+func (c chain) asking(dir *models.Directory, req *models.TicketRequest, now time.Time) string {
+	asks := c.asks(req, now)
 	switch {
 	case req.HeadBy == "":
-		who = fmt.Sprintf("%s申请%s", personText(r.dir, req.RequestedBy), asks)
+		return fmt.Sprintf("%s申请%s", personText(dir, req.RequestedBy), asks)
 	case req.HeadBy == req.RequestedBy:
-		_, title := c.reviewers(r, req)
-		who = fmt.Sprintf("%s%s申请%s", title, personName(r.dir, req.RequestedBy), asks)
-	default:
-		who = fmt.Sprintf("%s申请%s，%s已审核同意", personText(r.dir, req.RequestedBy), asks, personText(r.dir, req.HeadBy))
+		_, title := c.reviewersIn(dir, req)
+		return fmt.Sprintf("%s%s申请%s", title, personName(dir, req.RequestedBy), asks)
 	}
-	n := ref(req)
-	r.notify(fmt.Sprintf("【%s审批】%s。\n理由：%s\n请回复“批准%s %s”，或“驳回%s %s 理由”。", name, who, req.Reason, name, n, name, n), leaders...)
-	return nil
+	return fmt.Sprintf("%s申请%s，%s已审核同意", personText(dir, req.RequestedBy), asks, personText(dir, req.HeadBy))
 }
 
 // agree is the reviewer's approval: the request goes to the leaders.

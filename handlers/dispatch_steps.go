@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 )
 
 // dispatch issues a leader's point-to-point dispatch: each target hears of it
@@ -45,11 +46,14 @@ func (h *Handler) dispatch(r *request) error {
 	if err != nil || !created {
 		return err // not created: this message was handled before
 	}
+	if d, err = r.tx.Dispatch(r.ctx, d.ID); err != nil { // with its targets' names
+		return err
+	}
 	issuer := memberText(r.dir, r.me)
-	details := dispatchDetails(d, tickets, r)
+	details := dispatchDetails(d, tickets, r.now)
 	var notified, missing, labels []string
 	var everyone []*models.Member
-	for _, t := range dr.targets {
+	for i, t := range dr.targets {
 		to := recipients(r.dir, t)
 		labels = append(labels, t.label())
 		if len(to) == 0 {
@@ -62,8 +66,11 @@ func (h *Handler) dispatch(r *request) error {
 		} else {
 			notified = append(notified, memberText(r.dir, t.member))
 		}
-		r.notify(fmt.Sprintf("【点对点调度 %s】\n%s交办%s：%s\n%s请回复“签收 %s”；办理中回复“反馈 %s 进展”，完成后回复“办结 %s 结果”。",
-			d.Code(), issuer, t.label(), d.Instruction, details, d.Code(), d.Code(), d.Code()), to...)
+		card, err := targetCard(r.ctx, r.tx, r.dir, d, d.Targets[i], r.now)
+		if err != nil {
+			return err
+		}
+		r.sendCard(card, to...)
 	}
 	r.announce(fmt.Sprintf("【点对点调度 %s】\n%s交办：%s\n要求：%s\n%s请及时签收办理。",
 		d.Code(), issuer, strings.Join(labels, "、"), d.Instruction, details), everyone)
@@ -114,7 +121,7 @@ func firstDue(tickets map[string]*models.Ticket, now time.Time) *models.Ticket {
 // dispatchDetails writes the ticket and deadline lines of a dispatch, each
 // ending with a line break; empty when it has neither. A ticket the store
 // knows is named with its title and address.
-func dispatchDetails(d *models.Dispatch, tickets map[string]*models.Ticket, r *request) string {
+func dispatchDetails(d *models.Dispatch, tickets map[string]*models.Ticket, now time.Time) string {
 	var b strings.Builder
 	for _, n := range d.TicketNumbers {
 		b.WriteString("工单：" + n)
@@ -133,7 +140,7 @@ func dispatchDetails(d *models.Dispatch, tickets map[string]*models.Ticket, r *r
 		b.WriteString("\n")
 	}
 	if d.Deadline != nil {
-		b.WriteString("时限：" + deadlineText(*d.Deadline, r.now) + "前\n")
+		b.WriteString("时限：" + deadlineText(*d.Deadline, now) + "前\n")
 	}
 	return b.String()
 }
@@ -283,7 +290,9 @@ func (h *Handler) targetStep(r *request, step models.StepKind) error {
 		case progressDone(d) && d.Verify:
 			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“核查 %s 通过”销号，或“核查 %s 不通过 说明”。", code, code)
 		case progressDone(d):
-			notice += fmt.Sprintf("全部单位已报办结，请核查后回复“确认 %s”销号，或“退回 %s 理由”。", code, code)
+			// The card to the issuer carries every result and the buttons to close it.
+			r.sendCard(issuerCard(r.dir, d, r.now), r.dir.Member(d.IssuerID))
+			return nil
 		default:
 			notice += "办结进度：" + tally(d, models.StepDone)
 		}
@@ -371,8 +380,14 @@ func (h *Handler) sendBack(r *request) error {
 	var labels []string
 	for _, t := range changed {
 		labels = append(labels, t.Label())
-		r.notify(fmt.Sprintf("【%s】%s退回%s的办结结果，请重新办理。\n理由：%s\n办结后回复“办结 %s 结果”。",
-			d.Title(), memberText(r.dir, r.me), t.Label(), reason, d.Code()), recipientsOf(r.dir, []models.DispatchTarget{t})...)
+		to := recipientsOf(r.dir, []models.DispatchTarget{t})
+		card, err := targetCard(r.ctx, r.tx, r.dir, d, t, r.now)
+		if err != nil {
+			return err
+		}
+		card.Sections = []msg.Section{msg.S(msg.Lines(fmt.Sprintf("【%s】%s退回%s的办结结果，请重新办理。\n理由：%s\n办结后回复“办结 %s 结果”。",
+			d.Title(), memberText(r.dir, r.me), t.Label(), reason, d.Code()))...)}
+		r.sendCard(card, to...)
 	}
 	r.reply(fmt.Sprintf("已退回调度 %s：%s。", d.Code(), strings.Join(labels, "、")))
 	return nil

@@ -195,7 +195,7 @@ func TestEndToEndAccountabilityLadder(t *testing.T) {
 			t.Errorf("the 检视 dispatch: %s by %s due %v", d.Kind, d.Issuer.UserID, d.Deadline)
 		}
 		// The 检视报告, tracked as a dispatch, and the leader's 确认.
-		contains(t, "检视报告", w.private("zhangsan", "办结 D1 检视报告：积案源于物业维修资金审批慢，已建立周调度机制").to("wangwu"), "【责令检视 D1】住建局（张三）报办结")
+		contains(t, "检视报告", w.private("zhangsan", "办结 D1 检视报告：积案源于物业维修资金审批慢，已建立周调度机制").to("wangwu"), "【责令检视 D1】全部单位已报办结", "住建局：检视报告：积案源于物业维修资金审批慢")
 		w.private("wangwu", "确认 D1")
 
 		// 问责 shows every step, with who and when.

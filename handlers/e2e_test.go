@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -206,11 +207,26 @@ func (d delivered) to(userids ...string) string {
 	d.t.Helper()
 	for _, c := range d.calls {
 		if c.Route == wecomtest.RouteMessage && slices.Equal(c.ToUser, userids) {
+			if c.MsgType == "template_card" {
+				return cardText(d.t, templateCard(d.t, c.Body))
+			}
 			return c.Content
 		}
 	}
 	d.t.Fatalf("no app message to %v in %+v", userids, d.calls)
 	return ""
+}
+
+// templateCard returns the template_card of an app message's body.
+func templateCard(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var m struct {
+		Card json.RawMessage `json:"template_card"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil || m.Card == nil {
+		t.Fatalf("no template_card in %s (%v)", body, err)
+	}
+	return m.Card
 }
 
 func TestEndToEndReport(t *testing.T) {

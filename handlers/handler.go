@@ -150,6 +150,9 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 	if in.Attachment != "" && h.tickets != nil && h.files != nil && (len(in.Media) == 0 || h.mayImport(ctx, in)) {
 		return h.settle(ctx, in, importSpec.Name, h.importFile(ctx, in))
 	}
+	if in.MsgType == models.MsgTypeTap {
+		return h.tap(ctx, in)
+	}
 	if strings.HasPrefix(in.MsgType, "event/") {
 		return nil // events (menu clicks, card taps) carry no command: stored, not answered
 	}

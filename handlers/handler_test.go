@@ -243,7 +243,7 @@ func TestDispatchFlow(t *testing.T) {
 		contains(t, "done notice", got.app()["wangwu"], "住建局（张三）报办结：\n已修复路灯，群众满意", "办结进度：1/2")
 		contains(t, "early confirmation", x.say("wangwu", "确认 D1").only(), "调度 D1 尚有单位未办结：环海街道（待签收）")
 		got = x.say("lisi", "办结 D1 已配合完成")
-		contains(t, "last done notice", got.app()["wangwu"], "全部单位已报办结，请核查后回复“确认 D1”销号，或“退回 D1 理由”。")
+		contains(t, "last done notice", got.app()["wangwu"], "全部单位已报办结", "住建局：已修复路灯，群众满意", "请核查后回复“确认 D1”销号，或“退回 D1 理由”。")
 
 		// The issuer sends one back, then confirms.
 		got = x.say("wangwu", "退回 D1 环海街道 请补充现场照片")

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,9 +217,44 @@ func (s sent) app() map[string]string {
 				s.t.Fatalf("two app messages to %s", r.To)
 			}
 			out[r.To] = r.Body
+			if r.Kind == "template_card" {
+				out[r.To] = cardText(s.t, []byte(r.Body))
+			}
 		}
 	}
 	return out
+}
+
+// card is what a reader sees of a template card.
+type card struct {
+	MainTitle struct {
+		Title string `json:"title"`
+		Desc  string `json:"desc"`
+	} `json:"main_title"`
+	SubTitle    string `json:"sub_title_text"`
+	TaskID      string `json:"task_id"`
+	ReplaceText string `json:"replace_text"`
+	Buttons     []struct {
+		Text string `json:"text"`
+		Key  string `json:"key"`
+	} `json:"button_list"`
+}
+
+// readCard reads a template card's JSON.
+func readCard(t *testing.T, data []byte) card {
+	t.Helper()
+	var c card
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatalf("not a card: %v: %s", err, data)
+	}
+	return c
+}
+
+// cardText is a card's title and text, as one string.
+func cardText(t *testing.T, data []byte) string {
+	t.Helper()
+	c := readCard(t, data)
+	return c.MainTitle.Title + c.SubTitle
 }
 
 // group returns the messages to the work group through the configured robot.

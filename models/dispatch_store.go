@@ -361,3 +361,16 @@ func (s *Store) AckAlerts(ctx context.Context, subject AlertSubject, id uint, at
 	}
 	return res.RowsAffected, nil
 }
+
+// DispatchTargetByID returns a dispatch target by ID, or ENOTFOUND.
+func (s *Store) DispatchTargetByID(ctx context.Context, id uint) (*DispatchTarget, error) {
+	var t DispatchTarget
+	err := s.db.WithContext(ctx).Take(&t, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "未找到该调度对象")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find dispatch target %d: %w", id, err)
+	}
+	return &t, nil
+}

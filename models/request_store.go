@@ -367,3 +367,16 @@ func (s *Store) DecideRequest(ctx context.Context, d RequestDecision) (*TicketRe
 	}
 	return &out, nil
 }
+
+// Request returns a request by ID with its ticket or item, or ENOTFOUND.
+func (s *Store) Request(ctx context.Context, id uint) (*TicketRequest, error) {
+	var r TicketRequest
+	err := s.db.WithContext(ctx).Preload("Ticket").Preload("Item").Take(&r, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "未找到该申请")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find request %d: %w", id, err)
+	}
+	return &r, nil
+}

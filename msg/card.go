@@ -9,8 +9,11 @@ import (
 )
 
 // A Card makes a message to members a card they can tap instead of type:
-// its text is the message's title and sections, and the card adds a
-// highlighted line, a few labelled fields and buttons. Package bot renders
+// its text is the message's sections (whose first line starts with the
+// title, which the card shows as its heading), and the card sets apart a
+// highlighted line and a few labelled fields, which the text must say too
+// (where no card can go, only the text and the status show), and adds
+// buttons. Package bot renders
 // it as the channel allows (a WeCom template card with buttons to a member,
 // plain text where no card can go) and signs each button, so that a tap
 // comes back as a Tap only for a button the bot made. A card without
@@ -59,8 +62,10 @@ const (
 	RefDispatch RefKind = "d"
 	// RefDispatchIssuer is a dispatch for its issuer (the completion card).
 	RefDispatchIssuer RefKind = "di"
-	// RefRequest is a request of an approval chain (退办 …).
-	RefRequest RefKind = "r"
+	// RefReview is a request of an approval chain (退办 …) for its reviewer.
+	RefReview RefKind = "rv"
+	// RefDecision is a request of an approval chain for the leaders.
+	RefDecision RefKind = "rd"
 )
 
 // Ref names the subject of a card: its kind and the ID of its record.
