@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -50,6 +51,7 @@ const (
 	cardEmphasisRunes  = 10 // emphasis_content.title
 	cardEmphasisDesc   = 15 // emphasis_content.desc
 	cardQuoteRunes     = 60
+	cardReplaceRunes   = 20 // button.replace_name
 	cardKeyBytes       = 1024
 	cardTaskIDBytes    = 128
 	cardSignatureBytes = 9 // the signature in a key: 72 bits, 12 characters
@@ -112,7 +114,6 @@ type templateCard struct {
 	CardAction  *cardAction  `json:"card_action,omitempty"`
 	TaskID      string       `json:"task_id,omitempty"`
 	Buttons     []cardButton `json:"button_list,omitempty"`
-	ReplaceText string       `json:"replace_text,omitempty"`
 }
 
 type cardText struct {
@@ -181,9 +182,6 @@ func renderCard(m *msg.Message, taskID string, s *cardSigner) templateCard {
 	case emphasis:
 		tc.QuoteArea = &quoteArea{Title: cardLine(c.Emphasis.Label, cardFieldKeyRunes*2), Quote: cardLine(c.Emphasis.Value, cardQuoteRunes)}
 	}
-	if len(tc.Buttons) == 0 && tc.CardType == "button_interaction" {
-		tc.ReplaceText = cardLine(c.Status, cardButtonRunes*2)
-	}
 	return tc
 }
 
@@ -215,20 +213,37 @@ func (o *Outbox) cardRows(m *msg.Message, users []string) []models.OutboxMessage
 type cardUpdate struct {
 	Code   string       `json:"code"`
 	Card   templateCard `json:"card"`
+	Status string       `json:"status"`
 	Tapper string       `json:"tapper"`
 	Notice string       `json:"notice"`
+}
+
+// request is the update_template_card that puts u's card in place: the
+// whole card while it has buttons, else its buttons greyed and replaced by
+// its status (WeCom's replace_name), since an interaction card needs a button.
+func (u *cardUpdate) request(users []string, code string) *cardUpdateRequest {
+	r := &cardUpdateRequest{UserIDs: users, ResponseCode: code}
+	if len(u.Card.Buttons) > 0 || u.Card.CardType != "button_interaction" {
+		r.Card = &u.Card
+	} else {
+		r.Button = &replaceButton{ReplaceName: cardLine(cmp.Or(u.Status, "已处理"), cardReplaceRunes)}
+	}
+	return r
 }
 
 // updateRows renders the replacement of the card tapped in m.To.Tapped,
 // for all the recipients of card, and records it as the card's state.
 func (o *Outbox) updateRows(ctx context.Context, tx *models.Store, m *msg.Message) ([]models.OutboxMessage, error) {
 	in := m.To.Tapped
+	if m.Card == nil {
+		return nil, errors.New("bot: a card update without a card")
+	}
 	card, err := tx.CardByTask(ctx, in.TaskID)
 	if err != nil {
 		return nil, fmt.Errorf("bot: update card: %w", err)
 	}
 	tc := renderCard(m, card.TaskID, o.cards)
-	state, err := json.Marshal(tc)
+	state, err := json.Marshal(cardUpdate{Card: tc, Status: m.Card.Status})
 	if err != nil {
 		return nil, fmt.Errorf("bot: encode card: %w", err)
 	}
@@ -243,7 +258,7 @@ func (o *Outbox) updateRows(ctx context.Context, tx *models.Store, m *msg.Messag
 func (o *Outbox) updateRowsOf(m *msg.Message, card *models.Card, tc templateCard, in *models.Inbound) []models.OutboxMessage {
 	u := cardUpdate{Code: in.ReplyURL, Card: tc, Tapper: in.FromUserID}
 	if m.Card != nil {
-		u.Notice = renderWhole(cardAsText(m), asText)
+		u.Status, u.Notice = m.Card.Status, renderWhole(cardAsText(m), asText)
 	}
 	body, err := json.Marshal(u)
 	if err != nil {
@@ -289,7 +304,7 @@ func (s *wecomSender) sendCardUpdate(ctx context.Context, t target, m *models.Ou
 		return unsendable("card response code sealed under other callback secrets")
 	}
 	code = strings.TrimPrefix(code, responseCodePrefix)
-	err := s.client.updateCard(ctx, &cardUpdateRequest{UserIDs: t.Users, ResponseCode: code, Card: u.Card})
+	err := s.client.updateCard(ctx, u.request(t.Users, code))
 	var ae *APIError
 	if v := Classify(err); !errors.As(err, &ae) || ae.Code == -1 || v == BackOff || v == Halt || tokenExpired(err) {
 		return err // sent, or a failure that may pass
@@ -308,10 +323,15 @@ const responseCodePrefix = "response_code:"
 
 // cardUpdateRequest is the body of message/update_template_card.
 type cardUpdateRequest struct {
-	UserIDs      []string     `json:"userids"`
-	AgentID      int64        `json:"agentid"`
-	ResponseCode string       `json:"response_code"`
-	Card         templateCard `json:"template_card"`
+	UserIDs      []string       `json:"userids"`
+	AgentID      int64          `json:"agentid"`
+	ResponseCode string         `json:"response_code"`
+	Button       *replaceButton `json:"button,omitempty"`
+	Card         *templateCard  `json:"template_card,omitempty"`
+}
+
+type replaceButton struct {
+	ReplaceName string `json:"replace_name"`
 }
 
 // updateCard replaces a card by a tap's response code.
@@ -336,11 +356,17 @@ func (b *Bot) answerRepeat(ctx context.Context, in *models.Inbound) {
 		}
 		return
 	}
-	var tc templateCard
-	if err := json.Unmarshal([]byte(card.State), &tc); err != nil || in.ReplyURL == "" {
+	// The state is the last update (a cardUpdate), or the card as first sent.
+	var u cardUpdate
+	if err := json.Unmarshal([]byte(card.State), &u); err != nil || in.ReplyURL == "" {
 		return
 	}
-	rows := b.outbox.updateRowsOf(&msg.Message{Priority: msg.Reply}, card, tc, in)
+	if u.Card.CardType == "" {
+		if err := json.Unmarshal([]byte(card.State), &u.Card); err != nil {
+			return
+		}
+	}
+	rows := b.outbox.updateRowsOf(&msg.Message{Priority: msg.Reply, Card: &msg.Card{Status: u.Status}}, card, u.Card, in)
 	sum := sha256.Sum256([]byte(in.ReplyURL))
 	key := "tap-repeat:" + hex.EncodeToString(sum[:16])
 	rows[0].DedupeKey = &key
