@@ -105,15 +105,15 @@ func newTaskID() string {
 
 // templateCard is the template_card of an app message and of its update.
 type templateCard struct {
-	CardType    string       `json:"card_type"`
-	MainTitle   cardText     `json:"main_title"`
-	Emphasis    *cardText    `json:"emphasis_content,omitempty"`
-	QuoteArea   *quoteArea   `json:"quote_area,omitempty"`
-	SubTitle    string       `json:"sub_title_text,omitempty"`
-	Fields      []cardField  `json:"horizontal_content_list,omitempty"`
-	CardAction  *cardAction  `json:"card_action,omitempty"`
-	TaskID      string       `json:"task_id,omitempty"`
-	Buttons     []cardButton `json:"button_list,omitempty"`
+	CardType   string       `json:"card_type"`
+	MainTitle  cardText     `json:"main_title"`
+	Emphasis   *cardText    `json:"emphasis_content,omitempty"`
+	QuoteArea  *quoteArea   `json:"quote_area,omitempty"`
+	SubTitle   string       `json:"sub_title_text,omitempty"`
+	Fields     []cardField  `json:"horizontal_content_list,omitempty"`
+	CardAction *cardAction  `json:"card_action,omitempty"`
+	TaskID     string       `json:"task_id,omitempty"`
+	Buttons    []cardButton `json:"button_list,omitempty"`
 }
 
 type cardText struct {

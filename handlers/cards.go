@@ -53,6 +53,9 @@ func (h *Handler) tap(ctx context.Context, in *models.Inbound) error {
 		if err := h.prepare(r); err != nil {
 			return err
 		}
+		if err := h.mayTap(r, t.Ref); err != nil {
+			return err
+		}
 		if err := r.cmd.spec.run(h, r); err != nil {
 			return err
 		}
@@ -72,6 +75,22 @@ func (h *Handler) tap(ctx context.Context, in *models.Inbound) error {
 		}
 	}
 	return h.settle(ctx, in, r.cmd.Name, err)
+}
+
+// mayTap refuses a tap on a dispatch's card by a member who does not answer
+// for the card's target: the typed command would act for their own target.
+func (h *Handler) mayTap(r *request, ref msg.Ref) error {
+	if ref.Kind != msg.RefDispatch {
+		return nil
+	}
+	tg, err := r.tx.DispatchTargetByID(r.ctx, ref.ID)
+	if err != nil {
+		return err
+	}
+	if !answers(*tg, r.me, departmentIDs(reportDepartments(r.dir, r.me))) {
+		return models.Errorf(models.EFORBIDDEN, "您不是调度 D%d 该项的办理对象，未作处理", tg.DispatchID)
+	}
+	return nil
 }
 
 // showCard answers a tap that took no step with the card's current state.

@@ -278,11 +278,16 @@ func contains(t *testing.T, what, s string, parts ...string) {
 	}
 }
 
-// count returns the number of rows of a model.
-func (x *harness) count(model any) int64 {
+// count returns the number of rows of a model, of those that match a
+// condition when one is given.
+func (x *harness) count(model any, where ...any) int64 {
 	x.t.Helper()
 	var n int64
-	if err := x.store.DB(ctx).Model(model).Count(&n).Error; err != nil {
+	q := x.store.DB(ctx).Model(model)
+	if len(where) > 0 {
+		q = q.Where(where[0], where[1:]...)
+	}
+	if err := q.Count(&n).Error; err != nil {
 		x.t.Fatal(err)
 	}
 	return n
