@@ -1,0 +1,61 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"yanzhen/msg"
+)
+
+func TestCardKeysAreSignedPerCard(t *testing.T) {
+	s := newCardSigner("secret")
+	tap := msg.Tap{Ref: msg.Ref{Kind: msg.RefDispatch, ID: 12}, Verb: msg.VerbSign}
+	key := s.sign("yz1", tap)
+	if got, ok := s.open("yz1", key); !ok || got != tap {
+		t.Fatalf("own key read as %+v, %v", got, ok)
+	}
+	for _, c := range []struct{ name, task, key string }{
+		{"another card's task_id", "yz2", key},
+		{"another verb", "yz1", strings.Replace(key, "/sign~", "/done~", 1)},
+		{"another subject", "yz1", strings.Replace(key, "d/12/", "d/13/", 1)},
+		{"no signature", "yz1", tap.String()},
+		{"another secret", "yz1", newCardSigner("other").sign("yz1", tap)},
+	} {
+		if got, ok := s.open(c.task, c.key); ok {
+			t.Errorf("%s: key %q accepted as %+v", c.name, c.key, got)
+		}
+	}
+}
+
+func TestCardRenderedWithinWeComLimits(t *testing.T) {
+	long := strings.Repeat("<@all>路灯", 100)
+	m := msg.Message{Title: "【点对点调度 D12】" + long, Sections: []msg.Section{msg.S(msg.L(msg.Text("【点对点调度 D12】" + long)))},
+		Card: &msg.Card{Ref: msg.Ref{Kind: msg.RefDispatch, ID: 1}, Emphasis: msg.Emphasis{Value: long, Label: "办结时限"},
+			Fields: make([]msg.Field, 9), Actions: make([]msg.Action, 8)}}
+	for i := range m.Card.Actions {
+		m.Card.Actions[i] = msg.Action{Label: "签收" + long, Verb: msg.VerbSign}
+	}
+	tc := renderCard(&m, newTaskID(), newCardSigner("s"))
+	if tc.CardType != "button_interaction" || len(tc.Buttons) != msg.MaxActions || len(tc.Fields) != cardMaxFields {
+		t.Fatalf("card %s with %d buttons, %d fields", tc.CardType, len(tc.Buttons), len(tc.Fields))
+	}
+	if n := utf8.RuneCountInString(tc.MainTitle.Title); n > cardTitleRunes {
+		t.Errorf("title of %d characters", n)
+	}
+	if n := utf8.RuneCountInString(tc.SubTitle); n > cardSubTitleRunes || strings.Contains(tc.SubTitle, "<@") {
+		t.Errorf("text of %d characters, unescaped: %q", n, tc.SubTitle)
+	}
+	if len(tc.TaskID) > cardTaskIDBytes || strings.Trim(tc.TaskID, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+		t.Errorf("task_id %q", tc.TaskID)
+	}
+	for _, b := range tc.Buttons {
+		if utf8.RuneCountInString(b.Text) > cardButtonRunes || len(b.Key) > cardKeyBytes {
+			t.Errorf("button %q key %d bytes", b.Text, len(b.Key))
+		}
+	}
+	m.Card.Actions = nil
+	if tc := renderCard(&m, "yz1", newCardSigner("s")); tc.CardType != "text_notice" || tc.Emphasis == nil || tc.CardAction == nil {
+		t.Errorf("a card without buttons is %s (emphasis %v, action %v)", tc.CardType, tc.Emphasis, tc.CardAction)
+	}
+}
