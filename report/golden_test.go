@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"yanzhen/bot"
 
 	"yanzhen/calendar"
 	"yanzhen/config"
@@ -91,6 +92,20 @@ func TestRemindGolden(t *testing.T) {
 		}
 		if !slices.Equal(apps, []string{"lisi|qianqi", "zhouba"}) {
 			t.Errorf("app messages to %v", apps)
+		}
+		// With the app, each head gets a notice card: the deadline set apart,
+		// the unit's figures, how to report.
+		c := config.Default().WeCom
+		c.CorpID, c.AgentID, c.Secret = "wwcorp", 1000002, "secret"
+		cards := bot.NewOutbox(c).Render(r.Messages()[1])
+		if len(cards) != 1 || cards[0].Kind != "template_card" {
+			t.Fatalf("reminder to a head with the app: %+v", cards)
+		}
+		for _, want := range []string{`"card_type":"text_notice"`, `"emphasis_content":{"title":"18:00前","desc":"日报报送时限"}`,
+			`{"keyname":"超期","value":"1"}`, "18:00日报将列出本单位：　收1 结0 在办2 超期1", "发送“日报 内容”报送"} {
+			if !strings.Contains(cards[0].Body, want) {
+				t.Errorf("reminder card lacks %s:\n%s", want, cards[0].Body)
+			}
 		}
 		// Everyone reported: nothing at all.
 		for _, d := range []*models.Department{&f.cgj, &f.jyj} {
