@@ -165,7 +165,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	}
 	if o.WeCom.AIBot.WebSocket() {
 		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)
-		b.aibot.files = b.files
+		b.aibot.files, b.aibot.parse = b.files, aibotParser(b.outbox.cards)
 		send.aibot, b.worker.away = b.aibot, b.aibot.away
 		if o.Registerer != nil {
 			up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -206,7 +206,7 @@ func routes(c config.WeCom) ([]*route, error) {
 	}{
 		{string(models.RouteApp), []crypto{{c.AppCallback.Token, c.AppCallback.AESKey, "wecom.app_callback"}}, c.CorpID, appParser(newCardSigner(cardSecret(c)))},
 		{string(models.RouteRobot), robots, "", parseRobot},
-		{string(models.RouteAIBot), []crypto{{c.AIBot.Token, c.AIBot.AESKey, "wecom.aibot"}}, "", parseAIBot}, // mode callback only
+		{string(models.RouteAIBot), []crypto{{c.AIBot.Token, c.AIBot.AESKey, "wecom.aibot"}}, "", aibotParser(newCardSigner(cardSecret(c)))}, // mode callback only
 	} {
 		rt := &route{name: r.name, parse: r.parse}
 		for _, k := range r.cryptos {

@@ -196,14 +196,32 @@ func cardAsText(m *msg.Message) *msg.Message {
 	return &out
 }
 
-// cardRows renders a card to members as one app message.
+// cardRows renders a card to members: one app message, or without the app
+// one push to each member's single chat with the AI bot, each its own card.
+// The pushes after the first are keyed m.DedupeKey/@userid.
 func (o *Outbox) cardRows(m *msg.Message, users []string) []models.OutboxMessage {
-	body, err := json.Marshal(renderCard(m, newTaskID(), o.cards))
-	if err != nil {
-		panic(fmt.Sprintf("bot: encode card: %v", err)) // plain structs of strings
+	row := func(r models.OutboxMessage, key string) models.OutboxMessage {
+		body, err := json.Marshal(renderCard(m, newTaskID(), o.cards))
+		if err != nil {
+			panic(fmt.Sprintf("bot: encode card: %v", err)) // plain structs of strings
+		}
+		r.Kind, r.Body, r.Priority = kindTemplateCard, string(body), int(m.Priority)
+		if key != "" {
+			r.DedupeKey = &key
+		}
+		return r
 	}
-	rows := stamped(models.OutboxMessage{Channel: channelApp, To: strings.Join(users, "|")}, []string{string(body)}, asText, m.DedupeKey, m.Priority)
-	rows[0].Kind = kindTemplateCard
+	if o.app {
+		return []models.OutboxMessage{row(models.OutboxMessage{Channel: channelApp, To: strings.Join(users, "|")}, m.DedupeKey)}
+	}
+	var rows []models.OutboxMessage
+	for i, u := range users {
+		key := m.DedupeKey
+		if i > 0 && key != "" {
+			key += "/@" + u
+		}
+		rows = append(rows, row(models.OutboxMessage{Channel: channelAIBotPush, ChatID: u}, key))
+	}
 	return rows
 }
 
@@ -265,6 +283,9 @@ func (o *Outbox) updateRowsOf(m *msg.Message, card *models.Card, tc templateCard
 		panic(fmt.Sprintf("bot: encode card update: %v", err))
 	}
 	row := models.OutboxMessage{Channel: channelApp, To: strings.Join(card.Recipients, "|"), Kind: kindCardUpdate, Body: string(body), Priority: int(msg.Reply)}
+	if in.Route == models.RouteAIBot { // by the req_id of the tap's frame
+		row.Channel, row.To, row.ChatID = channelAIBotReply, in.ReplyURL, in.FromUserID
+	}
 	if m.DedupeKey != "" {
 		k := m.DedupeKey
 		row.DedupeKey = &k
@@ -282,8 +303,11 @@ func recordCards(ctx context.Context, tx *models.Store, m *msg.Message, rows []m
 		if err := json.Unmarshal([]byte(r.Body), &tc); err != nil {
 			return fmt.Errorf("bot: read card: %w", err)
 		}
-		c := &models.Card{TaskID: tc.TaskID, RefKind: string(m.Card.Ref.Kind), RefID: m.Card.Ref.ID,
-			Recipients: strings.Split(r.To, "|"), State: r.Body}
+		to := strings.Split(r.To, "|")
+		if r.Channel == channelAIBotPush {
+			to = []string{r.ChatID}
+		}
+		c := &models.Card{TaskID: tc.TaskID, RefKind: string(m.Card.Ref.Kind), RefID: m.Card.Ref.ID, Recipients: to, State: r.Body}
 		if err := tx.CreateCard(ctx, c); err != nil {
 			return err
 		}
@@ -373,4 +397,41 @@ func (b *Bot) answerRepeat(ctx context.Context, in *models.Inbound) {
 	if _, err := st.Enqueue(ctx, key, rows); err != nil {
 		b.log.Warn("answering a repeated tap failed", zap.Error(err))
 	}
+}
+
+// aibotCard is the card an AI bot's update puts in place: u's card, or
+// without buttons a notice card showing its status (an interaction card
+// needs a button, and the AI bot cannot grey them).
+func (u *cardUpdate) aibotCard() templateCard {
+	c := u.Card
+	if len(c.Buttons) == 0 && c.CardType == "button_interaction" {
+		c.CardType, c.CardAction = "text_notice", &cardAction{Type: 1, URL: noticeLink}
+		c.MainTitle.Desc = cardLine(u.Status, cardDescRunes)
+	}
+	return c
+}
+
+// updateCard replaces a tapped card by the req_id of the tap's frame (on
+// this session when same), for the tapper; when the frame came on another
+// connection, or WeCom no longer takes its req_id (after a few seconds), the
+// tapper is told the card's state in the chat instead.
+func (s *session) updateCard(ctx context.Context, reqID string, same bool, chat string, m *models.OutboxMessage) error {
+	var u cardUpdate
+	if err := json.Unmarshal([]byte(m.Body), &u); err != nil {
+		return unsendable("card update unreadable: %v", err)
+	}
+	if same {
+		err := s.call(ctx, outFrame{Cmd: cmdUpdateCard, Headers: wsHeaders{ReqID: reqID}, Body: map[string]any{
+			"response_type": "update_template_card", "userids": []string{chat}, "template_card": u.aibotCard(),
+		}})
+		if !replyRefused(err) {
+			return err
+		}
+	}
+	if u.Notice == "" {
+		return nil
+	}
+	return s.call(ctx, outFrame{Cmd: cmdSendMsg, Headers: wsHeaders{ReqID: newReqID(cmdSendMsg)}, Body: map[string]any{
+		"chatid": chat, "msgtype": "markdown", "markdown": contentField{Content: escapeRichMarkdown(u.Notice)},
+	}})
 }

@@ -183,7 +183,7 @@ func (o *Outbox) textRows(m *msg.Message, p place) []models.OutboxMessage {
 			row := models.OutboxMessage{Channel: channelApp, To: in.FromUserID}
 			add(row, parts(m, f, textLimit), f)
 		}
-	case m.Card != nil && len(m.To.Members) > 0 && o.app:
+	case m.Card != nil && len(m.To.Members) > 0 && (o.app || o.aibotMembers):
 		rows = append(rows, o.cardRows(m, appendNew(nil, m.To.Members...))...)
 	case m.Card != nil:
 		return o.textRows(cardAsText(m), p)

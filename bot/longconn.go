@@ -29,6 +29,7 @@ const (
 	cmdPing          = "ping"
 	cmdRespond       = "aibot_respond_msg"
 	cmdSendMsg       = "aibot_send_msg"
+	cmdUpdateCard    = "aibot_respond_update_msg"
 	cmdMsgCallback   = "aibot_msg_callback"
 	cmdEventCallback = "aibot_event_callback"
 	// eventDisconnected is the event WeCom sends to a connection before it

@@ -71,6 +71,8 @@ type longConn struct {
 	now                func() time.Time
 	log                *zap.Logger
 	files              *inFiles // seals the attachment a frame carries
+	// parse reads a frame's message (aibotParser, which knows the cards' keys).
+	parse func(plain []byte, botName string) (*models.Inbound, error)
 
 	mu         sync.Mutex
 	cur        *session      // the subscribed session; nil while down
@@ -94,7 +96,7 @@ func newLongConn(c config.AIBot, botName, holder string, hc *http.Client, store 
 	return &longConn{
 		botID: c.BotID, secret: c.Secret.Reveal(), url: c.WSURL, chatID: c.ChatID, learnt: c.ChatID != "", botName: botName,
 		holder: holder, http: hc, store: store, journal: j, dispatcher: d, now: now, log: log.Named("aibot"),
-		up: make(chan struct{}), frames: make(chan struct{}, storeInFlight),
+		up: make(chan struct{}), frames: make(chan struct{}, storeInFlight), parse: parseJSONMessage,
 	}
 }
 
@@ -232,7 +234,7 @@ func (l *longConn) health() error {
 // background: the reader goes on with the next frame, and waits only when
 // storeInFlight frames are being stored.
 func (l *longConn) onFrame(s *session, f inFrame) {
-	in, err := parseAIBot(f.Body, l.botName)
+	in, err := l.parse(f.Body, l.botName)
 	if err != nil {
 		l.log.Warn("aibot: a frame that cannot be read was ignored", zap.String("cmd", f.Cmd), zap.Error(err))
 		return

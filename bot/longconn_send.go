@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -132,6 +133,9 @@ func (l *longConn) deliver(ctx context.Context, t target, m *models.OutboxMessag
 	chat := t.ChatID
 	if t.Kind == targetAIBotWSReply {
 		conn, reqID, _ := parseReplyRef(t.Key)
+		if m.Kind == kindCardUpdate {
+			return s.updateCard(ctx, reqID, conn == s.id, chat, m)
+		}
 		if conn == s.id {
 			err := s.call(ctx, outFrame{Cmd: cmdRespond, Headers: wsHeaders{ReqID: reqID}, Body: streamBody(m)})
 			if !replyRefused(err) {
@@ -152,9 +156,11 @@ func (l *longConn) deliver(ctx context.Context, t target, m *models.OutboxMessag
 			return errNoGroupChat
 		}
 	}
-	return s.call(ctx, outFrame{Cmd: cmdSendMsg, Headers: wsHeaders{ReqID: newReqID(cmdSendMsg)}, Body: map[string]any{
-		"chatid": chat, "msgtype": "markdown", "markdown": contentField{Content: m.Body},
-	}})
+	body := map[string]any{"chatid": chat, "msgtype": "markdown", "markdown": contentField{Content: m.Body}}
+	if m.Kind == kindTemplateCard {
+		body = map[string]any{"chatid": chat, "msgtype": "template_card", "template_card": json.RawMessage(m.Body)}
+	}
+	return s.call(ctx, outFrame{Cmd: cmdSendMsg, Headers: wsHeaders{ReqID: newReqID(cmdSendMsg)}, Body: body})
 }
 
 // replyRefused reports whether WeCom refused a reply for its req_id (invalid,

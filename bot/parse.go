@@ -70,8 +70,7 @@ func asTap(in *models.Inbound, cards *cardSigner, taskID, key, code string) *mod
 	}
 	sum := sha256.Sum256([]byte(taskID + "\x00" + in.FromUserID + "\x00" + key))
 	in.MsgID, in.MsgType, in.Text, in.TaskID = "tap:"+hex.EncodeToString(sum[:16]), models.MsgTypeTap, tap.String(), taskID
-	in.ReplyURL = ""
-	if code != "" {
+	if code != "" { // the app's; the AI bot's tap is answered by the req_id of its frame
 		in.ReplyURL = responseCodePrefix + code
 	}
 	return in
@@ -152,8 +151,10 @@ type robotJSON struct {
 		Items []mixedItem `json:"msg_item"`
 	} `json:"mixed_message"`
 	Event struct {
-		EventType      string `json:"eventtype"`
-		EventTypeRobot string `json:"event_type"`
+		EventType      string    `json:"eventtype"`
+		EventTypeRobot string    `json:"event_type"`
+		CardEvent      cardEvent `json:"template_card_event"`
+		cardEvent
 	} `json:"event"`
 	Image mediaField `json:"image"`
 	File  mediaField `json:"file"`
@@ -255,9 +256,30 @@ func parseRobot(plain []byte, botName string) (*models.Inbound, error) {
 	return withMsgID(in, plain), nil
 }
 
-// parseAIBot reads an AI bot callback (JSON).
-func parseAIBot(plain []byte, botName string) (*models.Inbound, error) {
-	return parseJSONMessage(plain, botName)
+// cardEvent is a tap on a card the AI bot sent: under the event's
+// template_card_event, as WeCom's document has it, or in the event itself,
+// as its SDK's types have it.
+type cardEvent struct {
+	EventKey string `json:"event_key"`
+	TaskID   string `json:"task_id"`
+}
+
+// aibotParser returns the parser of AI bot callbacks and frames, which
+// reads the taps on cards whose keys cards signed.
+func aibotParser(cards *cardSigner) func([]byte, string) (*models.Inbound, error) {
+	return func(plain []byte, botName string) (*models.Inbound, error) {
+		in, err := parseJSONMessage(plain, botName)
+		if err != nil || in.MsgType != "event/template_card_event" {
+			return in, err
+		}
+		var m robotJSON
+		_ = json.Unmarshal(plain, &m) // parseJSONMessage read it
+		ev := m.Event.CardEvent
+		if ev.TaskID == "" {
+			ev = m.Event.cardEvent
+		}
+		return asTap(in, cards, ev.TaskID, ev.EventKey, ""), nil
+	}
 }
 
 // parseJSONMessage reads the JSON form shared by the robot and the AI bot.

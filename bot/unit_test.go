@@ -210,7 +210,7 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 		t.Error("a repeated event got another id")
 	}
 	mixed := []byte(`{"msgid":"m1","chatid":"c","chattype":"group","from":{"userid":"u"},"msgtype":"mixed","mixed":{"msg_item":[{"msgtype":"text","text":{"content":"@雁阵 看图"}},{"msgtype":"image"},{"msgtype":"text","text":{"content":"第二段"}}]}}`)
-	in, err = parseAIBot(mixed, "雁阵")
+	in, err = parseJSONMessage(mixed, "雁阵")
 	if err != nil || in.Text != "看图\n第二段" || in.MsgType != "mixed" {
 		t.Fatalf("mixed = %+v, %v", in, err)
 	}
@@ -228,12 +228,12 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 		t.Fatalf("robot JSON event = %+v, %v", in, err)
 	}
 	aibotEvent := []byte(`{"msgid":"e2","from":{"userid":"u"},"msgtype":"event","event":{"eventtype":"enter_chat"}}`)
-	if in, err = parseAIBot(aibotEvent, "雁阵"); err != nil || in.MsgType != "event/enter_chat" {
+	if in, err = parseJSONMessage(aibotEvent, "雁阵"); err != nil || in.MsgType != "event/enter_chat" {
 		t.Fatalf("AI bot event = %+v, %v", in, err)
 	}
 	// Images and files are referred to where WeCom keeps them, never fetched.
 	withImage := []byte(`{"msgid":"m2","msgtype":"mixed","mixed":{"msg_item":[{"msgtype":"text","text":{"content":"反馈 Z3 已清理"}},{"msgtype":"image","image":{"url":"https://wecom.test/i/1"}}]}}`)
-	if in, err = parseAIBot(withImage, "雁阵"); err != nil || in.Text != "反馈 Z3 已清理" || strings.Join(in.Media, " ") != "image:https://wecom.test/i/1" {
+	if in, err = parseJSONMessage(withImage, "雁阵"); err != nil || in.Text != "反馈 Z3 已清理" || strings.Join(in.Media, " ") != "image:https://wecom.test/i/1" {
 		t.Errorf("mixed with an image = %+v, %v", in, err)
 	}
 	for _, c := range []struct {
@@ -244,7 +244,7 @@ func TestParseEventsAndMixedMessages(t *testing.T) {
 		{appParser(newCardSigner("")), `<xml><FromUserName>u</FromUserName><MsgType>image</MsgType><PicUrl>https://wecom.test/p.jpg</PicUrl><MediaId>M1</MediaId><MsgId>5</MsgId></xml>`, "image:https://wecom.test/p.jpg image:media:M1"},
 		{parseRobot, `<xml><MsgId>6</MsgId><MsgType>image</MsgType><From><UserId>u</UserId></From><Image><ImageUrl>https://wecom.test/r.jpg</ImageUrl></Image></xml>`, "image:https://wecom.test/r.jpg"},
 		{parseRobot, `{"msgid":"7","msgtype":"image","from":{"userid":"u"},"image":{"image_url":"https://wecom.test/j.jpg"}}`, "image:https://wecom.test/j.jpg"},
-		{parseAIBot, `{"msgid":"8","msgtype":"file","from":{"userid":"u"},"file":{"url":"https://wecom.test/f"}}`, "file:https://wecom.test/f"},
+		{aibotParser(newCardSigner("")), `{"msgid":"8","msgtype":"file","from":{"userid":"u"},"file":{"url":"https://wecom.test/f"}}`, "file:https://wecom.test/f"},
 	} {
 		in, err := c.parse([]byte(c.plain), "雁阵")
 		if err != nil || strings.Join(in.Media, " ") != c.want || in.Text != "" {
@@ -265,7 +265,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><Content>@雁阵 x</Content></xml>`))
 	f.Add([]byte(`{"msgid":"1","msgtype":"text","text":{"content":"@雁阵"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, parse := range []func([]byte, string) (*models.Inbound, error){appParser(newCardSigner("")), parseRobot, parseAIBot} {
+		for _, parse := range []func([]byte, string) (*models.Inbound, error){appParser(newCardSigner("")), parseRobot, aibotParser(newCardSigner(""))} {
 			in, err := parse(b, "雁阵")
 			if err == nil && (in.MsgID == "" || in.MsgType == "") {
 				t.Errorf("parsed %q without an id or a type", b)

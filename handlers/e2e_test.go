@@ -217,14 +217,21 @@ func (d delivered) to(userids ...string) string {
 	return ""
 }
 
-// templateCard returns the template_card of an app message's body.
+// templateCard returns the template_card of an app message's body, or of
+// a frame of the long connection.
 func templateCard(t *testing.T, body []byte) []byte {
 	t.Helper()
 	var m struct {
-		Card json.RawMessage `json:"template_card"`
+		Card  json.RawMessage `json:"template_card"`
+		Frame struct {
+			Card json.RawMessage `json:"template_card"`
+		} `json:"body"`
 	}
-	if err := json.Unmarshal(body, &m); err != nil || m.Card == nil {
+	if err := json.Unmarshal(body, &m); err != nil || m.Card == nil && m.Frame.Card == nil {
 		t.Fatalf("no template_card in %s (%v)", body, err)
+	}
+	if m.Card == nil {
+		return m.Frame.Card
 	}
 	return m.Card
 }

@@ -164,9 +164,14 @@ func TestEndToEndOverTheLongConnectionAsThroughCallbacks(t *testing.T) {
 			byCallback := cb.group("wangwu", dispatch)
 			overWS := ws.group("wangwu", dispatch)
 			for _, head := range []string{"zhangsan", "lisi"} {
-				// The card's title is a line of its own where no card can go.
-				if g := overWS.chat(wecomtest.RouteSendMsg, head); len(g) != 1 || strings.Replace(g[0], "】\n", "】", 1) != byCallback.to(head) {
-					t.Errorf("notice to %s: %q, through the app %q", head, g, byCallback.to(head))
+				var g []string
+				for _, c := range overWS.calls {
+					if c.Route == wecomtest.RouteSendMsg && (c.ChatID == head || strings.Join(c.ToUser, "|") == head) && c.MsgType == "template_card" {
+						g = append(g, cardText(t, templateCard(t, c.Body)))
+					}
+				}
+				if len(g) != 1 || g[0] != byCallback.to(head) {
+					t.Errorf("card to %s: %q, through the app %q", head, g, byCallback.to(head))
 				}
 			}
 			announce := byCallback.robot()
@@ -218,4 +223,35 @@ func dailyReports(t *testing.T, x *harness) string {
 		fmt.Fprintf(&b, "%d %s %q r%d by %s\n", r.DepartmentID, r.Day, r.Text, r.Revision, r.SubmittedBy)
 	}
 	return b.String()
+}
+
+func TestEndToEndTapsOverTheLongConnection(t *testing.T) {
+	for _, driver := range storetest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			w := newWSWire(t, driver)
+			w.group("wangwu", "调度 @住建局 工单2024112700123 明天中午前办结并回复群众")
+			sent := w.wecom.Cards()
+			if len(sent) != 1 || sent[0].Route != wecomtest.RouteSendMsg || sent[0].Recipients[0] != "zhangsan" {
+				t.Fatalf("cards %+v", sent)
+			}
+			view, _ := sent[0].View("zhangsan")
+			c := readCard(t, view.Card)
+			if _, err := w.wecom.Tap("zhangsan", sent[0].TaskID, (card{Buttons: c.Buttons}).key(t, "签收")); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(10 * time.Second); w.count(&models.Inbound{}, "msg_type = ? AND handled_at IS NOT NULL", models.MsgTypeTap) == 0; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("tap not handled")
+				}
+			}
+			got := w.flush()
+			contains(t, "sign notice", strings.Join(got.chat(wecomtest.RouteSendMsg, "wangwu"), "\n"), "住建局（张三）已签收")
+			now, _ := w.wecom.Card(sent[0].TaskID)
+			view, _ = now.View("zhangsan")
+			c = readCard(t, view.Card)
+			if !strings.HasPrefix(c.MainTitle.Desc, "已签收 · 张三") || len(c.Buttons) != 1 || c.Buttons[0].Text != "已办结" {
+				t.Errorf("zhangsan's card after the tap: %q %+v", c.MainTitle.Desc, c.Buttons)
+			}
+		})
+	}
 }
