@@ -370,9 +370,12 @@ func (c *client) updateCard(ctx context.Context, r *cardUpdateRequest) error {
 
 // answerRepeat answers a repeated tap (a button tapped again, which takes
 // no second step) by replacing the card with its current state, by the
-// repeat's own response code.
+// repeat's own response code. A callback WeCom sends again is no tap.
 func (b *Bot) answerRepeat(ctx context.Context, in *models.Inbound) {
 	st := b.journal.store
+	if first, err := st.StoredInbound(ctx, in.Route, in.MsgID); err != nil || first.ReplyURL == in.ReplyURL {
+		return // WeCom sending the first tap again: its code is the first's, spent on its step
+	}
 	card, err := st.CardByTask(ctx, in.TaskID)
 	if err != nil {
 		if models.ErrorCode(err) != models.ENOTFOUND {

@@ -226,6 +226,10 @@ func TestEndToEndTapsThatTakeNoStep(t *testing.T) {
 			t.Errorf("second tap: %+v", got.calls)
 		}
 		w.shows("zhangsan", "已签收 · 张三 ", "已办结")
+		// WeCom sending the first tap again spends no code and says nothing.
+		if got = w.postTap(first); len(got.updates) != 0 || len(got.calls) != 0 {
+			t.Errorf("the first tap sent again: %+v %+v", got.updates, got.calls)
+		}
 		if n := w.count(&models.DispatchEvent{}, "kind = ?", models.StepSign); n != 1 {
 			t.Errorf("%d sign steps after a double tap", n)
 		}

@@ -185,3 +185,16 @@ func (s *Store) UnhandledInbound(ctx context.Context, maxAttempts int) (pending,
 	}
 	return pending, abandoned, nil
 }
+
+// StoredInbound returns the stored message of a route and MsgID, or ENOTFOUND.
+func (s *Store) StoredInbound(ctx context.Context, route Route, msgID string) (*Inbound, error) {
+	var in Inbound
+	err := s.db.WithContext(ctx).Where("route = ? AND msg_id = ?", route, msgID).Take(&in).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "未找到该消息")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find inbound %s/%s: %w", route, msgID, err)
+	}
+	return &in, nil
+}
