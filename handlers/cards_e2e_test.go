@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -77,18 +76,7 @@ func (w *wire) postTap(ev wecomtest.CardEvent) tapped {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req, err := cb.Request(w.url + "/wecom/app")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		w.t.Fatalf("callback answered %d", resp.StatusCode)
-	}
+	w.post("app", cb)
 	deadline := time.Now().Add(10 * time.Second)
 	for w.count(&models.Inbound{}, "handled_at IS NULL") > 0 {
 		if time.Now().After(deadline) {
@@ -96,14 +84,7 @@ func (w *wire) postTap(ev wecomtest.CardEvent) tapped {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := w.bot.Flush(fctx); err != nil {
-		w.t.Fatalf("flush: %v", err)
-	}
-	all := w.wecom.Messages()
-	d := tapped{delivered: delivered{t: w.t, calls: all[w.seenCalls:]}}
-	w.seenCalls = len(all)
+	d := tapped{delivered: w.flushed()}
 	for _, r := range w.wecom.Requests()[before:] {
 		if r.Route == wecomtest.RouteUpdateCard {
 			d.updates = append(d.updates, r)

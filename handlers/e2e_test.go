@@ -148,18 +148,7 @@ func (w *wire) deliver(route, msgID string, cb wecomtest.Callback, err error) de
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req, err := cb.Request(w.url + "/wecom/" + route)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		w.t.Fatalf("callback answered %d", resp.StatusCode)
-	}
+	w.post(route, cb)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var in models.Inbound
@@ -175,6 +164,36 @@ func (w *wire) deliver(route, msgID string, cb wecomtest.Callback, err error) de
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	d := w.flushed()
+	for _, c := range d.calls {
+		if !c.Delivered() {
+			w.t.Errorf("WeCom refused %s: status %d errcode %d: %s", c.Route, c.Status, c.Errcode, c.Body)
+		}
+	}
+	return d
+}
+
+// post posts a callback to the bot's route.
+func (w *wire) post(route string, cb wecomtest.Callback) {
+	w.t.Helper()
+	req, err := cb.Request(w.url + "/wecom/" + route)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		w.t.Fatalf("callback answered %d", resp.StatusCode)
+	}
+}
+
+// flushed flushes the outbox and returns the messages WeCom received since
+// the last call.
+func (w *wire) flushed() delivered {
+	w.t.Helper()
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := w.bot.Flush(fctx); err != nil {
@@ -183,11 +202,6 @@ func (w *wire) deliver(route, msgID string, cb wecomtest.Callback, err error) de
 	all := w.wecom.Messages()
 	d := delivered{t: w.t, calls: all[w.seenCalls:]}
 	w.seenCalls = len(all)
-	for _, c := range d.calls {
-		if !c.Delivered() {
-			w.t.Errorf("WeCom refused %s: status %d errcode %d: %s", c.Route, c.Status, c.Errcode, c.Body)
-		}
-	}
 	return d
 }
 
