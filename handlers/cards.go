@@ -60,18 +60,18 @@ func (h *Handler) tap(ctx context.Context, in *models.Inbound) error {
 			return err
 		}
 		r.replies = nil // the card, updated, is the answer
-		now, err := h.cardOf(ctx, tx, r.dir, t.Ref, r.now)
+		state, err := h.cardOf(ctx, tx, r.dir, t.Ref, r.now)
 		if err != nil {
 			return err
 		}
-		r.notes = append(r.notes, msg.UpdateCard(in, now))
+		r.notes = append(r.notes, msg.UpdateCard(in, state))
 		_, err = h.out.Enqueue(ctx, tx, r.outgoing()...)
 		return err
 	})
 	switch models.ErrorCode(err) {
 	case models.EINVALID, models.ENOTFOUND, models.ECONFLICT:
 		if r.me != nil {
-			return h.showCard(ctx, in, t.Ref)
+			return ignoreNotFound(h.showCard(ctx, in, t.Ref))
 		}
 	}
 	return h.settle(ctx, in, r.cmd.Name, err)
@@ -100,11 +100,11 @@ func (h *Handler) showCard(ctx context.Context, in *models.Inbound, ref msg.Ref)
 		if err != nil {
 			return err
 		}
-		now, err := h.cardOf(ctx, tx, dir, ref, h.Now().In(h.cfg.Location()))
+		state, err := h.cardOf(ctx, tx, dir, ref, h.Now().In(h.cfg.Location()))
 		if err != nil {
 			return err
 		}
-		m := msg.UpdateCard(in, now)
+		m := msg.UpdateCard(in, state)
 		m.DedupeKey = dedupeKey(in, "card")
 		_, err = h.out.Enqueue(ctx, tx, m)
 		return err
