@@ -57,6 +57,15 @@ func TestGroupMentionOfAnyBotAndEventsAreQuiet(t *testing.T) {
 				t.Errorf("%s was answered: %+v", ev, got.rows)
 			}
 		}
+		// A tap on a card the bot has no record of (another installation's,
+		// or one made up) is answered by nobody either.
+		got := x.handle(&models.Inbound{
+			Route: models.RouteApp, MsgID: "tap:foreign", ChatType: "single", FromUserID: "zhangsan", MsgType: models.MsgTypeTap,
+			Text: "d/1/sign", TaskID: "yzforeign", ReceivedAt: x.clock.Now(),
+		})
+		if len(got.rows) != 0 {
+			t.Errorf("a tap on a foreign card was answered: %+v", got.rows)
+		}
 	})
 }
 
