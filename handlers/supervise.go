@@ -7,6 +7,7 @@ import (
 
 	"yanzhen/handlers/timephrase"
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -78,8 +79,11 @@ func (h *Handler) supervise(r *request) error {
 		b.WriteString("\n")
 	}
 	details, code := b.String(), d.Code()
+	if d, err = r.tx.Dispatch(r.ctx, d.ID); err != nil { // with its targets' names
+		return err
+	}
 	var notified, missing []string
-	for _, id := range units {
+	for i, id := range units {
 		dept := departmentLabel(r.dir, id)
 		to := r.dir.Responsible(id)
 		if len(to) == 0 {
@@ -87,8 +91,13 @@ func (h *Handler) supervise(r *request) error {
 			continue
 		}
 		notified = append(notified, dept+"（"+names(to)+"）")
-		r.notify(fmt.Sprintf("【%s】%s督办%s办理工单 %s\n%s请回复“签收 %s”；办理中回复“反馈 %s 进展”，完成后回复“办结 %s 结果”。",
-			d.Title(), memberText(r.dir, r.me), dept, t.Number, details, code, code, code), to...)
+		card, err := targetCard(r.ctx, r.tx, r.dir, d, d.Targets[i], r.now)
+		if err != nil {
+			return err
+		}
+		card.Sections = []msg.Section{msg.S(msg.Lines(fmt.Sprintf("【%s】%s督办%s办理工单 %s\n%s请回复“签收 %s”；办理中回复“反馈 %s 进展”，完成后回复“办结 %s 结果”。",
+			d.Title(), memberText(r.dir, r.me), dept, t.Number, details, code, code, code))...)}
+		r.sendCard(card, to...)
 	}
 	reply := fmt.Sprintf("已督办工单 %s（%s）", t.Number, code)
 	if len(notified) > 0 {
