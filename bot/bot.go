@@ -165,7 +165,7 @@ func New(store *models.Store, o Options) (*Bot, error) {
 	}
 	if o.WeCom.AIBot.WebSocket() {
 		b.aibot = newLongConn(o.WeCom.AIBot, o.WeCom.BotName, o.WorkerID, o.WSClient, store, b.journal, b.dispatcher, o.Now, log)
-		b.aibot.files, b.aibot.parse = b.files, aibotParser(b.outbox.cards)
+		b.aibot.files, b.aibot.parse, b.aibot.outbox = b.files, aibotParser(b.outbox.cards), b.outbox
 		send.aibot, b.worker.away = b.aibot, b.aibot.away
 		if o.Registerer != nil {
 			up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

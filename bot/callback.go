@@ -162,7 +162,7 @@ func (b *Bot) receive(w http.ResponseWriter, r *http.Request, rt *route) string 
 	w.WriteHeader(http.StatusOK)
 	if !fresh {
 		if in.MsgType == models.MsgTypeTap {
-			b.answerRepeat(ctx, in)
+			answerRepeat(ctx, b.journal.store, b.outbox, b.log, in)
 		}
 		return resultDuplicate
 	}

@@ -146,17 +146,17 @@ func (c *client) updateCard(ctx context.Context, r *cardUpdateRequest) error {
 }
 
 // answerRepeat answers a repeated tap (a button tapped again, which takes
-// no second step) by replacing the card with its current state, by the
-// repeat's own response code. A callback WeCom sends again is no tap.
-func (b *Bot) answerRepeat(ctx context.Context, in *models.Inbound) {
-	st := b.journal.store
+// no second step) by replacing the card with its current state, through o
+// on st, by the repeat's own response code or frame. A callback WeCom sends
+// again is no tap.
+func answerRepeat(ctx context.Context, st *models.Store, o *Outbox, log *zap.Logger, in *models.Inbound) {
 	if first, err := st.StoredInbound(ctx, in.Route, in.MsgID); err != nil || first.ReplyURL == in.ReplyURL {
 		return // WeCom sending the first tap again: its code is the first's, spent on its step
 	}
 	card, err := st.CardByTask(ctx, in.TaskID)
 	if err != nil {
 		if models.ErrorCode(err) != models.ENOTFOUND {
-			b.log.Warn("answering a repeated tap failed", zap.Error(err))
+			log.Warn("answering a repeated tap failed", zap.Error(err))
 		}
 		return
 	}
@@ -170,12 +170,12 @@ func (b *Bot) answerRepeat(ctx context.Context, in *models.Inbound) {
 			return
 		}
 	}
-	rows := b.outbox.updateRowsOf(&msg.Message{Priority: msg.Reply, Card: &msg.Card{Status: u.Status}}, card, u.Card, in)
+	rows := o.updateRowsOf(&msg.Message{Priority: msg.Reply, Card: &msg.Card{Status: u.Status}}, card, u.Card, in)
 	sum := sha256.Sum256([]byte(in.ReplyURL))
 	key := "tap-repeat:" + hex.EncodeToString(sum[:16])
 	rows[0].DedupeKey = &key
 	if _, err := st.Enqueue(ctx, key, rows); err != nil {
-		b.log.Warn("answering a repeated tap failed", zap.Error(err))
+		log.Warn("answering a repeated tap failed", zap.Error(err))
 	}
 }
 

@@ -73,6 +73,8 @@ type longConn struct {
 	files              *inFiles // seals the attachment a frame carries
 	// parse reads a frame's message (aibotParser, which knows the cards' keys).
 	parse func(plain []byte, botName string) (*models.Inbound, error)
+	// outbox answers a repeated tap on a card (answerRepeat); nil answers none.
+	outbox *Outbox
 
 	mu         sync.Mutex
 	cur        *session      // the subscribed session; nil while down
@@ -271,6 +273,11 @@ func (l *longConn) store1(in *models.Inbound) {
 		case err == nil:
 			if fresh && handling {
 				l.dispatcher.offer(in)
+			}
+			if !fresh && in.MsgType == models.MsgTypeTap && l.outbox != nil {
+				actx, acancel := context.WithTimeout(context.Background(), frameStoreWait)
+				answerRepeat(actx, l.store, l.outbox, l.log, in)
+				acancel()
 			}
 			if in.InGroup() && in.ChatID != "" {
 				l.learn(in.ChatID)

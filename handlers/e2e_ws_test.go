@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +237,8 @@ func TestEndToEndTapsOverTheLongConnection(t *testing.T) {
 			}
 			view, _ := sent[0].View("zhangsan")
 			c := readCard(t, view.Card)
-			if _, err := w.wecom.Tap("zhangsan", sent[0].TaskID, (card{Buttons: c.Buttons}).key(t, "签收")); err != nil {
+			sign := (card{Buttons: c.Buttons}).key(t, "签收")
+			if _, err := w.wecom.Tap("zhangsan", sent[0].TaskID, sign); err != nil {
 				t.Fatal(err)
 			}
 			for deadline := time.Now().Add(10 * time.Second); w.count(&models.Inbound{}, "msg_type = ? AND handled_at IS NOT NULL", models.MsgTypeTap) == 0; time.Sleep(10 * time.Millisecond) {
@@ -251,6 +253,37 @@ func TestEndToEndTapsOverTheLongConnection(t *testing.T) {
 			c = readCard(t, view.Card)
 			if !strings.HasPrefix(c.MainTitle.Desc, "已签收 · 张三") || len(c.Buttons) != 1 || c.Buttons[0].Text != "已办结" {
 				t.Errorf("zhangsan's card after the tap: %q %+v", c.MainTitle.Desc, c.Buttons)
+			}
+
+			// The same button tapped again (before the card changed on the
+			// client) takes no second step: the card is shown as it stands.
+			if _, err := w.wecom.PushEvent(wecomtest.AIBotEvent{EventType: "template_card_event", UserID: "zhangsan",
+				EventKey: sign, TaskID: sent[0].TaskID, CardType: "button_interaction"}); err != nil {
+				t.Fatal(err)
+			}
+			updates := func() (n int) {
+				for _, r := range w.wecom.Requests() {
+					if r.Route == wecomtest.RouteUpdate && r.Status == http.StatusOK && r.Errcode == 0 {
+						n++
+					}
+				}
+				return n
+			}
+			for deadline := time.Now().Add(10 * time.Second); updates() < 2; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the repeated tap was not answered: %d updates", updates())
+				}
+			}
+			if got := w.flush(); len(got.calls) != 0 {
+				t.Errorf("the repeated tap said %+v", got.calls)
+			}
+			if n := w.count(&models.DispatchEvent{}, "kind = ?", models.StepSign); n != 1 {
+				t.Errorf("%d sign steps after a repeated tap", n)
+			}
+			now, _ = w.wecom.Card(sent[0].TaskID)
+			view, _ = now.View("zhangsan")
+			if c = readCard(t, view.Card); !strings.HasPrefix(c.MainTitle.Desc, "已签收 · 张三") {
+				t.Errorf("zhangsan's card after the repeated tap: %q", c.MainTitle.Desc)
 			}
 		})
 	}
