@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"yanzhen/config"
 	"yanzhen/msg"
 )
 
@@ -25,6 +26,20 @@ func TestCardKeysAreSignedPerCard(t *testing.T) {
 		if got, ok := s.open(c.task, c.key); ok {
 			t.Errorf("%s: key %q accepted as %+v", c.name, c.key, got)
 		}
+	}
+}
+
+func TestCardKeysNeedTheSendingSecret(t *testing.T) {
+	// Whoever holds the app callback's token and AES key can craft a
+	// callback; they must still not be able to sign a key.
+	c := config.Default().WeCom
+	c.CorpID, c.AgentID, c.Secret, c.AppCallback.AESKey = "wwcorp", 1000002, "app secret", "callback aes key"
+	crafted := c
+	crafted.Secret = ""
+	tap := msg.Tap{Ref: msg.Ref{Kind: msg.RefDispatch, ID: 12}, Verb: msg.VerbSign}
+	key := newCardSigner(cardSecret(crafted)).sign("yz1", tap)
+	if got, ok := newCardSigner(cardSecret(c)).open("yz1", key); ok {
+		t.Errorf("a key signed with the callback's secrets alone was read as %+v", got)
 	}
 }
 

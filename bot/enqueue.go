@@ -110,10 +110,12 @@ func NewOutbox(c config.WeCom) *Outbox {
 	}
 }
 
-// cardSecret is what the keys of card buttons are signed with: the callback
-// secrets, which only an installation that can read the taps has.
+// cardSecret is what the keys of card buttons are signed with: the secrets
+// that send the cards (the app's, the AI bot's) with the callback keys.
+// A callback is crafted with the callback's token and AES key alone, so
+// the sending secrets, which never travel in a callback, must be in it.
 func cardSecret(c config.WeCom) string {
-	return strings.Join([]string{c.AppCallback.AESKey.Reveal(), c.AIBot.AESKey.Reveal(), c.AIBot.Secret.Reveal()}, "\x00")
+	return strings.Join([]string{c.Secret.Reveal(), c.AIBot.Secret.Reveal(), c.AppCallback.AESKey.Reveal(), c.AIBot.AESKey.Reveal()}, "\x00")
 }
 
 // rowsIn is rows, and for the update of a tapped card the row that reads
