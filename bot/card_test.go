@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"yanzhen/config"
+	"yanzhen/models"
 	"yanzhen/msg"
 )
 
@@ -72,5 +74,25 @@ func TestCardRenderedWithinWeComLimits(t *testing.T) {
 	m.Card.Actions = nil
 	if tc := renderCard(&m, "yz1", newCardSigner("s")); tc.CardType != "text_notice" || tc.Emphasis == nil || tc.CardAction == nil {
 		t.Errorf("a card without buttons is %s (emphasis %v, action %v)", tc.CardType, tc.Emphasis, tc.CardAction)
+	}
+}
+
+func TestCardUpdateNoticeFitsATextMessage(t *testing.T) {
+	// The notice a tapper gets when WeCom refuses the response code is an
+	// app text message: however many results the card lists, it fits.
+	long := strings.Repeat("住建局：已修复路灯，群众满意。\n", 200)
+	m := msg.Message{Title: "【点对点调度 D12】", Sections: []msg.Section{msg.S(msg.Lines("【点对点调度 D12】全部单位已报办结\n" + long)...)},
+		Card: &msg.Card{Ref: msg.Ref{Kind: msg.RefDispatchIssuer, ID: 12}, Status: "已确认办结 · 王五 12:03"}}
+	c := config.Default().WeCom
+	c.CorpID, c.AgentID, c.Secret = "wwcorp", 1000002, "secret"
+	o := NewOutbox(c)
+	in := &models.Inbound{Route: models.RouteApp, FromUserID: "wangwu", ReplyURL: "sealed:x", TaskID: "yz1"}
+	rows := o.updateRowsOf(&m, &models.Card{TaskID: "yz1", Recipients: []string{"wangwu"}}, renderCard(&m, "yz1", o.cards), in)
+	var u cardUpdate
+	if err := json.Unmarshal([]byte(rows[0].Body), &u); err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Notice) > textLimit || !strings.HasPrefix(u.Notice, "【点对点调度 D12】") {
+		t.Errorf("notice of %d bytes: %.80q", len(u.Notice), u.Notice)
 	}
 }

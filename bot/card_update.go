@@ -24,9 +24,11 @@ import (
 // app), or by aibot_respond_update_msg with the req_id of the tap's frame
 // (the AI bot). A code WeCom refuses, used or expired, holds nothing up: the
 // tapper is told the card's state by a message instead.
+
 // cardUpdate is the body of a card_update row: the tap's response code (as
 // the tap's row kept it: sealed), the card that replaces the tapped one,
-// and what the tapper is told instead when WeCom refuses the code.
+// and what the tapper is told instead when WeCom refuses the code (a text
+// message: at most textLimit bytes).
 type cardUpdate struct {
 	Code   string       `json:"code"`
 	Card   templateCard `json:"card"`
@@ -75,7 +77,7 @@ func (o *Outbox) updateRows(ctx context.Context, tx *models.Store, m *msg.Messag
 func (o *Outbox) updateRowsOf(m *msg.Message, card *models.Card, tc templateCard, in *models.Inbound) []models.OutboxMessage {
 	u := cardUpdate{Code: in.ReplyURL, Card: tc, Tapper: in.FromUserID}
 	if m.Card != nil {
-		u.Status, u.Notice = m.Card.Status, renderWhole(cardAsText(m), asText)
+		u.Status, u.Notice = m.Card.Status, cutToFit(cardAsText(m), asText, textLimit)
 	}
 	body, err := json.Marshal(u)
 	if err != nil {
