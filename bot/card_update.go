@@ -152,7 +152,15 @@ func (c *client) updateCard(ctx context.Context, r *cardUpdateRequest) error {
 // on st, by the repeat's own response code or frame. A callback WeCom sends
 // again is no tap.
 func answerRepeat(ctx context.Context, st *models.Store, o *Outbox, log *zap.Logger, in *models.Inbound) {
-	if first, err := st.StoredInbound(ctx, in.Route, in.MsgID); err != nil || first.ReplyURL == in.ReplyURL {
+	if in.ReplyURL == "" {
+		return // nothing to answer by
+	}
+	first, err := st.StoredInbound(ctx, in.Route, in.MsgID)
+	if err != nil {
+		log.Warn("answering a repeated tap failed", zap.Error(err))
+		return
+	}
+	if first.ReplyURL == in.ReplyURL {
 		return // WeCom sending the first tap again: its code is the first's, spent on its step
 	}
 	card, err := st.CardByTask(ctx, in.TaskID)
@@ -164,13 +172,13 @@ func answerRepeat(ctx context.Context, st *models.Store, o *Outbox, log *zap.Log
 	}
 	// The state is the last update (a cardUpdate), or the card as first sent.
 	var u cardUpdate
-	if err := json.Unmarshal([]byte(card.State), &u); err != nil || in.ReplyURL == "" {
-		return
+	err = json.Unmarshal([]byte(card.State), &u)
+	if err == nil && u.Card.CardType == "" {
+		err = json.Unmarshal([]byte(card.State), &u.Card)
 	}
-	if u.Card.CardType == "" {
-		if err := json.Unmarshal([]byte(card.State), &u.Card); err != nil {
-			return
-		}
+	if err != nil {
+		log.Warn("answering a repeated tap failed: the card's state is unreadable", zap.String("task_id", card.TaskID), zap.Error(err))
+		return
 	}
 	rows := o.updateRowsOf(&msg.Message{Priority: msg.Reply, Card: &msg.Card{Status: u.Status}}, card, u.Card, in)
 	sum := sha256.Sum256([]byte(in.ReplyURL))
