@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"yanzhen/bot"
 
+	"yanzhen/bot"
 	"yanzhen/calendar"
 	"yanzhen/config"
 	"yanzhen/models"
