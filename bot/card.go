@@ -164,8 +164,10 @@ func renderCard(m *msg.Message, taskID string, s *cardSigner) templateCard {
 		if i > 0 {
 			style = 2
 		}
+		// A key is some 40 bytes, far below cardKeyBytes; clipping one would
+		// only make it a key that no longer opens.
 		tc.Buttons = append(tc.Buttons, cardButton{Text: cardLine(a.Label, cardButtonRunes), Style: style,
-			Key: models.ClipBytes(s.sign(taskID, msg.Tap{Ref: c.Ref, Verb: a.Verb}), cardKeyBytes)})
+			Key: s.sign(taskID, msg.Tap{Ref: c.Ref, Verb: a.Verb})})
 	}
 	emphasis := c.Emphasis.Value != ""
 	switch {
