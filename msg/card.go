@@ -13,11 +13,10 @@ import (
 // title, which the card shows as its heading), and the card sets apart a
 // highlighted line and a few labelled fields, which the text must say too
 // (where no card can go, only the text and the status show), and adds
-// buttons. Package bot renders
-// it as the channel allows (a WeCom template card with buttons to a member,
-// plain text where no card can go) and signs each button, so that a tap
-// comes back as a Tap only for a button the bot made. A card without
-// actions is a notice card.
+// buttons. Package bot renders it as the channel allows (a card with
+// buttons to a member, plain text where no card can go) and signs each
+// button, so that a tap comes back as a Tap only for a button the bot made.
+// A card without actions is a notice card.
 type Card struct {
 	// Ref names what the card is about; every tap on it carries it back.
 	Ref Ref
