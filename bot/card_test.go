@@ -1,13 +1,18 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"go.uber.org/zap"
 
 	"yanzhen/config"
 	"yanzhen/models"
+	"yanzhen/models/storetest"
 	"yanzhen/msg"
 )
 
@@ -94,5 +99,52 @@ func TestCardUpdateNoticeFitsATextMessage(t *testing.T) {
 	}
 	if len(u.Notice) > textLimit || !strings.HasPrefix(u.Notice, "【点对点调度 D12】") {
 		t.Errorf("notice of %d bytes: %.80q", len(u.Notice), u.Notice)
+	}
+}
+
+func TestRepeatedTapAnsweredOnceTheFirstIsHandled(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 20, 12, 3, 0, 0, storetest.Shanghai)
+	c := config.Default().WeCom
+	c.CorpID, c.AgentID, c.Secret = "wwcorp", 1000002, "secret"
+	o := NewOutbox(c)
+	for _, driver := range storetest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			st := storetest.Open(t, driver, storetest.Options{Now: func() time.Time { return now }})
+			m := msg.Message{Title: "【点对点调度 D1】", Sections: []msg.Section{msg.S(msg.Lines("【点对点调度 D1】王五交办住建局：修路灯")...)},
+				Card: &msg.Card{Ref: msg.Ref{Kind: msg.RefDispatch, ID: 1}, Actions: []msg.Action{{Label: "签收", Verb: msg.VerbSign}}}}
+			body, err := json.Marshal(renderCard(&m, "yz1", o.cards))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.CreateCard(ctx, &models.Card{TaskID: "yz1", RefKind: "d", RefID: 1, Recipients: models.StringList{"zhangsan"}, State: string(body)}); err != nil {
+				t.Fatal(err)
+			}
+			first := &models.Inbound{Route: models.RouteApp, MsgID: "tap:1", ChatType: models.ChatSingle, FromUserID: "zhangsan",
+				MsgType: models.MsgTypeTap, Text: "d/1/sign", TaskID: "yz1", ReplyURL: "sealed:first", ReceivedAt: now}
+			if _, err := st.WriteInbound(ctx, []*models.Inbound{first}, nil, now); err != nil {
+				t.Fatal(err)
+			}
+			repeat := *first
+			repeat.ID, repeat.ReplyURL = 0, "sealed:second"
+			rows := func() (n int64) {
+				if err := st.DB(ctx).Model(&models.OutboxMessage{}).Where("kind = ?", kindCardUpdate).Count(&n).Error; err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			// While the first tap is being handled, its update answers both.
+			answerRepeat(ctx, st, o, zap.NewNop(), &repeat)
+			if n := rows(); n != 0 {
+				t.Errorf("a repeat of a tap still being handled was answered by %d updates", n)
+			}
+			if _, err := st.WriteInbound(ctx, nil, []uint{first.ID}, now); err != nil {
+				t.Fatal(err)
+			}
+			answerRepeat(ctx, st, o, zap.NewNop(), &repeat)
+			if n := rows(); n != 1 {
+				t.Errorf("a repeat of a handled tap was answered by %d updates", n)
+			}
+		})
 	}
 }

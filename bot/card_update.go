@@ -149,8 +149,8 @@ func (c *client) updateCard(ctx context.Context, r *cardUpdateRequest) error {
 
 // answerRepeat answers a repeated tap (a button tapped again, which takes
 // no second step) by replacing the card with its current state, through o
-// on st, by the repeat's own response code or frame. A callback WeCom sends
-// again is no tap.
+// on st, by the repeat's own response code or frame, once the first tap
+// has been handled. A callback WeCom sends again is no tap.
 func answerRepeat(ctx context.Context, st *models.Store, o *Outbox, log *zap.Logger, in *models.Inbound) {
 	if in.ReplyURL == "" {
 		return // nothing to answer by
@@ -160,8 +160,15 @@ func answerRepeat(ctx context.Context, st *models.Store, o *Outbox, log *zap.Log
 		log.Warn("answering a repeated tap failed", zap.Error(err))
 		return
 	}
-	if first.ReplyURL == in.ReplyURL {
+	switch {
+	case first.ReplyURL == in.ReplyURL:
 		return // WeCom sending the first tap again: its code is the first's, spent on its step
+	case first.HandledAt == nil:
+		// The first tap is still being handled: its update, which shows
+		// the card as the step leaves it, answers this one too. Answered
+		// now, the repeat would show the card before the step, and might
+		// be sent after the first's update.
+		return
 	}
 	card, err := st.CardByTask(ctx, in.TaskID)
 	if err != nil {
