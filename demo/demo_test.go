@@ -177,6 +177,22 @@ type rig struct {
 	// answer is what the stand-in bot does with a message; by default it
 	// replies "收到：…" through the callback's webhook.
 	answer func(robotPlain)
+	// tapped is what the stand-in bot does with a tap on a card, posted to
+	// its /wecom/app route; by default nothing.
+	tapped func(cardTap)
+}
+
+// cardTap is the plaintext of a template_card_event.
+type cardTap struct {
+	ToUserName   string
+	FromUserName string
+	MsgType      string
+	Event        string
+	EventKey     string
+	TaskID       string `xml:"TaskId"`
+	CardType     string
+	ResponseCode string
+	AgentID      int
 }
 
 type robotPlain struct {
@@ -229,7 +245,32 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	appCrypter, err := wxcrypt.New(cfg.WeCom.AppCallback.Token.Reveal(), cfg.WeCom.AppCallback.AESKey.Reveal(), cfg.WeCom.CorpID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.tapped = func(cardTap) {}
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /wecom/app", func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		enc, err := wxcrypt.ParseXMLEnvelope(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		q := req.URL.Query()
+		plain, err := appCrypter.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), enc)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		var m cardTap
+		if err := xml.Unmarshal(plain, &m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		go r.tapped(m)
+	})
 	mux.HandleFunc("POST /wecom/robot", func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		enc, err := wxcrypt.ParseXMLEnvelope(body)
@@ -269,18 +310,23 @@ func (r *rig) sendJSON(url string, v any) {
 
 // appMessage sends an app message to userids through the fake WeCom.
 func (r *rig) appMessage(kind, content string, userids ...string) {
+	r.sendJSON(r.appURL("message/send"), map[string]any{
+		"touser": strings.Join(userids, "|"), "agentid": r.cfg.WeCom.AgentID, "msgtype": kind, kind: map[string]string{"content": content},
+	})
+}
+
+// appURL returns the address of an app API of the fake WeCom, with a token.
+func (r *rig) appURL(api string) string {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
 	resp, err := http.Get(r.cfg.WeCom.APIBase + "/cgi-bin/gettoken?corpid=" + r.cfg.WeCom.CorpID + "&corpsecret=" + r.cfg.WeCom.Secret.Reveal())
 	if err != nil {
-		return
+		return ""
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	r.sendJSON(r.cfg.WeCom.APIBase+"/cgi-bin/message/send?access_token="+tok.AccessToken, map[string]any{
-		"touser": strings.Join(userids, "|"), "agentid": r.cfg.WeCom.AgentID, "msgtype": kind, kind: map[string]string{"content": content},
-	})
+	return r.cfg.WeCom.APIBase + "/cgi-bin/" + api + "?access_token=" + tok.AccessToken
 }
 
 func (r *rig) post(t *testing.T, path, contentType, body string) (int, map[string]any) {

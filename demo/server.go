@@ -72,11 +72,14 @@ type Server struct {
 	log    *zap.Logger
 	fake   *wecomtest.Server
 	signer *wecomtest.CallbackSigner
-	client *http.Client
-	events *timeline
-	media  *mediaShelf
-	epoch  string
-	ctx    context.Context
+	// appSigner signs the app's callbacks (taps on cards); nil on the AI
+	// bot's long connection, where taps are pushed as frames.
+	appSigner *wecomtest.CallbackSigner
+	client    *http.Client
+	events    *timeline
+	media     *mediaShelf
+	epoch     string
+	ctx       context.Context
 }
 
 // New builds the Server and starts copying what the fake WeCom receives into
@@ -86,10 +89,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, errors.New("demo: Config, Store and Jobs are required")
 	}
 	cfg := o.Config
-	var signer *wecomtest.CallbackSigner
+	var signer, appSigner *wecomtest.CallbackSigner
 	if !cfg.WeCom.AIBot.WebSocket() {
 		var err error
 		if signer, err = wecomtest.NewCallbackSigner(cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), ""); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if appSigner, err = wecomtest.NewCallbackSigner(cfg.WeCom.AppCallback.Token.Reveal(), cfg.WeCom.AppCallback.AESKey.Reveal(), cfg.WeCom.CorpID); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}
@@ -104,7 +110,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			wecomtest.WithCorp(cfg.WeCom.CorpID, cfg.WeCom.Secret.Reveal(), int(cfg.WeCom.AgentID)),
 			wecomtest.WithWebhookKeys(cfg.WeCom.Robot.WebhookKey.Reveal()),
 		),
-		signer: signer,
+		signer: signer, appSigner: appSigner,
 		client: &http.Client{Timeout: 10 * time.Second},
 		events: newTimeline(timelineCapacity),
 		media:  newMediaShelf(),
@@ -121,6 +127,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			if e, ok := fromFake(r, cfg.WeCom.BotName); ok {
 				if r.Media != nil && e.Kind != EventNotice {
 					e.Media = s.media.keep(r.Media)
+				}
+				if e.Kind == EventCard {
+					e.Views = s.cardViews(r.TaskID)
 				}
 				s.events.add(e)
 			}
@@ -147,6 +156,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /demo/media/{id}", s.media.serve)
 	mux.HandleFunc("POST /demo/say", jsonOnly(s.say))
 	mux.HandleFunc("POST /demo/run", jsonOnly(s.run))
+	mux.HandleFunc("POST /demo/tap", jsonOnly(s.tap))
 	return mux
 }
 
@@ -213,22 +223,28 @@ func (s *Server) Say(ctx context.Context, userid, group, text string) error {
 	if err != nil {
 		return fmt.Errorf("demo: say: %w", err)
 	}
-	req, err := cb.Request(BaseURL(s.cfg.HTTP.Listen) + "/wecom/robot")
-	if err != nil {
-		return fmt.Errorf("demo: say: %w", err)
-	}
 	s.events.add(Event{Kind: EventSay, Time: time.Now(), From: userid, Name: name, Chat: chat, MsgType: "text",
 		Content: "@" + s.cfg.WeCom.BotName + " " + text})
+	return s.deliver(ctx, cb, "/wecom/robot", "机器人回调")
+}
+
+// deliver posts a callback to the bot's route at path, as WeCom does; what
+// names it in the notice the page shows when it does not arrive.
+func (s *Server) deliver(ctx context.Context, cb wecomtest.Callback, path, what string) error {
+	req, err := cb.Request(BaseURL(s.cfg.HTTP.Listen) + path)
+	if err != nil {
+		return fmt.Errorf("demo: %s: %w", path, err)
+	}
 	resp, err := s.client.Do(req.WithContext(ctx))
 	if err != nil {
-		s.notice("机器人回调未送达：连接失败")
-		return fmt.Errorf("demo: say: post the robot callback: %w", err)
+		s.notice(what + "未送达：连接失败")
+		return fmt.Errorf("demo: post the callback to %s: %w", path, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		s.notice(fmt.Sprintf("机器人回调未被接收：HTTP %d", resp.StatusCode))
-		return fmt.Errorf("demo: say: the robot callback was answered HTTP %d", resp.StatusCode)
+		s.notice(fmt.Sprintf("%s未被接收：HTTP %d", what, resp.StatusCode))
+		return fmt.Errorf("demo: the callback to %s was answered HTTP %d", path, resp.StatusCode)
 	}
 	return nil
 }

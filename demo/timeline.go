@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,6 +21,7 @@ const (
 	EventGroup  EventKind = "group"  // the bot posted in the group (robot webhook)
 	EventApp    EventKind = "app"    // the app sent members a message (message/send)
 	EventNotice EventKind = "notice" // a line from the simulator itself: a job run, a refused send
+	EventCard   EventKind = "card"   // a template card changed in place (update_template_card, aibot_respond_update_msg)
 )
 
 // Event is one entry of the page's timeline, sent to the browser as JSON.
@@ -36,6 +38,13 @@ type Event struct {
 	Mentions []string  `json:"mentions,omitempty"`
 	// Media is the image or file of an image or file message.
 	Media *Media `json:"media,omitempty"`
+	// Card is the template_card object of a template card message, as sent.
+	Card json.RawMessage `json:"card,omitempty"`
+	// TaskID is the task_id of a card message, or of the card a card event changed.
+	TaskID string `json:"task_id,omitempty"`
+	// Views is, in a card event, what each recipient of the card sees now,
+	// by userid ("" for a card in a group chat), as the fake WeCom holds it.
+	Views map[string]CardView `json:"views,omitempty"`
 }
 
 // timeline is the in-memory log of one demo process, with a broadcast of
@@ -79,19 +88,28 @@ func (t *timeline) since(after int) ([]Event, <-chan struct{}) {
 // a delivered robot or response-URL message is a group message, a delivered
 // app message goes to the members who received it, an AI bot's reply or push
 // goes to its group or to the member of its single chat, and a refused
-// message is a notice. Token fetches, subscriptions, heartbeats and card
-// updates (which change a card in place) show nothing.
+// message is a notice; a card update is a card event, which changes the card
+// in place. Token fetches, subscriptions and heartbeats show nothing.
 func fromFake(r wecomtest.Request, botName string) (Event, bool) {
 	upload := r.Route == wecomtest.RouteUpload || r.Route == wecomtest.RouteMediaUpload
 	switch {
 	case r.Route == wecomtest.RouteToken, r.Route == wecomtest.RouteSubscribe, r.Route == wecomtest.RoutePing,
-		(upload || r.Route == wecomtest.RouteUpdateCard || r.Route == wecomtest.RouteUpdate) && r.Status == http.StatusOK && r.Errcode == 0:
+		upload && r.Status == http.StatusOK && r.Errcode == 0:
 		return Event{}, false
+	}
+	if (r.Route == wecomtest.RouteUpdateCard || r.Route == wecomtest.RouteUpdate) && r.Status == http.StatusOK && r.Errcode == 0 {
+		if r.TaskID == "" { // an update WeCom discarded
+			return Event{}, false
+		}
+		return Event{Kind: EventCard, Time: r.Time, TaskID: r.TaskID}, true
 	}
 	if !r.Delivered() {
 		return Event{Kind: EventNotice, Time: r.Time, Content: refusal(r)}, true
 	}
-	e := Event{Time: r.Time, Name: botName, MsgType: r.MsgType, Content: r.Content, Mentions: r.Mentions}
+	e := Event{Time: r.Time, Name: botName, MsgType: r.MsgType, Content: r.Content, Mentions: r.Mentions, TaskID: r.TaskID}
+	if r.MsgType == "template_card" {
+		e.Card = cardOf(r)
+	}
 	switch r.Route {
 	case wecomtest.RouteMessage:
 		e.Kind = EventApp

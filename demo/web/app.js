@@ -23,6 +23,7 @@
     inbox: new Map(), // userid → app events received
     unread: new Map(), // userid → app events not yet seen
     selected: '', // the member whose app messages the side panel shows
+    cards: new Map(), // task_id → Map(userid → {card, replace}): each card as its recipients see it now ('' for a group chat)
     fmtTime: null,
     fmtDay: null,
   };
@@ -263,11 +264,16 @@
     return a;
   }
 
-  // content renders an event's message body the way WeCom shows its type.
-  function content(ev) {
+  // content renders an event's message body the way WeCom shows its type, as
+  // the member viewer sees it ('' in the group chat).
+  function content(ev, viewer) {
     const box = el('div', 'content');
     if (ev.media) {
       box.appendChild(mediaNode(ev.media));
+      return box;
+    }
+    if (ev.msgtype === 'template_card' && ev.card) {
+      box.appendChild(cardNode(ev, viewer));
       return box;
     }
     switch (ev.msgtype) {
@@ -295,6 +301,135 @@
       }
     }
     return box;
+  }
+
+  // --------------------------------------------------------- template cards
+  //
+  // A card is drawn from its template_card as sent, or from the latest view
+  // of it the fake WeCom holds for the viewer (card events). Its buttons tap
+  // through POST /demo/tap as the viewer (in the group: as the speaker).
+
+  const BUTTON_STYLE = { 1: 'primary', 2: 'plain', 3: 'danger', 4: 'plain' };
+
+  function httpURL(u) {
+    return typeof u === 'string' && /^https?:\/\//i.test(u) ? u : '';
+  }
+
+  function cardView(ev, viewer) {
+    const views = ev.task_id ? state.cards.get(ev.task_id) : null;
+    return (views && (views.get(viewer) || views.get(''))) || { card: ev.card, replace: '' };
+  }
+
+  function cardNode(ev, viewer) {
+    const v = cardView(ev, viewer);
+    const c = v.card || {};
+    const box = el('div', 'tcard');
+    box.dataset.type = c.card_type || '';
+    if (ev.task_id) {
+      box.dataset.task = ev.task_id;
+      box.dataset.viewer = viewer;
+    }
+    box.cardEvent = ev;
+    if (c.source && c.source.desc) box.appendChild(el('div', 'tc-source', c.source.desc));
+    const mt = c.main_title || {};
+    if (mt.title) box.appendChild(el('div', 'tc-title', mt.title));
+    if (mt.desc) box.appendChild(el('div', 'tc-desc', mt.desc));
+    const em = c.emphasis_content;
+    if (em && (em.title || em.desc)) {
+      const e = el('div', 'tc-emphasis');
+      if (em.title) e.appendChild(el('div', 'tc-em-title', em.title));
+      if (em.desc) e.appendChild(el('div', 'tc-em-desc', em.desc));
+      box.appendChild(e);
+    }
+    const q = c.quote_area;
+    if (q && (q.title || q.quote_text)) {
+      const e = el('div', 'tc-quote');
+      if (q.title) e.appendChild(el('div', 'tc-quote-title', q.title));
+      if (q.quote_text) e.appendChild(el('div', null, q.quote_text));
+      box.appendChild(e);
+    }
+    if (c.sub_title_text) box.appendChild(el('div', 'tc-sub', c.sub_title_text));
+    for (const h of c.horizontal_content_list || []) {
+      const row = el('div', 'tc-row');
+      row.appendChild(el('span', 'tc-key', h.keyname || ''));
+      const value = h.type === 3 ? memberName(h.userid || '') : h.value || '';
+      const url = h.type === 1 ? httpURL(h.url) : '';
+      const val = el(url ? 'a' : 'span', 'tc-value', value);
+      if (url) {
+        val.href = url;
+        val.target = '_blank';
+        val.rel = 'noopener noreferrer';
+      }
+      row.appendChild(val);
+      box.appendChild(row);
+    }
+    for (const j of c.jump_list || []) {
+      const url = j.type === 1 ? httpURL(j.url) : '';
+      const a = el(url ? 'a' : 'div', 'tc-jump', j.title || '');
+      if (url) {
+        a.href = url;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+      }
+      box.appendChild(a);
+    }
+    const questions = c.checkbox ? [c.checkbox] : c.select_list || [];
+    for (const sel of questions) {
+      const e = el('div', 'tc-options');
+      if (sel.title) e.appendChild(el('div', 'tc-key', sel.title));
+      for (const o of sel.option_list || []) e.appendChild(el('div', 'tc-option', '○ ' + (o.text || '')));
+      box.appendChild(e);
+    }
+    const buttons = (c.button_list || []).map((b) => ({ text: b.text, key: b.key, style: b.style }));
+    if (c.submit_button) buttons.push({ text: c.submit_button.text, key: c.submit_button.key, style: 1 });
+    if (v.replace) {
+      const row = el('div', 'tc-buttons');
+      const b = el('button', 'tc-btn replaced', v.replace);
+      b.type = 'button';
+      b.disabled = true;
+      row.appendChild(b);
+      box.appendChild(row);
+    } else if (buttons.length) {
+      const row = el('div', 'tc-buttons');
+      for (const bt of buttons) {
+        const b = el('button', 'tc-btn ' + (BUTTON_STYLE[bt.style] || 'primary'), bt.text);
+        b.type = 'button';
+        b.dataset.key = bt.key;
+        b.disabled = !ev.task_id;
+        b.addEventListener('click', () => tap(viewer || state.speaker, ev.task_id, bt.key, row));
+        row.appendChild(b);
+      }
+      box.appendChild(row);
+    }
+    const act = c.card_action || {};
+    if (act.type === 1 && httpURL(act.url)) {
+      const a = el('a', 'tc-more', '查看详情');
+      a.href = act.url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      box.appendChild(a);
+    }
+    return box;
+  }
+
+  async function tap(userid, taskID, key, row) {
+    const buttons = row.querySelectorAll('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await api('POST', '/demo/tap', { userid, task_id: taskID, key });
+    } catch (err) {
+      toast(err.message, true);
+    } finally {
+      if (row.isConnected) buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  // applyCard takes a card event: the card's views now, redrawn wherever shown.
+  function applyCard(ev) {
+    state.cards.set(ev.task_id, new Map(Object.entries(ev.views || {})));
+    for (const node of document.querySelectorAll('.tcard[data-task="' + CSS.escape(ev.task_id) + '"]')) {
+      node.replaceWith(cardNode(node.cardEvent, node.dataset.viewer));
+    }
   }
 
   // ------------------------------------------------------------------ chat
@@ -331,8 +466,8 @@
     meta.appendChild(el('span', 'time', timeOf(ev.time).hm));
     const body = el('div', 'body');
     body.appendChild(meta);
-    const bubble = el('div', 'bubble');
-    bubble.appendChild(content(ev));
+    const bubble = el('div', 'bubble' + (ev.card ? ' card-bubble' : ''));
+    bubble.appendChild(content(ev, ''));
     body.appendChild(bubble);
     li.appendChild(av);
     li.appendChild(body);
@@ -387,6 +522,10 @@
   function onEvent(ev) {
     if (ev.id <= state.lastID) return;
     state.lastID = ev.id;
+    if (ev.kind === 'card') {
+      applyCard(ev);
+      return;
+    }
     if (ev.kind === 'app') {
       for (const u of ev.to || []) receiveApp(u, ev);
       return;
@@ -448,7 +587,7 @@
       const list = $('app-messages');
       const empty = list.querySelector('.empty');
       if (empty) empty.remove();
-      list.appendChild(appNode(ev));
+      list.appendChild(appNode(ev, userid));
       list.scrollTop = list.scrollHeight;
     } else {
       state.unread.set(userid, (state.unread.get(userid) || 0) + 1);
@@ -456,14 +595,14 @@
     }
   }
 
-  function appNode(ev) {
+  function appNode(ev, userid) {
     const li = el('li', 'app-msg');
     li.dataset.id = String(ev.id);
     const meta = el('div', 'meta');
     meta.appendChild(el('span', null, (state.info.bot || '雁阵') + '（应用消息）'));
     meta.appendChild(el('span', null, shortTime(ev.time)));
     li.appendChild(meta);
-    li.appendChild(content(ev));
+    li.appendChild(content(ev, userid));
     return li;
   }
 
@@ -490,7 +629,7 @@
     list.textContent = '';
     const got = state.inbox.get(userid) || [];
     if (!got.length) list.appendChild(el('li', 'empty', '尚未收到应用消息'));
-    for (const ev of got) list.appendChild(appNode(ev));
+    for (const ev of got) list.appendChild(appNode(ev, userid));
     list.scrollTop = list.scrollHeight;
   }
 
@@ -688,6 +827,7 @@
         renderGroups();
         state.inbox.clear();
         state.unread.clear();
+        state.cards.clear();
         state.lastID = 0;
         renderChat();
         renderMembers();
