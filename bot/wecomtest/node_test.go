@@ -15,7 +15,9 @@ import (
 // The fake's long connection is checked against WeCom's official client,
 // @wecom/aibot-node-sdk, installed from the npm registry: the client must
 // subscribe, get a pushed text message, answer it with a stream, and keep
-// its connection through heartbeats it considers answered.
+// its connection through heartbeats it considers answered; it sends a card
+// with buttons to a member, and when the member taps one it updates the
+// card for the event.
 
 const (
 	nodeSDK        = "@wecom/aibot-node-sdk"
@@ -30,7 +32,27 @@ const { WSClient } = require('@wecom/aibot-node-sdk');
 const quiet = { debug() {}, info() {}, warn(...a) { console.error(...a); }, error(...a) { console.error(...a); } };
 const c = new WSClient({ botId: process.env.BOT_ID, secret: process.env.BOT_SECRET, wsUrl: process.env.WS_URL,
   heartbeatInterval: 100, maxReconnectAttempts: 3, logger: quiet });
-c.on('authenticated', () => console.log('authenticated'));
+const card = (title, key) => ({ card_type: 'button_interaction', task_id: 'node-card-1', main_title: { title },
+  button_list: [{ text: '已办结', style: 1, key }] });
+c.on('authenticated', async () => {
+  console.log('authenticated');
+  try {
+    await c.sendMessage('zhangsan', { msgtype: 'template_card', template_card: card('【点对点调度 D12】', 'sign') });
+    console.log('card sent');
+  } catch (e) {
+    console.log('reply failed ' + JSON.stringify(e.errcode !== undefined ? e : e.message));
+  }
+});
+c.on('event.template_card_event', async (frame) => {
+  const tap = frame.body.event.template_card_event;
+  console.log('tapped ' + JSON.stringify(tap));
+  try {
+    await c.updateTemplateCard(frame, card('已签收 · ' + frame.body.from.userid, 'done'));
+    console.log('updated');
+  } catch (e) {
+    console.log('reply failed ' + JSON.stringify(e.errcode !== undefined ? e : e.message));
+  }
+});
 c.on('message.text', async (frame) => {
   console.log('message ' + JSON.stringify(frame.body));
   try {
@@ -143,6 +165,21 @@ func TestTheOfficialClientTalksToTheFake(t *testing.T) {
 		}
 	}
 	expect("authenticated")
+	expect("card sent")
+	if _, err := s.Tap("zhangsan", "node-card-1", "sign"); err != nil {
+		t.Fatal(err)
+	}
+	var tap map[string]string
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(expect("tapped "), "tapped ")), &tap); err != nil {
+		t.Fatal(err)
+	}
+	if tap["card_type"] != "button_interaction" || tap["event_key"] != "sign" || tap["task_id"] != "node-card-1" {
+		t.Errorf("the client read the tap %v", tap)
+	}
+	expect("updated")
+	if c, _ := s.Card("node-card-1"); c.Views["zhangsan"].Updated.IsZero() || !strings.Contains(string(c.Views["zhangsan"].Card), "已签收 · zhangsan") {
+		t.Errorf("the card after the client's update: %+v", c)
+	}
 	reqID, err := s.PushText(AIBotMessage{MsgID: "node-1", ChatID: "wrkNode", UserID: "zhangsan", BotName: "雁阵", Content: "日报 正常"})
 	if err != nil {
 		t.Fatal(err)
