@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -135,26 +134,7 @@ func TestPageShowsCardsAndTheirUpdates(t *testing.T) {
 	r := newRig(t)
 	b := browsertest.New(t, 1280, 860)
 	taps := r.signOnTap(t)
-	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
-	run("open the page",
-		chromedp.Navigate(r.url+"/"),
-		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
-	)
+	run, eval := openPage(t, b, r.url)
 	if code := r.sendCard(t, dispatchCard("D12_1", false), "wangjianhua", "zhoujianguo"); code != 0 {
 		t.Fatalf("send the card: errcode %d", code)
 	}

@@ -241,37 +241,32 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crypter, err := wxcrypt.New(cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	appCrypter, err := wxcrypt.New(cfg.WeCom.AppCallback.Token.Reveal(), cfg.WeCom.AppCallback.AESKey.Reveal(), cfg.WeCom.CorpID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r.tapped = func(cardTap) {}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /wecom/app", func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		enc, err := wxcrypt.ParseXMLEnvelope(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		q := req.URL.Query()
-		plain, err := appCrypter.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), enc)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		var m cardTap
-		if err := xml.Unmarshal(plain, &m); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		go r.tapped(m)
-	})
-	mux.HandleFunc("POST /wecom/robot", func(w http.ResponseWriter, req *http.Request) {
+	mux.Handle("POST /wecom/app", standIn(t, cfg.WeCom.AppCallback.Token.Reveal(), cfg.WeCom.AppCallback.AESKey.Reveal(), cfg.WeCom.CorpID,
+		func(m cardTap) { go r.tapped(m) }))
+	mux.Handle("POST /wecom/robot", standIn(t, cfg.WeCom.Robot.Token.Reveal(), cfg.WeCom.Robot.AESKey.Reveal(), "",
+		func(m robotPlain) {
+			r.heard <- m
+			go r.answer(m)
+		}))
+	mux.Handle("/", r.srv.Handler())
+	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return r
+}
+
+// standIn is a callback route of the stand-in bot: it opens a callback
+// with the route's crypto, as the bot does, and hands its XML plaintext,
+// decoded, to heard.
+func standIn[T any](t *testing.T, token, aesKey, receiveID string, heard func(T)) http.Handler {
+	t.Helper()
+	crypter, err := wxcrypt.New(token, aesKey, receiveID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		enc, err := wxcrypt.ParseXMLEnvelope(body)
 		if err != nil {
@@ -284,19 +279,13 @@ func newRig(t *testing.T) *rig {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
-		var m robotPlain
+		var m T
 		if err := xml.Unmarshal(plain, &m); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		r.heard <- m
-		go r.answer(m)
+		heard(m)
 	})
-	mux.Handle("/", r.srv.Handler())
-	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return r
 }
 
 // sendJSON posts v to a URL of the fake WeCom, as the bot's client would.

@@ -20,6 +20,35 @@ const hostileMarkdown = "# 今日日报\n" +
 	"[详情](https://example.com/a?b=1) [坏链接](javascript:window.__xss=3)\n" +
 	"<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script><font color=\"red\">红</font>"
 
+// openPage opens the page at url in b, waits until it is connected, and
+// returns run, which does steps in the page (what names them in a failure),
+// and eval, which returns the string of a JavaScript expression. Both end
+// 30 s after the page opened.
+func openPage(t *testing.T, b *browsertest.Browser, url string) (run func(what string, steps ...chromedp.Action[chromedp.Void]), eval func(expr string) string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	t.Cleanup(cancel)
+	run = func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval = func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	run("open the page",
+		chromedp.Navigate(url+"/"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
+	)
+	return run, eval
+}
+
 // TestPageRendersWeComMarkdownSafely drives the page in a browser against a
 // stand-in bot: what is typed becomes a callback, the markdown reply and an
 // app message come back over the event stream and are rendered as WeCom
@@ -31,27 +60,7 @@ func TestPageRendersWeComMarkdownSafely(t *testing.T) {
 		r.sendJSON(m.WebhookURL, map[string]any{"chatid": m.ChatID, "msgtype": "markdown", "markdown": map[string]string{"content": hostileMarkdown}})
 		r.appMessage("text", "请于明天下班前报送整改方案（D12）", "wangjianhua")
 	}
-	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
-
-	run("open the page",
-		chromedp.Navigate(r.url+"/"),
-		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),
-	)
+	run, eval := openPage(t, b, r.url)
 	if got := eval(`[...document.querySelectorAll('#messages .tips li')].map(li => li.textContent).join('|')`); !strings.HasPrefix(got, "以「黄志明（卫健委）」") || strings.Count(got, "|") != 5 {
 		t.Errorf("an empty chat shows the first steps: %q", got)
 	}

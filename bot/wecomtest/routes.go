@@ -344,18 +344,28 @@ func (s *Server) webhookSend(req *Request, _ url.Values, p *payload, err error) 
 	return success(nil)
 }
 
+// checkAppCallLocked answers the errors of a call of the app's API in q
+// with a JSON body for the app's agentid: the access_token, the JSON as
+// decoded (err), the agentid.
+func (s *Server) checkAppCallLocked(req *Request, q url.Values, err error) (answer, bool) {
+	if a, ok := s.checkTokenLocked(q, req.Time); !ok {
+		return a, false
+	}
+	if err != nil {
+		return failure(40058, "Warning: wrong json format. invalid Request Parameter"), false
+	}
+	if req.AgentID == 0 || req.AgentID != s.agentID {
+		return failure(40056, "invalid agentid"), false
+	}
+	return answer{}, true
+}
+
 // messageSend serves POST /cgi-bin/message/send?access_token=: app messages
 // to members. Members over their per-member limit are dropped silently, as
 // WeCom does.
 func (s *Server) messageSend(req *Request, q url.Values, p *payload, err error) answer {
-	if a, ok := s.checkTokenLocked(q, req.Time); !ok {
+	if a, ok := s.checkAppCallLocked(req, q, err); !ok {
 		return a
-	}
-	if err != nil {
-		return failure(40058, "Warning: wrong json format. invalid Request Parameter")
-	}
-	if req.AgentID == 0 || req.AgentID != s.agentID {
-		return failure(40056, "invalid agentid")
 	}
 	if a := check(req, p, appRules); a.errcode != 0 {
 		return a

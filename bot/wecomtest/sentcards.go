@@ -180,14 +180,8 @@ func (s *Server) mintCodeLocked(taskID string, now time.Time) string {
 // interaction card) or the whole card (template_card) for the members named
 // in userids, or for everyone it reached with atall.
 func (s *Server) updateCard(req *Request, q url.Values, p *payload, err error) answer {
-	if a, ok := s.checkTokenLocked(q, req.Time); !ok {
+	if a, ok := s.checkAppCallLocked(req, q, err); !ok {
 		return a
-	}
-	if err != nil {
-		return failure(40058, "Warning: wrong json format. invalid Request Parameter")
-	}
-	if req.AgentID == 0 || req.AgentID != s.agentID {
-		return failure(40056, "invalid agentid")
 	}
 	code := s.codes[p.ResponseCode]
 	if code == nil || code.used || !req.Time.Before(code.expires) {
