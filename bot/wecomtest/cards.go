@@ -1,6 +1,7 @@
 package wecomtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -65,10 +66,22 @@ type templateCard struct {
 		Title string `json:"title"`
 		Desc  string `json:"desc"`
 	} `json:"main_title"`
-	SubTitleText          string            `json:"sub_title_text"`
-	HorizontalContentList []json.RawMessage `json:"horizontal_content_list"`
-	JumpList              []json.RawMessage `json:"jump_list"`
-	CardAction            *struct {
+	EmphasisContent *struct {
+		Title string `json:"title"`
+		Desc  string `json:"desc"`
+	} `json:"emphasis_content"`
+	QuoteArea *struct {
+		Title     string `json:"title"`
+		QuoteText string `json:"quote_text"`
+	} `json:"quote_area"`
+	SubTitleText          string `json:"sub_title_text"`
+	HorizontalContentList []struct {
+		Keyname string `json:"keyname"`
+		Value   string `json:"value"`
+		UserID  string `json:"userid"`
+	} `json:"horizontal_content_list"`
+	JumpList   []json.RawMessage `json:"jump_list"`
+	CardAction *struct {
 		Type     int    `json:"type"`
 		URL      string `json:"url"`
 		AppID    string `json:"appid"`
@@ -114,6 +127,34 @@ func (c *templateCard) title() string {
 		return c.MainTitle.Title
 	}
 	return c.SubTitleText
+}
+
+// text is what a reader sees of the card, a line for each part: the main
+// title and its description, the emphasis, the quote, the subtitle, and
+// "key：value" for each horizontal line (a member's userid for its value).
+func (c *templateCard) text() string {
+	var lines []string
+	add := func(parts ...string) {
+		for _, p := range parts {
+			if p != "" {
+				lines = append(lines, p)
+			}
+		}
+	}
+	if c.MainTitle != nil {
+		add(c.MainTitle.Title, c.MainTitle.Desc)
+	}
+	if c.EmphasisContent != nil {
+		add(c.EmphasisContent.Title, c.EmphasisContent.Desc)
+	}
+	if c.QuoteArea != nil {
+		add(c.QuoteArea.Title, c.QuoteArea.QuoteText)
+	}
+	add(c.SubTitleText)
+	for _, h := range c.HorizontalContentList {
+		add(h.Keyname + "：" + cmp.Or(h.Value, h.UserID))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // keys returns the keys a tap on the card can send, in order.

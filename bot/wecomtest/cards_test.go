@@ -108,6 +108,11 @@ func TestTemplateCardValidation(t *testing.T) {
 	if c, ok := s.Card("D12_1"); !ok || c.CardType != CardButtonInteraction || !slices.Equal(c.Recipients, []string{"zhangsan"}) || c.Route != RouteMessage {
 		t.Errorf("card D12_1 = %+v, %v", c, ok)
 	}
+	if i := slices.IndexFunc(s.Messages(), func(r Request) bool { return r.TaskID == "D12_1" }); i < 0 {
+		t.Error("no message carries the card D12_1")
+	} else if got := s.Messages()[i].Content; got != "【点对点调度 D12】\n王建华\n12-05 18:00\n办理期限" {
+		t.Errorf("the card reads %q", got)
+	}
 	if _, ok := s.Card("D12_3"); ok {
 		t.Error("a refused card was kept")
 	}

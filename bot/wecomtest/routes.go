@@ -198,7 +198,7 @@ func decode(req *Request, q url.Values, p *payload) {
 		}
 		req.Content = strings.Join(titles, "\n")
 	case p.TemplateCard != nil: // a card sent, or the card of an update
-		req.Content = p.TemplateCard.title()
+		req.Content = p.TemplateCard.text()
 	}
 	if p.MsgType == "text" || p.MsgType == "markdown" {
 		for _, m := range mentionRE.FindAllStringSubmatch(req.Content, -1) {

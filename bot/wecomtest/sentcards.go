@@ -202,7 +202,7 @@ func (s *Server) updateCard(req *Request, q url.Values, p *payload, err error) a
 		if a := checkCard(p.TemplateCard, allCards); a.errcode != 0 {
 			return a
 		}
-		view, req.Content = CardView{Card: raw, Updated: req.Time}, p.TemplateCard.title()
+		view, req.Content = CardView{Card: raw, Updated: req.Time}, p.TemplateCard.text()
 	case p.Button != nil && p.Button.ReplaceName != "":
 		if !interactive(sc.CardType) {
 			return failure(40058, "button can be replaced only on button_interaction, vote_interaction and multiple_interaction cards. invalid Request Parameter")

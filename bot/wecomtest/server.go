@@ -85,7 +85,7 @@ type Request struct {
 	Finish   bool   // aibot_respond_msg: the stream is finished
 
 	MsgType          string
-	Content          string   // what a reader sees: text or markdown content, textcard title and description, news titles, template card main title (or, in an update, the buttons' replace_name)
+	Content          string   // what a reader sees: text or markdown content, textcard title and description, news titles, template card text (see templateCard.text; in an update that greys the buttons, their replace_name)
 	TaskID           string   // template card: the task_id of the card sent or updated
 	Mentions         []string // mentioned_list plus <@userid> mentions in the content
 	MentionedMobiles []string // mentioned_mobile_list

@@ -335,7 +335,7 @@ func (s *Server) cardLocked(req *Request, b *wsBody) answer {
 	if a := checkCard(b.TemplateCard, allCards); a.errcode != 0 {
 		return a
 	}
-	req.MsgType, req.Content = "template_card", b.TemplateCard.title()
+	req.MsgType, req.Content = "template_card", b.TemplateCard.text()
 	return success(nil)
 }
 
