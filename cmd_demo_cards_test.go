@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -34,22 +33,7 @@ func TestDemoDispatchByTapsInTheBrowser(t *testing.T) {
 func tapDemo(t *testing.T, shot string, environ ...string) {
 	d := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), environ...)
 	b := browsertest.New(t, 1440, 900)
-	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second)
-	defer cancel()
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v\n%s", what, err, d.logs)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
+	step, eval := d.drive(t, b, 60*time.Second)
 	// card is the last card in the open member's app messages; buttons and
 	// text are its buttons' labels and its text.
 	const card = `[...document.querySelectorAll('#app-messages .tcard')].pop()`

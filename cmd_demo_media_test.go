@@ -30,22 +30,7 @@ func TestDemoChartsAndExportsInTheBrowser(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
 	d := startDemo(t, db, "YANZHEN_SCHEDULE_ENABLED=false")
 	b := browsertest.New(t, 1440, 900)
-	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second)
-	defer cancel()
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v\n%s", what, err, d.logs)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
+	step, eval := d.drive(t, b, 60*time.Second)
 	speak := func(text string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
 			chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#speaker'); s.value = 'zhoujianguo'; s.dispatchEvent(new Event('change')); })()`),
