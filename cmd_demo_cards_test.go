@@ -33,7 +33,7 @@ func TestDemoDispatchByTapsInTheBrowser(t *testing.T) {
 func tapDemo(t *testing.T, shot string, environ ...string) {
 	d := startDemo(t, filepath.Join(t.TempDir(), "demo.db"), environ...)
 	b := browsertest.New(t, 1440, 900)
-	step, eval := d.drive(t, b, 60*time.Second)
+	step, eval := b.Drive(t, 60*time.Second, d.logs.String)
 	// card is the last card in the open member's app messages; buttons and
 	// text are its buttons' labels and its text.
 	const card = `[...document.querySelectorAll('#app-messages .tcard')].pop()`

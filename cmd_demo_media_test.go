@@ -30,7 +30,7 @@ func TestDemoChartsAndExportsInTheBrowser(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
 	d := startDemo(t, db, "YANZHEN_SCHEDULE_ENABLED=false")
 	b := browsertest.New(t, 1440, 900)
-	step, eval := d.drive(t, b, 60*time.Second)
+	step, eval := b.Drive(t, 60*time.Second, d.logs.String)
 	speak := func(text string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
 			chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#speaker'); s.value = 'zhoujianguo'; s.dispatchEvent(new Event('change')); })()`),

@@ -158,29 +158,6 @@ func (d *demoRun) post(t *testing.T, path string, body any) {
 	}
 }
 
-// drive returns, for the page open in b, step, which does steps in it (what
-// names them in a failure, with the demo's logs), and eval, which returns
-// the string of a JavaScript expression; both end after timeout.
-func (d *demoRun) drive(t *testing.T, b *browsertest.Browser, timeout time.Duration) (step func(what string, steps ...chromedp.Action[chromedp.Void]), eval func(expr string) string) {
-	ctx, cancel := context.WithTimeout(b.Ctx, timeout)
-	t.Cleanup(cancel)
-	step = func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v\n%s", what, err, d.logs)
-		}
-	}
-	eval = func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
-	return step, eval
-}
-
 // appSays matches an app message to userid that contains every part.
 func appSays(userid string, parts ...string) func(demo.Event) bool {
 	return func(e demo.Event) bool {

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -26,22 +25,7 @@ const hostileMarkdown = "# 今日日报\n" +
 // 30 s after the page opened.
 func openPage(t *testing.T, b *browsertest.Browser, url string) (run func(what string, steps ...chromedp.Action[chromedp.Void]), eval func(expr string) string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-	t.Cleanup(cancel)
-	run = func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval = func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
+	run, eval = b.Drive(t, 30*time.Second, nil)
 	run("open the page",
 		chromedp.Navigate(url+"/"),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#status-conn').textContent === '已连接' && document.querySelectorAll('#speaker option').length > 30`),

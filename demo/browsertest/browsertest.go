@@ -120,6 +120,32 @@ func (b *Browser) Problems() []string {
 	return append([]string(nil), b.problems...)
 }
 
+// Drive returns step, which does steps in the tab (what names them in a
+// failure, followed by what more returns, if not nil), and eval, which
+// returns the string of a JavaScript expression; both fail t after timeout.
+func (b *Browser) Drive(t testing.TB, timeout time.Duration, more func() string) (step func(what string, steps ...chromedp.Action[chromedp.Void]), eval func(expr string) string) {
+	ctx, cancel := context.WithTimeout(b.Ctx, timeout)
+	t.Cleanup(cancel)
+	step = func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			if more != nil {
+				t.Fatalf("%s: %v\n%s", what, err, more())
+			}
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval = func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	return step, eval
+}
+
 // Screenshot saves a PNG of the window at path, creating its folder.
 func (b *Browser) Screenshot(t testing.TB, path string) {
 	t.Helper()
