@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,25 +39,32 @@ const (
 var errClosed = errors.New("bot: closed")
 
 // journal writes the callbacks' rows with group commit: the callbacks that
-// arrive, and the messages whose handling ends, while one transaction
-// commits are written together by the next. Under load each costs a
-// fraction of a commit, and on SQLite one writer never waits for another;
-// each callback is still answered only once its own row is committed.
+// arrive while one insert commits are written together by the next. Under
+// load each costs a fraction of a commit, and on SQLite one writer never
+// waits for another; each callback is still answered only once its own row
+// is committed. The handled marks, which no caller waits for, are written
+// apart, a batch at most every markEvery, so that they never hold up an
+// answer.
 type journal struct {
 	store *models.Store
 	now   func() time.Time
 	log   *zap.Logger
 	reqs  chan journalReq
+	marks chan uint
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
 }
 
-// journalReq is a callback to store (in), or a message handled (handled).
+// markEvery spaces the commits of the handled marks. A mark not yet written
+// when the process dies only means the message is handled again once its
+// lease runs out.
+const markEvery = 50 * time.Millisecond
+
+// journalReq is a callback to store.
 type journalReq struct {
-	in      *models.Inbound
-	handled uint
-	done    chan insertRes // buffered; nil for a handled message, whose caller does not wait
+	in   *models.Inbound
+	done chan insertRes // buffered
 }
 
 type insertRes struct {
@@ -64,11 +72,12 @@ type insertRes struct {
 	err   error
 }
 
-// newJournal starts the journal's writers: one on SQLite, which has a single
-// write lock, and on MySQL two, so that one batch fills while the other
-// commits.
+// newJournal starts the journal's writers: for the callbacks one on SQLite,
+// which has a single write lock, and on MySQL two, so that one batch fills
+// while the other commits; and one for the handled marks.
 func newJournal(store *models.Store, now func() time.Time, log *zap.Logger) *journal {
-	j := &journal{store: store, now: now, log: log, reqs: make(chan journalReq, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	j := &journal{store: store, now: now, log: log, reqs: make(chan journalReq, maxBatch), marks: make(chan uint, queueSize),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	writers := 1
 	if store.Driver() == models.DriverMySQL {
 		writers = 2
@@ -81,6 +90,11 @@ func newJournal(store *models.Store, now func() time.Time, log *zap.Logger) *jou
 			j.loop()
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		j.markLoop()
+	}()
 	go func() {
 		wg.Wait()
 		close(j.done)
@@ -115,19 +129,18 @@ func (j *journal) insert(ctx context.Context, in *models.Inbound) (bool, error) 
 	}
 }
 
-// finish marks message id handled with the next commit, without waiting for
-// it: a mark lost to a crash only means the message is handled again once
-// its lease runs out.
+// finish marks message id handled with the next batch of marks, without
+// waiting for it.
 func (j *journal) finish(ctx context.Context, id uint) {
 	select {
-	case j.reqs <- journalReq{handled: id}:
+	case j.marks <- id:
 	case <-j.stop:
 	case <-ctx.Done():
 	}
 }
 
-// close stops the journal after the batches under way; closing twice is
-// harmless.
+// close stops the journal after the batches under way, writing the marks
+// still queued; closing twice is harmless.
 func (j *journal) close() {
 	j.once.Do(func() { close(j.stop) })
 	<-j.done
@@ -155,28 +168,19 @@ func (j *journal) loop() {
 	}
 }
 
-// write commits a batch; if that fails, each part is written alone, so one
+// write commits a batch; if that fails, each row is written alone, so one
 // bad row fails only its own callback.
 func (j *journal) write(batch []journalReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var rows []*models.Inbound
-	var handled []uint
-	for _, r := range batch {
-		if r.in != nil {
-			rows = append(rows, r.in)
-		} else {
-			handled = append(handled, r.handled)
-		}
+	rows := make([]*models.Inbound, len(batch))
+	for i, r := range batch {
+		rows[i] = r.in
 	}
-	fresh, err := j.store.WriteInbound(ctx, rows, handled, j.now())
+	fresh, err := j.store.StoreInbound(ctx, rows)
 	if err == nil {
-		i := 0
-		for _, r := range batch {
-			if r.in != nil {
-				r.done <- insertRes{fresh: fresh[i]}
-				i++
-			}
+		for i, r := range batch {
+			r.done <- insertRes{fresh: fresh[i]}
 		}
 		return
 	}
@@ -184,18 +188,60 @@ func (j *journal) write(batch []journalReq) {
 		j.log.Warn("writing a batch of callbacks failed; writing them one by one", zap.Int("batch", len(batch)), zap.Error(err))
 	}
 	for _, r := range batch {
-		if r.in == nil {
-			if _, err := j.store.WriteInbound(ctx, nil, []uint{r.handled}, j.now()); err != nil {
-				j.log.Error("marking a callback handled failed; it will be handled again", zap.Uint("inbound_id", r.handled), zap.Error(err))
-			}
-			continue
-		}
-		f, err := j.store.WriteInbound(ctx, []*models.Inbound{r.in}, nil, time.Time{})
+		f, err := j.store.StoreInbound(ctx, []*models.Inbound{r.in})
 		if err != nil {
 			r.done <- insertRes{err: err}
 			continue
 		}
 		r.done <- insertRes{fresh: f[0]}
+	}
+}
+
+// markLoop writes the handled marks: whatever is queued, in one statement,
+// at most every markEvery; at stop, what is left.
+func (j *journal) markLoop() {
+	var ids []uint
+	take := func() {
+		for {
+			select {
+			case id := <-j.marks:
+				ids = append(ids, id)
+			default:
+				return
+			}
+		}
+	}
+	for {
+		stopped := false
+		select {
+		case <-j.stop:
+			stopped = true
+		case id := <-j.marks:
+			ids = append(ids, id)
+			select { // let the batch fill
+			case <-time.After(markEvery):
+			case <-j.stop:
+				stopped = true
+			}
+		}
+		take()
+		j.mark(ids)
+		ids = ids[:0]
+		if stopped {
+			return
+		}
+	}
+}
+
+// mark writes one batch of handled marks, in chunks the databases' limits
+// on parameters allow.
+func (j *journal) mark(ids []uint) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for chunk := range slices.Chunk(ids, 1000) {
+		if err := j.store.MarkInboundHandled(ctx, chunk, j.now()); err != nil {
+			j.log.Error("marking callbacks handled failed; they will be handled again", zap.Int("messages", len(chunk)), zap.Error(err))
+		}
 	}
 }
 

@@ -146,7 +146,7 @@ func dbFloor(b *testing.B, s *models.Store, n int) float64 {
 			rows = append(rows, &models.Inbound{Route: "floor", MsgID: fmt.Sprintf("f%07d", j), ChatID: groupChat, ChatType: "group",
 				FromUserID: "zhangsan", MsgType: "text", Text: "日报 今日办结 12 件，在办 3 件", ReceivedAt: time.Now()})
 		}
-		if _, err := s.WriteInbound(context.Background(), rows, nil, time.Now()); err != nil {
+		if _, err := s.StoreInbound(context.Background(), rows); err != nil {
 			b.Fatal(err)
 		}
 	}

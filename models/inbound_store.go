@@ -4,68 +4,189 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
 )
 
-// WriteInbound is one group commit of the callbacks' journal: in one
-// transaction it stores rows, each once per (Route, MsgID), and marks the
-// messages with the IDs in handled as handled at at (a message already
-// handled keeps its first time).
+// StoreInbound is one group commit of the callbacks' journal: it stores rows,
+// each once per (Route, MsgID). fresh[i] reports whether rows[i] was new; a
+// new row gets its ID. A repeat of a stored message, or of an earlier row of
+// the batch, is left out.
 //
-// fresh[i] reports whether rows[i] was new; a new row gets its ID. A repeat
-// of a stored message, or of an earlier row of the batch, is left out. The
-// new rows go in with one statement and the handled ones with another, so a
-// batch costs little more than one row. A database error rolls everything
-// back, so that a caller can retry the parts one by one to isolate a bad row.
-func (s *Store) WriteInbound(ctx context.Context, rows []*Inbound, handled []uint, at time.Time) (fresh []bool, err error) {
+// The batch goes in with one INSERT IGNORE (SQLite: INSERT OR IGNORE), which
+// itself tells which rows were new: on SQLite and MariaDB it returns them
+// (RETURNING); on MySQL its count of rows says whether all were, as under
+// load nearly all are, and then their IDs follow from the first. A MySQL
+// batch with a repeat in it rolls that insert back and takes the careful
+// way: it looks up which of its keys are stored and inserts the others. A
+// database error rolls everything back, so that a caller can retry the rows
+// one by one to isolate a bad one.
+func (s *Store) StoreInbound(ctx context.Context, rows []*Inbound) (fresh []bool, err error) {
 	fresh = make([]bool, len(rows))
-	err = s.Tx(ctx, func(tx *Store) error {
-		if len(handled) > 0 {
-			err := tx.db.Model(&Inbound{}).Where("id IN ? AND handled_at IS NULL", handled).
-				Updates(map[string]any{"handled_at": at, "claimed_until": nil, "last_error": ""}).Error
-			if err != nil {
-				return fmt.Errorf("models: mark inbound handled: %w", err)
-			}
+	seen := make(map[string]bool, len(rows))
+	news := make([]*Inbound, 0, len(rows))
+	for i, in := range rows {
+		key := inboundKey(in.Route, in.MsgID)
+		in.ID = 0
+		if seen[key] {
+			continue
 		}
-		if len(rows) == 0 {
-			return nil
+		seen[key], fresh[i] = true, true
+		fitInbound(in)
+		news = append(news, in)
+	}
+	if len(news) == 0 {
+		return fresh, nil
+	}
+	if s.returning {
+		err = s.insertInboundReturning(ctx, news)
+	} else {
+		err = s.Tx(ctx, func(tx *Store) error { return tx.insertInboundAll(ctx, news) })
+		if errors.Is(err, errInboundRepeat) {
+			err = s.Tx(ctx, func(tx *Store) error { return tx.storeInboundCarefully(news) })
 		}
-		seen, err := tx.storedInbound(rows)
-		if err != nil {
-			return err
-		}
-		var news []*Inbound
-		for i, in := range rows {
-			key := string(in.Route) + "\x00" + in.MsgID
-			if seen[key] {
-				in.ID = 0
-				continue
-			}
-			seen[key], fresh[i] = true, true
-			fitInbound(in)
-			news = append(news, in)
-		}
-		if len(news) == 0 {
-			return nil
-		}
-		err = tx.db.Create(news).Error
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			// Another replica stored one of them since the check: insert
-			// one by one, taking a unique-key error as "seen". Both
-			// databases keep the transaction going after such an error.
-			return tx.insertEach(news, rows, fresh)
-		}
-		if err != nil {
-			return fmt.Errorf("models: store inbound: %w", err)
-		}
-		return nil
-	})
+	}
 	if err != nil {
+		for _, in := range news {
+			in.ID = 0
+		}
 		return nil, err
 	}
+	for i, in := range rows {
+		fresh[i] = fresh[i] && in.ID != 0
+	}
 	return fresh, nil
+}
+
+// errInboundRepeat rolls back a batch insert that met a stored message.
+var errInboundRepeat = errors.New("models: a stored message in the batch")
+
+func inboundKey(route Route, msgID string) string { return string(route) + "\x00" + msgID }
+
+// inboundColumns are the columns StoreInbound writes, in the order of
+// inboundArgs: every column of Inbound but its ID.
+const inboundColumns = "route, msg_id, chat_id, chat_type, from_userid, from_name, msg_type, text, media, reply_url, attachment, " +
+	"task_id, received_at, handled_at, attempts, claimed_until, last_error"
+
+// inboundPlaceholders is one row's VALUES tuple of inboundColumns.
+var inboundPlaceholders = "(" + strings.Repeat("?,", strings.Count(inboundColumns, ",")) + "?)"
+
+func inboundArgs(args []any, in *Inbound) []any {
+	return append(args, in.Route, in.MsgID, in.ChatID, in.ChatType, in.FromUserID, in.FromName, in.MsgType, in.Text, in.Media,
+		in.ReplyURL, in.Attachment, in.TaskID, in.ReceivedAt, in.HandledAt, in.Attempts, in.ClaimedUntil, in.LastError)
+}
+
+// insertIgnore returns the statement that inserts rows, skipping those whose
+// (route, msg_id) is taken, and its arguments.
+func (s *Store) insertIgnore(rows []*Inbound) (string, []any) {
+	var q strings.Builder
+	q.WriteString("INSERT IGNORE INTO ")
+	if s.driver == DriverSQLite {
+		q.Reset()
+		q.WriteString("INSERT OR IGNORE INTO ")
+	}
+	q.WriteString(s.Table(&Inbound{}))
+	q.WriteString(" (" + inboundColumns + ") VALUES ")
+	args := make([]any, 0, (strings.Count(inboundColumns, ",")+1)*len(rows))
+	for i, in := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(inboundPlaceholders)
+		args = inboundArgs(args, in)
+	}
+	return q.String(), args
+}
+
+// insertInboundReturning inserts rows in one statement that returns the new
+// ones, and gives those their IDs.
+func (s *Store) insertInboundReturning(ctx context.Context, rows []*Inbound) error {
+	q, args := s.insertIgnore(rows)
+	res, err := s.db.WithContext(ctx).Raw(q+" RETURNING id, route, msg_id", args...).Rows()
+	if err != nil {
+		return fmt.Errorf("models: store inbound: %w", err)
+	}
+	defer res.Close()
+	byKey := make(map[string]*Inbound, len(rows))
+	for _, in := range rows {
+		byKey[inboundKey(in.Route, in.MsgID)] = in
+	}
+	for res.Next() {
+		var id uint
+		var route Route
+		var msgID string
+		if err := res.Scan(&id, &route, &msgID); err != nil {
+			return fmt.Errorf("models: store inbound: %w", err)
+		}
+		if in := byKey[inboundKey(route, msgID)]; in != nil {
+			in.ID = id
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("models: store inbound: %w", err)
+	}
+	return nil
+}
+
+// insertInboundAll inserts rows in one statement and gives them their IDs,
+// the first one's and those after it (one statement's IDs are consecutive,
+// as gorm relies on too); if any row was skipped as stored, it returns
+// errInboundRepeat, for the caller to roll back.
+func (s *Store) insertInboundAll(ctx context.Context, rows []*Inbound) error {
+	q, args := s.insertIgnore(rows)
+	res, err := s.db.Statement.ConnPool.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("models: store inbound: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("models: store inbound: %w", err)
+	}
+	if n != int64(len(rows)) {
+		return errInboundRepeat
+	}
+	first, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("models: store inbound: %w", err)
+	}
+	for i, in := range rows {
+		in.ID = uint(first) + uint(i)
+	}
+	return nil
+}
+
+// storeInboundCarefully inserts the rows that are not stored yet, giving
+// them their IDs, and leaves the others' IDs 0: it looks their keys up,
+// inserts the rest, and should another replica store one of those
+// meanwhile, inserts them one by one, taking a unique-key error as "stored".
+func (s *Store) storeInboundCarefully(rows []*Inbound) error {
+	for _, in := range rows {
+		in.ID = 0
+	}
+	stored, err := s.storedInbound(rows)
+	if err != nil {
+		return err
+	}
+	var rest []*Inbound
+	for _, in := range rows {
+		if !stored[inboundKey(in.Route, in.MsgID)] {
+			rest = append(rest, in)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	err = s.db.Create(rest).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Both databases keep the transaction going after such an error.
+		return s.insertEach(rest)
+	}
+	if err != nil {
+		return fmt.Errorf("models: store inbound: %w", err)
+	}
+	return nil
 }
 
 // storedInbound returns the (route, msg_id) keys of rows already stored.
@@ -81,30 +202,36 @@ func (s *Store) storedInbound(rows []*Inbound) (map[string]bool, error) {
 			return nil, fmt.Errorf("models: look up stored inbound: %w", err)
 		}
 		for _, id := range found {
-			seen[string(route)+"\x00"+id] = true
+			seen[inboundKey(route, id)] = true
 		}
 	}
 	return seen, nil
 }
 
-// insertEach inserts news one by one, clearing fresh for the ones another
+// insertEach inserts rows one by one, leaving the ID 0 of those another
 // replica stored first.
-func (s *Store) insertEach(news, rows []*Inbound, fresh []bool) error {
-	dup := map[*Inbound]bool{}
-	for _, in := range news {
+func (s *Store) insertEach(rows []*Inbound) error {
+	for _, in := range rows {
 		in.ID = 0
 		err := s.db.Create(in).Error
 		switch {
 		case errors.Is(err, gorm.ErrDuplicatedKey):
-			dup[in], in.ID = true, 0
+			in.ID = 0
 		case err != nil:
 			return fmt.Errorf("models: store inbound %s/%s: %w", in.Route, in.MsgID, err)
 		}
 	}
-	for i, in := range rows {
-		if dup[in] {
-			fresh[i] = false
-		}
+	return nil
+}
+
+// MarkInboundHandled marks the messages with the IDs in ids handled at at, in
+// one statement; a message already handled keeps its first time.
+func (s *Store) MarkInboundHandled(ctx context.Context, ids []uint, at time.Time) error {
+	err := s.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true}).Model(&Inbound{}).
+		Where("id IN ? AND handled_at IS NULL", ids).
+		Updates(map[string]any{"handled_at": at, "claimed_until": nil, "last_error": ""}).Error
+	if err != nil {
+		return fmt.Errorf("models: mark inbound handled: %w", err)
 	}
 	return nil
 }

@@ -50,6 +50,9 @@ type Store struct {
 	loc    *time.Location
 	now    func() time.Time
 	driver string
+	// returning is whether an INSERT can return the rows it wrote
+	// (INSERT … RETURNING): SQLite since 3.35, MariaDB since 10.5; not MySQL.
+	returning bool
 }
 
 // Open connects to the database and checks it answers. It does not migrate.
@@ -119,7 +122,32 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	if s.returning, err = s.insertReturns(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// insertReturns asks the server's version whether INSERT … RETURNING is
+// there: SQLite 3.35 and later, MariaDB 10.5 and later, no MySQL.
+func (s *Store) insertReturns(ctx context.Context) (bool, error) {
+	query, least := "SELECT sqlite_version()", [2]int{3, 35}
+	if s.driver == DriverMySQL {
+		query, least = "SELECT VERSION()", [2]int{10, 5}
+	}
+	var version string
+	if err := s.db.WithContext(ctx).Raw(query).Scan(&version).Error; err != nil {
+		return false, fmt.Errorf("models: server version: %w", err)
+	}
+	if s.driver == DriverMySQL && !strings.Contains(version, "MariaDB") {
+		return false, nil
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return false, nil // an unknown form: take the way that works everywhere
+	}
+	return major > least[0] || major == least[0] && minor >= least[1], nil
 }
 
 // sqliteDSN turns a file path into the glebarez DSN with the pragmas the store
@@ -267,7 +295,7 @@ func (s *Store) Now() time.Time { return s.now().In(s.loc).Truncate(time.Microse
 // returning an error rolls everything back. Inside a transaction Tx nests as a savepoint.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&Store{db: db, loc: s.loc, now: s.now, driver: s.driver})
+		return fn(&Store{db: db, loc: s.loc, now: s.now, driver: s.driver, returning: s.returning})
 	})
 }
 
