@@ -54,6 +54,10 @@ type journal struct {
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+	// turns, on SQLite, makes the inserts and the marks take turns here
+	// rather than in SQLite's busy wait, which sleeps in steps of up to
+	// 100 ms; nil on MySQL, where they write side by side.
+	turns *sync.Mutex
 }
 
 // markEvery spaces the commits of the handled marks. A mark not yet written
@@ -78,9 +82,9 @@ type insertRes struct {
 func newJournal(store *models.Store, now func() time.Time, log *zap.Logger) *journal {
 	j := &journal{store: store, now: now, log: log, reqs: make(chan journalReq, maxBatch), marks: make(chan uint, queueSize),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	writers := 1
-	if store.Driver() == models.DriverMySQL {
-		writers = 2
+	writers := 2
+	if store.Driver() == models.DriverSQLite {
+		writers, j.turns = 1, &sync.Mutex{}
 	}
 	var wg sync.WaitGroup
 	for range writers {
@@ -171,6 +175,7 @@ func (j *journal) loop() {
 // write commits a batch; if that fails, each row is written alone, so one
 // bad row fails only its own callback.
 func (j *journal) write(batch []journalReq) {
+	defer j.turn()()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rows := make([]*models.Inbound, len(batch))
@@ -195,6 +200,15 @@ func (j *journal) write(batch []journalReq) {
 		}
 		r.done <- insertRes{fresh: f[0]}
 	}
+}
+
+// turn waits for the journal's turn to write, on SQLite, and returns its end.
+func (j *journal) turn() (end func()) {
+	if j.turns == nil {
+		return func() {}
+	}
+	j.turns.Lock()
+	return j.turns.Unlock
 }
 
 // markLoop writes the handled marks: whatever is queued, in one statement,
@@ -236,6 +250,10 @@ func (j *journal) markLoop() {
 // mark writes one batch of handled marks, in chunks the databases' limits
 // on parameters allow.
 func (j *journal) mark(ids []uint) {
+	if len(ids) == 0 {
+		return
+	}
+	defer j.turn()()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for chunk := range slices.Chunk(ids, 1000) {
