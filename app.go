@@ -92,6 +92,10 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*Main, error) {
 		return nil, err
 	}
 	m.closers = append(m.closers, m.Store.Close)
+	if pool, err := m.Store.DB(ctx).DB(); err == nil {
+		// go_sql_*{db_name="yanzhen"}: the pool's connections in use and the waits for one.
+		m.Registry.MustRegister(collectors.NewDBStatsCollector(pool, "yanzhen"))
+	}
 	if err := m.Store.Migrate(ctx); err != nil {
 		m.Close()
 		return nil, err

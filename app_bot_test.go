@@ -124,7 +124,8 @@ schedule: {enabled: false}  # the clock is real: a scheduled report must not rac
 	}
 
 	// The send is recorded just after WeCom saw it: read the metrics until it is.
-	wants := []string{`yanzhen_wecom_callbacks_total{result="ok",route="robot"} 1`, `yanzhen_outbox_sent_total{channel="reply"} 1`, `yanzhen_outbox_backlog{channel="reply"} 0`}
+	wants := []string{`yanzhen_wecom_callbacks_total{result="ok",route="robot"} 1`, `yanzhen_outbox_sent_total{channel="reply"} 1`, `yanzhen_outbox_backlog{channel="reply"} 0`,
+		`yanzhen_inbound_oldest_pending_seconds 0`, `go_sql_max_open_connections{db_name="yanzhen"} 8`}
 	var body []byte
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		resp, err = http.Get(base + "/metrics")

@@ -22,6 +22,7 @@ import (
 //	yanzhen_outbox_backlog{channel}                     pending messages (read at scrape)
 //	yanzhen_outbox_oldest_pending_seconds               age of the oldest pending message (read at scrape)
 //	yanzhen_inbound_unhandled{state}                    unhandled callbacks: pending or abandoned (read at scrape)
+//	yanzhen_inbound_oldest_pending_seconds              age of the oldest callback still to be handled (read at scrape)
 //	yanzhen_aibot_connected                             1 while this process holds the AI bot's long connection up, else 0
 type metrics struct {
 	callbacks       *prometheus.CounterVec
@@ -78,7 +79,7 @@ type backlogCollector struct {
 	now   func() time.Time
 	log   *zap.Logger
 
-	backlog, oldest, unhandled *prometheus.Desc
+	backlog, oldest, unhandled, unhandledAge *prometheus.Desc
 }
 
 func newBacklogCollector(store *models.Store, now func() time.Time, log *zap.Logger) *backlogCollector {
@@ -87,6 +88,8 @@ func newBacklogCollector(store *models.Store, now func() time.Time, log *zap.Log
 		backlog:   prometheus.NewDesc("yanzhen_outbox_backlog", "Outbox messages pending, by channel.", []string{"channel"}, nil),
 		oldest:    prometheus.NewDesc("yanzhen_outbox_oldest_pending_seconds", "Age of the oldest pending outbox message; 0 when none.", nil, nil),
 		unhandled: prometheus.NewDesc("yanzhen_inbound_unhandled", "Stored callbacks not handled: pending (to be tried) or abandoned (attempts used up).", []string{"state"}, nil),
+		unhandledAge: prometheus.NewDesc("yanzhen_inbound_oldest_pending_seconds",
+			"Age of the oldest stored callback still to be handled (not abandoned); 0 when none.", nil, nil),
 	}
 }
 
@@ -95,6 +98,7 @@ func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.backlog
 	ch <- c.oldest
 	ch <- c.unhandled
+	ch <- c.unhandledAge
 }
 
 // Collect implements prometheus.Collector. A database error leaves the
@@ -109,17 +113,22 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, ch2 := range []string{channelRobot, channelReply, channelApp, channelAIBotReply, channelAIBotPush} {
 			ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(byChannel[ch2]), ch2)
 		}
-		age := 0.0
-		if !oldest.IsZero() {
-			age = c.now().Sub(oldest).Seconds()
-		}
-		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, ageAt(c.now(), oldest))
 	}
-	pending, abandoned, err := c.store.UnhandledInbound(ctx, maxAttempts)
+	pending, abandoned, since, err := c.store.UnhandledInbound(ctx, maxAttempts)
 	if err != nil {
 		c.log.Warn("metrics: unhandled callbacks", zap.Error(err))
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.unhandled, prometheus.GaugeValue, float64(pending), "pending")
 	ch <- prometheus.MustNewConstMetric(c.unhandled, prometheus.GaugeValue, float64(abandoned), "abandoned")
+	ch <- prometheus.MustNewConstMetric(c.unhandledAge, prometheus.GaugeValue, ageAt(c.now(), since))
+}
+
+// ageAt is the seconds from since to now; 0 when since is zero.
+func ageAt(now, since time.Time) float64 {
+	if since.IsZero() {
+		return 0
+	}
+	return now.Sub(since).Seconds()
 }

@@ -291,8 +291,9 @@ func (s *Store) DueInbound(ctx context.Context, now time.Time, maxAttempts int, 
 }
 
 // UnhandledInbound counts the messages not handled yet, and among them those
-// that have used up maxAttempts attempts and will not be tried again.
-func (s *Store) UnhandledInbound(ctx context.Context, maxAttempts int) (pending, abandoned int64, err error) {
+// that have used up maxAttempts attempts and will not be tried again; oldest
+// is when the oldest of the others arrived (zero when there is none).
+func (s *Store) UnhandledInbound(ctx context.Context, maxAttempts int) (pending, abandoned int64, oldest time.Time, err error) {
 	var rows []struct {
 		Abandoned bool
 		N         int64
@@ -301,7 +302,7 @@ func (s *Store) UnhandledInbound(ctx context.Context, maxAttempts int) (pending,
 		Select("attempts >= ? AS abandoned, COUNT(*) AS n", maxAttempts).
 		Where("handled_at IS NULL").Group("abandoned").Scan(&rows).Error
 	if err != nil {
-		return 0, 0, fmt.Errorf("models: count unhandled inbound: %w", err)
+		return 0, 0, time.Time{}, fmt.Errorf("models: count unhandled inbound: %w", err)
 	}
 	for _, r := range rows {
 		if r.Abandoned {
@@ -310,7 +311,18 @@ func (s *Store) UnhandledInbound(ctx context.Context, maxAttempts int) (pending,
 			pending = r.N
 		}
 	}
-	return pending, abandoned, nil
+	if pending == 0 {
+		return pending, abandoned, time.Time{}, nil
+	}
+	var first Inbound
+	err = s.db.WithContext(ctx).Select("received_at").Where("handled_at IS NULL AND attempts < ?", maxAttempts).Order("id").Take(&first).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) { // handled since the count
+		return pending, abandoned, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, 0, time.Time{}, fmt.Errorf("models: oldest unhandled inbound: %w", err)
+	}
+	return pending, abandoned, first.ReceivedAt, nil
 }
 
 // StoredInbound returns the stored message of a route and MsgID, or ENOTFOUND.

@@ -98,9 +98,14 @@ func testInboundLifecycle(t *testing.T, s *models.Store) {
 		if in := row(b.ID); !in.HandledAt.Equal(now) {
 			t.Errorf("a message marked twice took the second time: %v", in.HandledAt)
 		}
-		pending, abandoned, err := s.UnhandledInbound(ctx, 1)
-		if err != nil || pending != 0 || abandoned != 1 {
-			t.Errorf("unhandled = %d, %d, %v", pending, abandoned, err)
+		pending, abandoned, oldest, err := s.UnhandledInbound(ctx, 1)
+		if err != nil || pending != 0 || abandoned != 1 || !oldest.IsZero() {
+			t.Errorf("unhandled = %d, %d, %v, %v", pending, abandoned, oldest, err)
+		}
+		// c waits, unclaimed, since it arrived.
+		pending, abandoned, oldest, err = s.UnhandledInbound(ctx, 3)
+		if err != nil || pending != 1 || abandoned != 0 || !oldest.Equal(now) {
+			t.Errorf("unhandled with 3 attempts = %d, %d, %v, %v", pending, abandoned, oldest, err)
 		}
 	}
 }
