@@ -298,11 +298,41 @@ schedule: {enabled: false}  # the test runs each replica's checks on its clock
 			t.Errorf("slot %s done %d times", k, c)
 		}
 	}
+	// And the replicas shared it.
+	owners := map[string]bool{}
+	for _, r := range runs {
+		owners[r.Owner] = true
+	}
+	senders := 0
+	for _, m := range mains {
+		if sentBy(t, m) > 0 {
+			senders++
+		}
+	}
+	if len(owners) < 2 || senders < 2 {
+		t.Errorf("the jobs ran on %d replicas and the messages went out from %d, of %d", len(owners), senders, n)
+	}
 	for _, want := range []string{"daily-report qu 2026-11-19T18:00", "daily-report hh 2026-11-19T17:30", "daily-report ht 2026-11-19T17:30"} {
 		if done[want] != 1 {
 			t.Errorf("slot %s not done", want)
 		}
 	}
+}
+
+// sentBy returns how many messages replica m sent (yanzhen_outbox_sent_total).
+func sentBy(t *testing.T, m *Main) float64 {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	must(t, err)
+	var n float64
+	for _, f := range families {
+		if f.GetName() == "yanzhen_outbox_sent_total" {
+			for _, c := range f.GetMetric() {
+				n += c.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }
 
 // quiet waits until no replica has work under way: every callback handled,
