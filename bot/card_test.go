@@ -122,7 +122,7 @@ func TestRepeatedTapAnsweredOnceTheFirstIsHandled(t *testing.T) {
 			}
 			first := &models.Inbound{Route: models.RouteApp, MsgID: "tap:1", ChatType: models.ChatSingle, FromUserID: "zhangsan",
 				MsgType: models.MsgTypeTap, Text: "d/1/sign", TaskID: "yz1", ReplyURL: "sealed:first", ReceivedAt: now}
-			if _, err := st.WriteInbound(ctx, []*models.Inbound{first}, nil, now); err != nil {
+			if _, err := st.StoreInbound(ctx, []*models.Inbound{first}); err != nil {
 				t.Fatal(err)
 			}
 			repeat := *first
@@ -138,7 +138,7 @@ func TestRepeatedTapAnsweredOnceTheFirstIsHandled(t *testing.T) {
 			if n := rows(); n != 0 {
 				t.Errorf("a repeat of a tap still being handled was answered by %d updates", n)
 			}
-			if _, err := st.WriteInbound(ctx, nil, []uint{first.ID}, now); err != nil {
+			if err := st.MarkInboundHandled(ctx, []uint{first.ID}, now); err != nil {
 				t.Fatal(err)
 			}
 			answerRepeat(ctx, st, o, zap.NewNop(), &repeat)
