@@ -164,6 +164,9 @@ type Directory struct {
 	memberByID   map[uint]*Member
 	memberByUID  map[string]*Member
 	memberByName map[string][]*Member
+	// memberByDept lists, per department, its members and those who cover
+	// it by code, each once, in the order of Members.
+	memberByDept map[uint][]*Member
 }
 
 // Directory loads the organisation into memory.
@@ -185,6 +188,7 @@ func NewDirectory(depts []Department, members []Member) *Directory {
 		Departments: depts, Members: members,
 		deptByID: map[uint]*Department{}, deptByName: map[string][]*Department{},
 		memberByID: map[uint]*Member{}, memberByUID: map[string]*Member{}, memberByName: map[string][]*Member{},
+		memberByDept: map[uint][]*Member{},
 	}
 	for i := range d.Departments {
 		dep := &d.Departments[i]
@@ -193,8 +197,24 @@ func NewDirectory(depts []Department, members []Member) *Directory {
 			d.deptByName[n] = append(d.deptByName[n], dep)
 		}
 	}
+	byCode := make(map[string]uint, len(d.Departments))
+	for _, dep := range d.Departments {
+		byCode[dep.Code] = dep.ID
+	}
 	for i := range d.Members {
 		m := &d.Members[i]
+		var in []uint
+		if m.DepartmentID != nil {
+			in = append(in, *m.DepartmentID)
+		}
+		for _, code := range m.Covers {
+			if id, ok := byCode[code]; ok && !slices.Contains(in, id) {
+				in = append(in, id)
+			}
+		}
+		for _, id := range in {
+			d.memberByDept[id] = append(d.memberByDept[id], m)
+		}
 		d.memberByID[m.ID] = m
 		d.memberByUID[UserIDKey(m.UserID)] = m
 		for _, n := range uniqueNames(m.Name, m.Aliases) {
@@ -257,14 +277,9 @@ func (d *Directory) FindMembers(name string) []*Member {
 // MembersOf returns the members of a department with one of the roles, in ID order.
 // A reporter who covers the department by code counts as its member.
 func (d *Directory) MembersOf(deptID uint, roles ...Role) []*Member {
-	dep := d.deptByID[deptID]
 	var out []*Member
-	for i := range d.Members {
-		m := &d.Members[i]
-		if !slices.Contains(roles, m.Role) {
-			continue
-		}
-		if (m.DepartmentID != nil && *m.DepartmentID == deptID) || (dep != nil && m.Covers.Contains(dep.Code)) {
+	for _, m := range d.memberByDept[deptID] {
+		if slices.Contains(roles, m.Role) {
 			out = append(out, m)
 		}
 	}
