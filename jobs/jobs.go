@@ -110,6 +110,10 @@ type Run struct {
 // after the transaction committed (work that is safe to repeat).
 type Plan struct {
 	Commit func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error)
+	// Stream, set instead of Commit by a run with too many messages to hold
+	// at once, writes in the run's transaction and hands its messages to
+	// emit as it makes them, which enqueues them in that transaction.
+	Stream func(ctx context.Context, tx *models.Store, emit func(...msg.Message) error) (string, error)
 	Then   func(ctx context.Context) error
 }
 

@@ -86,37 +86,50 @@ type unitRef struct {
 	heads, handlers []*models.Member
 }
 
-// standing is one open subject at the level of the ladder it has reached.
+// standing is one open subject at the level of the ladder it has reached,
+// as the view visits it: alerts are only valid during the visit.
 type standing struct {
 	subject models.AlertSubject
 	id      uint
-	level   int   // index in the ladder
-	dept    *uint // a ticket's department, recorded on its alerts
+	level   int  // index in the ladder
+	dept    uint // a ticket's department, recorded on its alerts; 0 for none
 	item    report.Item
 	targets []unitRef // the units that answer for it
 	alerts  []models.Alert
 }
 
-// ladderView is the ladder at one time: the open subjects that reached a
-// step, and the overdue tickets nobody answers for.
+// ladderView is the ladder at one time: what stands open at each level the
+// group hears of, and the overdue tickets nobody answers for. It holds no
+// list of the subjects: viewLadder shows each to a visitor in turn.
 type ladderView struct {
-	dir      *models.Directory
-	groups   *models.GroupSet
-	ladder   []config.Step
-	now      time.Time
-	subjects []standing
+	dir    *models.Directory
+	groups *models.GroupSet
+	ladder []config.Step
+	now    time.Time
+	cal    *calendar.Calendar
+	visit  func(*standing)
+	// open holds each unit's open items at each level the group hears of:
+	// their count and the most overdue (report.UnitLevel.Add).
+	open map[unitLevel]*report.UnitLevel
 	// orphans counts the overdue tickets without a department: nobody
 	// answers for them, and the nightly digest counts them.
 	orphans int
+	// units caches the unitRef of each unit, the target of its tickets.
+	units map[uint][]unitRef
+	// own and grid hold the alerts of the ticket being visited.
+	own, grid []models.Alert
 }
 
 // viewLadder reads the open tickets, dispatches and items of the
 // rectification list (overdue_rectify.go) and where each stands on the
-// ladder at now. Resolved tickets, tickets whose claimed 办结 awaits the
-// platform (the store leaves them out), closed dispatches and dispatch
-// targets that answered (反馈, 办结, 退回) are not on it.
-func viewLadder(ctx context.Context, e *Env, now time.Time) (*ladderView, error) {
-	v := &ladderView{ladder: e.Config.Rules.Escalation, now: now}
+// ladder at now, and shows visit each that reached a step. Resolved
+// tickets, tickets whose claimed 办结 awaits the platform (the store leaves
+// them out), closed dispatches and dispatch targets that answered (反馈,
+// 办结, 退回) are not on it. The tickets are streamed: a city's are never
+// held at once. visit may be nil.
+func viewLadder(ctx context.Context, e *Env, now time.Time, visit func(*standing)) (*ladderView, error) {
+	v := &ladderView{ladder: e.Config.Rules.Escalation, now: now, cal: e.Calendar, visit: visit,
+		open: map[unitLevel]*report.UnitLevel{}, units: map[uint][]unitRef{}}
 	var err error
 	if v.dir, err = e.Store.Directory(ctx); err != nil {
 		return nil, err
@@ -127,84 +140,80 @@ func viewLadder(ctx context.Context, e *Env, now time.Time) (*ladderView, error)
 	}
 	v.groups = models.NewGroupSet(groups, v.dir.Departments)
 	until := horizon(e.Calendar, v.ladder, now)
-	tickets, err := e.Store.OpenTicketsDue(ctx, time.Time{}, until)
-	if err != nil {
-		return nil, err
-	}
-	dispatches, err := e.Store.OpenDispatchesDue(ctx, until)
-	if err != nil {
+	if err := e.Store.EachOpenTicketDue(ctx, until, v.ticket); err != nil {
 		return nil, err
 	}
 	items, err := e.Store.OpenRectificationsDue(ctx, until)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.tickets(ctx, e, tickets); err != nil {
+	if err := v.rectifications(ctx, e, items); err != nil {
 		return nil, err
 	}
-	if err := v.rectifications(ctx, e, items); err != nil {
+	dispatches, err := e.Store.OpenDispatchesDue(ctx, until)
+	if err != nil {
 		return nil, err
 	}
 	return v, v.dispatches(ctx, e, dispatches)
 }
 
-// add puts a subject on the view when it reached a step at its deadline.
-func (v *ladderView) add(cal *calendar.Calendar, s standing, deadline time.Time) {
-	level := Reached(cal, v.ladder, deadline, v.now)
+// add shows a subject to the visitor and counts it among the open items
+// when it reached a step at its deadline.
+func (v *ladderView) add(s standing, deadline time.Time) {
+	level := Reached(v.cal, v.ladder, deadline, v.now)
 	if level < 0 {
 		return
 	}
 	s.level = level
 	s.item.Deadline, s.item.Level, s.item.Step = deadline, level, v.ladder[level]
-	v.subjects = append(v.subjects, s)
+	v.count(&s)
+	if v.visit != nil {
+		v.visit(&s)
+	}
 }
 
-// tickets puts the tickets on the view: each as its responsible unit's, and
-// a ticket sent to a grid street too (双派单) also as the street's part, a
-// subject of its own (SubjectGrid) that the street is alerted of and
-// acknowledges on its own, until the responsible unit finishes.
-func (v *ladderView) tickets(ctx context.Context, e *Env, tickets []models.Ticket) error {
-	ids := make([]uint, len(tickets))
-	var grids []uint
-	for i, t := range tickets {
-		ids[i] = t.ID
-		if gridPart(&t) {
-			grids = append(grids, t.ID)
+// ticket puts a ticket on the view as its responsible unit's, and a ticket
+// sent to a grid street too (双派单) also as the street's part, a subject
+// of its own (SubjectGrid) that the street is alerted of and acknowledges
+// on its own, until the responsible unit finishes.
+func (v *ladderView) ticket(t *models.DueTicket) error {
+	if t.DepartmentID == 0 {
+		if models.Overdue(&t.Deadline, v.now) {
+			v.orphans++
+		}
+		return nil
+	}
+	own, grid := v.own[:0], v.grid[:0]
+	for _, a := range t.Alerts {
+		if a.SubjectKind == models.SubjectGrid {
+			grid = append(grid, a)
+		} else {
+			own = append(own, a)
 		}
 	}
-	alerts, err := e.Store.AlertsOf(ctx, models.SubjectTicket, ids)
-	if err != nil {
-		return err
-	}
-	gridAlerts, err := e.Store.AlertsOf(ctx, models.SubjectGrid, grids)
-	if err != nil {
-		return err
-	}
-	for _, t := range tickets {
-		if t.DepartmentID == nil {
-			if t.Overdue(v.now) {
-				v.orphans++
-			}
-			continue
-		}
-		v.add(e.Calendar, standing{
-			subject: models.SubjectTicket, id: t.ID, dept: t.DepartmentID, alerts: alerts[t.ID],
-			item: report.Item{Label: "工单" + t.Number, Title: t.Title}, targets: []unitRef{v.unitRef(*t.DepartmentID)},
-		}, *t.Deadline)
-		if gridPart(&t) {
-			v.add(e.Calendar, standing{
-				subject: models.SubjectGrid, id: t.ID, dept: t.GridDepartmentID, alerts: gridAlerts[t.ID],
-				item: report.Item{Label: "工单" + t.Number + "（属地）", Title: t.Title}, targets: []unitRef{v.unitRef(*t.GridDepartmentID)},
-			}, *t.Deadline)
-		}
+	v.own, v.grid = own, grid
+	v.add(standing{
+		subject: models.SubjectTicket, id: t.ID, dept: t.DepartmentID, alerts: own,
+		item: report.Item{Label: "工单" + t.Number, Title: t.Title}, targets: v.unitRefs(t.DepartmentID),
+	}, t.Deadline)
+	if t.GridDeptID != 0 && t.GridDeptID != t.DepartmentID {
+		v.add(standing{
+			subject: models.SubjectGrid, id: t.ID, dept: t.GridDeptID, alerts: grid,
+			item: report.Item{Label: "工单" + t.Number + "（属地）", Title: t.Title}, targets: v.unitRefs(t.GridDeptID),
+		}, t.Deadline)
 	}
 	return nil
 }
 
-// gridPart reports whether a ticket was sent to a grid street besides its
-// responsible unit (双派单).
-func gridPart(t *models.Ticket) bool {
-	return t.GridDepartmentID != nil && t.DepartmentID != nil && *t.GridDepartmentID != *t.DepartmentID
+// unitRefs is the one unit that answers for a subject of the unit dept,
+// shared by all of them.
+func (v *ladderView) unitRefs(dept uint) []unitRef {
+	refs, ok := v.units[dept]
+	if !ok {
+		refs = []unitRef{v.unitRef(dept)}
+		v.units[dept] = refs
+	}
+	return refs
 }
 
 // unitRef is a unit with the people who hear of its items.
@@ -254,7 +263,7 @@ func (v *ladderView) dispatches(ctx context.Context, e *Env, dispatches []models
 		if issuer := v.dir.Member(d.IssuerID); issuer != nil {
 			item.Also = []string{issuer.UserID}
 		}
-		v.add(e.Calendar, standing{subject: models.SubjectDispatch, id: d.ID, alerts: alerts[d.ID], item: item, targets: refs}, *d.Deadline)
+		v.add(standing{subject: models.SubjectDispatch, id: d.ID, alerts: alerts[d.ID], item: item, targets: refs}, *d.Deadline)
 	}
 	return nil
 }
@@ -269,31 +278,32 @@ type unitLevel struct {
 // the head, the leaders or the group; the handler's warning is theirs alone.
 func grouped(s config.Step) bool { return s.Notify != config.NotifyHandler }
 
-// open returns each unit's open items at each level the group hears of.
-func (v *ladderView) open() map[unitLevel]*report.UnitLevel {
-	out := map[unitLevel]*report.UnitLevel{}
-	for _, s := range v.subjects {
-		step := v.ladder[s.level]
-		if !grouped(step) {
-			continue
+// count counts a subject among its units' open items at its level, when
+// the group hears of the level.
+func (v *ladderView) count(s *standing) {
+	step := v.ladder[s.level]
+	if !grouped(step) {
+		return
+	}
+	var counted map[uint]bool // a dispatch to a unit and to one of its members counts once
+	if len(s.targets) > 1 {
+		counted = map[uint]bool{}
+	}
+	for _, ref := range s.targets {
+		k := unitLevel{ref.dept, models.AlertLevel(step.Level)}
+		u := v.open[k]
+		if u == nil {
+			u = &report.UnitLevel{Key: ref.dept, Name: v.unitName(ref.dept)}
+			v.open[k] = u
 		}
-		counted := map[uint]bool{} // a dispatch to a unit and to one of its members counts once
-		for _, ref := range s.targets {
-			k := unitLevel{ref.dept, models.AlertLevel(step.Level)}
-			u := out[k]
-			if u == nil {
-				u = &report.UnitLevel{Key: ref.dept, Name: v.unitName(ref.dept)}
-				out[k] = u
-			}
-			u.Heads = addMembers(u.Heads, ref.heads)
-			if !counted[ref.dept] {
+		u.Heads = addMembers(u.Heads, ref.heads)
+		if !counted[ref.dept] {
+			if counted != nil {
 				counted[ref.dept] = true
-				u.Count++
-				u.Items = append(u.Items, s.item)
 			}
+			u.Add(s.item)
 		}
 	}
-	return out
 }
 
 // byLevel arranges units' open items by level, the most severe level first,
@@ -307,7 +317,6 @@ func (v *ladderView) byLevel(units map[unitLevel]*report.UnitLevel, keep func(un
 		for _, dept := range v.unitOrder() {
 			k := unitLevel{dept, models.AlertLevel(step.Level)}
 			if u := units[k]; u != nil && keep(k) {
-				u.Sort()
 				lv.Units = append(lv.Units, *u)
 			}
 		}

@@ -42,8 +42,16 @@ import (
 
 // action is one alert a scan sends: the first firing of a level, or a repeat.
 type action struct {
-	*standing
-	repeat *models.Alert // nil for a first firing
+	subject models.AlertSubject
+	id      uint
+	dept    uint // recorded on a first firing's alert; 0 for none
+	item    report.Item
+	targets []unitRef
+	// alert is the level's alert when the action repeats it (item.Count
+	// is its count as read), 0 for a first firing.
+	alert uint
+	// sent is set once the scan recorded the action.
+	sent bool
 }
 
 // decide returns what a subject at level needs now, given its recorded alerts:
@@ -78,20 +86,15 @@ func prepareOverdue(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if len(rules.Escalation) == 0 {
 		return send(nil, "未配置升级规则"), nil
 	}
-	view, err := viewLadder(ctx, e, r.Now)
+	s := &scanner{e: e, now: r.Now, every: rules.RepeatEvery.D()}
+	view, err := viewLadder(ctx, e, r.Now, s.visit)
 	if err != nil {
 		return Plan{}, err
 	}
-	s := &scanner{e: e, view: view, every: rules.RepeatEvery.D()}
-	for i := range view.subjects {
-		sub := &view.subjects[i]
-		if prev, due := decide(sub.alerts, view.ladder[sub.level].Level, r.Now, s.every); due {
-			s.actions = append(s.actions, action{standing: sub, repeat: prev})
-		}
-	}
+	s.view = view
 	return Plan{
-		Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
-			return s.commit(ctx, tx, r.SlotKey)
+		Stream: func(ctx context.Context, tx *models.Store, emit func(...msg.Message) error) (string, error) {
+			return s.commit(ctx, tx, r.SlotKey, emit)
 		},
 		Then: func(ctx context.Context) error {
 			s.report()
@@ -104,72 +107,162 @@ func prepareOverdue(ctx context.Context, e *Env, r Run) (Plan, error) {
 type scanner struct {
 	e       *Env
 	view    *ladderView
+	now     time.Time
 	every   time.Duration
-	actions []action
+	actions []*action
 	// groups are what became of the digests of the groups with news.
 	groups []groupScan
 }
 
-// commit records the actions in the run's transaction, keeping only those that
-// no other scan recorded first, settles the group's announcements, and
-// renders what the scan sends.
-func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]msg.Message, string, error) {
-	now := s.view.now
-	units := map[uint]*report.ScanUnit{}
-	fired, repeated := 0, 0
+// visit keeps what a subject on the ladder needs now, if anything.
+func (s *scanner) visit(st *standing) {
+	prev, due := decide(st.alerts, s.e.Config.Rules.Escalation[st.level].Level, s.now, s.every)
+	if !due {
+		return
+	}
+	a := &action{subject: st.subject, id: st.id, dept: st.dept, item: st.item, targets: st.targets}
+	if prev != nil {
+		a.alert, a.item.Count = prev.ID, prev.Count
+	}
+	s.actions = append(s.actions, a)
+}
+
+// scanUnit is one unit's share of what a scan recorded.
+type scanUnit struct {
+	heads, handlers []*models.Member
+	actions         []*action
+}
+
+// commit records the actions in the run's transaction, keeping only those
+// that no other scan recorded first, settles the groups' announcements, and
+// emits what the scan sends: the digests, each unit's lists in turn, then
+// the 催办 to the leaders.
+func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string, emit func(...msg.Message) error) (string, error) {
+	fired, repeated, err := s.record(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	units := map[uint]*scanUnit{}
 	crossing := map[unitLevel]bool{}
 	for _, a := range s.actions {
-		step := s.view.ladder[a.level]
-		var ok bool
-		var err error
-		item := a.item
-		if a.repeat != nil {
-			rep := *a.repeat
-			ok, err = tx.RepeatAlert(ctx, &rep, now)
-			repeated += b2i(ok)
-			item.Count = rep.Count
-		} else {
-			ok, err = tx.FireAlert(ctx, &models.Alert{
-				SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(step.Level), DepartmentID: a.dept,
-				FirstSentAt: now, LastSentAt: now,
-			})
-			fired += b2i(ok)
-			item.Count = 1
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		if !ok {
+		if !a.sent {
 			continue
 		}
-		listed := map[uint]bool{} // a dispatch to a unit and to one of its members is listed once
-		for _, ref := range a.targets {
-			if a.repeat == nil && grouped(step) {
+		step := s.view.ladder[a.item.Level]
+		for i, ref := range a.targets {
+			if a.alert == 0 && grouped(step) {
 				crossing[unitLevel{ref.dept, models.AlertLevel(step.Level)}] = true
 			}
 			u := units[ref.dept]
 			if u == nil {
-				u = &report.ScanUnit{Key: ref.dept, Name: s.view.unitName(ref.dept)}
+				u = &scanUnit{}
 				units[ref.dept] = u
 			}
-			u.Heads = addMembers(u.Heads, ref.heads)
-			u.Handlers = addMembers(u.Handlers, ref.handlers)
-			if !listed[ref.dept] {
-				listed[ref.dept] = true
-				u.Items = append(u.Items, item)
+			u.heads = addMembers(u.heads, ref.heads)
+			u.handlers = addMembers(u.handlers, ref.handlers)
+			if !listedBefore(a.targets[:i], ref.dept) { // a dispatch to a unit and to one of its members is listed once
+				u.actions = append(u.actions, a)
 			}
 		}
 	}
+	s.actions = nil // each unit's are let go once its messages are out
 	crossed, err := s.announce(ctx, tx, crossing)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
-	scan := report.Scan{Slot: slot, Now: now, Digests: crossed, Leaders: s.view.dir.WithRole(models.RoleLeader)}
+	cal := s.e.Calendar
+	scan := report.Scan{Slot: slot, Now: s.now, Digests: crossed, Leaders: s.view.dir.WithRole(models.RoleLeader)}
+	if err := emit(scan.DigestMessages(cal)...); err != nil {
+		return "", err
+	}
 	for _, dept := range s.view.unitOrder() {
-		if u := units[dept]; u != nil {
-			scan.Units = append(scan.Units, *u)
+		u := units[dept]
+		if u == nil {
+			continue
+		}
+		su := report.ScanUnit{Key: dept, Name: s.view.unitName(dept), Heads: u.heads, Handlers: u.handlers, Items: make([]report.Item, len(u.actions))}
+		for i, a := range u.actions {
+			su.Items[i] = a.item
+		}
+		delete(units, dept)
+		if err := emit(scan.UnitMessages(su, cal)...); err != nil {
+			return "", err
 		}
 	}
+	if err := emit(scan.LeaderMessages()...); err != nil {
+		return "", err
+	}
+	return s.summary(fired, repeated), nil
+}
+
+// listedBefore reports whether refs hold the unit dept.
+func listedBefore(refs []unitRef, dept uint) bool {
+	for _, r := range refs {
+		if r.dept == dept {
+			return true
+		}
+	}
+	return false
+}
+
+// recordBlock is how many actions a scan records at a time.
+const recordBlock = 2000
+
+// record writes the scan's actions, first firings and repeats, in batches,
+// marks those recorded as sent and sets their counts; it returns how many
+// of each it recorded.
+func (s *scanner) record(ctx context.Context, tx *models.Store) (fired, repeated int, err error) {
+	var fires, repeats []*action
+	var alerts []models.Alert
+	var seen []models.AlertSeen
+	flush := func() error {
+		if len(alerts) > 0 {
+			ok, err := tx.FireAlerts(ctx, alerts)
+			if err != nil {
+				return err
+			}
+			for i, a := range fires {
+				a.sent, a.item.Count = ok[i], 1
+				fired += b2i(ok[i])
+			}
+		}
+		if len(seen) > 0 {
+			ok, err := tx.RepeatAlerts(ctx, seen, s.now)
+			if err != nil {
+				return err
+			}
+			for i, a := range repeats {
+				a.sent = ok[i]
+				a.item.Count += b2i(ok[i])
+				repeated += b2i(ok[i])
+			}
+		}
+		fires, repeats, alerts, seen = fires[:0], repeats[:0], alerts[:0], seen[:0]
+		return nil
+	}
+	for _, a := range s.actions {
+		if a.alert != 0 {
+			repeats, seen = append(repeats, a), append(seen, models.AlertSeen{ID: a.alert, Count: a.item.Count})
+		} else {
+			var dept *uint
+			if a.dept != 0 {
+				dept = &a.dept
+			}
+			fires = append(fires, a)
+			alerts = append(alerts, models.Alert{SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(s.view.ladder[a.item.Level].Level),
+				DepartmentID: dept, FirstSentAt: s.now, LastSentAt: s.now})
+		}
+		if len(fires)+len(repeats) == recordBlock {
+			if err := flush(); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	return fired, repeated, flush()
+}
+
+// summary is the scan's line for the job's record.
+func (s *scanner) summary(fired, repeated int) string {
 	summary := fmt.Sprintf("新提醒%d项，重复提醒%d项", fired, repeated)
 	for _, g := range s.groups {
 		if len(s.groups) > 1 && (g.folded > 0 || g.posted) {
@@ -187,7 +280,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 	if s.view.orphans > 0 {
 		summary += fmt.Sprintf("；%d件超期工单无承办单位，未提醒", s.view.orphans)
 	}
-	return scan.Messages(s.e.Calendar), summary, nil
+	return summary
 }
 
 // announce settles the announcements of every work group against what
@@ -198,7 +291,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string) ([]
 // they are recorded as folded into the next roll-up instead, and that
 // group's digest is left out.
 func (s *scanner) announce(ctx context.Context, tx *models.Store, crossing map[unitLevel]bool) ([]report.Digest, error) {
-	open := s.view.open()
+	open := s.view.open
 	live, err := tx.AllAnnouncements(ctx)
 	if err != nil {
 		return nil, err
@@ -263,7 +356,7 @@ func (s *scanner) announceIn(ctx context.Context, tx *models.Store, g *models.Gr
 	}
 	announced := map[unitLevel]bool{}
 	for _, k := range news {
-		a := models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.view.now, Folded: gs.fold != noFold}
+		a := models.Announcement{Group: group, DepartmentID: k.dept, Level: k.level, AnnouncedAt: s.now, Folded: gs.fold != noFold}
 		ok, err := tx.Announce(ctx, &a)
 		if err != nil {
 			return report.Digest{}, err
@@ -310,7 +403,7 @@ const (
 // working day before the roll-up's time, the roll-up tells it; else when the
 // group's daily budget is spent, the next roll-up does.
 func (s *scanner) folds(ctx context.Context, tx *models.Store, g *models.Group) (foldReason, budgetCheck, error) {
-	now := s.view.now.In(s.e.Config.Location())
+	now := s.now.In(s.e.Config.Location())
 	if s.e.Calendar.IsWorkday(now) && now.Before(s.e.Config.Schedule.RollupAt.On(now)) {
 		return foldEarly, budgetCheck{}, nil
 	}

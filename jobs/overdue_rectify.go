@@ -26,8 +26,8 @@ func (v *ladderView) rectifications(ctx context.Context, e *Env, items []models.
 		if issuer := v.dir.Member(it.IssuerID); issuer != nil {
 			item.Also = []string{issuer.UserID}
 		}
-		v.add(e.Calendar, standing{
-			subject: models.SubjectRectification, id: it.ID, dept: &dept, alerts: alerts[it.ID], item: item,
+		v.add(standing{
+			subject: models.SubjectRectification, id: it.ID, dept: dept, alerts: alerts[it.ID], item: item,
 			targets: []unitRef{{dept: dept, heads: v.dir.Responsible(dept), handlers: v.dir.MembersOf(dept, models.RoleHandler)}},
 		}, *it.Deadline)
 	}

@@ -21,7 +21,7 @@ func prepareRollup(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if len(e.Config.Rules.Escalation) == 0 {
 		return send(nil, "未配置升级规则"), nil
 	}
-	view, err := viewLadder(ctx, e, r.Now)
+	view, err := viewLadder(ctx, e, r.Now, nil)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -40,7 +40,7 @@ func prepareRollup(ctx context.Context, e *Env, r Run) (Plan, error) {
 			folded[unitLevel{a.DepartmentID, a.Level}] = true
 		}
 	}
-	open := view.open()
+	open := view.open
 	for k, u := range open {
 		if view.home(k.dept) != group {
 			delete(open, k)

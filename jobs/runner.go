@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"yanzhen/models"
+	"yanzhen/msg"
 	"yanzhen/report"
 )
 
@@ -151,15 +152,16 @@ func (r *Runner) work(ctx context.Context, job *Job, run Run, claim *models.JobR
 	res := Result{Ran: true}
 	err := protect(func() error {
 		return r.Store.Tx(ctx, func(tx *models.Store) error {
-			msgs, summary, err := plan.Commit(ctx, tx)
+			res.Messages, res.Repeated = 0, 0
+			emit := func(msgs ...msg.Message) error {
+				fresh, err := r.Outbox.Enqueue(ctx, tx, msgs...)
+				res.Messages, res.Repeated = res.Messages+fresh, res.Repeated+len(msgs)-fresh
+				return err
+			}
+			summary, err := commit(ctx, tx, plan, emit)
 			if err != nil {
 				return err
 			}
-			fresh, err := r.Outbox.Enqueue(ctx, tx, msgs...)
-			if err != nil {
-				return err
-			}
-			res.Messages, res.Repeated = fresh, len(msgs)-fresh
 			res.Summary = summary
 			if res.Repeated > 0 {
 				res.Summary += fmt.Sprintf("；%d条此前已发送，未重复发送", res.Repeated)
@@ -171,6 +173,19 @@ func (r *Runner) work(ctx context.Context, job *Job, run Run, claim *models.JobR
 		return Result{}, nil, fmt.Errorf("jobs: %s %s: %w", job.Name, run.SlotKey, err)
 	}
 	return res, plan.Then, nil
+}
+
+// commit runs a plan's Commit, or its Stream, in the run's transaction,
+// handing the messages to emit.
+func commit(ctx context.Context, tx *models.Store, plan Plan, emit func(...msg.Message) error) (string, error) {
+	if plan.Stream != nil {
+		return plan.Stream(ctx, tx, emit)
+	}
+	msgs, summary, err := plan.Commit(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return summary, emit(msgs...)
 }
 
 // heartbeat renews claim every third of the lease until the returned stop is

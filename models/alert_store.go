@@ -2,7 +2,10 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -86,4 +89,197 @@ func (s *Store) RepeatAlert(ctx context.Context, a *Alert, now time.Time) (bool,
 	}
 	a.LastSentAt, a.Count = now, a.Count+1
 	return true, nil
+}
+
+// DueTicket is an open ticket as the overdue scan reads it: the fields an
+// alert shows, and the alerts recorded for it (SubjectTicket) and for its
+// grid street's part (SubjectGrid), in the order they were recorded. A
+// department of 0 is none.
+type DueTicket struct {
+	ID                       uint
+	Number, Title            string
+	DepartmentID, GridDeptID uint
+	Deadline                 time.Time
+	Alerts                   []Alert
+}
+
+// EachOpenTicketDue calls fn with every open ticket whose deadline is at or
+// before to, by deadline then ID, with its alerts; a ticket whose claimed
+// 办结 awaits the platform (Ticket.ClaimPending) is left out. The tickets
+// come from one streamed query, so that a scan over a city holds one at a
+// time: fn's argument, Alerts included, is reused for the next ticket, and
+// fn must copy what it keeps. fn's error stops the walk and is returned.
+func (s *Store) EachOpenTicketDue(ctx context.Context, to time.Time, fn func(*DueTicket) error) error {
+	query := `SELECT t.id, t.number, COALESCE(t.title, ''), t.department_id, t.grid_department_id, t.deadline,
+	a.id, a.subject_kind, a.level, a.department_id, a.first_sent_at, a.last_sent_at, a.count, a.acked_at
+FROM ` + s.Table(&Ticket{}) + ` t
+LEFT JOIN ` + s.Table(&Alert{}) + ` a ON a.subject_id = t.id AND a.subject_kind IN ?
+WHERE t.status IN ? AND t.claimed_done_at IS NULL AND t.deadline IS NOT NULL AND t.deadline <= ?
+ORDER BY t.deadline, t.id, a.id`
+	rows, err := s.db.WithContext(ctx).Raw(query, []AlertSubject{SubjectTicket, SubjectGrid}, OpenTicketStatuses, to).Rows()
+	if err != nil {
+		return fmt.Errorf("models: open tickets due: %w", err)
+	}
+	defer rows.Close()
+	var cur, next DueTicket
+	var dept, grid, alertID, alertDept nullID
+	var kind, level sql.NullString
+	var first, last, acked nullTime
+	var count sql.NullInt64
+	for rows.Next() {
+		err := rows.Scan(&next.ID, &next.Number, &next.Title, &dept, &grid, &next.Deadline,
+			&alertID, &kind, &level, &alertDept, &first, &last, &count, &acked)
+		if err != nil {
+			return fmt.Errorf("models: open tickets due: %w", err)
+		}
+		if next.ID != cur.ID {
+			if cur.ID != 0 {
+				if err := fn(&cur); err != nil {
+					return err
+				}
+			}
+			cur.ID, cur.Number, cur.Title, cur.Deadline = next.ID, next.Number, next.Title, next.Deadline.In(s.loc)
+			cur.DepartmentID, cur.GridDeptID = uint(dept.Int64), uint(grid.Int64)
+			cur.Alerts = cur.Alerts[:0]
+		}
+		if alertID.Valid {
+			a := Alert{ID: uint(alertID.Int64), SubjectKind: AlertSubject(kind.String), SubjectID: cur.ID, Level: AlertLevel(level.String),
+				DepartmentID: alertDept.ptr(), Count: int(count.Int64), AckedAt: acked.in(s.loc)}
+			if t := first.in(s.loc); t != nil {
+				a.FirstSentAt = *t
+			}
+			if t := last.in(s.loc); t != nil {
+				a.LastSentAt = *t
+			}
+			cur.Alerts = append(cur.Alerts, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("models: open tickets due: %w", err)
+	}
+	if cur.ID != 0 {
+		return fn(&cur)
+	}
+	return nil
+}
+
+// alertColumns are the columns FireAlerts writes.
+var alertColumns = []string{"subject_kind", "subject_id", "level", "department_id", "first_sent_at", "last_sent_at", "count"}
+
+// FireAlerts records the first sendings of levels, as FireAlert does one,
+// in multi-row INSERTs sized for the database, and reports per alert
+// whether it was recorded: false for a level recorded before, by another
+// scan. A batch that meets such a level is undone to its savepoint and
+// recorded one alert at a time, so that the answer is exact.
+func (s *Store) FireAlerts(ctx context.Context, alerts []Alert) ([]bool, error) {
+	out := make([]bool, len(alerts))
+	table := s.Table(&Alert{})
+	head := "INSERT INTO " + table + " (" + strings.Join(alertColumns, ",") + ") VALUES "
+	tail := " ON DUPLICATE KEY UPDATE id = id"
+	if s.driver == DriverSQLite {
+		tail = " ON CONFLICT DO NOTHING"
+	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", len(alertColumns)), ",") + ")"
+	per := s.chunkRows(len(alertColumns))
+	for lo := 0; lo < len(alerts); lo += per {
+		chunk := alerts[lo:min(lo+per, len(alerts))]
+		args := make([]any, 0, len(chunk)*len(alertColumns))
+		for i := range chunk {
+			a := &chunk[i]
+			if a.Count == 0 {
+				a.Count = 1
+			}
+			args = append(args, a.SubjectKind, a.SubjectID, a.Level, a.DepartmentID, a.FirstSentAt, a.LastSentAt, a.Count)
+		}
+		query := head + strings.TrimSuffix(strings.Repeat(tuple+",", len(chunk)), ",") + tail
+		whole, err := s.allOrNothing(ctx, "fire alerts", len(chunk), func(db *gorm.DB) (int64, error) {
+			res := db.Exec(query, args...)
+			return res.RowsAffected, res.Error
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := range chunk {
+			if whole {
+				out[lo+i] = true
+			} else if out[lo+i], err = s.FireAlert(ctx, &chunk[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// AlertSeen is an alert as a scan read it: its ID and its count then.
+type AlertSeen struct {
+	ID    uint
+	Count int
+}
+
+// RepeatAlerts records one more sending at now of each of alerts, as
+// RepeatAlert does one, in UPDATEs of many rows at once, and reports per
+// alert whether it was recorded: false for one acknowledged (签收) or
+// repeated by another scan since it was read. A batch that meets such an
+// alert is undone to its savepoint and recorded one alert at a time.
+func (s *Store) RepeatAlerts(ctx context.Context, alerts []AlertSeen, now time.Time) ([]bool, error) {
+	out := make([]bool, len(alerts))
+	per := s.chunkRows(1)
+	for lo := 0; lo < len(alerts); lo += per {
+		chunk := alerts[lo:min(lo+per, len(alerts))]
+		// Alerts read with the same count are bumped by one statement, which
+		// checks that none changed since: rarely more than a few per batch.
+		byCount := map[int][]uint{}
+		var counts []int
+		for _, a := range chunk {
+			if byCount[a.Count] == nil {
+				counts = append(counts, a.Count)
+			}
+			byCount[a.Count] = append(byCount[a.Count], a.ID)
+		}
+		whole, err := s.allOrNothing(ctx, "repeat alerts", len(chunk), func(db *gorm.DB) (int64, error) {
+			var n int64
+			for _, c := range counts {
+				res := db.Model(&Alert{}).Where("id IN ? AND count = ? AND acked_at IS NULL", byCount[c], c).
+					Updates(map[string]any{"last_sent_at": now, "count": c + 1})
+				if res.Error != nil {
+					return n, res.Error
+				}
+				n += res.RowsAffected
+			}
+			return n, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i, a := range chunk {
+			if whole {
+				out[lo+i] = true
+			} else if out[lo+i], err = s.RepeatAlert(ctx, &Alert{ID: a.ID, Count: a.Count}, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// errPartial undoes a batch that did not write every row.
+var errPartial = errors.New("models: batch written in part")
+
+// allOrNothing runs write, which writes want rows, in a savepoint, and
+// reports whether it wrote them all; when it wrote fewer, they are undone.
+func (s *Store) allOrNothing(ctx context.Context, what string, want int, write func(db *gorm.DB) (int64, error)) (bool, error) {
+	err := s.Tx(ctx, func(tx *Store) error {
+		n, err := write(tx.db.WithContext(ctx))
+		switch {
+		case err != nil:
+			return fmt.Errorf("models: %s: %w", what, err)
+		case n < int64(want):
+			return errPartial
+		}
+		return nil
+	})
+	if errors.Is(err, errPartial) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -51,16 +51,32 @@ type UnitLevel struct {
 	Heads []*models.Member
 	// Count is how many open items the unit has at the level.
 	Count int
-	// Items are the unit's open items at the level; the most overdue come
-	// first once Sort has run.
+	// Items are the unit's most overdue open items at the level, the most
+	// overdue first: as many as a digest shows (Add keeps them).
 	Items []Item
 	// New marks, in a morning roll-up, a unit whose crossing the group was
 	// not told of when it happened: its daily budget was spent.
 	New bool
 }
 
-// Sort orders the items the most overdue first.
-func (u *UnitLevel) Sort() { sortItems(u.Items) }
+// Add counts one more open item of the unit at the level and keeps it
+// among Items when it is one of the most overdue; of items due at the same
+// time, the first added comes first.
+func (u *UnitLevel) Add(it Item) {
+	u.Count++
+	i := len(u.Items)
+	for i > 0 && it.Deadline.Before(u.Items[i-1].Deadline) {
+		i--
+	}
+	if i == digestWorst {
+		return
+	}
+	if len(u.Items) < digestWorst {
+		u.Items = append(u.Items, Item{})
+	}
+	copy(u.Items[i+1:], u.Items[i:])
+	u.Items[i] = it
+}
 
 // LevelUnits is one level of the ladder with units that have open items at it.
 type LevelUnits struct {
@@ -95,6 +111,11 @@ type Scan struct {
 	// configured order.
 	Units   []ScanUnit
 	Leaders []*models.Member
+
+	// urged are the lines of the 催办 so far, also the issuers it goes to
+	// besides the leaders.
+	urged []msg.Line
+	also  []string
 }
 
 // Digest is one work group's share of a scan: its units that newly crossed
@@ -115,7 +136,21 @@ const digestWorst = 2
 // level to its handlers (else its heads), the head and group levels to its
 // heads; the leader level, for all units together, to the leaders and the
 // issuers of the dispatches concerned.
+//
+// A scan too large to hold all its units' items at once makes the same
+// messages in turn: DigestMessages, then UnitMessages of each unit in
+// order, then LeaderMessages.
 func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
+	s.urged, s.also = nil, nil
+	out := s.DigestMessages(cal)
+	for _, u := range s.Units {
+		out = append(out, s.UnitMessages(u, cal)...)
+	}
+	return append(out, s.LeaderMessages()...)
+}
+
+// DigestMessages returns the groups' digests of the scan.
+func (s *Scan) DigestMessages(cal *calendar.Calendar) []msg.Message {
 	var out []msg.Message
 	for _, d := range s.Digests {
 		if len(d.Crossed) == 0 {
@@ -129,60 +164,68 @@ func (s *Scan) Messages(cal *calendar.Calendar) []msg.Message {
 		m.Priority = msg.Bulk
 		out = append(out, m)
 	}
-	var urged []ScanUnit
-	leaders := map[string]bool{}
+	return out
+}
+
+// UnitMessages returns the app messages of one unit's items, and keeps
+// those at the leader level for LeaderMessages.
+func (s *Scan) UnitMessages(u ScanUnit, cal *calendar.Calendar) []msg.Message {
+	sortItems(u.Items)
+	var heads, warn, urge []Item
+	for _, it := range u.Items {
+		switch it.Step.Notify {
+		case config.NotifyHandler:
+			warn = append(warn, it)
+		case config.NotifyLeader:
+			urge = append(urge, it)
+			s.also = append(s.also, it.Also...)
+		default:
+			heads = append(heads, it)
+		}
+	}
+	var out []msg.Message
+	key := fmt.Sprintf("overdue/%s/%d", s.Slot, u.Key)
+	if len(warn) > 0 {
+		recipients := u.Handlers
+		if len(recipients) == 0 {
+			recipients = u.Heads
+		}
+		_, ids := mentions(recipients)
+		out = append(out, toMembers(ids, "到期预警", key+"/warn", s.list("【到期预警】"+u.Name, "以下事项即将到期，请抓紧办理：", warn, cal))...)
+	}
+	if len(heads) > 0 {
+		_, ids := mentions(u.Heads)
+		out = append(out, toMembers(ids, "超期督办", key+"/heads", s.list("【超期督办】"+u.Name, "以下事项请抓紧办理并及时反馈：", heads, cal))...)
+	}
+	if len(urge) > 0 {
+		s.urged = append(s.urged, msg.L(msg.Strong(u.Name), msg.Text(" "+itoa(len(urge))+"项")))
+		s.urged = append(s.urged, s.fullLines(urge, cal)...)
+	}
+	return out
+}
+
+// LeaderMessages returns the 催办 of the items at the leader level of every
+// unit UnitMessages was given, to the leaders and the issuers concerned.
+func (s *Scan) LeaderMessages() []msg.Message {
+	if len(s.urged) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
 	var to []string
-	addTo := func(id string) {
-		if !leaders[id] {
-			leaders[id] = true
+	for _, m := range s.Leaders {
+		if !seen[m.UserID] {
+			seen[m.UserID] = true
+			to = append(to, m.UserID)
+		}
+	}
+	for _, id := range s.also {
+		if !seen[id] {
+			seen[id] = true
 			to = append(to, id)
 		}
 	}
-	for _, m := range s.Leaders {
-		addTo(m.UserID)
-	}
-	for _, u := range s.Units {
-		sortItems(u.Items)
-		var heads, warn, urge []Item
-		for _, it := range u.Items {
-			switch it.Step.Notify {
-			case config.NotifyHandler:
-				warn = append(warn, it)
-			case config.NotifyLeader:
-				urge = append(urge, it)
-				for _, id := range it.Also {
-					addTo(id)
-				}
-			default:
-				heads = append(heads, it)
-			}
-		}
-		key := fmt.Sprintf("overdue/%s/%d", s.Slot, u.Key)
-		if len(warn) > 0 {
-			recipients := u.Handlers
-			if len(recipients) == 0 {
-				recipients = u.Heads
-			}
-			_, ids := mentions(recipients)
-			out = append(out, toMembers(ids, "到期预警", key+"/warn", s.list("【到期预警】"+u.Name, "以下事项即将到期，请抓紧办理：", warn, cal))...)
-		}
-		if len(heads) > 0 {
-			_, ids := mentions(u.Heads)
-			out = append(out, toMembers(ids, "超期督办", key+"/heads", s.list("【超期督办】"+u.Name, "以下事项请抓紧办理并及时反馈：", heads, cal))...)
-		}
-		if len(urge) > 0 {
-			urged = append(urged, ScanUnit{Name: u.Name, Items: urge})
-		}
-	}
-	if len(urged) > 0 {
-		lines := []msg.Line{msg.L(msg.Strong("【催办】以下事项超期未办结，请督促"))}
-		for _, u := range urged {
-			lines = append(lines, msg.L(msg.Strong(u.Name), msg.Text(" "+itoa(len(u.Items))+"项")))
-			lines = append(lines, s.fullLines(u.Items, cal)...)
-		}
-		out = append(out, toMembers(to, "催办", "overdue/"+s.Slot+"/leaders", msg.S(lines...))...)
-	}
-	return out
+	lines := append([]msg.Line{msg.L(msg.Strong("【催办】以下事项超期未办结，请督促"))}, s.urged...)
+	return toMembers(to, "催办", "overdue/"+s.Slot+"/leaders", msg.S(lines...))
 }
 
 // sortItems orders items the most severe first, then the most overdue first.

@@ -28,7 +28,7 @@ type City struct {
 }
 
 // BigCity is the city of issue 15: 16 districts, 400 groups, 6,000 units.
-var BigCity = City{Districts: 16, StreetsPer: 24, DepartmentsPer: 30, CommunitiesPer: 13, OverduePct: 5, GridEvery: 10}
+var BigCity = City{Districts: 16, StreetsPer: 24, DepartmentsPer: 39, CommunitiesPer: 13, OverduePct: 5, GridEvery: 10}
 
 // Units is how many units the city has.
 func (c City) Units() int {
