@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -106,59 +105,65 @@ type DueTicket struct {
 // EachOpenTicketDue calls fn with every open ticket whose deadline is at or
 // before to, by deadline then ID, with its alerts; a ticket whose claimed
 // 办结 awaits the platform (Ticket.ClaimPending) is left out. The tickets
-// come from one streamed query, so that a scan over a city holds one at a
-// time: fn's argument, Alerts included, is reused for the next ticket, and
-// fn must copy what it keeps. fn's error stops the walk and is returned.
+// come from one streamed query, their alerts a page of tickets at a time,
+// so that a scan over a city holds one page: fn's argument, Alerts
+// included, is reused for the next ticket, and fn must copy what it keeps.
+// fn's error stops the walk and is returned.
 func (s *Store) EachOpenTicketDue(ctx context.Context, to time.Time, fn func(*DueTicket) error) error {
-	query := `SELECT t.id, t.number, COALESCE(t.title, ''), t.department_id, t.grid_department_id, t.deadline,
-	a.id, a.subject_kind, a.level, a.department_id, a.first_sent_at, a.last_sent_at, a.count, a.acked_at
-FROM ` + s.Table(&Ticket{}) + ` t
-LEFT JOIN ` + s.Table(&Alert{}) + ` a ON a.subject_id = t.id AND a.subject_kind IN ?
-WHERE t.status IN ? AND t.claimed_done_at IS NULL AND t.deadline IS NOT NULL AND t.deadline <= ?
-ORDER BY t.deadline, t.id, a.id`
-	rows, err := s.db.WithContext(ctx).Raw(query, []AlertSubject{SubjectTicket, SubjectGrid}, OpenTicketStatuses, to).Rows()
+	rows, err := s.db.WithContext(ctx).Model(&Ticket{}).
+		Select("id", "number", "COALESCE(title, '')", "department_id", "grid_department_id", "deadline").
+		Where("status IN ? AND claimed_done_at IS NULL AND deadline IS NOT NULL AND deadline <= ?", OpenTicketStatuses, to).
+		Order("deadline, id").Rows()
 	if err != nil {
 		return fmt.Errorf("models: open tickets due: %w", err)
 	}
 	defer rows.Close()
-	var cur, next DueTicket
-	var dept, grid, alertID, alertDept nullID
-	var kind, level sql.NullString
-	var first, last, acked nullTime
-	var count sql.NullInt64
+	page := make([]DueTicket, 0, s.chunkRows(1)-2) // the page's IDs and two subject kinds bound in one statement
+	var dept, grid nullID
 	for rows.Next() {
-		err := rows.Scan(&next.ID, &next.Number, &next.Title, &dept, &grid, &next.Deadline,
-			&alertID, &kind, &level, &alertDept, &first, &last, &count, &acked)
-		if err != nil {
+		page = page[:len(page)+1]
+		t := &page[len(page)-1]
+		if err := rows.Scan(&t.ID, &t.Number, &t.Title, &dept, &grid, &t.Deadline); err != nil {
 			return fmt.Errorf("models: open tickets due: %w", err)
 		}
-		if next.ID != cur.ID {
-			if cur.ID != 0 {
-				if err := fn(&cur); err != nil {
-					return err
-				}
+		t.Deadline, t.DepartmentID, t.GridDeptID, t.Alerts = t.Deadline.In(s.loc), uint(dept.Int64), uint(grid.Int64), t.Alerts[:0]
+		if len(page) == cap(page) {
+			if err := s.duePage(ctx, page, fn); err != nil {
+				return err
 			}
-			cur.ID, cur.Number, cur.Title, cur.Deadline = next.ID, next.Number, next.Title, next.Deadline.In(s.loc)
-			cur.DepartmentID, cur.GridDeptID = uint(dept.Int64), uint(grid.Int64)
-			cur.Alerts = cur.Alerts[:0]
-		}
-		if alertID.Valid {
-			a := Alert{ID: uint(alertID.Int64), SubjectKind: AlertSubject(kind.String), SubjectID: cur.ID, Level: AlertLevel(level.String),
-				DepartmentID: alertDept.ptr(), Count: int(count.Int64), AckedAt: acked.in(s.loc)}
-			if t := first.in(s.loc); t != nil {
-				a.FirstSentAt = *t
-			}
-			if t := last.in(s.loc); t != nil {
-				a.LastSentAt = *t
-			}
-			cur.Alerts = append(cur.Alerts, a)
+			page = page[:0]
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("models: open tickets due: %w", err)
 	}
-	if cur.ID != 0 {
-		return fn(&cur)
+	return s.duePage(ctx, page, fn)
+}
+
+// duePage reads the alerts of a page of tickets and calls fn with each.
+func (s *Store) duePage(ctx context.Context, page []DueTicket, fn func(*DueTicket) error) error {
+	if len(page) == 0 {
+		return nil
+	}
+	at := make(map[uint]int, len(page))
+	ids := make([]uint, len(page))
+	for i := range page {
+		at[page[i].ID], ids[i] = i, page[i].ID
+	}
+	var alerts []Alert
+	err := s.db.WithContext(ctx).Where("subject_kind IN ? AND subject_id IN ?", []AlertSubject{SubjectTicket, SubjectGrid}, ids).
+		Order("id").Find(&alerts).Error
+	if err != nil {
+		return fmt.Errorf("models: alerts of open tickets due: %w", err)
+	}
+	for _, a := range alerts {
+		t := &page[at[a.SubjectID]]
+		t.Alerts = append(t.Alerts, a)
+	}
+	for i := range page {
+		if err := fn(&page[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

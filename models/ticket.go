@@ -69,16 +69,16 @@ type Ticket struct {
 	Title            string         `gorm:"size:255" json:"title,omitempty"`
 	Content          string         `gorm:"type:text" json:"content,omitempty"`
 	Address          string         `gorm:"size:255" json:"address,omitempty"`
-	DepartmentID     *uint          `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4;index:idx_tickets_open,priority:3" json:"-"`
+	DepartmentID     *uint          `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4;index:idx_tickets_open,priority:3;index:idx_tickets_unit_open,priority:1" json:"-"`
 	Department       *Department    `json:"-"`
 	GridDepartmentID *uint          `gorm:"index" json:"-"`
 	GridDepartment   *Department    `json:"-"`
 	ReceivedAt       time.Time      `gorm:"not null;index;index:idx_tickets_dept_received,priority:2" json:"received_at"`
-	Deadline         *time.Time     `gorm:"index:idx_tickets_open,priority:2" json:"deadline,omitempty"`
+	Deadline         *time.Time     `gorm:"index:idx_tickets_open,priority:2;index:idx_tickets_unit_open,priority:3" json:"deadline,omitempty"`
 	DeadlineSource   DeadlineSource `gorm:"size:16" json:"deadline_source,omitempty"`
 	SignedAt         *time.Time     `json:"signed_at,omitempty"`
 	ResolvedAt       *time.Time     `gorm:"index" json:"resolved_at,omitempty"`
-	Status           TicketStatus   `gorm:"size:16;not null;index:idx_tickets_open,priority:1" json:"status"`
+	Status           TicketStatus   `gorm:"size:16;not null;index:idx_tickets_open,priority:1;index:idx_tickets_unit_open,priority:2" json:"status"`
 	Contacted        *bool          `gorm:"index:idx_tickets_visits,priority:5" json:"contacted,omitempty"`
 	Resolved         *bool          `gorm:"index:idx_tickets_visits,priority:6" json:"resolved,omitempty"`
 	Satisfaction     Satisfaction   `gorm:"size:8;index:idx_tickets_visits,priority:7" json:"satisfaction,omitempty"`
@@ -119,7 +119,7 @@ type Ticket struct {
 	// the street) or TierDistrict; "" while it stays at its unit's level.
 	// RaisedAt is when; the next level's limit counts from it.
 	RaisedLevel Tier        `gorm:"size:16;not null;default:''" json:"raised_level,omitempty"`
-	RaisedToID  *uint       `json:"-"`
+	RaisedToID  *uint       `gorm:"index" json:"-"`
 	RaisedTo    *Department `json:"-"`
 	RaisedAt    *time.Time  `json:"raised_at,omitempty"`
 }

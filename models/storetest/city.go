@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime/metrics"
 	"strings"
 	"testing"
@@ -29,6 +30,42 @@ type City struct {
 
 // BigCity is the city of issue 15: 16 districts, 400 groups, 6,000 units.
 var BigCity = City{Districts: 16, StreetsPer: 24, DepartmentsPer: 39, CommunitiesPer: 13, OverduePct: 5, GridEvery: 10}
+
+// EnvBenchBig turns the benchmarks over a city from CI-sized to full size.
+const EnvBenchBig = "YANZHEN_BENCH_BIG"
+
+// BenchCity is the city of the benchmarks at a time: CI-sized (68 units,
+// 40,000 tickets) by default, the city of issue 15 with 1,000,000 open
+// tickets and 2,000,000 closed over the month before under
+// YANZHEN_BENCH_BIG=1. It reports whether it is the full one.
+func BenchCity() (City, bool) {
+	now := At("2026-11-18 10:00") // a Wednesday
+	if os.Getenv(EnvBenchBig) != "" {
+		c := BigCity
+		c.Open, c.Closed, c.Now = 1_000_000, 2_000_000, now
+		return c, true
+	}
+	return City{Districts: 2, StreetsPer: 4, DepartmentsPer: 10, CommunitiesPer: 5, OverduePct: 5, GridEvery: 10,
+		Open: 20_000, Closed: 20_000, Now: now}, false
+}
+
+// benchCityVersion changes when BenchCity or SeedCity do, to load the kept
+// database again.
+const benchCityVersion = "1"
+
+// CityStore returns a store holding BenchCity on driver: a new one, or at
+// full size on MariaDB the database yz_bench_city, loaded once and kept
+// between runs (DROP DATABASE yz_bench_city frees it).
+func CityStore(tb testing.TB, driver string) (*models.Store, City) {
+	tb.Helper()
+	city, big := BenchCity()
+	if big && driver == models.DriverMySQL {
+		return KeptMySQL(tb, "yz_bench_city", benchCityVersion, func(s *models.Store) { SeedCity(tb, s, city) }), city
+	}
+	s := Open(tb, driver, Options{})
+	SeedCity(tb, s, city)
+	return s, city
+}
 
 // Units is how many units the city has.
 func (c City) Units() int {
@@ -135,8 +172,13 @@ var ticketColumns = []string{"number", "source", "category", "title", "departmen
 	"raised_level", "created_at", "updated_at"}
 
 // seedTickets inserts c's open and closed tickets, 50,000 a transaction.
+// On MariaDB the server makes them itself (seedTicketsServerSide).
 func seedTickets(tb testing.TB, s *models.Store, c City, city Seeded) {
 	tb.Helper()
+	if s.Driver() == models.DriverMySQL {
+		seedTicketsServerSide(tb, s, c)
+		return
+	}
 	ctx := context.Background()
 	perStmt := 500
 	if s.Driver() == models.DriverSQLite {
@@ -197,6 +239,60 @@ func seedTickets(tb testing.TB, s *models.Store, c City, city Seeded) {
 		if err := tx.Commit().Error; err != nil {
 			tb.Fatalf("storetest: seed tickets: %v", err)
 		}
+	}
+}
+
+// seedTicketsServerSide makes the tickets seedTickets writes, the same
+// ones, in INSERT … SELECT statements over MariaDB's sequence engine, with
+// the tickets' indexes dropped meanwhile and built again by Migrate.
+func seedTicketsServerSide(tb testing.TB, s *models.Store, c City) {
+	tb.Helper()
+	ctx := context.Background()
+	db := s.DB(ctx)
+	DropIndexes(tb, s, &models.Ticket{})
+	total := c.Open + c.Closed
+	overdue := c.Open * c.OverduePct / 100
+	grid := c.GridEvery
+	if grid == 0 {
+		grid = total + 1
+	}
+	now := c.Now.In(Shanghai).Format("2006-01-02 15:04:05")
+	q := `INSERT INTO ` + s.Table(&models.Ticket{}) + ` (` + strings.Join(ticketColumns, ",") + `)
+SELECT CONCAT('C', LPAD(seq + 1, 10, '0')), ?, ELT(1 + seq MOD 5, '咨询', '求助', '投诉', '举报', '建议'),
+	CONCAT('第', seq + 1, '号诉求：小区路灯不亮，夜间出行不便'), d.id,
+	IF(d.kind = ? AND seq MOD ? = 0, st.id, NULL), deadline - INTERVAL 5 DAY, deadline, ?,
+	IF(seq >= ?, deadline - INTERVAL 1 HOUR, NULL), CASE WHEN seq >= ? THEN ? WHEN seq >= ? AND seq MOD 5 = 0 THEN ? ELSE ? END,
+	0, FALSE, FALSE, FALSE, FALSE, '', deadline - INTERVAL 5 DAY, deadline - INTERVAL 5 DAY
+FROM (SELECT seq, CASE
+		WHEN seq < ? THEN TIMESTAMP(?) - INTERVAL 1 + (seq * 7907) MOD (14 * 24 * 60) MINUTE
+		WHEN seq < ? THEN TIMESTAMP(?) + INTERVAL 1 + (seq * 7907) MOD (20 * 24 * 60) MINUTE
+		ELSE TIMESTAMP(?) - INTERVAL 1 + (seq * 7907) MOD (30 * 24 * 60) MINUTE END AS deadline
+	FROM seq_0_to_` + fmt.Sprint(total-1) + ` WHERE seq BETWEEN ? AND ?) x
+JOIN ` + s.Table(&models.Department{}) + ` d ON d.id = 1 + (x.seq * 7919) MOD ?
+LEFT JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM ` + s.Table(&models.Department{}) + ` WHERE kind = ?) st
+	ON st.k = (x.seq DIV ?) MOD ?`
+	var units, streets int64
+	if err := db.Model(&models.Department{}).Count(&units).Error; err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.Model(&models.Department{}).Where("kind = ?", models.TierStreet).Count(&streets).Error; err != nil {
+		tb.Fatal(err)
+	}
+	const chunk = 500_000
+	for lo := 0; lo < total; lo += chunk {
+		hi := min(lo+chunk, total) - 1
+		err := db.Exec(q, string(models.SourceCity), string(models.TierDepartment), grid, string(models.DeadlineRule),
+			c.Open, c.Open, string(models.TicketResolved), overdue, string(models.TicketPending), string(models.TicketInProgress),
+			overdue, now, c.Open, now, now, lo, hi, units, string(models.TierStreet), grid, max(streets, 1)).Error
+		if err != nil {
+			tb.Fatalf("storetest: seed tickets %d–%d: %v", lo, hi, err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.Exec("ANALYZE TABLE " + s.Table(&models.Ticket{})).Error; err != nil {
+		tb.Fatal(err)
 	}
 }
 
