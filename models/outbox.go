@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"gorm.io/gorm/clause"
@@ -32,7 +33,9 @@ func (s *Store) Enqueue(ctx context.Context, dedupeKey string, rows []OutboxMess
 		return false, nil
 	}
 	fresh := false
-	err := s.Tx(ctx, func(tx *Store) error {
+	// Inside a transaction no savepoint: a job enqueues thousands of
+	// messages in its run's, and a failure rolls that back whole.
+	err := s.atomically(ctx, func(tx *Store) error {
 		if dedupeKey != "" {
 			seen, err := tx.Enqueued(ctx, dedupeKey)
 			if err != nil || seen {
@@ -40,23 +43,41 @@ func (s *Store) Enqueue(ctx context.Context, dedupeKey string, rows []OutboxMess
 			}
 		}
 		now := tx.Now()
-		for i := range rows {
-			row := rows[i]
+		out := make([]OutboxMessage, len(rows))
+		for i, row := range rows {
 			if row.Channel == "" || row.Kind == "" {
 				return fmt.Errorf("models: enqueue: channel and kind are required")
 			}
 			row.ID = 0
 			row.Destination = DestinationOf(row.Channel, row.To, row.ChatID, row.Priority)
 			row.Status, row.NextAttemptAt, row.CreatedAt = OutboxPending, now, now
-			// DO NOTHING covers a concurrent enqueue of the same key.
-			if err := tx.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-				return fmt.Errorf("models: enqueue: %w", err)
-			}
+			out[i] = row
+		}
+		// One statement for the parts, in order; DO NOTHING covers a
+		// concurrent enqueue of the same key.
+		if err := tx.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&out).Error; err != nil {
+			return fmt.Errorf("models: enqueue: %w", err)
 		}
 		fresh = true
 		return nil
 	})
 	return fresh, err
+}
+
+// EnqueuedKeys returns which of the dedupe keys were ever put in the outbox,
+// as Enqueued does one, in a query per chunk of keys.
+func (s *Store) EnqueuedKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for chunk := range slices.Chunk(keys, s.chunkRows(1)) {
+		var found []string
+		if err := s.db.WithContext(ctx).Model(&OutboxMessage{}).Where("dedupe_key IN ?", chunk).Pluck("dedupe_key", &found).Error; err != nil {
+			return nil, fmt.Errorf("models: look up dedupe keys: %w", err)
+		}
+		for _, k := range found {
+			out[k] = true
+		}
+	}
+	return out, nil
 }
 
 // Enqueued reports whether a message with the dedupe key was ever put in the

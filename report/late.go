@@ -77,20 +77,42 @@ type Enqueuer interface {
 // Handlers call it right after a department submits; the overdue scan calls it
 // too, to catch a submission that raced the daily report.
 func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, day string) (int, error) {
+	return b.postLate(ctx, st, out, day, "")
+}
+
+// PostLateInGroup is PostLate of the reports of b's group's units only: the
+// group's daily report calls it once posted, to catch a submission that
+// raced it, and leaves the other groups' (at 18:00, hundreds of them, each
+// waiting for its own report) alone.
+func (b *Builder) PostLateInGroup(ctx context.Context, st *models.Store, out Enqueuer, day string) (int, error) {
+	groups, err := st.Groups(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("report: late reports: %w", err)
+	}
+	g := models.NewGroupSet(groups, nil).Of(b.group)
+	if g == nil {
+		return 0, models.Errorf(models.ENOTFOUND, "没有编码为 %s 的工作群", b.group)
+	}
+	return b.postLate(ctx, st, out, day, g.Code)
+}
+
+// postLate is PostLate of the reports of the units of group, or of every
+// group when group is "".
+func (b *Builder) postLate(ctx context.Context, st *models.Store, out Enqueuer, day, group string) (int, error) {
 	reports, err := st.DailyReports(ctx, day)
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
-	var pending []models.DailyReport
-	for _, r := range reports {
+	pending := map[uint]*models.DailyReport{}
+	for id, r := range reports {
 		if r.PostedAt == nil {
-			pending = append(pending, r)
+			pending[id] = &r
 		}
 	}
 	if len(pending) == 0 {
 		return 0, nil
 	}
-	dir, err := st.Directory(ctx)
+	depts, err := st.Departments(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
@@ -98,27 +120,29 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, 
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
-	set := models.NewGroupSet(groups, dir.Departments)
-	posted := map[string]bool{}
-	for _, r := range pending {
-		g := set.Home(r.DepartmentID)
-		if _, known := posted[g]; !known {
-			if posted[g], err = DailyPosted(ctx, st, g, day); err != nil {
-				return 0, err
-			}
+	set := models.NewGroupSet(groups, depts)
+	home := map[uint]string{}
+	var keys []string
+	for dept := range pending {
+		g := set.Home(dept)
+		if group != "" && g != group {
+			delete(pending, dept)
+			continue
 		}
+		home[dept] = g
+		keys = append(keys, DailyKey(g, day))
+	}
+	posted, err := st.EnqueuedKeys(ctx, keys)
+	if err != nil {
+		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
 	// In the configured order, as the daily report lists them.
 	var msgs []msg.Message
 	var ids []uint
-	for _, dep := range dir.Departments {
-		group := set.Home(dep.ID)
-		for i := range pending {
-			r := &pending[i]
-			if r.DepartmentID != dep.ID || !posted[group] {
-				continue
-			}
-			msgs = append(msgs, Late(group, &dep, r, b.loc))
+	for i := range depts {
+		dep := &depts[i]
+		if r := pending[dep.ID]; r != nil && posted[DailyKey(home[dep.ID], day)] {
+			msgs = append(msgs, Late(home[dep.ID], dep, r, b.loc))
 			ids = append(ids, r.ID)
 		}
 	}
