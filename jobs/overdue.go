@@ -40,18 +40,28 @@ import (
 // a scan outside them records nothing, so that what it would have found is
 // sent by the first scan of the next morning, in one digest.
 
-// action is one alert a scan sends: the first firing of a level, or a repeat.
+// action is one alert a scan sends: the first firing of a level, or a
+// repeat. It keeps of its report.Item what the step does not say, for a
+// scan holds one per subject it tells of.
 type action struct {
-	subject models.AlertSubject
-	id      uint
-	dept    uint // recorded on a first firing's alert; 0 for none
-	item    report.Item
-	targets []unitRef
-	// alert is the level's alert when the action repeats it (item.Count
-	// is its count as read), 0 for a first firing.
+	subject      models.AlertSubject
+	id           uint
+	dept         uint // recorded on a first firing's alert; 0 for none
+	level, count int  // count: as read for a repeat, as sent once recorded
+	deadline     time.Time
+	label, title string
+	also         []string
+	targets      []unitRef
+	// alert is the level's alert when the action repeats it, 0 for a
+	// first firing.
 	alert uint
 	// sent is set once the scan recorded the action.
 	sent bool
+}
+
+// item is the action as a message lists it.
+func (a *action) item(ladder []config.Step) report.Item {
+	return report.Item{Label: a.label, Title: a.title, Deadline: a.deadline, Level: a.level, Step: ladder[a.level], Count: a.count, Also: a.also}
 }
 
 // decide returns what a subject at level needs now, given its recorded alerts:
@@ -120,9 +130,10 @@ func (s *scanner) visit(st *standing) {
 	if !due {
 		return
 	}
-	a := &action{subject: st.subject, id: st.id, dept: st.dept, item: st.item, targets: st.targets}
+	a := &action{subject: st.subject, id: st.id, dept: st.dept, level: st.level, deadline: st.item.Deadline,
+		label: st.item.Label, title: st.item.Title, also: st.item.Also, targets: st.targets}
 	if prev != nil {
-		a.alert, a.item.Count = prev.ID, prev.Count
+		a.alert, a.count = prev.ID, prev.Count
 	}
 	s.actions = append(s.actions, a)
 }
@@ -148,7 +159,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string, emi
 		if !a.sent {
 			continue
 		}
-		step := s.view.ladder[a.item.Level]
+		step := s.view.ladder[a.level]
 		for i, ref := range a.targets {
 			if a.alert == 0 && grouped(step) {
 				crossing[unitLevel{ref.dept, models.AlertLevel(step.Level)}] = true
@@ -182,7 +193,7 @@ func (s *scanner) commit(ctx context.Context, tx *models.Store, slot string, emi
 		}
 		su := report.ScanUnit{Key: dept, Name: s.view.unitName(dept), Heads: u.heads, Handlers: u.handlers, Items: make([]report.Item, len(u.actions))}
 		for i, a := range u.actions {
-			su.Items[i] = a.item
+			su.Items[i] = a.item(s.view.ladder)
 		}
 		delete(units, dept)
 		if err := emit(scan.UnitMessages(su, cal)...); err != nil {
@@ -222,7 +233,7 @@ func (s *scanner) record(ctx context.Context, tx *models.Store) (fired, repeated
 				return err
 			}
 			for i, a := range fires {
-				a.sent, a.item.Count = ok[i], 1
+				a.sent, a.count = ok[i], 1
 				fired += b2i(ok[i])
 			}
 		}
@@ -233,7 +244,7 @@ func (s *scanner) record(ctx context.Context, tx *models.Store) (fired, repeated
 			}
 			for i, a := range repeats {
 				a.sent = ok[i]
-				a.item.Count += b2i(ok[i])
+				a.count += b2i(ok[i])
 				repeated += b2i(ok[i])
 			}
 		}
@@ -242,14 +253,14 @@ func (s *scanner) record(ctx context.Context, tx *models.Store) (fired, repeated
 	}
 	for _, a := range s.actions {
 		if a.alert != 0 {
-			repeats, seen = append(repeats, a), append(seen, models.AlertSeen{ID: a.alert, Count: a.item.Count})
+			repeats, seen = append(repeats, a), append(seen, models.AlertSeen{ID: a.alert, Count: a.count})
 		} else {
 			var dept *uint
 			if a.dept != 0 {
 				dept = &a.dept
 			}
 			fires = append(fires, a)
-			alerts = append(alerts, models.Alert{SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(s.view.ladder[a.item.Level].Level),
+			alerts = append(alerts, models.Alert{SubjectKind: a.subject, SubjectID: a.id, Level: models.AlertLevel(s.view.ladder[a.level].Level),
 				DepartmentID: dept, FirstSentAt: s.now, LastSentAt: s.now})
 		}
 		if len(fires)+len(repeats) == recordBlock {

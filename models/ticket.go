@@ -117,9 +117,11 @@ type Ticket struct {
 	// RaisedLevel is the level the ticket was raised to (提级) once it stayed
 	// open past its level's limit (rules.raise): TierStreet (RaisedToID is
 	// the street) or TierDistrict; "" while it stays at its unit's level.
-	// RaisedAt is when; the next level's limit counts from it.
+	// RaisedAt is when; the next level's limit counts from it. The index on
+	// RaisedToID (a unit's ledger) bears the name of the one MySQL makes for
+	// its foreign key, so that MySQL keeps one.
 	RaisedLevel Tier        `gorm:"size:16;not null;default:''" json:"raised_level,omitempty"`
-	RaisedToID  *uint       `gorm:"index" json:"-"`
+	RaisedToID  *uint       `gorm:"index:fk_tickets_raised_to" json:"-"`
 	RaisedTo    *Department `json:"-"`
 	RaisedAt    *time.Time  `json:"raised_at,omitempty"`
 }
