@@ -57,7 +57,7 @@ func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 			return []msg.Message{m}, fmt.Sprintf("发布%s日报，已报%d个单位", day, len(ids)), nil
 		},
 		Then: func(ctx context.Context) error {
-			_, err := e.Reports.For(r.Group).PostLateInGroup(ctx, e.Store, e.Outbox, day)
+			_, err := e.Reports.PostLateOf(ctx, e.Store, e.Outbox, d)
 			return err
 		},
 	}, nil

@@ -271,8 +271,9 @@ func (r *Runner) RunAt(ctx context.Context, name string, at time.Time) (Result, 
 	var total Result
 	var summaries []string
 	var errs []error
+	batch := r.batch()
 	for _, g := range groups {
-		res, err := r.runByHand(ctx, job, g.Code, at)
+		res, err := batch.runByHand(ctx, job, g.Code, at)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -315,6 +316,16 @@ func (r *Runner) slotAt(job *Job, g *models.Group, at time.Time) bool {
 	sched, err := job.ScheduleOf(report.Schedule(r.Config.Schedule, g), r.Config.Location())
 	minute := at.Truncate(time.Minute)
 	return err == nil && sched.Next(minute.Add(-time.Minute)).Equal(minute)
+}
+
+// batch returns a copy of r for runs made at one time, one after another:
+// their reports read the directory once (report.Builder.Batch).
+func (r *Runner) batch() *Runner {
+	b := *r
+	if r.Reports != nil {
+		b.Reports = r.Reports.Batch()
+	}
+	return &b
 }
 
 // runByHand runs job for group at, on a slot of its own.

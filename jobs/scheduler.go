@@ -195,13 +195,14 @@ func (s *Scheduler) checkAll(ctx context.Context, now time.Time) {
 		s.runner.Log.Error("job check: cannot read the work groups; tried again at the next check", zap.Error(err))
 		return
 	}
+	r := s.runner.batch()
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return
 		}
 		// The runner catches a job's panics; this catches the scheduler's own,
 		// so that one job's check never stops the others or the service.
-		if err := protect(func() error { s.check(ctx, e, now); return nil }); err != nil {
+		if err := protect(func() error { s.check(ctx, r, e, now); return nil }); err != nil {
 			s.runner.Log.Error("job check panicked", zap.String("job", e.job.Name), zap.String("group", e.group), zap.Error(err), panicStack(err))
 		}
 	}
@@ -243,7 +244,9 @@ func (s *Scheduler) SkipDue(ctx context.Context, now time.Time, reason string) (
 	return n, nil
 }
 
-func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
+// check runs the entry's slot due at now, if any, on r (a batch of the
+// check's runs: its reports share one directory).
+func (s *Scheduler) check(ctx context.Context, r *Runner, e entry, now time.Time) {
 	slot, d := s.due(e, now)
 	if d == NoSlot {
 		return
@@ -266,7 +269,7 @@ func (s *Scheduler) check(ctx context.Context, e entry, now time.Time) {
 		s.settled[e.key()] = key
 		return
 	}
-	res, err := s.runner.Run(ctx, e.job, Run{Group: e.group, Slot: slot, SlotKey: key, Now: now, Late: d == RunLate})
+	res, err := r.Run(ctx, e.job, Run{Group: e.group, Slot: slot, SlotKey: key, Now: now, Late: d == RunLate})
 	switch {
 	case err != nil:
 		return // logged by the runner; retried at a later check

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -48,8 +49,9 @@ func (s *Store) Ledger(ctx context.Context, p Period, now time.Time, dueWithin t
 }
 
 // LedgerIn is Ledger of the departments units only (a work group's, and the
-// communities its streets answer for); nil means every department and the
-// tickets without one.
+// communities its streets answer for, NoUnit among them for the tickets
+// without a department); nil means every department and the tickets
+// without one.
 func (s *Store) LedgerIn(ctx context.Context, units []uint, p Period, now time.Time, dueWithin time.Duration) (Ledger, error) {
 	t := s.Table(&Ticket{})
 	in, of := unitFilter(units)
@@ -102,10 +104,18 @@ GROUP BY department_id`
 }
 
 // unitFilter is the condition that a ticket's department is one of units,
-// and its argument; none for nil units (every department).
+// and its argument; none for nil units (every department). A 0 among units
+// stands for the tickets without a department (NoUnit).
 func unitFilter(units []uint) (string, []any) {
 	if units == nil {
 		return "", nil
 	}
+	if slices.Contains(units, NoUnit) {
+		return " AND (department_id IN ? OR department_id IS NULL)", []any{units}
+	}
 	return " AND department_id IN ?", []any{append([]uint{0}, units...)}
 }
+
+// NoUnit, among the units of LedgerIn and ScoreBoardIn, takes in the tickets
+// without a department: the default work group counts them beside its units'.
+const NoUnit uint = 0

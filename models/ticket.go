@@ -69,7 +69,7 @@ type Ticket struct {
 	Title            string         `gorm:"size:255" json:"title,omitempty"`
 	Content          string         `gorm:"type:text" json:"content,omitempty"`
 	Address          string         `gorm:"size:255" json:"address,omitempty"`
-	DepartmentID     *uint          `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4;index:idx_tickets_open,priority:3;index:idx_tickets_unit_open,priority:1" json:"-"`
+	DepartmentID     *uint          `gorm:"index:idx_tickets_dept_received,priority:1;index:idx_tickets_visits,priority:4;index:idx_tickets_open,priority:3;index:idx_tickets_unit_open,priority:1;index:idx_tickets_dept_resolved,priority:1" json:"-"`
 	Department       *Department    `json:"-"`
 	GridDepartmentID *uint          `gorm:"index" json:"-"`
 	GridDepartment   *Department    `json:"-"`
@@ -77,7 +77,7 @@ type Ticket struct {
 	Deadline         *time.Time     `gorm:"index:idx_tickets_open,priority:2;index:idx_tickets_unit_open,priority:3" json:"deadline,omitempty"`
 	DeadlineSource   DeadlineSource `gorm:"size:16" json:"deadline_source,omitempty"`
 	SignedAt         *time.Time     `json:"signed_at,omitempty"`
-	ResolvedAt       *time.Time     `gorm:"index" json:"resolved_at,omitempty"`
+	ResolvedAt       *time.Time     `gorm:"index;index:idx_tickets_dept_resolved,priority:2" json:"resolved_at,omitempty"`
 	Status           TicketStatus   `gorm:"size:16;not null;index:idx_tickets_open,priority:1;index:idx_tickets_unit_open,priority:2" json:"status"`
 	Contacted        *bool          `gorm:"index:idx_tickets_visits,priority:5" json:"contacted,omitempty"`
 	Resolved         *bool          `gorm:"index:idx_tickets_visits,priority:6" json:"resolved,omitempty"`

@@ -47,7 +47,7 @@ type area struct {
 
 // area loads the directory and the groups and resolves b's group.
 func (b *Builder) area(ctx context.Context) (*area, error) {
-	dir, err := b.store.Directory(ctx)
+	dir, err := b.directory(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -115,15 +115,18 @@ func (a *area) Leaders() []*models.Member {
 
 // filter returns the units whose tickets the area's figures count — its
 // units and the communities they answer for — for the store's queries to
-// count those only; nil for the default group, which counts every ticket
-// (those without a unit among them).
+// count those only; the default group's also the tickets without a unit
+// (models.NoUnit); nil for a group that covers every unit.
 func (a *area) filter() []uint {
-	if a.Default || a.Scope.Whole {
+	if a.Scope.Whole {
 		return nil
 	}
 	units := append([]uint{}, a.Scope.Units...)
 	for _, ids := range a.under {
 		units = append(units, ids...)
+	}
+	if a.Default {
+		units = append(units, models.NoUnit)
 	}
 	return units
 }

@@ -77,28 +77,6 @@ type Enqueuer interface {
 // Handlers call it right after a department submits; the overdue scan calls it
 // too, to catch a submission that raced the daily report.
 func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, day string) (int, error) {
-	return b.postLate(ctx, st, out, day, "")
-}
-
-// PostLateInGroup is PostLate of the reports of b's group's units only: the
-// group's daily report calls it once posted, to catch a submission that
-// raced it, and leaves the other groups' (at 18:00, hundreds of them, each
-// waiting for its own report) alone.
-func (b *Builder) PostLateInGroup(ctx context.Context, st *models.Store, out Enqueuer, day string) (int, error) {
-	groups, err := st.Groups(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("report: late reports: %w", err)
-	}
-	g := models.NewGroupSet(groups, nil).Of(b.group)
-	if g == nil {
-		return 0, models.Errorf(models.ENOTFOUND, "没有编码为 %s 的工作群", b.group)
-	}
-	return b.postLate(ctx, st, out, day, g.Code)
-}
-
-// postLate is PostLate of the reports of the units of group, or of every
-// group when group is "".
-func (b *Builder) postLate(ctx context.Context, st *models.Store, out Enqueuer, day, group string) (int, error) {
 	reports, err := st.DailyReports(ctx, day)
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
@@ -125,10 +103,6 @@ func (b *Builder) postLate(ctx context.Context, st *models.Store, out Enqueuer, 
 	var keys []string
 	for dept := range pending {
 		g := set.Home(dept)
-		if group != "" && g != group {
-			delete(pending, dept)
-			continue
-		}
 		home[dept] = g
 		keys = append(keys, DailyKey(g, day))
 	}
@@ -149,7 +123,41 @@ func (b *Builder) postLate(ctx context.Context, st *models.Store, out Enqueuer, 
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	err = st.Tx(ctx, func(tx *models.Store) error {
+	return b.postAll(ctx, st, out, msgs, ids)
+}
+
+// PostLateOf posts, as PostLate does, the standing reports of a posted daily
+// report's units that it did not carry: those that raced it. Its run calls
+// it once the report went out, and leaves the other groups' reports (at
+// 18:00, hundreds of groups', each waiting for its own report) alone.
+func (b *Builder) PostLateOf(ctx context.Context, st *models.Store, out Enqueuer, d *Daily) (int, error) {
+	day := DayKey(d.Day.Start, b.loc)
+	reports, err := st.DailyReports(ctx, day)
+	if err != nil {
+		return 0, fmt.Errorf("report: late reports: %w", err)
+	}
+	var msgs []msg.Message
+	var ids []uint
+	for i := range d.Units {
+		dep := &d.Units[i].Department
+		if r, ok := reports[dep.ID]; ok && r.PostedAt == nil {
+			msgs = append(msgs, Late(d.Group, dep, &r, b.loc))
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if posted, err := DailyPosted(ctx, st, d.Group, day); err != nil || !posted {
+		return 0, err
+	}
+	return b.postAll(ctx, st, out, msgs, ids)
+}
+
+// postAll enqueues the 补报 messages of reports and marks the reports
+// posted, in one transaction.
+func (b *Builder) postAll(ctx context.Context, st *models.Store, out Enqueuer, msgs []msg.Message, ids []uint) (int, error) {
+	err := st.Tx(ctx, func(tx *models.Store) error {
 		if _, err := out.Enqueue(ctx, tx, msgs...); err != nil {
 			return err
 		}

@@ -11,7 +11,9 @@
 package report
 
 import (
+	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"yanzhen/calendar"
@@ -32,11 +34,47 @@ type Builder struct {
 	loc   *time.Location
 	// group is the work group whose reports it builds (For); "" is the default group.
 	group string
+	// dir, when set (Batch), keeps the directory its builders share.
+	dir *dirMemo
 }
 
 // New returns a Builder on store with the district's config and calendar.
 func New(store *models.Store, cfg config.Domain, cal *calendar.Calendar) *Builder {
 	return &Builder{store: store, cfg: cfg, cal: cal, loc: cfg.Location()}
+}
+
+// Batch returns a copy of b whose builders (For) read the directory once, at
+// its first use, and share it: for a batch of reports made at one time, such
+// as the 18:00 reports of a city's 400 groups, which then read one directory
+// of 6,000 units instead of 400. A change to the org shows in the next batch.
+func (b *Builder) Batch() *Builder {
+	c := *b
+	c.dir = &dirMemo{}
+	return &c
+}
+
+// dirMemo is the directory of a batch, read at its first use.
+type dirMemo struct {
+	mu  sync.Mutex
+	dir *models.Directory
+}
+
+// directory returns the store's directory: the batch's, when b is of one.
+// Callers only read it.
+func (b *Builder) directory(ctx context.Context) (*models.Directory, error) {
+	if b.dir == nil {
+		return b.store.Directory(ctx)
+	}
+	b.dir.mu.Lock()
+	defer b.dir.mu.Unlock()
+	if b.dir.dir == nil {
+		dir, err := b.store.Directory(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b.dir.dir = dir
+	}
+	return b.dir.dir, nil
 }
 
 // Weights returns the 三率 weights of the configured scores, as the store's
