@@ -192,8 +192,18 @@ func (s *Store) WithdrawReport(ctx context.Context, deptID uint, day, by string)
 
 // DailyReports returns the day's reports that stand (not withdrawn), by department ID.
 func (s *Store) DailyReports(ctx context.Context, day string) (map[uint]DailyReport, error) {
+	return s.DailyReportsIn(ctx, day, nil)
+}
+
+// DailyReportsIn is DailyReports of the departments units only (a work
+// group's); nil means every department.
+func (s *Store) DailyReportsIn(ctx context.Context, day string, units []uint) (map[uint]DailyReport, error) {
+	q := s.db.WithContext(ctx).Where("day = ? AND withdrawn = ?", day, false)
+	if units != nil {
+		q = q.Where("department_id IN ?", append([]uint{0}, units...))
+	}
 	var rows []DailyReport
-	if err := s.db.WithContext(ctx).Where("day = ? AND withdrawn = ?", day, false).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("models: list daily reports: %w", err)
 	}
 	out := make(map[uint]DailyReport, len(rows))

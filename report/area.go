@@ -47,11 +47,7 @@ type area struct {
 
 // area loads the directory and the groups and resolves b's group.
 func (b *Builder) area(ctx context.Context) (*area, error) {
-	dir, err := b.directory(ctx)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := b.store.Groups(ctx)
+	dir, groups, err := b.org(ctx)
 	if err != nil {
 		return nil, err
 	}

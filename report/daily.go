@@ -105,7 +105,7 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 	}
 	d.Past = !d.Day.End.After(d.Now)
 	d.DayName = b.cal.Occasion(d.Day.Start)
-	reports, err := b.store.DailyReports(ctx, DayKey(d.Day.Start, b.loc))
+	reports, err := b.store.DailyReportsIn(ctx, DayKey(d.Day.Start, b.loc), a.filter())
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}

@@ -132,7 +132,11 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, 
 // 18:00, hundreds of groups', each waiting for its own report) alone.
 func (b *Builder) PostLateOf(ctx context.Context, st *models.Store, out Enqueuer, d *Daily) (int, error) {
 	day := DayKey(d.Day.Start, b.loc)
-	reports, err := st.DailyReports(ctx, day)
+	units := make([]uint, len(d.Units))
+	for i := range d.Units {
+		units[i] = d.Units[i].Department.ID
+	}
+	reports, err := st.DailyReportsIn(ctx, day, units)
 	if err != nil {
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}

@@ -34,7 +34,7 @@ type Builder struct {
 	loc   *time.Location
 	// group is the work group whose reports it builds (For); "" is the default group.
 	group string
-	// dir, when set (Batch), keeps the directory its builders share.
+	// dir, when set (Batch), keeps the directory and groups its builders share.
 	dir *dirMemo
 }
 
@@ -43,38 +43,47 @@ func New(store *models.Store, cfg config.Domain, cal *calendar.Calendar) *Builde
 	return &Builder{store: store, cfg: cfg, cal: cal, loc: cfg.Location()}
 }
 
-// Batch returns a copy of b whose builders (For) read the directory once, at
-// its first use, and share it: for a batch of reports made at one time, such
-// as the 18:00 reports of a city's 400 groups, which then read one directory
-// of 6,000 units instead of 400. A change to the org shows in the next batch.
+// Batch returns a copy of b whose builders (For) read the directory and the
+// work groups once, at their first use, and share them: for a batch of
+// reports made at one time, such as the 18:00 reports of a city's 400
+// groups, which then read one directory of 6,000 units instead of 400. A
+// change to the org shows in the next batch.
 func (b *Builder) Batch() *Builder {
 	c := *b
 	c.dir = &dirMemo{}
 	return &c
 }
 
-// dirMemo is the directory of a batch, read at its first use.
+// dirMemo is the directory and the work groups of a batch, read at their
+// first use.
 type dirMemo struct {
-	mu  sync.Mutex
-	dir *models.Directory
+	mu     sync.Mutex
+	dir    *models.Directory
+	groups []models.Group
 }
 
-// directory returns the store's directory: the batch's, when b is of one.
-// Callers only read it.
-func (b *Builder) directory(ctx context.Context) (*models.Directory, error) {
-	if b.dir == nil {
-		return b.store.Directory(ctx)
-	}
-	b.dir.mu.Lock()
-	defer b.dir.mu.Unlock()
-	if b.dir.dir == nil {
-		dir, err := b.store.Directory(ctx)
-		if err != nil {
-			return nil, err
+// org returns the store's directory and work groups: the batch's, when b
+// is of one. Callers only read them.
+func (b *Builder) org(ctx context.Context) (*models.Directory, []models.Group, error) {
+	if b.dir != nil {
+		b.dir.mu.Lock()
+		defer b.dir.mu.Unlock()
+		if b.dir.dir != nil {
+			return b.dir.dir, b.dir.groups, nil
 		}
-		b.dir.dir = dir
 	}
-	return b.dir.dir, nil
+	dir, err := b.store.Directory(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := b.store.Groups(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.dir != nil {
+		b.dir.dir, b.dir.groups = dir, groups
+	}
+	return dir, groups, nil
 }
 
 // Weights returns the 三率 weights of the configured scores, as the store's
