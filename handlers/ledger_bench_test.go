@@ -59,7 +59,6 @@ func benchLedger(b *testing.B, s *models.Store, city storetest.City) {
 	}
 	floor := func() {
 		t := s.Table(&models.Ticket{})
-		var n []int64
 		for _, col := range []string{"department_id", "grid_department_id", "raised_to_id"} {
 			var rows []struct {
 				ID         uint
@@ -70,7 +69,6 @@ func benchLedger(b *testing.B, s *models.Store, city storetest.City) {
 				Scan(&rows).Error; err != nil {
 				b.Fatal(err)
 			}
-			n = append(n, int64(len(rows)))
 		}
 		var counts []struct {
 			DepartmentID uint

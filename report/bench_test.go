@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -169,11 +168,11 @@ func BenchmarkLedgerExport100k(b *testing.B) {
 		b.Fatalf("read %d rows, want %d", n, want)
 	}
 	runtime.GC()
-	base := heapBytes()
+	base := storetest.HeapBytes()
 	var peak uint64
 	size := 0
 	for b.Loop() {
-		stop := sampleHeap(&peak)
+		stop := storetest.SampleHeap()
 		e, err := builder.Export(ctx, report.ExportRequest{Kind: report.ExportLedger, Period: nov, Now: now})
 		if err != nil {
 			b.Fatal(err)
@@ -182,7 +181,7 @@ func BenchmarkLedgerExport100k(b *testing.B) {
 		if err := e.Workbook.Write(&out); err != nil {
 			b.Fatal(err)
 		}
-		stop()
+		peak = max(peak, stop())
 		size = int(out)
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
@@ -197,33 +196,6 @@ type countingWriter int
 func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
-}
-
-// heapBytes is the heap's live objects now.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// sampleHeap records in peak the largest heap seen every 2 ms until stop.
-func sampleHeap(peak *uint64) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			*peak = max(*peak, heapBytes())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // loadLedger fills the store with a leader, 100 units and 50,000 dispatches
