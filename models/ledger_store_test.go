@@ -53,5 +53,19 @@ func TestLedger(t *testing.T) {
 		if tot := l.Total(); tot != (models.LedgerRow{Received: 2, Resolved: 1, InProgress: 4, Overdue: 1, DueSoon: 1, Reopened: 1, Unsatisfied: 1}) {
 			t.Errorf("total = %+v", tot)
 		}
+		// A group's ledger: its units' tickets; the default group's also those without a unit.
+		for units, want := range map[string]models.Ledger{
+			"cgj":        {cgj.ID: {Received: 1}},
+			"cgj+NoUnit": {cgj.ID: {Received: 1}, 0: {InProgress: 1}},
+		} {
+			in := []uint{cgj.ID}
+			if units == "cgj+NoUnit" {
+				in = append(in, models.NoUnit)
+			}
+			l, err := s.LedgerIn(ctx, in, models.DayOf(now, storetest.Shanghai), now, 24*time.Hour)
+			if err != nil || !reflect.DeepEqual(l, want) {
+				t.Errorf("LedgerIn(%s) = %+v (%v), want %+v", units, l, err, want)
+			}
+		}
 	})
 }
