@@ -118,7 +118,7 @@ func (s *Store) EachOpenTicketDue(ctx context.Context, to time.Time, fn func(*Du
 		return fmt.Errorf("models: open tickets due: %w", err)
 	}
 	defer rows.Close()
-	page := make([]DueTicket, 0, s.chunkRows(1)-2) // the page's IDs and two subject kinds bound in one statement
+	page := make([]DueTicket, 0, s.duePage())
 	var dept, grid nullID
 	for rows.Next() {
 		page = page[:len(page)+1]
@@ -128,7 +128,7 @@ func (s *Store) EachOpenTicketDue(ctx context.Context, to time.Time, fn func(*Du
 		}
 		t.Deadline, t.DepartmentID, t.GridDeptID, t.Alerts = t.Deadline.In(s.loc), uint(dept.Int64), uint(grid.Int64), t.Alerts[:0]
 		if len(page) == cap(page) {
-			if err := s.duePage(ctx, page, fn); err != nil {
+			if err := s.dueAlerts(ctx, page, fn); err != nil {
 				return err
 			}
 			page = page[:0]
@@ -137,11 +137,21 @@ func (s *Store) EachOpenTicketDue(ctx context.Context, to time.Time, fn func(*Du
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("models: open tickets due: %w", err)
 	}
-	return s.duePage(ctx, page, fn)
+	return s.dueAlerts(ctx, page, fn)
 }
 
-// duePage reads the alerts of a page of tickets and calls fn with each.
-func (s *Store) duePage(ctx context.Context, page []DueTicket, fn func(*DueTicket) error) error {
+// duePage is how many tickets EachOpenTicketDue reads the alerts of at
+// once: their IDs and the two subject kinds are bound in one statement,
+// within SQLite's bound; MySQL takes more, in fewer round trips.
+func (s *Store) duePage() int {
+	if s.driver == DriverSQLite {
+		return sqliteParams - 2
+	}
+	return 4 * mysqlRows
+}
+
+// dueAlerts reads the alerts of a page of tickets and calls fn with each.
+func (s *Store) dueAlerts(ctx context.Context, page []DueTicket, fn func(*DueTicket) error) error {
 	if len(page) == 0 {
 		return nil
 	}
