@@ -65,6 +65,9 @@ func (h *Handler) tap(ctx context.Context, in *models.Inbound) error {
 			return err
 		}
 		r.notes = append(r.notes, msg.UpdateCard(in, state))
+		if err := markHandled(ctx, tx, in, r.now); err != nil {
+			return err
+		}
 		_, err = h.out.Enqueue(ctx, tx, r.outgoing()...)
 		return err
 	})

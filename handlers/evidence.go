@@ -36,6 +36,9 @@ func (h *Handler) attach(ctx context.Context, in *models.Inbound) error {
 		}
 		reply := msg.Plain(msg.ReplyTo(in), text)
 		reply.Priority, reply.DedupeKey = msg.Reply, dedupeKey(in, "0")
+		if err := markHandled(ctx, tx, in, now); err != nil {
+			return err
+		}
 		_, err = h.out.Enqueue(ctx, tx, reply)
 		return err
 	})

@@ -175,6 +175,9 @@ func (h *Handler) Handle(ctx context.Context, in *models.Inbound) error {
 		if err := r.cmd.spec.run(h, r); err != nil {
 			return err
 		}
+		if err := markHandled(ctx, tx, in, r.now); err != nil {
+			return err
+		}
 		_, err := h.out.Enqueue(ctx, tx, r.outgoing()...)
 		return err
 	})
@@ -296,6 +299,18 @@ func (r *request) outgoing() []msg.Message {
 		out[i].DedupeKey = dedupeKey(r.in, fmt.Sprint(i))
 	}
 	return out
+}
+
+// markHandled marks in handled in the transaction of its effects, so that a
+// process dying before the bot's own mark is written never handles it again:
+// the step is taken once, and a second run, which would find it taken, sends
+// no refusal the first reply's key does not cover. A message not stored (ID
+// 0) has nothing to mark.
+func markHandled(ctx context.Context, tx *models.Store, in *models.Inbound, at time.Time) error {
+	if in.ID == 0 {
+		return nil
+	}
+	return tx.MarkInboundHandled(ctx, []uint{in.ID}, at)
 }
 
 // dedupeKey keys the n-th message sent for an inbound message; "" (no

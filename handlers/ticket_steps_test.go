@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"yanzhen/models"
 )
@@ -337,5 +338,43 @@ func TestHelpOfTheOfficeAndTheSupervisors(t *testing.T) {
 		contains(t, "head's help", head, "【退办、延期与剔除】", "申请延期 <工单号> <日期> <理由>", "同意延期 [工单号] [意见]", "驳回延期 [工单号] <理由>",
 			"签收 [D12|Z12|工单号]", "办结 [D12|Z12|工单号] <结果>")
 		contains(t, "help of 延期", x.say("sunba", "帮助 延期").only(), "用法：申请延期 <工单号> <日期> <理由>", "仅经办人、日报联络员、部门主要负责人可以申请延期")
+	})
+}
+
+// A step whose handling committed is not handled again when the process dies
+// before the bot writes its own mark: at the restart the sweep finds nothing
+// due, so the sender never gets a second answer (无需重复签收) and the ticket
+// no second event.
+func TestStepCommittedIsNotHandledAgain(t *testing.T) {
+	each(t, func(t *testing.T, x *harness) {
+		x.addTicket("2024112700123", "zjj", "", at("2026-11-19 18:00"))
+		now := x.clock.Now()
+		in := &models.Inbound{
+			Route: models.RouteRobot, MsgID: "crash1", ChatID: "wrkgroup", ChatType: "group",
+			FromUserID: "sunba", MsgType: "text", Text: "签收 2024112700123", ReplyURL: "http://wecom.test/cgi-bin/webhook/send?key=k1",
+			ReceivedAt: now,
+		}
+		if _, err := x.store.StoreInbound(ctx, []*models.Inbound{in}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := x.store.ClaimInbound(ctx, in.ID, 0, now, now.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		in.Attempts = 1
+		contains(t, "reply", x.handle(in).only(), "已签收工单 2024112700123")
+
+		// Killed here: the bot's batched mark was never written. The claim
+		// runs out and the restarted bot sweeps.
+		later := now.Add(time.Hour)
+		due, err := x.store.DueInbound(ctx, later, 5, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(due) != 0 {
+			t.Errorf("after a crash the sweep handles again: %+v", due)
+		}
+		if n := x.count(&models.TicketEvent{}); n != 1 {
+			t.Errorf("%d ticket events, want 1", n)
+		}
 	})
 }
