@@ -38,7 +38,7 @@ func TestReportVersionsInChat(t *testing.T) {
 		if _, err := bot.NewOutbox(x.cfg.WeCom).Enqueue(ctx, x.store, d.Message()); err != nil {
 			t.Fatal(err)
 		}
-		if err := x.store.MarkReportsPosted(ctx, d.ReportIDs(), x.clock.Now()); err != nil {
+		if err := x.store.MarkReportsPosted(ctx, d.Revisions(), x.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		x.drain()

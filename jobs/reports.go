@@ -48,7 +48,7 @@ func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 		return Plan{}, err
 	}
 	d.Late = r.Late
-	m, ids := d.Message(), d.ReportIDs()
+	m, ids := d.Message(), d.Revisions()
 	return Plan{
 		Commit: func(ctx context.Context, tx *models.Store) ([]msg.Message, string, error) {
 			if err := tx.MarkReportsPosted(ctx, ids, tx.Now()); err != nil {

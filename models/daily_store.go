@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -213,16 +214,38 @@ func (s *Store) DailyReportsIn(ctx context.Context, day string, units []uint) (m
 	return out, nil
 }
 
-// MarkReportsPosted records that reports went out, at their current revision
-// (in the 18:00 report, or as 补报 or 更正).
-func (s *Store) MarkReportsPosted(ctx context.Context, ids []uint, at time.Time) error {
-	if len(ids) == 0 {
-		return nil
+// ReportRevision is one revision of a daily report, as a message carried it.
+type ReportRevision struct {
+	ID       uint
+	Revision int
+}
+
+// RevisionOf returns the report's current revision.
+func (r *DailyReport) RevisionOf() ReportRevision {
+	return ReportRevision{ID: r.ID, Revision: r.Revision}
+}
+
+// MarkReportsPosted records that revisions of reports went out (in the 18:00
+// report, or as 补报 or 更正). A report revised since it was read for the
+// message stays unposted, so that its new text goes out as 更正 rather than
+// being taken for posted; the revision that went out is recorded all the same.
+func (s *Store) MarkReportsPosted(ctx context.Context, revs []ReportRevision, at time.Time) error {
+	byRev := map[int][]uint{}
+	var order []int
+	for _, r := range revs {
+		if byRev[r.Revision] == nil {
+			order = append(order, r.Revision)
+		}
+		byRev[r.Revision] = append(byRev[r.Revision], r.ID)
 	}
-	err := s.db.WithContext(ctx).Model(&DailyReport{}).Where("id IN ?", ids).
-		Updates(map[string]any{"posted_at": at, "posted_revision": gorm.Expr("revision")}).Error
-	if err != nil {
-		return fmt.Errorf("models: mark reports posted: %w", err)
+	slices.Sort(order)
+	for _, rev := range order {
+		err := s.db.WithContext(ctx).Model(&DailyReport{}).Where("id IN ? AND posted_revision <= ?", byRev[rev], rev).
+			Updates(map[string]any{"posted_revision": rev,
+				"posted_at": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE posted_at END", rev, at)}).Error
+		if err != nil {
+			return fmt.Errorf("models: mark reports posted: %w", err)
+		}
 	}
 	return nil
 }

@@ -108,7 +108,8 @@ func TestReportVersions(t *testing.T) {
 		}
 		// The head writes again; withdrawing it falls back to the reporter's latest.
 		submit("zhangsan", "张三", "局长：今日办结6件", at(17, 40), false)
-		if err := s.MarkReportsPosted(ctx, []uint{r.ID}, at(18, 0)); err != nil {
+		posted := shown() // the head's version goes out at 18:00
+		if err := s.MarkReportsPosted(ctx, []models.ReportRevision{posted.RevisionOf()}, at(18, 0)); err != nil {
 			t.Fatal(err)
 		}
 		w, err = s.WithdrawReport(ctx, jyj.ID, day, "zhangsan")

@@ -150,15 +150,16 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 	return d, nil
 }
 
-// ReportIDs returns the IDs of the reports the daily report carries, to mark them posted.
-func (d *Daily) ReportIDs() []uint {
-	var ids []uint
+// Revisions returns the revisions of the reports the daily report carries,
+// to mark them posted.
+func (d *Daily) Revisions() []models.ReportRevision {
+	var revs []models.ReportRevision
 	for _, u := range d.Units {
 		if u.Report != nil {
-			ids = append(ids, u.Report.ID)
+			revs = append(revs, u.Report.RevisionOf())
 		}
 	}
-	return ids
+	return revs
 }
 
 // Title is the report's title: 高新区接诉即办工作日报, 环海街道接诉即办工作日报.

@@ -40,8 +40,8 @@ func TestDailyGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d.ReportIDs()) != 2 {
-			t.Errorf("report ids = %v", d.ReportIDs())
+		if len(d.Revisions()) != 2 {
+			t.Errorf("report ids = %v", d.Revisions())
 		}
 		msgs := rendered(d.Message())
 		if len(msgs) != 1 || key(msgs[0]) != "daily-report/2026-11-20" {
@@ -133,10 +133,10 @@ func TestLateGolden(t *testing.T) {
 		d, err := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
 		must(t, err)
 		// Post the daily report without 城管局's report, as if it raced the 18:00 run.
-		var ids []uint
+		var ids []models.ReportRevision
 		for _, u := range d.Units {
 			if u.Report != nil && u.Department.ID != f.cgj.ID {
-				ids = append(ids, u.Report.ID)
+				ids = append(ids, u.Report.RevisionOf())
 			}
 		}
 		if _, err := outbox.Enqueue(ctx, s, d.Message()); err != nil {
@@ -160,6 +160,41 @@ func TestLateGolden(t *testing.T) {
 		}
 		row := models.OutboxMessage{Channel: rows[0].Channel, Kind: rows[0].Kind, Body: rows[0].Body, DedupeKey: ptr("daily-late/2026-11-20/ID/1")} // IDs differ between databases
 		wantMentions(t, "late", goldenRows(t, "late", []models.OutboxMessage{row}), nil)
+	})
+}
+
+// A department that corrects its report while the 18:00 run posts the version
+// it read gets the correction posted after it (更正), not taken for posted.
+func TestReportRevisedWhileTheDailyPosts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		sub := models.ReportSubmission{DepartmentID: f.cgj.ID, Day: "2026-11-20", Text: "今日处置占道经营5起。", By: "lisi", ByName: "李四", At: at("2026-11-20 17:50")}
+		if _, err := s.SubmitReport(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		d, err := f.builder.Daily(ctx, at("2026-11-20 00:00"), at("2026-11-20 18:00"))
+		must(t, err)
+		// The correction commits between the run's read and its commit.
+		sub.Text, sub.At = "今日处置占道经营6起。", at("2026-11-20 18:00")
+		if _, err := s.SubmitReport(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := outbox.Enqueue(ctx, s, d.Message()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkReportsPosted(ctx, d.Revisions(), at("2026-11-20 18:00")); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.builder.PostLateOf(ctx, s, outbox, d); n != 1 || err != nil {
+			t.Fatalf("PostLateOf: %d %v", n, err)
+		}
+		var rows []models.OutboxMessage
+		if err := s.DB(ctx).Where("dedupe_key LIKE ?", "daily-late/%").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || !strings.Contains(rows[0].Body, "更正") || !strings.Contains(rows[0].Body, "6起") {
+			t.Fatalf("after the 18:00 report carried the first version: %+v", rows)
+		}
 	})
 }
 

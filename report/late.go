@@ -112,12 +112,12 @@ func (b *Builder) PostLate(ctx context.Context, st *models.Store, out Enqueuer, 
 	}
 	// In the configured order, as the daily report lists them.
 	var msgs []msg.Message
-	var ids []uint
+	var ids []models.ReportRevision
 	for i := range depts {
 		dep := &depts[i]
 		if r := pending[dep.ID]; r != nil && posted[DailyKey(home[dep.ID], day)] {
 			msgs = append(msgs, Late(home[dep.ID], dep, r, b.loc))
-			ids = append(ids, r.ID)
+			ids = append(ids, r.RevisionOf())
 		}
 	}
 	if len(msgs) == 0 {
@@ -141,12 +141,12 @@ func (b *Builder) PostLateOf(ctx context.Context, st *models.Store, out Enqueuer
 		return 0, fmt.Errorf("report: late reports: %w", err)
 	}
 	var msgs []msg.Message
-	var ids []uint
+	var ids []models.ReportRevision
 	for i := range d.Units {
 		dep := &d.Units[i].Department
 		if r, ok := reports[dep.ID]; ok && r.PostedAt == nil {
 			msgs = append(msgs, Late(d.Group, dep, &r, b.loc))
-			ids = append(ids, r.ID)
+			ids = append(ids, r.RevisionOf())
 		}
 	}
 	if len(msgs) == 0 {
@@ -160,7 +160,7 @@ func (b *Builder) PostLateOf(ctx context.Context, st *models.Store, out Enqueuer
 
 // postAll enqueues the 补报 messages of reports and marks the reports
 // posted, in one transaction.
-func (b *Builder) postAll(ctx context.Context, st *models.Store, out Enqueuer, msgs []msg.Message, ids []uint) (int, error) {
+func (b *Builder) postAll(ctx context.Context, st *models.Store, out Enqueuer, msgs []msg.Message, ids []models.ReportRevision) (int, error) {
 	err := st.Tx(ctx, func(tx *models.Store) error {
 		if _, err := out.Enqueue(ctx, tx, msgs...); err != nil {
 			return err
