@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"yanzhen/report"
 )
 
 // exportUsage is the usage line of `yanzhen export`.
-var exportUsage = "export " + report.ExportKinds() + " [--from 2006-01-02 --to 2006-01-02] [--out FILE.xlsx] -c FILE"
+var exportUsage = "export " + strings.Join(report.ExportKinds(), "|") + " [--from 2006-01-02 --to 2006-01-02] [--out FILE.xlsx] -c FILE"
 
 // cmdExport is `yanzhen export KIND --from D --to D --out FILE.xlsx -c FILE`:
 // the workbook the chat's 导出 sends, of the whole district, written to a

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,7 +37,7 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 	}
 	kind, ok := report.ExportKindOf(r.PathValue("kind"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "没有这种导出："+r.PathValue("kind")+"，可选 "+report.ExportKinds())
+		writeError(w, http.StatusNotFound, "没有这种导出："+r.PathValue("kind")+"，可选 "+strings.Join(report.ExportKinds(), "|"))
 		return
 	}
 	now := s.store.Now()

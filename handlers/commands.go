@@ -131,7 +131,7 @@ var commands = []*spec{
 		Usage: "趋势 [单位]", Summary: "近6个月三率趋势图",
 		args: shape{tail: tailWord}, run: (*Handler).trend},
 	{Name: "导出", Aliases: []string{"下载"}, Group: groupQuery,
-		Usage: "导出 <" + report.ExportWords() + "> [本月|上月|日期范围]", Summary: "导出Excel表格",
+		Usage: "导出 <" + strings.Join(report.ExportWords(), "|") + "> [本月|上月|日期范围]", Summary: "导出Excel表格",
 		Roles: append(slices.Clone(exportRoles), models.RoleHead), Action: "导出表格",
 		args: shape{tail: tailExport, tailNeed: required}, run: (*Handler).export},
 	{Name: "待办", Aliases: []string{"我的待办", "待处理"}, Group: groupQuery,

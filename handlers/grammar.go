@@ -334,7 +334,7 @@ func parseExport(rest string, c *Command) bool {
 	word, period, _ := strings.Cut(rest, " ")
 	kind, ok := report.ExportKindOf(word)
 	if !ok {
-		for _, w := range strings.Split(report.ExportWords(), "|") {
+		for _, w := range report.ExportWords() {
 			if after, found := strings.CutPrefix(rest, w); found {
 				kind, ok = report.ExportKindOf(w)
 				period = after

@@ -50,22 +50,23 @@ func ExportKindOf(name string) (ExportKind, bool) {
 	return "", false
 }
 
-// ExportWords lists the Chinese words of the workbooks, for usage lines: 台账|超期|排名|日报.
-func ExportWords() string {
+// ExportWords lists the Chinese words of the workbooks, in order: 台账, 超期,
+// 排名, 日报.
+func ExportWords() []string {
 	words := make([]string, len(exportKinds))
 	for i, k := range exportKinds {
 		words[i] = k.word
 	}
-	return strings.Join(words, "|")
+	return words
 }
 
-// ExportKinds lists the kinds, for usage lines: ledger|overdue|ranking|reports.
-func ExportKinds() string {
+// ExportKinds lists the kinds, in order: ledger, overdue, ranking, reports.
+func ExportKinds() []string {
 	kinds := make([]string, len(exportKinds))
 	for i, k := range exportKinds {
 		kinds[i] = string(k.kind)
 	}
-	return strings.Join(kinds, "|")
+	return kinds
 }
 
 func (k ExportKind) title() string {

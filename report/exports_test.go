@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,7 +141,8 @@ func TestExportKinds(t *testing.T) {
 	if _, ok := report.ExportKindOf("工单"); ok {
 		t.Error("工单 is not a workbook")
 	}
-	if report.ExportWords() != "台账|超期|排名|日报" || report.ExportKinds() != "ledger|overdue|ranking|reports" {
+	if !slices.Equal(report.ExportWords(), []string{"台账", "超期", "排名", "日报"}) ||
+		!slices.Equal(report.ExportKinds(), []string{"ledger", "overdue", "ranking", "reports"}) {
 		t.Errorf("%s %s", report.ExportWords(), report.ExportKinds())
 	}
 }
