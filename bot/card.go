@@ -42,6 +42,7 @@ const (
 	cardFieldKeyRunes  = 5
 	cardFieldRunes     = 30
 	cardMaxFields      = 6
+	cardMaxButtons     = 6 // button_list
 	cardButtonRunes    = 10
 	cardEmphasisRunes  = 10 // emphasis_content.title
 	cardEmphasisDesc   = 15 // emphasis_content.desc
@@ -157,7 +158,7 @@ func renderCard(m *msg.Message, taskID string, s *cardSigner) templateCard {
 		}
 	}
 	for i, a := range c.Actions {
-		if i == msg.MaxActions {
+		if i == cardMaxButtons {
 			break
 		}
 		style := 1

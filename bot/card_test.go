@@ -59,7 +59,7 @@ func TestCardRenderedWithinWeComLimits(t *testing.T) {
 		m.Card.Actions[i] = msg.Action{Label: "签收" + long, Verb: msg.VerbSign}
 	}
 	tc := renderCard(&m, newTaskID(), newCardSigner("s"))
-	if tc.CardType != "button_interaction" || len(tc.Buttons) != msg.MaxActions || len(tc.Fields) != cardMaxFields {
+	if tc.CardType != "button_interaction" || len(tc.Buttons) != cardMaxButtons || len(tc.Fields) != cardMaxFields {
 		t.Fatalf("card %s with %d buttons, %d fields", tc.CardType, len(tc.Buttons), len(tc.Fields))
 	}
 	if n := utf8.RuneCountInString(tc.MainTitle.Title); n > cardTitleRunes {

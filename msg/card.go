@@ -27,12 +27,10 @@ type Card struct {
 	// Status says where the subject stands (已签收 · 王建华 12:03); it
 	// replaces the buttons when there are none left.
 	Status string
-	// Actions are the buttons, at most MaxActions.
+	// Actions are the buttons, in order; package bot shows as many as the
+	// channel takes.
 	Actions []Action
 }
-
-// MaxActions is the most buttons a card carries.
-const MaxActions = 6
 
 // Emphasis is a highlighted value and what it is: 12月4日 18:00前, 办结时限.
 type Emphasis struct {
