@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -62,11 +61,7 @@ const noticeLink = "https://work.weixin.qq.com/"
 type cardSigner struct{ key []byte }
 
 func newCardSigner(secret string) *cardSigner {
-	k, err := hkdf.Key(sha256.New, []byte(secret), []byte("card-key"), "yanzhen card button key", 32)
-	if err != nil {
-		panic(fmt.Sprintf("bot: derive card key: %v", err)) // only for lengths out of range
-	}
-	return &cardSigner{key: k}
+	return &cardSigner{key: deriveKey(secret, "card-key", "yanzhen card button key")}
 }
 
 // sign returns the key of a button of card taskID that stands for tap.

@@ -29,15 +29,17 @@ type sealBox struct {
 // sealBoxVersion starts every sealed value, for a later change of scheme.
 const sealBoxVersion = "v1:"
 
-func newSealBox(secret, purpose string) *sealBox {
-	derive := func(info string) []byte {
-		k, err := hkdf.Key(sha256.New, []byte(secret), []byte(purpose), info, 32)
-		if err != nil {
-			panic(fmt.Sprintf("bot: derive token key: %v", err)) // only for lengths out of range
-		}
-		return k
+// deriveKey derives a 32-byte key from secret by HKDF-SHA256, with salt and info.
+func deriveKey(secret, salt, info string) []byte {
+	k, err := hkdf.Key(sha256.New, []byte(secret), []byte(salt), info, 32)
+	if err != nil {
+		panic(fmt.Sprintf("bot: derive a key: %v", err)) // only for lengths out of range
 	}
-	block, err := aes.NewCipher(derive("yanzhen sealed value encryption"))
+	return k
+}
+
+func newSealBox(secret, purpose string) *sealBox {
+	block, err := aes.NewCipher(deriveKey(secret, purpose, "yanzhen sealed value encryption"))
 	if err != nil {
 		panic(fmt.Sprintf("bot: token cipher: %v", err))
 	}
@@ -45,7 +47,7 @@ func newSealBox(secret, purpose string) *sealBox {
 	if err != nil {
 		panic(fmt.Sprintf("bot: token cipher: %v", err))
 	}
-	return &sealBox{aead: aead, nonce: derive("yanzhen sealed value nonce"), ad: []byte(purpose)}
+	return &sealBox{aead: aead, nonce: deriveKey(secret, purpose, "yanzhen sealed value nonce"), ad: []byte(purpose)}
 }
 
 // seal returns tok encrypted, as stored.
