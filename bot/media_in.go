@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -50,27 +49,17 @@ func (a attachment) encode() string {
 	return string(b)
 }
 
-// appAttachment reads the reference of a file message to the app.
-func appAttachment(plain []byte) string {
-	var m struct {
-		MediaID  string `xml:"MediaId"`
-		FileName string `xml:"FileName"`
-	}
-	if xml.Unmarshal(plain, &m) != nil || m.MediaID == "" {
+// appAttachment is the reference of a file message to the app.
+func appAttachment(m *appXML) string {
+	if m.MediaID == "" {
 		return ""
 	}
 	return attachment{MediaID: m.MediaID, Name: m.FileName}.encode()
 }
 
-// jsonAttachment reads the reference of a file message to the AI bot.
-func jsonAttachment(plain []byte) string {
-	var m struct {
-		File struct {
-			URL    string `json:"url"`
-			AESKey string `json:"aeskey"`
-		} `json:"file"`
-	}
-	if json.Unmarshal(plain, &m) != nil || m.File.URL == "" {
+// jsonAttachment is the reference of a file message to the AI bot.
+func jsonAttachment(m *robotJSON) string {
+	if m.File.URL == "" {
 		return ""
 	}
 	return attachment{URL: m.File.URL, AESKey: m.File.AESKey}.encode()

@@ -42,6 +42,7 @@ type appXML struct {
 	EventKey     string `xml:"EventKey"`
 	PicURL       string `xml:"PicUrl"`
 	MediaID      string `xml:"MediaId"`
+	FileName     string `xml:"FileName"`
 	TaskID       string `xml:"TaskId"`
 	ResponseCode string `xml:"ResponseCode"`
 }
@@ -50,12 +51,10 @@ type appXML struct {
 // cards whose keys cards signed.
 func appParser(cards *cardSigner) func([]byte, string) (*models.Inbound, error) {
 	return func(plain []byte, _ string) (*models.Inbound, error) {
-		in, err := parseApp(plain)
+		in, m, err := readApp(plain)
 		if err != nil || in.MsgType != "event/template_card_event" {
 			return in, err
 		}
-		var m appXML
-		_ = xml.Unmarshal(plain, &m) // parseApp read it
 		return asTap(in, cards, m.TaskID, m.EventKey, m.ResponseCode), nil
 	}
 }
@@ -78,12 +77,18 @@ func asTap(in *models.Inbound, cards *cardSigner, taskID, key, code string) *mod
 
 // parseApp reads an app callback (XML).
 func parseApp(plain []byte) (*models.Inbound, error) {
+	in, _, err := readApp(plain)
+	return in, err
+}
+
+// readApp reads an app callback (XML), and returns its message as read too.
+func readApp(plain []byte) (*models.Inbound, *appXML, error) {
 	var m appXML
 	if err := xml.Unmarshal(plain, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+		return nil, nil, fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	if m.FromUserName == "" || m.MsgType == "" {
-		return nil, fmt.Errorf("%w: no FromUserName or MsgType", errMalformed)
+		return nil, nil, fmt.Errorf("%w: no FromUserName or MsgType", errMalformed)
 	}
 	in := &models.Inbound{MsgID: m.MsgID, ChatType: models.ChatSingle, FromUserID: m.FromUserName, MsgType: m.MsgType, Text: m.Content}
 	switch m.MsgType {
@@ -94,10 +99,10 @@ func parseApp(plain []byte) (*models.Inbound, error) {
 	case "image":
 		in.Media = mediaRefs(inboundRef{"image", m.PicURL}, inboundRef{"image", "media:" + m.MediaID})
 	case "file":
-		in.Attachment = appAttachment(plain)
+		in.Attachment = appAttachment(&m)
 	}
 	in.Text = strings.TrimSpace(in.Text)
-	return withMsgID(in, plain), nil
+	return withMsgID(in, plain), &m, nil
 }
 
 // robotXML is the plaintext of a group robot callback in its XML form.
@@ -177,10 +182,12 @@ type mixedItem struct {
 }
 
 // mediaField is where an image or a file is: the robot's ImageUrl
-// (image_url in JSON), the AI bot's url.
+// (image_url in JSON), the AI bot's url; and the key the AI bot's file is
+// encrypted with on the long connection (aeskey).
 type mediaField struct {
 	ImageURL string `xml:"ImageUrl" json:"image_url"`
 	URL      string `xml:"Url" json:"url"`
+	AESKey   string `xml:"-" json:"aeskey"`
 }
 
 // where returns the field's URL.
@@ -268,12 +275,10 @@ type cardEvent struct {
 // reads the taps on cards whose keys cards signed.
 func aibotParser(cards *cardSigner) func([]byte, string) (*models.Inbound, error) {
 	return func(plain []byte, botName string) (*models.Inbound, error) {
-		in, err := parseJSONMessage(plain, botName)
+		in, m, err := readJSONMessage(plain, botName)
 		if err != nil || in.MsgType != "event/template_card_event" {
 			return in, err
 		}
-		var m robotJSON
-		_ = json.Unmarshal(plain, &m) // parseJSONMessage read it
 		ev := m.Event.CardEvent
 		if ev.TaskID == "" {
 			ev = m.Event.cardEvent
@@ -284,13 +289,20 @@ func aibotParser(cards *cardSigner) func([]byte, string) (*models.Inbound, error
 
 // parseJSONMessage reads the JSON form shared by the robot and the AI bot.
 func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
+	in, _, err := readJSONMessage(plain, botName)
+	return in, err
+}
+
+// readJSONMessage reads the JSON form shared by the robot and the AI bot,
+// and returns its message as read too.
+func readJSONMessage(plain []byte, botName string) (*models.Inbound, *robotJSON, error) {
 	var m robotJSON
 	if err := json.Unmarshal(plain, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+		return nil, nil, fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	m.MsgType = cmp.Or(m.MsgType, m.MsgTypeRobot)
 	if m.MsgType == "" {
-		return nil, fmt.Errorf("%w: no msgtype", errMalformed)
+		return nil, nil, fmt.Errorf("%w: no msgtype", errMalformed)
 	}
 	in := &models.Inbound{
 		MsgID: m.MsgID, ChatID: m.ChatID, ChatType: models.ChatType(m.ChatType), FromUserID: m.From.UserID, FromName: m.From.Name,
@@ -314,10 +326,10 @@ func parseJSONMessage(plain []byte, botName string) (*models.Inbound, error) {
 		in.Media = mediaRefs(inboundRef{"image", m.Image.where()})
 	case "file":
 		in.Media = mediaRefs(inboundRef{"file", m.File.where()})
-		in.Attachment = jsonAttachment(plain)
+		in.Attachment = jsonAttachment(&m)
 	}
 	in.Text = stripMention(in.Text, botName)
-	return withMsgID(in, plain), nil
+	return withMsgID(in, plain), &m, nil
 }
 
 // withMsgID gives a message without an id the hash of its plaintext.
