@@ -44,9 +44,6 @@ func prepareDaily(ctx context.Context, e *Env, r Run) (Plan, error) {
 	if posted {
 		return send(nil, day+"日报此前已发布，未重复发布"), nil
 	}
-	if err != nil {
-		return Plan{}, err
-	}
 	d.Late = r.Late
 	m, ids := d.Message(), d.Revisions()
 	return Plan{
