@@ -180,9 +180,7 @@ func All() []*Job {
 		},
 		{
 			Name: WeeklyReport, Summary: "每周不满意、重办工单报主要领导，发布红黑榜，评估问责", GroupPost: true, Reach: EachGroup,
-			Spec: func(s config.Schedule) string {
-				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
-			},
+			Spec:    weekly,
 			Prepare: prepareWeekly,
 		},
 		{
@@ -194,9 +192,7 @@ func All() []*Job {
 		},
 		{
 			Name: Publicity, Summary: "每周整改公示：核查通过的整改事项公示后销号", GroupPost: true,
-			Spec: func(s config.Schedule) string {
-				return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
-			},
+			Spec:    weekly,
 			Prepare: preparePublicity,
 		},
 		{
@@ -229,6 +225,11 @@ func Find(name string) *Job {
 
 // daily is the cron spec of a job at a clock time every day.
 func daily(c config.Clock) string { return fmt.Sprintf("%d %d * * *", c.Minute, c.Hour) }
+
+// weekly is the cron spec of the weekly slot: schedule.weekly_day at schedule.weekly_at.
+func weekly(s config.Schedule) string {
+	return fmt.Sprintf("%d %d * * %d", s.WeeklyAt.Minute, s.WeeklyAt.Hour, s.WeeklyDay%7)
+}
 
 // remindGrace lets a missed reminder run late only until the report time:
 // after it, the report itself names who did not report.
