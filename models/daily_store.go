@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -231,15 +232,10 @@ func (r *DailyReport) RevisionOf() ReportRevision {
 // being taken for posted; the revision that went out is recorded all the same.
 func (s *Store) MarkReportsPosted(ctx context.Context, revs []ReportRevision, at time.Time) error {
 	byRev := map[int][]uint{}
-	var order []int
 	for _, r := range revs {
-		if byRev[r.Revision] == nil {
-			order = append(order, r.Revision)
-		}
 		byRev[r.Revision] = append(byRev[r.Revision], r.ID)
 	}
-	slices.Sort(order)
-	for _, rev := range order {
+	for _, rev := range slices.Sorted(maps.Keys(byRev)) {
 		err := s.db.WithContext(ctx).Model(&DailyReport{}).Where("id IN ? AND posted_revision <= ?", byRev[rev], rev).
 			Updates(map[string]any{"posted_revision": rev,
 				"posted_at": gorm.Expr("CASE WHEN revision = ? THEN ? ELSE posted_at END", rev, at)}).Error
