@@ -19,9 +19,8 @@ const alertBatch = 500
 // deadline, status.
 // A ticket whose claimed 办结 awaits the platform (Ticket.ClaimPending) is left out.
 func (s *Store) OpenTicketsDue(ctx context.Context, from, to time.Time) ([]Ticket, error) {
-	q := s.db.WithContext(ctx).Model(&Ticket{}).
-		Select("id", "number", "title", "category", "department_id", "grid_department_id", "deadline", "status").
-		Where("status IN ? AND claimed_done_at IS NULL AND deadline IS NOT NULL AND deadline <= ?", OpenTicketStatuses, to)
+	q := s.openDue(ctx, to).
+		Select("id", "number", "title", "category", "department_id", "grid_department_id", "deadline", "status")
 	if !from.IsZero() {
 		q = q.Where("deadline >= ?", from)
 	}
@@ -30,6 +29,14 @@ func (s *Store) OpenTicketsDue(ctx context.Context, from, to time.Time) ([]Ticke
 		return nil, fmt.Errorf("models: open tickets due: %w", err)
 	}
 	return out, nil
+}
+
+// openDue selects the tickets the overdue ladder watches that are due by to:
+// open, with a deadline at or before to, and no claimed 办结 awaiting the
+// platform (Ticket.ClaimPending).
+func (s *Store) openDue(ctx context.Context, to time.Time) *gorm.DB {
+	return s.db.WithContext(ctx).Model(&Ticket{}).
+		Where("status IN ? AND claimed_done_at IS NULL AND deadline IS NOT NULL AND deadline <= ?", OpenTicketStatuses, to)
 }
 
 // OpenDispatchesDue returns the open dispatches with a deadline at or before
@@ -110,9 +117,8 @@ type DueTicket struct {
 // included, is reused for the next ticket, and fn must copy what it keeps.
 // fn's error stops the walk and is returned.
 func (s *Store) EachOpenTicketDue(ctx context.Context, to time.Time, fn func(*DueTicket) error) error {
-	rows, err := s.db.WithContext(ctx).Model(&Ticket{}).
+	rows, err := s.openDue(ctx, to).
 		Select("id", "number", "COALESCE(title, '')", "department_id", "grid_department_id", "deadline").
-		Where("status IN ? AND claimed_done_at IS NULL AND deadline IS NOT NULL AND deadline <= ?", OpenTicketStatuses, to).
 		Order("deadline, id").Rows()
 	if err != nil {
 		return fmt.Errorf("models: open tickets due: %w", err)
