@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"yanzhen/bot"
 	"yanzhen/models"
-	"yanzhen/report"
 )
 
 func TestSenderAndCommandChecks(t *testing.T) {
@@ -143,17 +141,7 @@ func TestDailyReport(t *testing.T) {
 
 		// After the report has gone out, a late report goes out as 补报.
 		x.clock.Set(at("2026-11-20 18:00"))
-		d, err := report.New(x.store, x.cfg.Domain(), x.cal).Daily(ctx, x.clock.Now(), x.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bot.NewOutbox(x.cfg.WeCom).Enqueue(ctx, x.store, d.Message()); err != nil {
-			t.Fatal(err)
-		}
-		if err := x.store.MarkReportsPosted(ctx, d.Revisions(), x.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
-		x.drain()
+		x.postDaily()
 		x.clock.Set(at("2026-11-20 18:40"))
 		late := x.say("lisi", "日报 今日办结工单8件")
 		if body := late.reply(); body != "已收到环海街道11月20日日报（第1版，8字）。已过18:00报送时间，记为迟报，已作为补报发至工作群。" {

@@ -184,6 +184,24 @@ func (x *harness) drain() {
 	x.seen = last.ID
 }
 
+// postDaily posts the day's report as the 18:00 run does, at the clock's
+// time: it goes out through the outbox, its revisions are marked posted, and
+// what it sent is drained.
+func (x *harness) postDaily() {
+	x.t.Helper()
+	d, err := report.New(x.store, x.cfg.Domain(), x.cal).Daily(ctx, x.clock.Now(), x.clock.Now())
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	if _, err := bot.NewOutbox(x.cfg.WeCom).Enqueue(ctx, x.store, d.Message()); err != nil {
+		x.t.Fatal(err)
+	}
+	if err := x.store.MarkReportsPosted(ctx, d.Revisions(), x.clock.Now()); err != nil {
+		x.t.Fatal(err)
+	}
+	x.drain()
+}
+
 // reply returns the one reply to the sender, its attachments aside.
 func (s sent) reply() string {
 	s.t.Helper()

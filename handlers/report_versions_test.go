@@ -3,9 +3,6 @@ package handlers_test
 import (
 	"strings"
 	"testing"
-
-	"yanzhen/bot"
-	"yanzhen/report"
 )
 
 // A reporter's report and the head's are versions of one report of their
@@ -31,17 +28,7 @@ func TestReportVersionsInChat(t *testing.T) {
 
 		// The day's report goes out with the reporter's version.
 		x.clock.Set(at("2026-11-20 18:00"))
-		d, err := report.New(x.store, x.cfg.Domain(), x.cal).Daily(ctx, x.clock.Now(), x.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bot.NewOutbox(x.cfg.WeCom).Enqueue(ctx, x.store, d.Message()); err != nil {
-			t.Fatal(err)
-		}
-		if err := x.store.MarkReportsPosted(ctx, d.Revisions(), x.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
-		x.drain()
+		x.postDaily()
 
 		// The reporter withdraws it: the head's version stands, as a correction.
 		x.clock.Set(at("2026-11-20 18:30"))
