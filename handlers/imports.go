@@ -55,12 +55,6 @@ func (h *Handler) importHelp(r *request) error {
 	return nil
 }
 
-// importFile imports the ticket export a member sent as a file. Only the
-// 12345 office and admins may: anyone else is told so and nothing is
-// fetched. The file is fetched into a temporary file within the import's
-// size bound and imported; the import itself answers the sender with its
-// outcome (tickets.Origin.Tell). A failure of the system is returned, so
-// that the message is handled again.
 // mayImport reports whether the sender of a file may import it: a file from
 // anyone else is evidence of a 反馈 (evidence.go), not an export. When the
 // sender cannot be read, the import path answers for it.
@@ -69,6 +63,12 @@ func (h *Handler) mayImport(ctx context.Context, in *models.Inbound) bool {
 	return err != nil || importSpec.allows(me)
 }
 
+// importFile imports the ticket export a member sent as a file. Only the
+// 12345 office and admins may: anyone else is told so and nothing is
+// fetched. The file is fetched into a temporary file within the import's
+// size bound and imported; the import itself answers the sender with its
+// outcome (tickets.Origin.Tell). A failure of the system is returned, so
+// that the message is handled again.
 func (h *Handler) importFile(ctx context.Context, in *models.Inbound) error {
 	me, err := h.store.MemberByUserID(ctx, in.FromUserID)
 	if err != nil {
