@@ -176,9 +176,15 @@ func underOf(dir *models.Directory, scope models.Scope) map[uint][]uint {
 	return out
 }
 
-// board returns the score board of the covered units (ScopeBoard).
-func (a *area) board(all *models.ScoreBoard, w models.Weights) *models.ScoreBoard {
-	return ScopeBoard(all, a.Dir, a.Scope, a.Default, w)
+// scoreBoard returns the score board of period of the area's units
+// (ScopeBoard), read of the units it counts (filter).
+func (b *Builder) scoreBoard(ctx context.Context, a *area, period models.Period) (*models.ScoreBoard, error) {
+	w := Weights(b.cfg.Rules.Scores)
+	all, err := b.store.ScoreBoardIn(ctx, a.filter(), period, w)
+	if err != nil {
+		return nil, err
+	}
+	return ScopeBoard(all, a.Dir, a.Scope, a.Default, w), nil
 }
 
 // ScopeBoard returns the score board of a scope's units, in the configured

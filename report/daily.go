@@ -113,11 +113,11 @@ func (b *Builder) Daily(ctx context.Context, day, now time.Time) (*Daily, error)
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	allBoard, err := b.store.ScoreBoardIn(ctx, a.filter(), d.Month, Weights(b.cfg.Rules.Scores))
+	board, err := b.scoreBoard(ctx, a, d.Month)
 	if err != nil {
 		return nil, fmt.Errorf("report: daily: %w", err)
 	}
-	ledger, board := a.ledger(all), a.board(allBoard, Weights(b.cfg.Rules.Scores))
+	ledger := a.ledger(all)
 	d.Total = ledger.Total()
 	rates := make(map[uint]models.Rates, len(board.Departments))
 	for _, s := range board.Departments {

@@ -92,11 +92,11 @@ func (b *Builder) Monthly(ctx context.Context, day time.Time) (*Monthly, error) 
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
 	month := models.MonthOf(day, b.loc, b.cfg.Rules.Scores.PeriodStartDay).Prev()
-	board, err := b.store.ScoreBoardIn(ctx, a.filter(), month, Weights(b.cfg.Rules.Scores))
+	board, err := b.scoreBoard(ctx, a, month)
 	if err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)
 	}
-	r := Rank(a.board(board, Weights(b.cfg.Rules.Scores)), b.cfg.Rules.Scores.MinSample)
+	r := Rank(board, b.cfg.Rules.Scores.MinSample)
 	m := &Monthly{District: a.Name, Group: a.Group.Code, Month: month, Board: r, Ranking: rankGroups(r, b.cfg.Rules.RankTop), Now: day}
 	if m.Practice, err = b.monthlyPractice(ctx, month, day); err != nil {
 		return nil, fmt.Errorf("report: monthly: %w", err)

@@ -77,12 +77,12 @@ func (b *Builder) Weekly(ctx context.Context, day time.Time) (*Weekly, error) {
 	}
 	outside := func(t models.Ticket) bool { return !a.Covers(t.DepartmentID) }
 	w.Unsatisfied, w.Reopened = slices.DeleteFunc(w.Unsatisfied, outside), slices.DeleteFunc(w.Reopened, outside)
-	board, err := b.store.ScoreBoardIn(ctx, a.filter(), w.Week, Weights(b.cfg.Rules.Scores))
+	board, err := b.scoreBoard(ctx, a, w.Week)
 	if err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
 	w.MinSample = b.cfg.Rules.Scores.MinSample
-	w.Ranking = rankGroups(Rank(a.board(board, Weights(b.cfg.Rules.Scores)), w.MinSample), b.cfg.Rules.RankTop)
+	w.Ranking = rankGroups(Rank(board, w.MinSample), b.cfg.Rules.RankTop)
 	if w.Practice, err = b.practice(ctx, w.Week, day); err != nil {
 		return nil, fmt.Errorf("report: weekly: %w", err)
 	}
