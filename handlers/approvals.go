@@ -136,7 +136,7 @@ func (c chain) submitted(r *request, req *models.TicketRequest) error {
 		r.reply(fmt.Sprintf("已提交%s 的%s申请%s，待区领导批准。", subject, name, asked))
 		return nil
 	}
-	reviewers, title := c.reviewers(r, req)
+	reviewers, title := c.reviewers(r.dir, req)
 	if len(reviewers) == 0 {
 		return models.Errorf(models.EINVALID, "%s未登记，无法审核%s，请联系管理员", title, name)
 	}
@@ -145,14 +145,9 @@ func (c chain) submitted(r *request, req *models.TicketRequest) error {
 	return nil
 }
 
-// reviewers are who review a request, and their title: the unit's heads
-// (住建局主要负责人), or the 12345 office.
-func (c chain) reviewers(r *request, req *models.TicketRequest) ([]*models.Member, string) {
-	return c.reviewersIn(r.dir, req)
-}
-
-// reviewersIn is reviewers in dir.
-func (c chain) reviewersIn(dir *models.Directory, req *models.TicketRequest) ([]*models.Member, string) {
+// reviewers are who in dir review a request, and their title: the unit's
+// heads (住建局主要负责人), or the 12345 office.
+func (c chain) reviewers(dir *models.Directory, req *models.TicketRequest) ([]*models.Member, string) {
 	if c.kind.Review() == models.RequestPendingOffice {
 		return dir.WithRole(models.RoleHotline), models.RoleHotline.Chinese()
 	}
@@ -198,7 +193,7 @@ func (c chain) asking(dir *models.Directory, req *models.TicketRequest, now time
 	case req.HeadBy == "":
 		return fmt.Sprintf("%s申请%s", personText(dir, req.RequestedBy), asks)
 	case req.HeadBy == req.RequestedBy:
-		_, title := c.reviewersIn(dir, req)
+		_, title := c.reviewers(dir, req)
 		return fmt.Sprintf("%s%s申请%s", title, personName(dir, req.RequestedBy), asks)
 	}
 	return fmt.Sprintf("%s申请%s，%s已审核同意", personText(dir, req.RequestedBy), asks, personText(dir, req.HeadBy))
