@@ -24,15 +24,14 @@ func TestSeedHoldsThePracticeAtEveryStep(t *testing.T) {
 		t.Fatal("no practice seeded")
 	}
 	states := map[models.RectifyState]int{}
-	all := append(append([]models.RectifyState(nil), models.OpenRectifyStates...), models.RectifyClosed)
-	items, err := store.ListRectifications(ctx, models.RectifyQuery{States: all})
+	items, err := store.ListRectifications(ctx, models.RectifyQuery{States: models.RectifyStates})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range items {
 		states[it.State]++
 	}
-	for _, st := range all {
+	for _, st := range models.RectifyStates {
 		if states[st] == 0 {
 			t.Errorf("no item %s", st)
 		}

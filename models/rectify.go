@@ -47,6 +47,9 @@ const (
 // OpenRectifyStates are the states of an item not yet closed.
 var OpenRectifyStates = []RectifyState{RectifyPending, RectifyAssigned, RectifyWorking, RectifyReported, RectifyVerified, RectifyDeferred}
 
+// RectifyStates are all the states: the open ones, then RectifyClosed.
+var RectifyStates = append(slices.Clone(OpenRectifyStates), RectifyClosed)
+
 // WorkRectifyStates are the states in which the unit owes the work: the
 // overdue ladder watches an item only in them.
 var WorkRectifyStates = []RectifyState{RectifyAssigned, RectifyWorking}

@@ -72,7 +72,7 @@ func (b *Builder) Quarterly(ctx context.Context, day time.Time) (*Quarterly, err
 		return nil, fmt.Errorf("report: quarterly: %w", err)
 	}
 	items, err := b.store.ListRectifications(ctx, models.RectifyQuery{Issued: q.Quarter,
-		States: append(append([]models.RectifyState(nil), models.OpenRectifyStates...), models.RectifyClosed)})
+		States: models.RectifyStates})
 	if err != nil {
 		return nil, fmt.Errorf("report: quarterly: %w", err)
 	}
